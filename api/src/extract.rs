@@ -1,0 +1,24 @@
+//! Extractors whose rejections are problem+json like every other error.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
+
+use crate::ApiError;
+
+/// `Json<T>` with a useful problem detail (which field, what was wrong) on bad input.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::BadRequest("Send a JSON body with Content-Type: application/json.".into()))
+            }
+            Err(e) => Err(ApiError::BadRequest(format!("Invalid JSON body: {}", e.body_text()))),
+        }
+    }
+}

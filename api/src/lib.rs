@@ -1,0 +1,45 @@
+//! The HTTP face of adsync: JSON API, browser pages, health and metrics. Thin by design:
+//! handlers parse input, check access and call `adsync_common`.
+
+mod auth;
+mod error;
+mod extract;
+mod pages;
+mod routes;
+
+use std::sync::Arc;
+
+use adsync_common::Config;
+use adsync_common::queue::Queue;
+use adsync_common::storage::Db;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// Everything a handler may need. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub queue: Queue,
+    pub config: Arc<Config>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::router())
+        .merge(pages::router())
+        .layer(TraceLayer::new_for_http())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and drains in-flight requests.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "api listening");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

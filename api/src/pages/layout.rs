@@ -1,0 +1,37 @@
+//! The page frame and the stylesheet.
+
+use maud::{DOCTYPE, Markup, html};
+
+pub const CSS: &str = include_str!("app.css");
+
+/// A complete page. `user` shows the signed-in e-mail and a sign-out button.
+pub fn page(title: &str, user: Option<&str>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · adsync" }
+                link rel="stylesheet" href="/assets/app.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/teams" { "adsync" }
+                    @if let Some(email) = user {
+                        nav {
+                            span.who { (email) }
+                            form method="post" action="/logout" { button.link type="submit" { "Sign out" } }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A notice box; `kind` is `info`, `ok` or `error`.
+pub fn notice(kind: &str, text: &str) -> Markup {
+    html! { p class={ "notice " (kind) } role=(if kind == "error" { "alert" } else { "status" }) { (text) } }
+}

@@ -1,0 +1,49 @@
+//! Server-rendered pages (maud, escaped by construction). No CDN: the stylesheet ships
+//! inside the binary.
+
+mod layout;
+mod login;
+mod teams;
+
+use adsync_common::ids::UserId;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use crate::AppState;
+use crate::auth::authenticate;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/teams") }))
+        .route("/assets/app.css", get(stylesheet))
+        .merge(login::router())
+        .merge(teams::router())
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], layout::CSS)
+}
+
+/// A signed-in browser user; anyone else is sent to the login page.
+pub struct PageUser {
+    pub id: UserId,
+    pub email: String,
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/login").into_response();
+        let id = authenticate(parts, state).await.map_err(|e| e.into_response())?.ok_or_else(to_login)?;
+        let user = adsync_common::storage::users::get(&state.db, id)
+            .await
+            .map_err(|e| crate::ApiError::from(e).into_response())?
+            .ok_or_else(to_login)?;
+        Ok(PageUser { id, email: user.email })
+    }
+}

@@ -1,0 +1,42 @@
+//! The list of the user's teams.
+
+use adsync_common::storage::teams;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use maud::html;
+
+use super::PageUser;
+use super::layout::page;
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/teams", get(list_teams))
+}
+
+async fn list_teams(State(state): State<AppState>, user: PageUser) -> Response {
+    let teams = match teams::of_user(&state.db, user.id).await {
+        Ok(t) => t,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let body = html! {
+        h1 { "Your teams" }
+        @if teams.is_empty() {
+            p.card { "You are not in a team yet. Ask a team owner to add you (" code { "adsync admin add-member" } ")." }
+        } @else {
+            table {
+                thead { tr { th scope="col" { "Team" } th scope="col" { "Your role" } } }
+                tbody {
+                    @for t in &teams {
+                        tr data-team=(t.id) {
+                            td { (t.name) }
+                            td.role { (t.role) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Html(page("Teams", Some(&user.email), body).into_string()).into_response()
+}

@@ -1,0 +1,112 @@
+//! Calendar days and ranges of them. Ad data is reported per day in the ad account's time
+//! zone, so these are plain dates; the zone travels with the account, not the date.
+
+use chrono::{Days, NaiveDate};
+
+/// How far back Facebook keeps insights.
+pub const MAX_HISTORY_MONTHS: u32 = 37;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DateError {
+    #[error("{field}: expected a date as YYYY-MM-DD, got {value:?}")]
+    Malformed { field: &'static str, value: String },
+    #[error("since ({since}) is after until ({until})")]
+    Reversed { since: NaiveDate, until: NaiveDate },
+    #[error("the range {since}..{until} spans more than {MAX_HISTORY_MONTHS} months")]
+    TooLong { since: NaiveDate, until: NaiveDate },
+}
+
+pub fn parse_day(field: &'static str, raw: &str) -> Result<NaiveDate, DateError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| DateError::Malformed { field, value: raw.to_string() })
+}
+
+/// An inclusive range of days, `since <= until`, at most 37 months long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    since: NaiveDate,
+    until: NaiveDate,
+}
+
+impl DateRange {
+    pub fn new(since: NaiveDate, until: NaiveDate) -> Result<Self, DateError> {
+        if since > until {
+            return Err(DateError::Reversed { since, until });
+        }
+        let earliest = until.checked_sub_months(chrono::Months::new(MAX_HISTORY_MONTHS)).unwrap_or(NaiveDate::MIN);
+        if since < earliest {
+            return Err(DateError::TooLong { since, until });
+        }
+        Ok(Self { since, until })
+    }
+
+    /// The `days` days ending at `until` (inclusive).
+    pub fn ending(until: NaiveDate, days: u32) -> Self {
+        let since = until.checked_sub_days(Days::new(u64::from(days.max(1)) - 1)).unwrap_or(until);
+        Self { since, until }
+    }
+
+    pub fn since(&self) -> NaiveDate {
+        self.since
+    }
+
+    pub fn until(&self) -> NaiveDate {
+        self.until
+    }
+
+    pub fn days(&self) -> i64 {
+        (self.until - self.since).num_days() + 1
+    }
+
+    /// Consecutive chunks of at most `size` days, newest first (so recent data lands first).
+    pub fn chunks_newest_first(&self, size: u32) -> Vec<DateRange> {
+        let mut out = Vec::new();
+        let mut end = self.until;
+        loop {
+            let start = end.checked_sub_days(Days::new(u64::from(size.max(1)) - 1)).unwrap_or(self.since).max(self.since);
+            out.push(DateRange { since: start, until: end });
+            match start.pred_opt() {
+                Some(prev) if start > self.since => end = prev,
+                _ => break,
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_day("d", s).expect("date")
+    }
+
+    #[test]
+    fn parses_and_rejects() {
+        assert_eq!(d("2026-01-31"), NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid"));
+        for bad in ["", "2026-02-30", "31.01.2026", "2026-1-1x", "yesterday"] {
+            assert!(parse_day("since", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ranges_are_checked() {
+        assert!(matches!(DateRange::new(d("2026-02-01"), d("2026-01-01")), Err(DateError::Reversed { .. })));
+        assert!(matches!(DateRange::new(d("2020-01-01"), d("2026-01-01")), Err(DateError::TooLong { .. })));
+        let r = DateRange::new(d("2026-01-01"), d("2026-01-31")).expect("ok");
+        assert_eq!(r.days(), 31);
+        assert_eq!(DateRange::ending(d("2026-01-31"), 28).since(), d("2026-01-04"));
+    }
+
+    #[test]
+    fn chunks_cover_the_range_newest_first_without_overlap() {
+        let r = DateRange::new(d("2026-01-01"), d("2026-01-31")).expect("ok");
+        let chunks = r.chunks_newest_first(7);
+        assert_eq!(chunks.len(), 5);
+        assert_eq!(chunks[0].until(), d("2026-01-31"));
+        assert_eq!(chunks[0].since(), d("2026-01-25"));
+        assert_eq!(chunks.last().map(|c| c.since()), Some(d("2026-01-01")));
+        assert_eq!(chunks.iter().map(DateRange::days).sum::<i64>(), 31);
+        assert_eq!(DateRange::new(d("2026-01-01"), d("2026-01-01")).expect("one").chunks_newest_first(7).len(), 1);
+    }
+}

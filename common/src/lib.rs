@@ -1,0 +1,15 @@
+//! The adsync domain: configuration, typed ids, storage, crypto, queue payloads and
+//! the Graph API client. `api` and `worker` are thin layers over this crate.
+
+pub mod config;
+pub mod crypto;
+pub mod dates;
+pub mod ids;
+pub mod password;
+pub mod queue;
+pub mod secret;
+pub mod storage;
+pub mod telemetry;
+
+pub use config::Config;
+pub use secret::Secret;

@@ -1,0 +1,124 @@
+//! The only place with SQL. Two dialects, one set of queries: every statement is written
+//! once in the subset PostgreSQL and SQLite share (`$n` placeholders, `ON CONFLICT`,
+//! `RETURNING`, timestamps bound from Rust) and run on whichever pool is configured.
+//! Schemas live in `migrations/{sqlite,postgres}` with native types on each side; the
+//! test `schemas_match_across_dialects` keeps them in step.
+
+mod error;
+pub mod api_tokens;
+pub mod sessions;
+pub mod sync_runs;
+pub mod teams;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use error::{StorageError, StorageResult};
+
+/// Runs `$body` with `$pool` bound to the concrete pool. The body is compiled once per
+/// dialect, so a statement that does not type-check for both fails the build.
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::storage::Db::Sqlite($pool) => $body,
+            $crate::storage::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A connection pool on one of the two supported databases.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Our migrations table. The apalis SQLite queue shares the database file and keeps its own
+/// migrations in `_sqlx_migrations`; a separate table keeps the two histories apart.
+const MIGRATIONS_TABLE: &str = "adsync_migrations";
+
+impl Db {
+    /// Connects (creating a SQLite file and its folder on first run) without migrating.
+    pub async fn connect(url: &str) -> StorageResult<Self> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| StorageError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        }
+    }
+
+    /// Connects and applies every pending migration.
+    pub async fn connect_and_migrate(url: &str) -> StorageResult<Self> {
+        let db = Self::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Applies the embedded migrations of this dialect (idempotent; safe from many replicas:
+    /// sqlx takes an advisory lock on PostgreSQL).
+    pub async fn migrate(&self) -> StorageResult<()> {
+        fn with_table(m: &Migrator) -> Migrator {
+            let mut m = Migrator { migrations: m.migrations.clone(), ..Migrator::DEFAULT };
+            m.dangerous_set_table_name(MIGRATIONS_TABLE);
+            m
+        }
+        match self {
+            Db::Sqlite(p) => with_table(&SQLITE_MIGRATIONS).run(p).await?,
+            Db::Postgres(p) => with_table(&POSTGRES_MIGRATIONS).run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// A cheap round trip, for readiness checks.
+    pub async fn ping(&self) -> StorageResult<()> {
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?);
+        Ok(())
+    }
+
+    pub fn dialect(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+}
+
+/// Current time truncated to microseconds, the precision both databases keep, so a value
+/// read back compares equal to the value written.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().trunc_subsecs(6)
+}

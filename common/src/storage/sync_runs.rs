@@ -1,0 +1,185 @@
+//! Sync runs: the source of truth for what a sync is doing and how it ended. The queue only
+//! carries a run id; a worker claims the run with a lease, so a run whose worker died is
+//! claimed again once the lease lapses, and a lost queue can be refilled from this table.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::{Db, StorageError, StorageResult, now, on_pool};
+use crate::ids::{RunId, TeamId, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    Backfill,
+    Incremental,
+    Manual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+macro_rules! text_enum {
+    ($t:ty { $($v:ident = $s:literal),* }) => {
+        impl $t {
+            pub fn as_str(self) -> &'static str { match self { $(Self::$v => $s),* } }
+            fn parse(raw: &str) -> StorageResult<Self> {
+                match raw { $($s => Ok(Self::$v),)* other => Err(StorageError::Database(sqlx::Error::Decode(format!("unexpected value {other:?}").into()))) }
+            }
+        }
+    };
+}
+text_enum!(RunKind { Backfill = "backfill", Incremental = "incremental", Manual = "manual" });
+text_enum!(RunStatus { Queued = "queued", Running = "running", Succeeded = "succeeded", Failed = "failed", Cancelled = "cancelled" });
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub done: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncRun {
+    pub id: RunId,
+    pub team_id: TeamId,
+    pub ad_account_id: Option<String>,
+    pub kind: RunKind,
+    pub status: RunStatus,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub progress: Progress,
+    pub rows_written: i64,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    team_id: i64,
+    ad_account_id: Option<String>,
+    kind: String,
+    status: String,
+    since: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    progress_done: i64,
+    progress_total: i64,
+    rows_written: i64,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<Row> for SyncRun {
+    type Error = StorageError;
+    fn try_from(r: Row) -> StorageResult<Self> {
+        Ok(SyncRun {
+            id: RunId(r.id),
+            team_id: TeamId(r.team_id),
+            ad_account_id: r.ad_account_id,
+            kind: RunKind::parse(&r.kind)?,
+            status: RunStatus::parse(&r.status)?,
+            since: r.since,
+            until: r.until,
+            progress: Progress { done: r.progress_done, total: r.progress_total },
+            rows_written: r.rows_written,
+            error: r.error,
+            created_at: r.created_at,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+        })
+    }
+}
+
+macro_rules! columns {
+    () => {
+        "id, team_id, ad_account_id, kind, status, since, until, progress_done, progress_total, \
+         rows_written, error, created_at, started_at, finished_at"
+    };
+}
+
+/// What to sync.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub team_id: TeamId,
+    pub kind: RunKind,
+    pub ad_account_id: Option<String>,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+    pub requested_by: Option<UserId>,
+}
+
+pub async fn create(db: &Db, run: &NewRun) -> StorageResult<SyncRun> {
+    const SQL: &str = concat!(
+        "INSERT INTO sync_runs (team_id, ad_account_id, kind, status, since, until, requested_by, created_at) \
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7) RETURNING ",
+        columns!()
+    );
+    let row: Row = on_pool!(db, p => sqlx::query_as(SQL)
+        .bind(run.team_id).bind(&run.ad_account_id).bind(run.kind.as_str()).bind(run.since).bind(run.until)
+        .bind(run.requested_by).bind(now()).fetch_one(p).await?);
+    row.try_into()
+}
+
+/// A run of this team (team-scoped: another team's run id is simply not found).
+pub async fn get(db: &Db, team: TeamId, id: RunId) -> StorageResult<Option<SyncRun>> {
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM sync_runs WHERE id = $1 AND team_id = $2");
+    let row: Option<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(id).bind(team).fetch_optional(p).await?);
+    row.map(TryInto::try_into).transpose()
+}
+
+pub async fn list(db: &Db, team: TeamId, limit: i64) -> StorageResult<Vec<SyncRun>> {
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM sync_runs WHERE team_id = $1 ORDER BY id DESC LIMIT $2");
+    let rows: Vec<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(limit).fetch_all(p).await?);
+    rows.into_iter().map(TryInto::try_into).collect()
+}
+
+/// Takes the run for `owner` if it is queued, or running under a lapsed lease (its worker
+/// died). `None` means someone else holds it or it has ended: the job is then a no-op.
+pub async fn claim(db: &Db, id: RunId, owner: &str, lease: Duration) -> StorageResult<Option<SyncRun>> {
+    const SQL: &str = concat!(
+        "UPDATE sync_runs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
+         started_at = COALESCE(started_at, $3) \
+         WHERE id = $4 AND (status = 'queued' OR (status = 'running' AND lease_expires_at < $3)) RETURNING ",
+        columns!()
+    );
+    let at = now();
+    let row: Option<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(owner).bind(at + lease).bind(at).bind(id).fetch_optional(p).await?);
+    row.map(TryInto::try_into).transpose()
+}
+
+/// Records progress and extends the lease. `Err(NotFound)` when the lease was lost.
+pub async fn report_progress(db: &Db, id: RunId, owner: &str, progress: &Progress, rows_added: i64, lease: Duration) -> StorageResult<()> {
+    const SQL: &str = "UPDATE sync_runs SET progress_done = $1, progress_total = $2, rows_written = rows_written + $3, \
+                       lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'";
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(progress.done).bind(progress.total).bind(rows_added)
+        .bind(now() + lease).bind(id).bind(owner).execute(p).await?.rows_affected());
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
+/// Ends a run held by `owner` with a final status (and the error text for failures).
+pub async fn finish(db: &Db, id: RunId, owner: &str, status: RunStatus, error: Option<&str>) -> StorageResult<()> {
+    const SQL: &str = "UPDATE sync_runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL \
+                       WHERE id = $4 AND lease_owner = $5 AND status = 'running'";
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(status.as_str()).bind(error).bind(now()).bind(id).bind(owner).execute(p).await?.rows_affected());
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
+/// Runs that should be in the queue but may not be: queued for a while, or running with a
+/// lapsed lease. Used to refill a queue that lost its contents.
+pub async fn orphaned(db: &Db, queued_before: DateTime<Utc>) -> StorageResult<Vec<RunId>> {
+    const SQL: &str = "SELECT id FROM sync_runs WHERE (status = 'queued' AND created_at < $1) \
+                       OR (status = 'running' AND lease_expires_at < $2) ORDER BY id";
+    let ids: Vec<i64> = on_pool!(db, p => sqlx::query_scalar(SQL).bind(queued_before).bind(now()).fetch_all(p).await?);
+    Ok(ids.into_iter().map(RunId).collect())
+}

@@ -1,0 +1,94 @@
+//! Teams and memberships. Every read a user makes goes through `role_of`, so team
+//! scoping is decided in one place.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Db, StorageError, StorageResult, now, on_pool};
+use crate::ids::{Role, TeamId, UserId};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A team as one user sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamWithRole {
+    pub id: TeamId,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    pub user_id: UserId,
+    pub email: String,
+    pub role: Role,
+}
+
+fn parse_role(raw: &str) -> StorageResult<Role> {
+    raw.parse().map_err(|e: String| StorageError::Database(sqlx::Error::Decode(e.into())))
+}
+
+pub async fn create(db: &Db, name: &str) -> StorageResult<TeamId> {
+    const SQL: &str = "INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id";
+    let id = on_pool!(db, p => sqlx::query_scalar(SQL).bind(name).bind(now()).fetch_one(p).await?);
+    Ok(TeamId(id))
+}
+
+pub async fn get(db: &Db, id: TeamId) -> StorageResult<Option<Team>> {
+    const SQL: &str = "SELECT id, name, created_at FROM teams WHERE id = $1";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await?))
+}
+
+pub async fn find_by_name(db: &Db, name: &str) -> StorageResult<Option<Team>> {
+    const SQL: &str = "SELECT id, name, created_at FROM teams WHERE name = $1 ORDER BY id LIMIT 1";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(name).fetch_optional(p).await?))
+}
+
+pub async fn list(db: &Db) -> StorageResult<Vec<Team>> {
+    const SQL: &str = "SELECT id, name, created_at FROM teams ORDER BY id";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?))
+}
+
+/// Adds the user to the team, or changes their role if they are in it already.
+pub async fn set_member(db: &Db, team: TeamId, user: UserId, role: Role) -> StorageResult<()> {
+    const SQL: &str = "INSERT INTO memberships (team_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                       ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role";
+    on_pool!(db, p => sqlx::query(SQL).bind(team).bind(user).bind(role.as_str()).bind(now()).execute(p).await.map(|_| ())?);
+    Ok(())
+}
+
+pub async fn remove_member(db: &Db, team: TeamId, user: UserId) -> StorageResult<()> {
+    const SQL: &str = "DELETE FROM memberships WHERE team_id = $1 AND user_id = $2";
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(team).bind(user).execute(p).await?.rows_affected());
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
+/// The user's role in the team, or `None` when they are not a member (callers answer 404).
+pub async fn role_of(db: &Db, team: TeamId, user: UserId) -> StorageResult<Option<Role>> {
+    const SQL: &str = "SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2";
+    let role: Option<String> = on_pool!(db, p => sqlx::query_scalar(SQL).bind(team).bind(user).fetch_optional(p).await?);
+    role.as_deref().map(parse_role).transpose()
+}
+
+pub async fn of_user(db: &Db, user: UserId) -> StorageResult<Vec<TeamWithRole>> {
+    const SQL: &str = "SELECT t.id, t.name, m.role FROM teams t JOIN memberships m ON m.team_id = t.id \
+                       WHERE m.user_id = $1 ORDER BY t.name, t.id";
+    let rows: Vec<(i64, String, String)> = on_pool!(db, p => sqlx::query_as(SQL).bind(user).fetch_all(p).await?);
+    rows.into_iter()
+        .map(|(id, name, role)| Ok(TeamWithRole { id: TeamId(id), name, role: parse_role(&role)? }))
+        .collect()
+}
+
+pub async fn members(db: &Db, team: TeamId) -> StorageResult<Vec<Member>> {
+    const SQL: &str = "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+                       WHERE m.team_id = $1 ORDER BY u.email";
+    let rows: Vec<(i64, String, String)> = on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_all(p).await?);
+    rows.into_iter()
+        .map(|(id, email, role)| Ok(Member { user_id: UserId(id), email, role: parse_role(&role)? }))
+        .collect()
+}

@@ -1,0 +1,48 @@
+//! Users: an e-mail and an argon2id password hash.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StorageResult, now, on_pool};
+use crate::ids::{Email, UserId};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `Err(StorageError::Conflict)` when the e-mail is taken.
+pub async fn create(db: &Db, email: &Email, password_hash: &str) -> StorageResult<UserId> {
+    const SQL: &str = "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id";
+    let id = on_pool!(db, p => sqlx::query_scalar(SQL).bind(email.as_str()).bind(password_hash).bind(now()).fetch_one(p).await?);
+    Ok(UserId(id))
+}
+
+/// The user and their password hash, for a login attempt.
+pub async fn credentials(db: &Db, email: &Email) -> StorageResult<Option<(UserId, String)>> {
+    const SQL: &str = "SELECT id, password_hash FROM users WHERE email = $1";
+    let row: Option<(i64, String)> = on_pool!(db, p => sqlx::query_as(SQL).bind(email.as_str()).fetch_optional(p).await?);
+    Ok(row.map(|(id, hash)| (UserId(id), hash)))
+}
+
+pub async fn get(db: &Db, id: UserId) -> StorageResult<Option<User>> {
+    const SQL: &str = "SELECT id, email, created_at FROM users WHERE id = $1";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await?))
+}
+
+pub async fn find_by_email(db: &Db, email: &Email) -> StorageResult<Option<User>> {
+    const SQL: &str = "SELECT id, email, created_at FROM users WHERE email = $1";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(email.as_str()).fetch_optional(p).await?))
+}
+
+pub async fn set_password(db: &Db, id: UserId, password_hash: &str) -> StorageResult<()> {
+    const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+    let done = on_pool!(db, p => sqlx::query(SQL).bind(password_hash).bind(id).execute(p).await?.rows_affected());
+    if done == 0 { Err(super::StorageError::NotFound) } else { Ok(()) }
+}
+
+pub async fn list(db: &Db) -> StorageResult<Vec<User>> {
+    const SQL: &str = "SELECT id, email, created_at FROM users ORDER BY id";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?))
+}

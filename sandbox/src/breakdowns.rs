@@ -1,0 +1,220 @@
+//! Breakdowns: each ad-day is split into segments with per-ad weights (largest
+//! remainder, so segments sum exactly to the unbroken figures); higher levels sum the
+//! ads' segments. Reach of a segment is the unbroken reach split by impressions.
+
+use std::ops::Range;
+
+use crate::dataset::{Dataset, Level};
+use crate::hash::{h, unit};
+use crate::metrics::{IMPRESSIONS, Metrics, N, REACH, UNIQUE_CLICKS, is_additive};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Breakdown {
+    Age,
+    Gender,
+    Country,
+    PublisherPlatform,
+}
+
+impl Breakdown {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "age" => Self::Age,
+            "gender" => Self::Gender,
+            "country" => Self::Country,
+            "publisher_platform" => Self::PublisherPlatform,
+            _ => return None,
+        })
+    }
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Age => "age",
+            Self::Gender => "gender",
+            Self::Country => "country",
+            Self::PublisherPlatform => "publisher_platform",
+        }
+    }
+    /// Values and base weights; countries depend on the account's currency.
+    fn values(self, currency: &str) -> &'static [(&'static str, f64)] {
+        match self {
+            Self::Age => &[
+                ("18-24", 0.8),
+                ("25-34", 1.4),
+                ("35-44", 1.2),
+                ("45-54", 0.9),
+                ("55-64", 0.6),
+                ("65+", 0.4),
+            ],
+            Self::Gender => &[("female", 1.0), ("male", 1.0), ("unknown", 0.06)],
+            Self::Country => match currency {
+                "JPY" => &[("JP", 3.0), ("KR", 0.4), ("TW", 0.3)],
+                "USD" => &[("US", 3.0), ("CA", 0.6), ("MX", 0.4), ("GB", 0.3)],
+                _ => &[("DE", 2.0), ("AT", 0.5), ("CH", 0.5), ("FR", 0.6), ("NL", 0.4)],
+            },
+            Self::PublisherPlatform => &[
+                ("facebook", 1.6),
+                ("instagram", 1.3),
+                ("audience_network", 0.2),
+                ("messenger", 0.1),
+            ],
+        }
+    }
+}
+
+/// The cartesian product of the requested breakdowns' values, in request order.
+#[derive(Clone, Debug)]
+pub(crate) struct Segments {
+    pub dims: Vec<Breakdown>,
+    /// Per segment, the value index of each dim.
+    combos: Vec<Vec<usize>>,
+    values: Vec<&'static [(&'static str, f64)]>,
+}
+
+impl Segments {
+    pub fn new(dims: &[Breakdown], currency: &str) -> Self {
+        let values: Vec<_> = dims.iter().map(|d| d.values(currency)).collect();
+        let mut combos = vec![Vec::new()];
+        for v in &values {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    (0..v.len()).map(move |i| {
+                        let mut c = c.clone();
+                        c.push(i);
+                        c
+                    })
+                })
+                .collect();
+        }
+        Self { dims: dims.to_vec(), combos, values }
+    }
+    pub fn len(&self) -> usize {
+        self.combos.len()
+    }
+    /// `(key, value)` pairs of one segment.
+    pub fn labels(&self, seg: usize) -> Vec<(&'static str, &'static str)> {
+        self.combos[seg]
+            .iter()
+            .enumerate()
+            .map(|(d, &i)| (self.dims[d].key(), self.values[d][i].0))
+            .collect()
+    }
+    /// Normalised weights of each segment for one ad.
+    fn weights(&self, seed: u64, ad: usize) -> Vec<f64> {
+        let per_dim: Vec<Vec<f64>> = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(d, vals)| {
+                let raw: Vec<f64> = vals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, base))| {
+                        let salt = 50 + self.dims[d] as u64;
+                        base * (0.6 + 0.8 * unit(h(&[seed, salt, ad as u64, i as u64])))
+                    })
+                    .collect();
+                let sum: f64 = raw.iter().sum();
+                raw.into_iter().map(|w| w / sum).collect()
+            })
+            .collect();
+        self.combos
+            .iter()
+            .map(|c| c.iter().enumerate().map(|(d, &i)| per_dim[d][i]).product())
+            .collect()
+    }
+}
+
+/// Largest-remainder split of `n` by `weights` (summing to ~1) into `out` (added).
+pub(crate) fn split_into(n: u64, weights: &[f64], out: &mut [u64], order: &mut Vec<(f64, usize)>) {
+    if n == 0 {
+        return;
+    }
+    let mut given = 0u64;
+    order.clear();
+    for (i, w) in weights.iter().enumerate() {
+        let exact = n as f64 * w;
+        let floor = exact.floor() as u64;
+        out[i] += floor;
+        given += floor;
+        order.push((exact - floor as f64, i));
+    }
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for k in 0..n.saturating_sub(given) as usize {
+        out[order[k % order.len()].1] += 1;
+    }
+}
+
+impl Dataset {
+    /// Per-segment figures of an object over a range of days.
+    pub(crate) fn aggregate_split(
+        &self,
+        level: Level,
+        idx: usize,
+        days: Range<u32>,
+        segs: &Segments,
+    ) -> Vec<Metrics> {
+        let k = segs.len();
+        let mut out = vec![Metrics::default(); k];
+        let mut buf = vec![0u64; k];
+        let mut order = Vec::with_capacity(k);
+        for ad in self.ads_under(level, idx) {
+            let weights = segs.weights(self.seed, ad);
+            for d in days.clone() {
+                let m = self.ad_day(ad, d);
+                if m.is_empty() {
+                    continue;
+                }
+                for slot in (0..N).filter(|&s| is_additive(s)) {
+                    buf.iter_mut().for_each(|b| *b = 0);
+                    split_into(m.0[slot], &weights, &mut buf, &mut order);
+                    for (o, b) in out.iter_mut().zip(&buf) {
+                        o.0[slot] += b;
+                    }
+                }
+            }
+        }
+        let whole = self.aggregate(level, idx, days);
+        let imps: Vec<f64> = out.iter().map(|m| m.0[IMPRESSIONS] as f64).collect();
+        let total: f64 = imps.iter().sum();
+        if total > 0.0 {
+            let w: Vec<f64> = imps.iter().map(|i| i / total).collect();
+            for slot in [REACH, UNIQUE_CLICKS] {
+                buf.iter_mut().for_each(|b| *b = 0);
+                split_into(whole.0[slot], &w, &mut buf, &mut order);
+                for (o, b) in out.iter_mut().zip(&buf) {
+                    o.0[slot] = *b;
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatasetName;
+
+    #[test]
+    fn split_is_exact() {
+        let mut order = Vec::new();
+        for n in [0u64, 1, 7, 1000, 12345] {
+            let mut out = vec![0; 3];
+            split_into(n, &[0.2, 0.3, 0.5], &mut out, &mut order);
+            assert_eq!(out.iter().sum::<u64>(), n);
+        }
+    }
+
+    #[test]
+    fn segments_sum_to_unbroken() {
+        let ds = Dataset::generate(DatasetName::Small, 1);
+        let segs = Segments::new(&[Breakdown::Age, Breakdown::Gender], "EUR");
+        assert_eq!(segs.len(), 18);
+        let parts = ds.aggregate_split(Level::Campaign, 0, 10..20, &segs);
+        let whole = ds.aggregate(Level::Campaign, 0, 10..20);
+        for slot in 0..N {
+            assert_eq!(parts.iter().map(|m| m.0[slot]).sum::<u64>(), whole.0[slot]);
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Configuration of a sandbox instance: dataset, app credentials, token lifetimes,
+//! latency, page size, budgets and fault injection.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which generated dataset the sandbox serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum DatasetName {
+    /// 1 account, 3 campaigns, 12 ads, 90 days.
+    #[default]
+    Small,
+    /// 2 accounts (USD / America/Los_Angeles and JPY / Asia/Tokyo), 200 ads, 365 days.
+    Medium,
+    /// 2 accounts, 2,000 ads, 365 days (about 700k ad-days).
+    Large,
+}
+
+impl FromStr for DatasetName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "small" => Ok(Self::Small),
+            "medium" => Ok(Self::Medium),
+            "large" => Ok(Self::Large),
+            other => Err(format!(
+                "unknown dataset {other:?} (expected small, medium or large)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for DatasetName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Small => "small",
+            Self::Medium => "medium",
+            Self::Large => "large",
+        })
+    }
+}
+
+/// Which throttle error an exhausted ad-account budget answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum AccountThrottle {
+    /// `(#17) User request limit reached`, subcode 2446079.
+    UserRequestLimit,
+    /// `(#613) Calls to this api have exceeded the rate limit`, subcode 1487742.
+    TooManyCalls,
+    /// `(#80000)` (ads_insights) / `(#80004)` (ads_management), subcode 2446079.
+    #[default]
+    BusinessUseCase,
+}
+
+/// Call budgets over a rolling window. Every Graph call costs one call of the app budget;
+/// every call on an ad account (node, insights, report runs) also costs one of that
+/// account's budget. The call that exceeds a budget gets the throttle error and starts a
+/// block; calls made during the block are counted as `calls_while_blocked`.
+#[derive(Clone, Debug)]
+pub struct BudgetConfig {
+    /// Calls per window per ad account.
+    pub account_calls: u32,
+    /// Calls per window for the whole app.
+    pub app_calls: u32,
+    /// Rolling window length.
+    pub window: Duration,
+    /// How long an exhausted account (or app) stays blocked.
+    pub block: Duration,
+    /// Error returned for a blocked account.
+    pub account_error: AccountThrottle,
+}
+
+impl Default for BudgetConfig {
+    fn default() -> Self {
+        Self {
+            account_calls: 1_000,
+            app_calls: 10_000,
+            window: Duration::from_secs(300),
+            block: Duration::from_secs(60),
+            account_error: AccountThrottle::default(),
+        }
+    }
+}
+
+impl BudgetConfig {
+    /// Budgets so large they never trigger.
+    pub fn unlimited() -> Self {
+        Self {
+            account_calls: u32::MAX,
+            app_calls: u32::MAX,
+            ..Self::default()
+        }
+    }
+    /// Convenience for tests: window and block in milliseconds.
+    pub fn with_millis(account_calls: u32, app_calls: u32, window_ms: u64, block_ms: u64) -> Self {
+        Self {
+            account_calls,
+            app_calls,
+            window: Duration::from_millis(window_ms),
+            block: Duration::from_millis(block_ms),
+            account_error: AccountThrottle::default(),
+        }
+    }
+}
+
+/// Seeded fault injection on ad-account calls (account node, insights, report runs,
+/// also inside batches). Each request identity (method + path + params without the
+/// token and proof) draws one number from `hash(seed, identity)`; the probabilities
+/// below are stacked in field order, and the chosen fault hits the first
+/// `failures_per_request` attempts of that identity, so retries eventually succeed.
+#[derive(Clone, Debug)]
+pub struct FaultConfig {
+    /// HTTP 500, code 1 "An unknown error occurred".
+    pub unknown_error: f64,
+    /// HTTP 503, code 2 transient.
+    pub transient: f64,
+    /// HTTP 400, code 17 / 2446079.
+    pub throttle_17: f64,
+    /// HTTP 400, code 613 / 1487742.
+    pub throttle_613: f64,
+    /// HTTP 400, code 80000 / 2446079.
+    pub throttle_80000: f64,
+    /// HTTP 500, code 1 "Please reduce the amount of data ...".
+    pub reduce_data: f64,
+    /// Answer after `slow_delay` (the answer itself is fine).
+    pub slow: f64,
+    /// Close the connection without any response.
+    pub drop_connection: f64,
+    /// HTTP 400, code 190 / 463 (the token itself stays valid).
+    pub expired_token: f64,
+    /// HTTP 400, code 190 / 458 (the token itself stays valid).
+    pub revoked_token: f64,
+    /// Probability that an async report run ends in "Job Failed".
+    pub async_failure: f64,
+    /// How many attempts of a faulty request identity fail before it succeeds.
+    pub failures_per_request: u32,
+    /// Delay of a slow response.
+    pub slow_delay: Duration,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        Self {
+            unknown_error: 0.0,
+            transient: 0.0,
+            throttle_17: 0.0,
+            throttle_613: 0.0,
+            throttle_80000: 0.0,
+            reduce_data: 0.0,
+            slow: 0.0,
+            drop_connection: 0.0,
+            expired_token: 0.0,
+            revoked_token: 0.0,
+            async_failure: 0.0,
+            failures_per_request: 1,
+            slow_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+impl FaultConfig {
+    /// No faults at all.
+    pub fn none() -> Self {
+        Self::default()
+    }
+    /// A realistic mix for demos: a few percent of calls fail once.
+    pub fn flaky() -> Self {
+        Self {
+            unknown_error: 0.02,
+            transient: 0.03,
+            throttle_17: 0.01,
+            throttle_613: 0.005,
+            throttle_80000: 0.005,
+            reduce_data: 0.01,
+            slow: 0.02,
+            drop_connection: 0.01,
+            async_failure: 0.05,
+            ..Self::default()
+        }
+    }
+}
+
+/// Everything a sandbox instance is built from.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    pub dataset: DatasetName,
+    pub seed: u64,
+    pub app_id: String,
+    pub app_secret: String,
+    pub app_name: String,
+    /// The dialog redirects straight back with a code (tests).
+    pub auto_approve: bool,
+    pub short_token_ttl: Duration,
+    pub long_token_ttl: Duration,
+    /// Require `appsecret_proof` on every call with a user token.
+    pub require_appsecret_proof: bool,
+    /// Added to every Graph API response.
+    pub latency: Duration,
+    /// A larger `limit` answers code 1 "Please reduce the amount of data ...".
+    pub max_page_size: u32,
+    pub budget: BudgetConfig,
+    pub faults: FaultConfig,
+    /// Restatement generation: 0 = none; each other value changes conversions of the
+    /// last 28 days (and only those) differently.
+    pub restatement: u32,
+    /// How many status polls an async report takes before "Job Completed".
+    pub async_steps: u32,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            dataset: DatasetName::Small,
+            seed: 42,
+            app_id: "1234567890".into(),
+            app_secret: "sandbox-secret".into(),
+            app_name: "adsync (sandbox)".into(),
+            auto_approve: false,
+            short_token_ttl: Duration::from_secs(2 * 3600),
+            long_token_ttl: Duration::from_secs(60 * 24 * 3600),
+            require_appsecret_proof: false,
+            latency: Duration::ZERO,
+            max_page_size: 500,
+            budget: BudgetConfig::default(),
+            faults: FaultConfig::default(),
+            restatement: 0,
+            async_steps: 3,
+        }
+    }
+}

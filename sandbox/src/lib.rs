@@ -1,0 +1,150 @@
+//! adsync-sandbox: a faithful local stand-in for Facebook's OAuth dialog and the
+//! Marketing (Graph) API, for the demo and all tests.
+//!
+//! Everything is deterministic from the seed: the dataset, the ground truth
+//! ([`Dataset::row`], [`Dataset::totals`], [`truth`]) and the injected faults.
+
+mod ads;
+mod async_reports;
+mod batch;
+mod breakdowns;
+mod budget;
+mod config;
+mod control;
+mod dataset;
+mod dialog;
+mod errors;
+mod faults;
+mod format;
+mod graph;
+mod hash;
+mod http;
+mod insights;
+mod me;
+mod metrics;
+mod oauth;
+mod paging;
+mod rows;
+mod state;
+mod stats;
+mod truth;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use breakdowns::Breakdown;
+pub use config::{AccountThrottle, BudgetConfig, DatasetName, FaultConfig, SandboxConfig};
+pub use control::Control;
+pub use dataset::{Account, Ad, AdSet, Campaign, Dataset, Level};
+pub use format::currency_decimals;
+pub use metrics::WINDOWS as ATTRIBUTION_WINDOWS;
+pub use stats::Stats;
+pub use truth::{ByWindow, MetricsRow, Totals, truth};
+
+use state::Shared;
+
+/// Largest batch the batch endpoint accepts.
+pub const MAX_BATCH: usize = batch::MAX_BATCH;
+
+/// A sandbox instance (not yet serving).
+pub struct Sandbox {
+    sh: Arc<Shared>,
+}
+
+impl Sandbox {
+    pub fn new(config: SandboxConfig) -> Self {
+        Self { sh: Shared::new(config) }
+    }
+
+    /// All routes: Graph paths under any `/{version}/`, the dialog, `/__sandbox/stats`.
+    pub fn router(&self) -> axum::Router {
+        http::router(self.sh.clone())
+    }
+
+    pub fn control(&self) -> Control {
+        Control { sh: self.sh.clone() }
+    }
+
+    pub fn dataset(&self) -> &Dataset {
+        &self.sh.dataset
+    }
+
+    /// Serves on `listener` in a background task.
+    pub async fn spawn(self, listener: tokio::net::TcpListener) -> SandboxHandle {
+        let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = self.router();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                tracing::warn!(error = %e, "sandbox server stopped");
+            }
+        });
+        SandboxHandle { sh: self.sh, addr, shutdown: Some(tx), task }
+    }
+}
+
+/// A running sandbox.
+pub struct SandboxHandle {
+    sh: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SandboxHandle {
+    /// `http://127.0.0.1:PORT`: both `FACEBOOK_GRAPH_URL` and `FACEBOOK_DIALOG_URL`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    pub fn app_id(&self) -> &str {
+        // The app credentials never change after start.
+        &self.creds().0
+    }
+    pub fn app_secret(&self) -> &str {
+        &self.creds().1
+    }
+    fn creds(&self) -> &(String, String) {
+        &self.sh.creds
+    }
+    pub fn stats(&self) -> Stats {
+        self.sh.stats().clone()
+    }
+    pub fn dataset(&self) -> &Dataset {
+        &self.sh.dataset
+    }
+    pub fn control(&self) -> Control {
+        Control { sh: self.sh.clone() }
+    }
+    /// Stops serving and waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if self.shutdown.is_some() {
+            self.task.abort();
+        }
+    }
+}
+
+/// Serves a sandbox until `shutdown` completes (for `adsync sandbox --port N`).
+pub async fn serve(
+    config: SandboxConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Sandbox::new(config).router();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,170 @@
+//! Shared state of one sandbox instance and the transport-neutral request / reply
+//! types that the HTTP layer and the batch endpoint both use.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use serde_json::Value;
+
+use crate::async_reports::RunStore;
+use crate::budget::BudgetState;
+use crate::config::SandboxConfig;
+use crate::dataset::Dataset;
+use crate::faults::FaultState;
+use crate::hash::{h, mix};
+use crate::oauth::OAuthStore;
+use crate::stats::Stats;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) struct Shared {
+    pub config: RwLock<SandboxConfig>,
+    pub dataset: Arc<Dataset>,
+    pub oauth: Mutex<OAuthStore>,
+    pub budget: Mutex<BudgetState>,
+    pub faults: Mutex<FaultState>,
+    pub runs: Mutex<RunStore>,
+    pub stats: Mutex<Stats>,
+    /// App id and secret, fixed at start.
+    pub creds: (String, String),
+    counter: AtomicU64,
+    nonce: u64,
+}
+
+impl Shared {
+    pub fn new(config: SandboxConfig) -> Arc<Self> {
+        let dataset = Arc::new(Dataset::generate(config.dataset, config.seed));
+        dataset.set_restatement(config.restatement);
+        Arc::new(Self {
+            oauth: Mutex::new(OAuthStore::default()),
+            budget: Mutex::new(BudgetState::new(config.budget.clone())),
+            faults: Mutex::new(FaultState::new(config.faults.clone())),
+            runs: Mutex::new(RunStore::default()),
+            stats: Mutex::new(Stats::default()),
+            counter: AtomicU64::new(1),
+            nonce: rand::random(),
+            creds: (config.app_id.clone(), config.app_secret.clone()),
+            dataset,
+            config: RwLock::new(config),
+        })
+    }
+
+    pub fn cfg(&self) -> SandboxConfig {
+        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    pub fn with_cfg<R>(&self, f: impl FnOnce(&mut SandboxConfig) -> R) -> R {
+        f(&mut self.config.write().unwrap_or_else(|e| e.into_inner()))
+    }
+    pub fn stats(&self) -> MutexGuard<'_, Stats> {
+        lock(&self.stats)
+    }
+
+    /// A fresh random-looking string of `len` base62 characters.
+    pub fn random_string(&self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let mut out = String::with_capacity(len);
+        let mut x = h(&[self.nonce, n]);
+        for i in 0..len {
+            if i % 10 == 9 {
+                x = mix(x ^ i as u64);
+            }
+            out.push(ALPHABET[(x % 62) as usize] as char);
+            x /= 62;
+        }
+        out
+    }
+    /// A fresh numeric id of 16 digits.
+    pub fn numeric_id(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!("{}", 6_000_000_000_000_000 + h(&[self.nonce, n, 9]) % 999_999_999_999_999)
+    }
+    pub fn trace_id(&self) -> String {
+        self.random_string(11)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "GET" => Some(Self::Get),
+            "POST" => Some(Self::Post),
+            "DELETE" => Some(Self::Delete),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// A parsed Graph request.
+#[derive(Clone, Debug)]
+pub(crate) struct Req {
+    pub method: Method,
+    /// Version segment if the path had one (`v25.0`).
+    pub version: Option<String>,
+    /// Path segments after the version.
+    pub segments: Vec<String>,
+    /// Query and form parameters (form wins).
+    pub params: BTreeMap<String, String>,
+    /// `access_token` parameter or `Authorization: Bearer` value.
+    pub token: Option<String>,
+    /// `http://host:port` as the client addressed us.
+    pub base_url: String,
+    /// Inside a batch.
+    pub in_batch: bool,
+}
+
+impl Req {
+    pub fn param(&self, k: &str) -> Option<&str> {
+        self.params.get(k).map(String::as_str).filter(|s| !s.is_empty())
+    }
+    /// The path as requested (with the version if there was one).
+    pub fn path(&self) -> String {
+        let mut p = String::new();
+        if let Some(v) = &self.version {
+            p.push('/');
+            p.push_str(v);
+        }
+        for s in &self.segments {
+            p.push('/');
+            p.push_str(s);
+        }
+        if p.is_empty() {
+            p.push('/');
+        }
+        p
+    }
+}
+
+/// What a handler answers.
+#[derive(Clone, Debug)]
+pub(crate) enum Reply {
+    Json {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Value,
+    },
+    Html {
+        status: u16,
+        body: String,
+    },
+    Redirect(String),
+    /// Close the connection without a response.
+    Drop,
+}

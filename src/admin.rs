@@ -1,0 +1,196 @@
+//! `adsync admin ...`: operator commands on users, teams, memberships, tokens and syncs.
+
+use adsync_common::Secret;
+use adsync_common::ids::{ApiTokenId, Email, Role, TeamId};
+use adsync_common::password::hash_password;
+use adsync_common::queue::{Job, Queue};
+use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
+use adsync_common::storage::{Db, StorageError, api_tokens, teams, users};
+use anyhow::{Context, bail};
+use clap::Subcommand;
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a user (password from --password or, safer, --password-stdin).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, conflicts_with = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    ListUsers,
+    /// Create a team, optionally with its first owner.
+    CreateTeam {
+        #[arg(long)]
+        name: String,
+        /// E-mail of an existing user who becomes the owner.
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// List teams.
+    ListTeams,
+    /// Add a user to a team (or change their role).
+    AddMember {
+        #[arg(long)]
+        team: TeamId,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "member")]
+        role: Role,
+    },
+    /// Remove a user from a team.
+    RemoveMember {
+        #[arg(long)]
+        team: TeamId,
+        #[arg(long)]
+        email: String,
+    },
+    /// List a team's members.
+    ListMembers {
+        #[arg(long)]
+        team: TeamId,
+    },
+    /// Create an API token for a user; it is printed once and never again.
+    CreateToken {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List API tokens (never their values).
+    ListTokens {
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revoke an API token by id.
+    RevokeToken { id: ApiTokenId },
+    /// Queue a sync run for a team (a manual resync).
+    Resync {
+        #[arg(long)]
+        team: TeamId,
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        ad_account_id: Option<String>,
+    },
+}
+
+fn email(raw: &str) -> anyhow::Result<Email> {
+    Email::parse(raw).map_err(anyhow::Error::msg)
+}
+
+async fn user_id(db: &Db, raw: &str) -> anyhow::Result<adsync_common::ids::UserId> {
+    let e = email(raw)?;
+    Ok(users::find_by_email(db, &e).await?.with_context(|| format!("no user with e-mail {e}"))?.id)
+}
+
+/// Creates a user with an argon2id hash. `Conflict` when the e-mail is taken.
+pub async fn create_user(db: &Db, raw_email: &str, password: Secret<String>) -> anyhow::Result<adsync_common::ids::UserId> {
+    let e = email(raw_email)?;
+    if password.expose().chars().count() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    match users::create(db, &e, &hash).await {
+        Err(StorageError::Conflict) => bail!("a user with e-mail {e} already exists"),
+        other => Ok(other?),
+    }
+}
+
+pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::Result<()> {
+    match cmd {
+        AdminCommand::CreateUser { email, password, password_stdin } => {
+            let password = match (password, password_stdin) {
+                (Some(p), _) => p,
+                (None, true) => {
+                    let mut line = String::new();
+                    std::io::stdin().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+                (None, false) => bail!("give --password or --password-stdin"),
+            };
+            let id = create_user(db, &email, Secret::new(password)).await?;
+            println!("created user {id} <{email}>");
+        }
+        AdminCommand::ListUsers => {
+            for u in users::list(db).await? {
+                println!("{}\t{}\t{}", u.id, u.email, u.created_at.to_rfc3339());
+            }
+        }
+        AdminCommand::CreateTeam { name, owner } => {
+            let name = name.trim();
+            if name.is_empty() {
+                bail!("the team name must not be empty");
+            }
+            let owner = match owner {
+                Some(o) => Some(user_id(db, &o).await?),
+                None => None,
+            };
+            let team = teams::create(db, name).await?;
+            if let Some(owner) = owner {
+                teams::set_member(db, team, owner, Role::Owner).await?;
+            }
+            println!("created team {team} {name:?}");
+        }
+        AdminCommand::ListTeams => {
+            for t in teams::list(db).await? {
+                println!("{}\t{}", t.id, t.name);
+            }
+        }
+        AdminCommand::AddMember { team, email, role } => {
+            teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
+            let user = user_id(db, &email).await?;
+            teams::set_member(db, team, user, role).await?;
+            println!("{email} is now {role} of team {team}");
+        }
+        AdminCommand::RemoveMember { team, email } => {
+            let user = user_id(db, &email).await?;
+            teams::remove_member(db, team, user).await.map_err(|_| anyhow::anyhow!("{email} is not in team {team}"))?;
+            println!("removed {email} from team {team}");
+        }
+        AdminCommand::ListMembers { team } => {
+            for m in teams::members(db, team).await? {
+                println!("{}\t{}\t{}", m.user_id, m.email, m.role);
+            }
+        }
+        AdminCommand::CreateToken { email, name } => {
+            let user = user_id(db, &email).await?;
+            let (id, secret) = api_tokens::create(db, user, &name).await?;
+            eprintln!("token {id} created for {email}; it is shown once, store it now:");
+            println!("{}", secret.expose());
+        }
+        AdminCommand::ListTokens { email } => {
+            let user = match email {
+                Some(e) => Some(user_id(db, &e).await?),
+                None => None,
+            };
+            for t in api_tokens::list(db, user).await? {
+                let used = t.last_used_at.map(|d| d.to_rfc3339()).unwrap_or_else(|| "never".into());
+                println!("{}\tuser {}\t{}\tcreated {}\tlast used {}", t.id, t.user_id, t.name, t.created_at.to_rfc3339(), used);
+            }
+        }
+        AdminCommand::RevokeToken { id } => {
+            api_tokens::revoke(db, id).await.map_err(|_| anyhow::anyhow!("no token {id}"))?;
+            println!("revoked token {id}");
+        }
+        AdminCommand::Resync { team, since, until, ad_account_id } => {
+            use adsync_common::dates::{DateRange, parse_day};
+            teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
+            let since = since.as_deref().map(|s| parse_day("since", s)).transpose()?;
+            let until = until.as_deref().map(|s| parse_day("until", s)).transpose()?;
+            if let (Some(s), Some(u)) = (since, until) {
+                DateRange::new(s, u)?;
+            }
+            let run = sync_runs::create(db, &NewRun { team_id: team, kind: RunKind::Manual, ad_account_id, since, until, requested_by: None }).await?;
+            queue.context("the queue is not configured")?.push(Job::SyncRunV1 { run_id: run.id }).await?;
+            println!("queued sync run {}", run.id);
+        }
+    }
+    Ok(())
+}

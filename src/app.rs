@@ -1,0 +1,94 @@
+//! Starting the processes: API, worker, or both, on the configured storage and queue.
+
+use std::sync::Arc;
+
+use adsync_api::AppState;
+use adsync_common::Config;
+use adsync_common::queue::Queue;
+use adsync_common::storage::Db;
+use adsync_worker::WorkerState;
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// Which parts of adsync this process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Api,
+    Worker,
+    All,
+}
+
+/// Connected storage and queue, shared by the API and the worker of one process.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub queue: Queue,
+    pub config: Arc<Config>,
+}
+
+impl Services {
+    /// Connects, applies migrations and sets up the queue.
+    pub async fn connect(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect_and_migrate(config.database_url.expose())
+            .await
+            .context("cannot open the database (DATABASE_URL)")?;
+        let queue = Queue::connect(&db, config.redis_url.as_ref().map(|u| u.expose().as_str()), &config.queue_namespace)
+            .await
+            .context("cannot set up the job queue")?;
+        Ok(Self { db, queue, config: Arc::new(config) })
+    }
+}
+
+/// Runs `role` until `shutdown` is cancelled. The API drains in-flight requests; the worker
+/// lets running jobs commit their current page. `listener` is required for the API.
+pub async fn run(services: Services, role: Role, listener: Option<TcpListener>, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut tasks = tokio::task::JoinSet::new();
+    if role != Role::Worker {
+        let listener = listener.context("the API needs a listener")?;
+        let state = AppState { db: services.db.clone(), queue: services.queue.clone(), config: services.config.clone() };
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            adsync_api::serve(state, listener, async move { stop.cancelled().await }).await.context("API server failed")
+        });
+    }
+    if role != Role::Api {
+        let state = WorkerState::new(services.db.clone(), services.queue.clone(), services.config.clone(), shutdown.clone());
+        tasks.spawn(async move { adsync_worker::run(state).await.map_err(|e| anyhow::anyhow!("worker failed: {e}")) });
+    }
+    // The first part to stop (normally on shutdown) brings the others down with it.
+    let mut result = Ok(());
+    while let Some(joined) = tasks.join_next().await {
+        shutdown.cancel();
+        let outcome = joined.context("task panicked").and_then(|r| r);
+        if result.is_ok() {
+            result = outcome;
+        }
+    }
+    services.db.close().await;
+    result
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+pub fn cancel_on_signals(token: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term => {}
+        }
+        tracing::info!("shutdown requested; finishing in-flight work");
+        token.cancel();
+    });
+}

@@ -1,0 +1,79 @@
+//! `adsync demo`: everything in one process on SQLite in a data folder, with demo logins.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use adsync_common::Config;
+use adsync_common::crypto::Keyring;
+use adsync_common::ids::{Email, Role};
+use adsync_common::storage::{Db, teams, users};
+use anyhow::Context;
+
+use crate::admin::create_user;
+
+pub const OWNER_EMAIL: &str = "owner@demo.adsync.test";
+pub const MEMBER_EMAIL: &str = "member@demo.adsync.test";
+pub const DEMO_PASSWORD: &str = "adsync-demo";
+pub const TEAM_NAME: &str = "Demo Team";
+
+/// The demo's configuration: the environment's, except that data lives in `data_dir` on
+/// SQLite, the queue too, and an encryption key is generated there on first run.
+pub fn config(data_dir: &Path) -> anyhow::Result<Config> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let key = demo_key(&data_dir.join("encryption.key"))?;
+    let mut overrides: HashMap<&str, String> = HashMap::new();
+    overrides.insert("DATABASE_URL", format!("sqlite://{}", data_dir.join("adsync.db").display()));
+    overrides.insert("ADSYNC_ENCRYPTION_KEY", key);
+    adsync_common::config::load_dotenv();
+    Ok(Config::from_lookup(|k| match k {
+        "REDIS_URL" => None,
+        _ => overrides.get(k).cloned().or_else(|| std::env::var(k).ok()),
+    })?)
+}
+
+/// Reads the demo's key, creating it (owner-only permissions) on first run.
+fn demo_key(path: &Path) -> anyhow::Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        return Ok(existing.trim().to_string());
+    }
+    let key = Keyring::generate_key();
+    std::fs::write(path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(key)
+}
+
+/// Creates the demo owner, member and team if they do not exist yet.
+pub async fn seed(db: &Db) -> anyhow::Result<()> {
+    let mut ids = Vec::new();
+    for email in [OWNER_EMAIL, MEMBER_EMAIL] {
+        let parsed = Email::parse(email).map_err(anyhow::Error::msg)?;
+        let id = match users::find_by_email(db, &parsed).await? {
+            Some(u) => u.id,
+            None => create_user(db, email, DEMO_PASSWORD.to_string().into()).await?,
+        };
+        ids.push(id);
+    }
+    let team = match teams::find_by_name(db, TEAM_NAME).await? {
+        Some(t) => t.id,
+        None => teams::create(db, TEAM_NAME).await?,
+    };
+    teams::set_member(db, team, ids[0], Role::Owner).await?;
+    teams::set_member(db, team, ids[1], Role::Member).await?;
+    Ok(())
+}
+
+pub fn banner(url: &str) -> String {
+    format!(
+        "\n  adsync demo is running at {url}\n\n  \
+         owner:  {OWNER_EMAIL} / {DEMO_PASSWORD}\n  \
+         member: {MEMBER_EMAIL} / {DEMO_PASSWORD}\n\n  Press Ctrl-C to stop.\n"
+    )
+}
+
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
