@@ -23,7 +23,7 @@ CREATE TABLE memberships (
 CREATE INDEX memberships_user ON memberships (user_id);
 
 CREATE TABLE sessions (
-    token_digest TEXT PRIMARY KEY,
+    token_digest TEXT NOT NULL PRIMARY KEY,
     user_id      INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     created_at   TEXT NOT NULL,
     expires_at   TEXT NOT NULL

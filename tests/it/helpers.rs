@@ -1,0 +1,260 @@
+//! `spawn_app` and friends. PostgreSQL and Redis come from ADSYNC_TEST_POSTGRES_URL and
+//! ADSYNC_TEST_REDIS_URL (defaults: the local servers); `scripts/test` checks they run.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use adsync::app::{self, Role, Services};
+use adsync_common::Config;
+use adsync_common::ids::{Role as TeamRole, TeamId, UserId};
+use adsync_common::storage::{Db, teams};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file, SQLite queue (the embedded default).
+    Sqlite,
+    /// PostgreSQL storage, Redis queue (the scaled-out deployment).
+    Postgres,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("ADSYNC_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("ADSYNC_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { name: String },
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("adsync.db").display());
+                Self { url, cleanup: Cleanup::Dir(dir) }
+            }
+            Backend::Postgres => {
+                let name = unique("adsync_test");
+                let admin = postgres_admin_url();
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.expect("PostgreSQL reachable");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create database");
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+                Self { url: format!("{base}/{name}"), cleanup: Cleanup::Postgres { name } }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { name } = &self.cleanup {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            // Drop runs outside any runtime we may block, so use a thread of its own.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                rt.block_on(async {
+                    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Deletes every Redis key of a test's queue namespace.
+struct RedisNamespace(String);
+
+impl Drop for RedisNamespace {
+    fn drop(&mut self) {
+        let pattern = format!("{}:*", self.0);
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let Ok(client) = redis::Client::open(redis_url()) else { return };
+                let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return };
+                let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(&mut conn).await.unwrap_or_default();
+                if !keys.is_empty() {
+                    let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The configuration a test app runs with: the contract's defaults plus `extra`.
+pub fn test_config(database_url: &str, namespace: Option<&str>, extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::new();
+    vars.insert("DATABASE_URL".into(), database_url.into());
+    vars.insert("ADSYNC_ENCRYPTION_KEY".into(), adsync_common::crypto::Keyring::generate_key());
+    if let Some(ns) = namespace {
+        vars.insert("REDIS_URL".into(), redis_url());
+        vars.insert("ADSYNC_QUEUE_NAMESPACE".into(), ns.into());
+    }
+    for (k, v) in extra {
+        vars.insert((*k).into(), (*v).into());
+    }
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("test config")
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _redis: Option<RedisNamespace>,
+    _database: TestDatabase,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let database = TestDatabase::new(backend).await;
+    let namespace = (backend == Backend::Postgres).then(|| unique("adsync-test"));
+    let config = test_config(&database.url, namespace.as_deref(), extra);
+    let services = Services::connect(config).await.expect("services");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let shutdown = CancellationToken::new();
+    let db = services.db.clone();
+    let task = tokio::spawn(app::run(services, Role::All, Some(listener), shutdown.clone()));
+    TestApp {
+        base,
+        db,
+        http: client(),
+        shutdown,
+        task: Some(task),
+        _redis: namespace.map(RedisNamespace),
+        _database: database,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates a user with the test password.
+    pub async fn user(&self, email: &str) -> UserId {
+        adsync::admin::create_user(&self.db, email, PASSWORD.to_string().into()).await.expect("user")
+    }
+
+    pub async fn team(&self, name: &str, members: &[(UserId, TeamRole)]) -> TeamId {
+        let team = teams::create(&self.db, name).await.expect("team");
+        for (user, role) in members {
+            teams::set_member(&self.db, team, *user, *role).await.expect("member");
+        }
+        team
+    }
+
+    /// A fresh client signed in as `email` through the JSON API.
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let c = client();
+        let res = c
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("sign in");
+        assert_eq!(res.status(), 200, "sign in as {email}");
+        c
+    }
+
+    pub async fn get_json(&self, c: &reqwest::Client, path: &str) -> (u16, Value) {
+        let res = c.get(self.url(path)).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_json(&self, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
+        let res = c.post(self.url(path)).json(&body).send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls a sync run until it ends (the run row is the signal; no fixed sleeps).
+    pub async fn wait_for_run(&self, c: &reqwest::Client, team: TeamId, run: i64) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, body) = self.get_json(c, &format!("/api/v1/teams/{team}/syncs/{run}")).await;
+            if matches!(body["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+                return body;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "run {run} did not finish: {body}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Stops the app the way SIGTERM does and waits for a clean exit.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            let result = tokio::time::timeout(Duration::from_secs(20), task).await.expect("stops in time").expect("no panic");
+            result.expect("clean shutdown");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Asserts a problem+json response with the given status, returning its detail.
+pub async fn assert_problem(res: reqwest::Response, status: u16) -> String {
+    assert_eq!(res.status().as_u16(), status);
+    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["status"], status);
+    assert!(body["type"].is_string() && body["title"].is_string());
+    body["detail"].as_str().expect("detail").to_string()
+}
+
+/// Runs an async test body once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )*
+        }
+    };
+}

@@ -1,0 +1,9 @@
+//! One integration-test binary: the app spawned on port 0 against real SQLite, PostgreSQL
+//! and Redis, each test with its own database and queue namespace.
+
+mod accounts;
+mod cli;
+mod helpers;
+mod jobs;
+mod pages;
+mod storage;
