@@ -87,11 +87,18 @@ fn email(raw: &str) -> anyhow::Result<Email> {
 
 async fn user_id(db: &Db, raw: &str) -> anyhow::Result<adsync_common::ids::UserId> {
     let e = email(raw)?;
-    Ok(users::find_by_email(db, &e).await?.with_context(|| format!("no user with e-mail {e}"))?.id)
+    Ok(users::find_by_email(db, &e)
+        .await?
+        .with_context(|| format!("no user with e-mail {e}"))?
+        .id)
 }
 
 /// Creates a user with an argon2id hash. `Conflict` when the e-mail is taken.
-pub async fn create_user(db: &Db, raw_email: &str, password: Secret<String>) -> anyhow::Result<adsync_common::ids::UserId> {
+pub async fn create_user(
+    db: &Db,
+    raw_email: &str,
+    password: Secret<String>,
+) -> anyhow::Result<adsync_common::ids::UserId> {
     let e = email(raw_email)?;
     if password.expose().chars().count() < 8 {
         bail!("the password must have at least 8 characters");
@@ -105,7 +112,11 @@ pub async fn create_user(db: &Db, raw_email: &str, password: Secret<String>) -> 
 
 pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::Result<()> {
     match cmd {
-        AdminCommand::CreateUser { email, password, password_stdin } => {
+        AdminCommand::CreateUser {
+            email,
+            password,
+            password_stdin,
+        } => {
             let password = match (password, password_stdin) {
                 (Some(p), _) => p,
                 (None, true) => {
@@ -144,14 +155,18 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::R
             }
         }
         AdminCommand::AddMember { team, email, role } => {
-            teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
+            teams::get(db, team)
+                .await?
+                .with_context(|| format!("no team {team}"))?;
             let user = user_id(db, &email).await?;
             teams::set_member(db, team, user, role).await?;
             println!("{email} is now {role} of team {team}");
         }
         AdminCommand::RemoveMember { team, email } => {
             let user = user_id(db, &email).await?;
-            teams::remove_member(db, team, user).await.map_err(|_| anyhow::anyhow!("{email} is not in team {team}"))?;
+            teams::remove_member(db, team, user)
+                .await
+                .map_err(|_| anyhow::anyhow!("{email} is not in team {team}"))?;
             println!("removed {email} from team {team}");
         }
         AdminCommand::ListMembers { team } => {
@@ -171,24 +186,63 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::R
                 None => None,
             };
             for t in api_tokens::list(db, user).await? {
-                let used = t.last_used_at.map(|d| d.to_rfc3339()).unwrap_or_else(|| "never".into());
-                println!("{}\tuser {}\t{}\tcreated {}\tlast used {}", t.id, t.user_id, t.name, t.created_at.to_rfc3339(), used);
+                let used = t
+                    .last_used_at
+                    .map(|d| d.to_rfc3339())
+                    .unwrap_or_else(|| "never".into());
+                println!(
+                    "{}\tuser {}\t{}\tcreated {}\tlast used {}",
+                    t.id,
+                    t.user_id,
+                    t.name,
+                    t.created_at.to_rfc3339(),
+                    used
+                );
             }
         }
         AdminCommand::RevokeToken { id } => {
-            api_tokens::revoke(db, id).await.map_err(|_| anyhow::anyhow!("no token {id}"))?;
+            api_tokens::revoke(db, id)
+                .await
+                .map_err(|_| anyhow::anyhow!("no token {id}"))?;
             println!("revoked token {id}");
         }
-        AdminCommand::Resync { team, since, until, ad_account_id } => {
+        AdminCommand::Resync {
+            team,
+            since,
+            until,
+            ad_account_id,
+        } => {
             use adsync_common::dates::{DateRange, parse_day};
-            teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
-            let since = since.as_deref().map(|s| parse_day("since", s)).transpose()?;
-            let until = until.as_deref().map(|s| parse_day("until", s)).transpose()?;
+            teams::get(db, team)
+                .await?
+                .with_context(|| format!("no team {team}"))?;
+            let since = since
+                .as_deref()
+                .map(|s| parse_day("since", s))
+                .transpose()?;
+            let until = until
+                .as_deref()
+                .map(|s| parse_day("until", s))
+                .transpose()?;
             if let (Some(s), Some(u)) = (since, until) {
                 DateRange::new(s, u)?;
             }
-            let run = sync_runs::create(db, &NewRun { team_id: team, kind: RunKind::Manual, ad_account_id, since, until, requested_by: None }).await?;
-            queue.context("the queue is not configured")?.push(Job::SyncRunV1 { run_id: run.id }).await?;
+            let run = sync_runs::create(
+                db,
+                &NewRun {
+                    team_id: team,
+                    kind: RunKind::Manual,
+                    ad_account_id,
+                    since,
+                    until,
+                    requested_by: None,
+                },
+            )
+            .await?;
+            queue
+                .context("the queue is not configured")?
+                .push(Job::SyncRunV1 { run_id: run.id })
+                .await?;
             println!("queued sync run {}", run.id);
         }
     }

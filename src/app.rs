@@ -33,28 +33,56 @@ impl Services {
         let db = Db::connect_and_migrate(config.database_url.expose())
             .await
             .context("cannot open the database (DATABASE_URL)")?;
-        let queue = Queue::connect(&db, config.redis_url.as_ref().map(|u| u.expose().as_str()), &config.queue_namespace)
-            .await
-            .context("cannot set up the job queue")?;
-        Ok(Self { db, queue, config: Arc::new(config) })
+        let queue = Queue::connect(
+            &db,
+            config.redis_url.as_ref().map(|u| u.expose().as_str()),
+            &config.queue_namespace,
+        )
+        .await
+        .context("cannot set up the job queue")?;
+        Ok(Self {
+            db,
+            queue,
+            config: Arc::new(config),
+        })
     }
 }
 
 /// Runs `role` until `shutdown` is cancelled. The API drains in-flight requests; the worker
 /// lets running jobs commit their current page. `listener` is required for the API.
-pub async fn run(services: Services, role: Role, listener: Option<TcpListener>, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    services: Services,
+    role: Role,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     if role != Role::Worker {
         let listener = listener.context("the API needs a listener")?;
-        let state = AppState { db: services.db.clone(), queue: services.queue.clone(), config: services.config.clone() };
+        let state = AppState {
+            db: services.db.clone(),
+            queue: services.queue.clone(),
+            config: services.config.clone(),
+        };
         let stop = shutdown.clone();
         tasks.spawn(async move {
-            adsync_api::serve(state, listener, async move { stop.cancelled().await }).await.context("API server failed")
+            adsync_api::serve(state, listener, async move { stop.cancelled().await })
+                .await
+                .context("API server failed")
         });
     }
     if role != Role::Api {
-        let state = WorkerState::new(services.db.clone(), services.queue.clone(), services.config.clone(), shutdown.clone());
-        tasks.spawn(async move { adsync_worker::run(state).await.map_err(|e| anyhow::anyhow!("worker failed: {e}")) });
+        let state = WorkerState::new(
+            services.db.clone(),
+            services.queue.clone(),
+            services.config.clone(),
+            shutdown.clone(),
+        );
+        tasks.spawn(async move {
+            adsync_worker::run(state)
+                .await
+                .map_err(|e| anyhow::anyhow!("worker failed: {e}"))
+        });
     }
     // The first part to stop (normally on shutdown) brings the others down with it.
     let mut result = Ok(());

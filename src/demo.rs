@@ -19,10 +19,14 @@ pub const TEAM_NAME: &str = "Demo Team";
 /// The demo's configuration: the environment's, except that data lives in `data_dir` on
 /// SQLite, the queue too, and an encryption key is generated there on first run.
 pub fn config(data_dir: &Path) -> anyhow::Result<Config> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create {}", data_dir.display()))?;
     let key = demo_key(&data_dir.join("encryption.key"))?;
     let mut overrides: HashMap<&str, String> = HashMap::new();
-    overrides.insert("DATABASE_URL", format!("sqlite://{}", data_dir.join("adsync.db").display()));
+    overrides.insert(
+        "DATABASE_URL",
+        format!("sqlite://{}", data_dir.join("adsync.db").display()),
+    );
     overrides.insert("ADSYNC_ENCRYPTION_KEY", key);
     adsync_common::config::load_dotenv();
     Ok(Config::from_lookup(|k| match k {

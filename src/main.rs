@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "adsync", version, about = "Connect a team's Facebook Ads once; keep normalized ad metrics flowing into SQL tables.")]
+#[command(
+    name = "adsync",
+    version,
+    about = "Connect a team's Facebook Ads once; keep normalized ad metrics flowing into SQL tables."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -92,7 +96,9 @@ async fn execute(command: Command) -> Result<(), Failure> {
     adsync_common::telemetry::init(&config.log_filter, config.log_format);
     match command {
         Command::Migrate => {
-            let db = Db::connect_and_migrate(config.database_url.expose()).await.map_err(anyhow::Error::from)?;
+            let db = Db::connect_and_migrate(config.database_url.expose())
+                .await
+                .map_err(anyhow::Error::from)?;
             println!("migrations applied ({})", db.dialect());
             Ok(())
         }
@@ -111,7 +117,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
     }
 }
 
-async fn serve(config: Config, role: Role, banner: Option<fn(&str) -> String>) -> Result<(), Failure> {
+async fn serve(
+    config: Config,
+    role: Role,
+    banner: Option<fn(&str) -> String>,
+) -> Result<(), Failure> {
     if role != Role::Worker {
         config.keyring()?;
     }
@@ -119,7 +129,11 @@ async fn serve(config: Config, role: Role, banner: Option<fn(&str) -> String>) -
     serve_services(services, role, banner).await
 }
 
-async fn serve_services(services: Services, role: Role, banner: Option<fn(&str) -> String>) -> Result<(), Failure> {
+async fn serve_services(
+    services: Services,
+    role: Role,
+    banner: Option<fn(&str) -> String>,
+) -> Result<(), Failure> {
     let listener = if role == Role::Worker {
         None
     } else {

@@ -41,13 +41,41 @@ impl ApiError {
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "urn:adsync:problem:bad-request", "Bad request"),
-            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "urn:adsync:problem:unauthorized", "Not signed in"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "urn:adsync:problem:forbidden", "Not allowed"),
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "urn:adsync:problem:not-found", "Not found"),
-            ApiError::Conflict(_) => (StatusCode::CONFLICT, "urn:adsync:problem:conflict", "Conflict"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "urn:adsync:problem:unavailable", "Temporarily unavailable"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "urn:adsync:problem:internal", "Internal error"),
+            ApiError::BadRequest(_) => (
+                StatusCode::BAD_REQUEST,
+                "urn:adsync:problem:bad-request",
+                "Bad request",
+            ),
+            ApiError::Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "urn:adsync:problem:unauthorized",
+                "Not signed in",
+            ),
+            ApiError::Forbidden(_) => (
+                StatusCode::FORBIDDEN,
+                "urn:adsync:problem:forbidden",
+                "Not allowed",
+            ),
+            ApiError::NotFound(_) => (
+                StatusCode::NOT_FOUND,
+                "urn:adsync:problem:not-found",
+                "Not found",
+            ),
+            ApiError::Conflict(_) => (
+                StatusCode::CONFLICT,
+                "urn:adsync:problem:conflict",
+                "Conflict",
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "urn:adsync:problem:unavailable",
+                "Temporarily unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "urn:adsync:problem:internal",
+                "Internal error",
+            ),
         }
     }
 }
@@ -66,9 +94,18 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = serde_json::to_vec(&Problem { kind, title, status: status.as_u16(), detail }).unwrap_or_default();
+        let body = serde_json::to_vec(&Problem {
+            kind,
+            title,
+            status: status.as_u16(),
+            detail,
+        })
+        .unwrap_or_default();
         let mut res = (status, body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         res
     }
 }
@@ -78,7 +115,9 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::NotFound => ApiError::NotFound("Not found.".into()),
             StorageError::Conflict => ApiError::Conflict("That already exists.".into()),
-            StorageError::MissingReference => ApiError::BadRequest("That refers to something that does not exist.".into()),
+            StorageError::MissingReference => {
+                ApiError::BadRequest("That refers to something that does not exist.".into())
+            }
             StorageError::Unavailable(cause) => ApiError::Unavailable(cause),
             other => ApiError::internal(other),
         }

@@ -15,10 +15,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::BadRequest("Send a JSON body with Content-Type: application/json.".into()))
-            }
-            Err(e) => Err(ApiError::BadRequest(format!("Invalid JSON body: {}", e.body_text()))),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
+                "Send a JSON body with Content-Type: application/json.".into(),
+            )),
+            Err(e) => Err(ApiError::BadRequest(format!(
+                "Invalid JSON body: {}",
+                e.body_text()
+            ))),
         }
     }
 }

@@ -17,7 +17,10 @@ pub struct ConfigError {
 }
 
 fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { variable, message: message.into() }
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
 }
 
 /// Where data lives.
@@ -70,58 +73,120 @@ impl Config {
 
     /// Builds the configuration from any key lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
 
         let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/adsync.db".into());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-            return Err(invalid("DATABASE_URL", "must start with sqlite:// or postgres://"));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "DATABASE_URL",
+                "must start with sqlite:// or postgres://",
+            ));
         }
         let redis_url = var("REDIS_URL");
-        if let Some(r) = &redis_url {
-            if !(r.starts_with("redis://") || r.starts_with("rediss://")) {
-                return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"));
-            }
+        if let Some(r) = &redis_url
+            && !(r.starts_with("redis://") || r.starts_with("rediss://"))
+        {
+            return Err(invalid("REDIS_URL", "must start with redis:// or rediss://"));
         }
         let listen = var("ADSYNC_LISTEN")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
             .map_err(|_| invalid("ADSYNC_LISTEN", "expected host:port, e.g. 127.0.0.1:8080"))?;
-        let public_url = parse_url("ADSYNC_PUBLIC_URL", var("ADSYNC_PUBLIC_URL"), "http://127.0.0.1:8080")?;
+        let public_url = parse_url(
+            "ADSYNC_PUBLIC_URL",
+            var("ADSYNC_PUBLIC_URL"),
+            "http://127.0.0.1:8080",
+        )?;
 
         let encryption_key = var("ADSYNC_ENCRYPTION_KEY").map(Secret::new);
         let encryption_keys_old: Vec<Secret<String>> = var("ADSYNC_ENCRYPTION_KEYS_OLD")
-            .map(|s| s.split(',').map(|k| Secret::new(k.trim().to_string())).filter(|k| !k.expose().is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(|k| Secret::new(k.trim().to_string()))
+                    .filter(|k| !k.expose().is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         // Validate keys now so a typo fails at start, not at the first token write.
         if let Some(k) = &encryption_key {
-            let old: Vec<&str> = encryption_keys_old.iter().map(|k| k.expose().as_str()).collect();
-            crate::crypto::Keyring::new(k.expose(), &old)
-                .map_err(|e| invalid("ADSYNC_ENCRYPTION_KEY", format!("{e} (or ADSYNC_ENCRYPTION_KEYS_OLD)")))?;
+            let old: Vec<&str> = encryption_keys_old
+                .iter()
+                .map(|k| k.expose().as_str())
+                .collect();
+            crate::crypto::Keyring::new(k.expose(), &old).map_err(|e| {
+                invalid(
+                    "ADSYNC_ENCRYPTION_KEY",
+                    format!("{e} (or ADSYNC_ENCRYPTION_KEYS_OLD)"),
+                )
+            })?;
         } else if !encryption_keys_old.is_empty() {
-            return Err(invalid("ADSYNC_ENCRYPTION_KEY", "must be set when ADSYNC_ENCRYPTION_KEYS_OLD is"));
+            return Err(invalid(
+                "ADSYNC_ENCRYPTION_KEY",
+                "must be set when ADSYNC_ENCRYPTION_KEYS_OLD is",
+            ));
         }
 
         let facebook = match (var("FACEBOOK_APP_ID"), var("FACEBOOK_APP_SECRET")) {
             (None, None) => None,
-            (Some(_), None) => return Err(invalid("FACEBOOK_APP_SECRET", "must be set when FACEBOOK_APP_ID is")),
-            (None, Some(_)) => return Err(invalid("FACEBOOK_APP_ID", "must be set when FACEBOOK_APP_SECRET is")),
+            (Some(_), None) => {
+                return Err(invalid(
+                    "FACEBOOK_APP_SECRET",
+                    "must be set when FACEBOOK_APP_ID is",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "FACEBOOK_APP_ID",
+                    "must be set when FACEBOOK_APP_SECRET is",
+                ));
+            }
             (Some(app_id), Some(secret)) => Some(FacebookApp {
                 app_id,
                 app_secret: Secret::new(secret),
-                graph_url: parse_url("FACEBOOK_GRAPH_URL", var("FACEBOOK_GRAPH_URL"), "https://graph.facebook.com")?,
-                dialog_url: parse_url("FACEBOOK_DIALOG_URL", var("FACEBOOK_DIALOG_URL"), "https://www.facebook.com")?,
+                graph_url: parse_url(
+                    "FACEBOOK_GRAPH_URL",
+                    var("FACEBOOK_GRAPH_URL"),
+                    "https://graph.facebook.com",
+                )?,
+                dialog_url: parse_url(
+                    "FACEBOOK_DIALOG_URL",
+                    var("FACEBOOK_DIALOG_URL"),
+                    "https://www.facebook.com",
+                )?,
                 api_version: parse_api_version(var("FACEBOOK_API_VERSION"))?,
             }),
         };
 
-        let worker_concurrency = parse_num("ADSYNC_WORKER_CONCURRENCY", var("ADSYNC_WORKER_CONCURRENCY"), 4, 1..=256)?;
-        let lookback_days = parse_num("ADSYNC_LOOKBACK_DAYS", var("ADSYNC_LOOKBACK_DAYS"), 28, 0..=1128)?;
+        let worker_concurrency = parse_num(
+            "ADSYNC_WORKER_CONCURRENCY",
+            var("ADSYNC_WORKER_CONCURRENCY"),
+            4,
+            1..=256,
+        )?;
+        let lookback_days = parse_num(
+            "ADSYNC_LOOKBACK_DAYS",
+            var("ADSYNC_LOOKBACK_DAYS"),
+            28,
+            0..=1128,
+        )?;
         let sync_interval = match var("ADSYNC_SYNC_INTERVAL") {
             None => Duration::from_secs(3600),
             Some(s) => humantime::parse_duration(&s)
                 .ok()
                 .filter(|d| *d >= Duration::from_secs(60))
-                .ok_or_else(|| invalid("ADSYNC_SYNC_INTERVAL", "expected a duration of at least 1m, e.g. 30m or 1h"))?,
+                .ok_or_else(|| {
+                    invalid(
+                        "ADSYNC_SYNC_INTERVAL",
+                        "expected a duration of at least 1m, e.g. 30m or 1h",
+                    )
+                })?,
         };
         let log_format = match var("ADSYNC_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
@@ -147,17 +212,28 @@ impl Config {
     }
 
     pub fn database_kind(&self) -> DatabaseKind {
-        if self.database_url.expose().starts_with("sqlite:") { DatabaseKind::Sqlite } else { DatabaseKind::Postgres }
+        if self.database_url.expose().starts_with("sqlite:") {
+            DatabaseKind::Sqlite
+        } else {
+            DatabaseKind::Postgres
+        }
     }
 
     /// The configured keyring, or an error naming the variable when tokens must be handled.
     pub fn keyring(&self) -> Result<crate::crypto::Keyring, ConfigError> {
-        let key = self
-            .encryption_key
-            .as_ref()
-            .ok_or_else(|| invalid("ADSYNC_ENCRYPTION_KEY", "is required (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)"))?;
-        let old: Vec<&str> = self.encryption_keys_old.iter().map(|k| k.expose().as_str()).collect();
-        crate::crypto::Keyring::new(key.expose(), &old).map_err(|e| invalid("ADSYNC_ENCRYPTION_KEY", e.to_string()))
+        let key = self.encryption_key.as_ref().ok_or_else(|| {
+            invalid(
+                "ADSYNC_ENCRYPTION_KEY",
+                "is required (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)",
+            )
+        })?;
+        let old: Vec<&str> = self
+            .encryption_keys_old
+            .iter()
+            .map(|k| k.expose().as_str())
+            .collect();
+        crate::crypto::Keyring::new(key.expose(), &old)
+            .map_err(|e| invalid("ADSYNC_ENCRYPTION_KEY", e.to_string()))
     }
 
     /// Session cookies get `Secure` when the public URL is https.
@@ -172,7 +248,11 @@ pub fn load_dotenv() {
     let _ = dotenvy::dotenv();
 }
 
-fn parse_url(variable: &'static str, value: Option<String>, default: &str) -> Result<Url, ConfigError> {
+fn parse_url(
+    variable: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<Url, ConfigError> {
     let raw = value.unwrap_or_else(|| default.to_string());
     let url = Url::parse(&raw).map_err(|e| invalid(variable, format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -188,7 +268,14 @@ fn parse_api_version(value: Option<String>) -> Result<String, ConfigError> {
         matches!((it.next(), it.next(), it.next()), (Some(a), Some(b), None)
             if !a.is_empty() && !b.is_empty() && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit()))
     });
-    if ok { Ok(v) } else { Err(invalid("FACEBOOK_API_VERSION", "expected a version like v25.0")) }
+    if ok {
+        Ok(v)
+    } else {
+        Err(invalid(
+            "FACEBOOK_API_VERSION",
+            "expected a version like v25.0",
+        ))
+    }
 }
 
 fn parse_num(
@@ -199,12 +286,17 @@ fn parse_num(
 ) -> Result<u64, ConfigError> {
     let n = match value {
         None => default,
-        Some(s) => s.parse().map_err(|_| invalid(variable, format!("expected a whole number, got {s:?}")))?,
+        Some(s) => s
+            .parse()
+            .map_err(|_| invalid(variable, format!("expected a whole number, got {s:?}")))?,
     };
     if range.contains(&n) {
         Ok(n)
     } else {
-        Err(invalid(variable, format!("must be between {} and {}", range.start(), range.end())))
+        Err(invalid(
+            variable,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ))
     }
 }
 
@@ -214,7 +306,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -238,7 +333,10 @@ mod tests {
         assert_eq!(fb.api_version, "v25.0");
         assert_eq!(fb.graph_url.as_str(), "https://graph.facebook.com/");
         assert!(!format!("{:?}", fb.app_secret).contains('s'));
-        assert_eq!(load(&[("FACEBOOK_APP_ID", "1")]).err().map(|e| e.variable), Some("FACEBOOK_APP_SECRET"));
+        assert_eq!(
+            load(&[("FACEBOOK_APP_ID", "1")]).err().map(|e| e.variable),
+            Some("FACEBOOK_APP_SECRET")
+        );
     }
 
     #[test]
@@ -258,15 +356,27 @@ mod tests {
             let err = load(&[(k, v)]).expect_err(k);
             assert_eq!(err.variable, *k, "{err}");
         }
-        let err = load(&[("FACEBOOK_APP_ID", "1"), ("FACEBOOK_APP_SECRET", "s"), ("FACEBOOK_API_VERSION", "25")]).expect_err("version");
+        let err = load(&[
+            ("FACEBOOK_APP_ID", "1"),
+            ("FACEBOOK_APP_SECRET", "s"),
+            ("FACEBOOK_API_VERSION", "25"),
+        ])
+        .expect_err("version");
         assert_eq!(err.variable, "FACEBOOK_API_VERSION");
     }
 
     #[test]
     fn keyring_requires_a_key() {
-        assert_eq!(load(&[]).expect("cfg").keyring().err().map(|e| e.variable), Some("ADSYNC_ENCRYPTION_KEY"));
+        assert_eq!(
+            load(&[]).expect("cfg").keyring().err().map(|e| e.variable),
+            Some("ADSYNC_ENCRYPTION_KEY")
+        );
         let key = crate::crypto::Keyring::generate_key();
-        let c = load(&[("ADSYNC_ENCRYPTION_KEY", &key), ("ADSYNC_PUBLIC_URL", "https://ads.example.com")]).expect("cfg");
+        let c = load(&[
+            ("ADSYNC_ENCRYPTION_KEY", &key),
+            ("ADSYNC_PUBLIC_URL", "https://ads.example.com"),
+        ])
+        .expect("cfg");
         assert!(c.keyring().is_ok());
         assert!(c.secure_cookies());
     }

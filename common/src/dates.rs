@@ -17,7 +17,10 @@ pub enum DateError {
 }
 
 pub fn parse_day(field: &'static str, raw: &str) -> Result<NaiveDate, DateError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| DateError::Malformed { field, value: raw.to_string() })
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| DateError::Malformed {
+        field,
+        value: raw.to_string(),
+    })
 }
 
 /// An inclusive range of days, `since <= until`, at most 37 months long.
@@ -32,7 +35,9 @@ impl DateRange {
         if since > until {
             return Err(DateError::Reversed { since, until });
         }
-        let earliest = until.checked_sub_months(chrono::Months::new(MAX_HISTORY_MONTHS)).unwrap_or(NaiveDate::MIN);
+        let earliest = until
+            .checked_sub_months(chrono::Months::new(MAX_HISTORY_MONTHS))
+            .unwrap_or(NaiveDate::MIN);
         if since < earliest {
             return Err(DateError::TooLong { since, until });
         }
@@ -41,7 +46,9 @@ impl DateRange {
 
     /// The `days` days ending at `until` (inclusive).
     pub fn ending(until: NaiveDate, days: u32) -> Self {
-        let since = until.checked_sub_days(Days::new(u64::from(days.max(1)) - 1)).unwrap_or(until);
+        let since = until
+            .checked_sub_days(Days::new(u64::from(days.max(1)) - 1))
+            .unwrap_or(until);
         Self { since, until }
     }
 
@@ -62,8 +69,14 @@ impl DateRange {
         let mut out = Vec::new();
         let mut end = self.until;
         loop {
-            let start = end.checked_sub_days(Days::new(u64::from(size.max(1)) - 1)).unwrap_or(self.since).max(self.since);
-            out.push(DateRange { since: start, until: end });
+            let start = end
+                .checked_sub_days(Days::new(u64::from(size.max(1)) - 1))
+                .unwrap_or(self.since)
+                .max(self.since);
+            out.push(DateRange {
+                since: start,
+                until: end,
+            });
             match start.pred_opt() {
                 Some(prev) if start > self.since => end = prev,
                 _ => break,
@@ -83,7 +96,10 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        assert_eq!(d("2026-01-31"), NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid"));
+        assert_eq!(
+            d("2026-01-31"),
+            NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid")
+        );
         for bad in ["", "2026-02-30", "31.01.2026", "2026-1-1x", "yesterday"] {
             assert!(parse_day("since", bad).is_err(), "{bad}");
         }
@@ -91,11 +107,20 @@ mod tests {
 
     #[test]
     fn ranges_are_checked() {
-        assert!(matches!(DateRange::new(d("2026-02-01"), d("2026-01-01")), Err(DateError::Reversed { .. })));
-        assert!(matches!(DateRange::new(d("2020-01-01"), d("2026-01-01")), Err(DateError::TooLong { .. })));
+        assert!(matches!(
+            DateRange::new(d("2026-02-01"), d("2026-01-01")),
+            Err(DateError::Reversed { .. })
+        ));
+        assert!(matches!(
+            DateRange::new(d("2020-01-01"), d("2026-01-01")),
+            Err(DateError::TooLong { .. })
+        ));
         let r = DateRange::new(d("2026-01-01"), d("2026-01-31")).expect("ok");
         assert_eq!(r.days(), 31);
-        assert_eq!(DateRange::ending(d("2026-01-31"), 28).since(), d("2026-01-04"));
+        assert_eq!(
+            DateRange::ending(d("2026-01-31"), 28).since(),
+            d("2026-01-04")
+        );
     }
 
     #[test]
@@ -107,6 +132,12 @@ mod tests {
         assert_eq!(chunks[0].since(), d("2026-01-25"));
         assert_eq!(chunks.last().map(|c| c.since()), Some(d("2026-01-01")));
         assert_eq!(chunks.iter().map(DateRange::days).sum::<i64>(), 31);
-        assert_eq!(DateRange::new(d("2026-01-01"), d("2026-01-01")).expect("one").chunks_newest_first(7).len(), 1);
+        assert_eq!(
+            DateRange::new(d("2026-01-01"), d("2026-01-01"))
+                .expect("one")
+                .chunks_newest_first(7)
+                .len(),
+            1
+        );
     }
 }

@@ -88,10 +88,17 @@ impl Email {
         let e = raw.trim().to_ascii_lowercase();
         let valid = e.len() <= 254
             && e.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
             })
             && !e.chars().any(|c| c.is_whitespace());
-        if valid { Ok(Self(e)) } else { Err(format!("{raw:?} is not an e-mail address")) }
+        if valid {
+            Ok(Self(e))
+        } else {
+            Err(format!("{raw:?} is not an e-mail address"))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -111,8 +118,19 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").map(|e| e.0), Ok("ann@example.com".into()));
-        for bad in ["", "ann", "@x.com", "ann@", "ann@com", "a b@x.com", "ann@x.com."] {
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").map(|e| e.0),
+            Ok("ann@example.com".into())
+        );
+        for bad in [
+            "",
+            "ann",
+            "@x.com",
+            "ann@",
+            "ann@com",
+            "a b@x.com",
+            "ann@x.com.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

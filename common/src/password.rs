@@ -1,7 +1,7 @@
 //! Password hashing (argon2id) and random bearer secrets (sessions, API tokens).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -35,7 +35,9 @@ pub fn verify_password(password: &Secret<String>, stored: Option<&str>) -> bool 
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    let ok = Argon2::default().verify_password(password.expose().as_bytes(), &parsed).is_ok();
+    let ok = Argon2::default()
+        .verify_password(password.expose().as_bytes(), &parsed)
+        .is_ok();
     ok && real
 }
 

@@ -24,7 +24,9 @@ pub enum Job {
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error("REDIS_URL is required when DATABASE_URL is PostgreSQL (workers share the Redis queue)")]
+    #[error(
+        "REDIS_URL is required when DATABASE_URL is PostgreSQL (workers share the Redis queue)"
+    )]
     RedisRequired,
     #[error("queue unavailable: {0}")]
     Unavailable(String),
@@ -49,20 +51,31 @@ impl std::fmt::Debug for Queue {
 impl Queue {
     /// `namespace` prefixes every key/queue name, so tests and tenants sharing one Redis
     /// never see each other's jobs.
-    pub async fn connect(db: &Db, redis_url: Option<&str>, namespace: &str) -> Result<Self, QueueError> {
+    pub async fn connect(
+        db: &Db,
+        redis_url: Option<&str>,
+        namespace: &str,
+    ) -> Result<Self, QueueError> {
         let name = format!("{namespace}:jobs");
         if let Some(url) = redis_url {
-            let conn = apalis_redis::connect(url).await.map_err(|e| QueueError::Unavailable(e.to_string()))?;
+            let conn = apalis_redis::connect(url)
+                .await
+                .map_err(|e| QueueError::Unavailable(e.to_string()))?;
             let config = apalis_redis::Config::default().queue(&name);
             return Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)));
         }
         let Db::Sqlite(pool) = db else {
             return Err(QueueError::RedisRequired);
         };
-        SqliteStorage::setup(pool).await.map_err(|e| QueueError::Unavailable(e.to_string()))?;
+        SqliteStorage::setup(pool)
+            .await
+            .map_err(|e| QueueError::Unavailable(e.to_string()))?;
         // apalis' setup turns off fsync on the connection it used; adsync's own writes
         // must stay durable, so put it back (the pragma is per connection).
-        sqlx::query("PRAGMA synchronous = NORMAL").execute(pool).await.map_err(|e| QueueError::Unavailable(e.to_string()))?;
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(pool)
+            .await
+            .map_err(|e| QueueError::Unavailable(e.to_string()))?;
         let config = apalis_sqlite::Config::default().queue(&name);
         Ok(Queue::Sqlite(SqliteStorage::new(pool).with_config(config)))
     }
@@ -70,18 +83,34 @@ impl Queue {
     pub async fn push(&self, job: Job) -> Result<(), QueueError> {
         let unavailable = |e: String| QueueError::Unavailable(e);
         match self {
-            Queue::Sqlite(s) => s.clone().push(job).await.map_err(|e| unavailable(e.to_string())),
-            Queue::Redis(s) => s.clone().push(job).await.map_err(|e| unavailable(e.to_string())),
+            Queue::Sqlite(s) => s
+                .clone()
+                .push(job)
+                .await
+                .map_err(|e| unavailable(e.to_string())),
+            Queue::Redis(s) => s
+                .clone()
+                .push(job)
+                .await
+                .map_err(|e| unavailable(e.to_string())),
         }
     }
 
     /// A round trip to the backend, for readiness checks.
     pub async fn ping(&self) -> Result<(), QueueError> {
         match self {
-            Queue::Sqlite(s) => sqlx::query("SELECT 1").execute(s.pool()).await.map(|_| ()).map_err(|e| QueueError::Unavailable(e.to_string())),
+            Queue::Sqlite(s) => sqlx::query("SELECT 1")
+                .execute(s.pool())
+                .await
+                .map(|_| ())
+                .map_err(|e| QueueError::Unavailable(e.to_string())),
             Queue::Redis(s) => {
                 let mut conn = s.clone().get_connection().clone();
-                redis::cmd("PING").query_async::<String>(&mut conn).await.map(|_| ()).map_err(|e| QueueError::Unavailable(e.to_string()))
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| QueueError::Unavailable(e.to_string()))
             }
         }
     }

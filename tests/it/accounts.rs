@@ -18,18 +18,40 @@ async fn login_sets_a_safe_cookie_and_lists_teams(backend: Backend) {
         .await
         .expect("login");
     assert_eq!(res.status(), 200);
-    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie").to_string();
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("cookie")
+        .to_string();
     assert!(cookie.starts_with("adsync_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain http public URL → no Secure flag");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http public URL → no Secure flag"
+    );
     let (status, body) = app.get_json(&c, "/api/v1/teams").await;
     assert_eq!(status, 200);
-    assert_eq!(body, json!({"teams": [{"id": team.0, "name": "Acme", "role": "owner"}]}));
+    assert_eq!(
+        body,
+        json!({"teams": [{"id": team.0, "name": "Acme", "role": "owner"}]})
+    );
 
     // Logging out ends the session server-side, not just in the browser.
-    let res = c.delete(app.url("/api/v1/session")).send().await.expect("logout");
+    let res = c
+        .delete(app.url("/api/v1/session"))
+        .send()
+        .await
+        .expect("logout");
     assert_eq!(res.status(), 204);
-    assert_problem(c.get(app.url("/api/v1/teams")).send().await.expect("req"), 401).await;
+    assert_problem(
+        c.get(app.url("/api/v1/teams")).send().await.expect("req"),
+        401,
+    )
+    .await;
 }
 
 async fn wrong_password_and_unknown_email_look_the_same(backend: Backend) {
@@ -37,8 +59,17 @@ async fn wrong_password_and_unknown_email_look_the_same(backend: Backend) {
     app.user("ann@example.com").await;
     let c = client();
     let mut details = Vec::new();
-    for (email, password) in [("ann@example.com", "wrong password"), ("nobody@example.com", "whatever1"), ("not an email", "x")] {
-        let res = c.post(app.url("/api/v1/session")).json(&json!({"email": email, "password": password})).send().await.expect("req");
+    for (email, password) in [
+        ("ann@example.com", "wrong password"),
+        ("nobody@example.com", "whatever1"),
+        ("not an email", "x"),
+    ] {
+        let res = c
+            .post(app.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("req");
         assert!(res.headers().get("set-cookie").is_none());
         details.push(assert_problem(res, 401).await);
     }
@@ -49,17 +80,49 @@ async fn bad_input_is_a_helpful_4xx(backend: Backend) {
     let app = spawn_app(backend).await;
     let c = client();
     let post = |body: &'static str, ct: &'static str| {
-        c.post(app.url("/api/v1/session")).header("content-type", ct).body(body).send()
+        c.post(app.url("/api/v1/session"))
+            .header("content-type", ct)
+            .body(body)
+            .send()
     };
-    let detail = assert_problem(post("{not json", "application/json").await.expect("req"), 400).await;
+    let detail = assert_problem(
+        post("{not json", "application/json").await.expect("req"),
+        400,
+    )
+    .await;
     assert!(detail.contains("Invalid JSON"), "{detail}");
-    let detail = assert_problem(post(r#"{"email":"a@b.co"}"#, "application/json").await.expect("req"), 400).await;
+    let detail = assert_problem(
+        post(r#"{"email":"a@b.co"}"#, "application/json")
+            .await
+            .expect("req"),
+        400,
+    )
+    .await;
     assert!(detail.contains("password"), "missing field named: {detail}");
-    let detail = assert_problem(post(r#"{"email":"a@b.co","password":"x","admin":true}"#, "application/json").await.expect("req"), 400).await;
+    let detail = assert_problem(
+        post(
+            r#"{"email":"a@b.co","password":"x","admin":true}"#,
+            "application/json",
+        )
+        .await
+        .expect("req"),
+        400,
+    )
+    .await;
     assert!(detail.contains("admin"), "unknown field named: {detail}");
-    let detail = assert_problem(post(r#"{"email":"a@b.co","password":"x"}"#, "text/plain").await.expect("req"), 400).await;
+    let detail = assert_problem(
+        post(r#"{"email":"a@b.co","password":"x"}"#, "text/plain")
+            .await
+            .expect("req"),
+        400,
+    )
+    .await;
     assert!(detail.contains("Content-Type"), "{detail}");
-    let detail = assert_problem(c.get(app.url("/api/v1/nope")).send().await.expect("req"), 404).await;
+    let detail = assert_problem(
+        c.get(app.url("/api/v1/nope")).send().await.expect("req"),
+        404,
+    )
+    .await;
     assert!(detail.contains("/api/v1/nope"));
 }
 
@@ -67,23 +130,54 @@ async fn api_tokens_authenticate_scripts(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.user("ann@example.com").await;
     app.team("Acme", &[(ann, Role::Member)]).await;
-    let (_, secret) = api_tokens::create(&app.db, ann, "script").await.expect("token");
+    let (_, secret) = api_tokens::create(&app.db, ann, "script")
+        .await
+        .expect("token");
     let c = client();
-    let res = c.get(app.url("/api/v1/teams")).bearer_auth(secret.expose()).send().await.expect("req");
+    let res = c
+        .get(app.url("/api/v1/teams"))
+        .bearer_auth(secret.expose())
+        .send()
+        .await
+        .expect("req");
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["teams"][0]["role"], "member");
     let listed = api_tokens::list(&app.db, Some(ann)).await.expect("list");
     assert!(listed[0].last_used_at.is_some(), "use is recorded");
 
-    let detail = assert_problem(c.get(app.url("/api/v1/teams")).bearer_auth("ads_forged").send().await.expect("req"), 401).await;
+    let detail = assert_problem(
+        c.get(app.url("/api/v1/teams"))
+            .bearer_auth("ads_forged")
+            .send()
+            .await
+            .expect("req"),
+        401,
+    )
+    .await;
     assert!(detail.contains("invalid"), "{detail}");
-    let res = c.get(app.url("/api/v1/teams")).header("authorization", "Basic abc").send().await.expect("req");
+    let res = c
+        .get(app.url("/api/v1/teams"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .expect("req");
     assert_problem(res, 401).await;
-    assert_problem(c.get(app.url("/api/v1/teams")).send().await.expect("req"), 401).await;
+    assert_problem(
+        c.get(app.url("/api/v1/teams")).send().await.expect("req"),
+        401,
+    )
+    .await;
 
-    api_tokens::revoke(&app.db, listed[0].id).await.expect("revoke");
-    let res = c.get(app.url("/api/v1/teams")).bearer_auth(secret.expose()).send().await.expect("req");
+    api_tokens::revoke(&app.db, listed[0].id)
+        .await
+        .expect("revoke");
+    let res = c
+        .get(app.url("/api/v1/teams"))
+        .bearer_auth(secret.expose())
+        .send()
+        .await
+        .expect("req");
     assert_problem(res, 401).await;
 }
 
@@ -91,32 +185,62 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.user("ann@example.com").await;
     let bob = app.user("bob@example.com").await;
-    let team_a = app.team("A", &[(ann, Role::Owner), (bob, Role::Member)]).await;
+    let team_a = app
+        .team("A", &[(ann, Role::Owner), (bob, Role::Member)])
+        .await;
     let team_b = app.team("B", &[(bob, Role::Owner)]).await;
     let ann_c = app.signed_in("ann@example.com").await;
     let bob_c = app.signed_in("bob@example.com").await;
 
     // Ann is in A only: B looks exactly like a team that does not exist.
-    for path in [format!("/api/v1/teams/{team_b}"), format!("/api/v1/teams/{team_b}/syncs"), "/api/v1/teams/999999/syncs".into(), "/api/v1/teams/abc/syncs".into()] {
+    for path in [
+        format!("/api/v1/teams/{team_b}"),
+        format!("/api/v1/teams/{team_b}/syncs"),
+        "/api/v1/teams/999999/syncs".into(),
+        "/api/v1/teams/abc/syncs".into(),
+    ] {
         assert_problem(ann_c.get(app.url(&path)).send().await.expect("req"), 404).await;
     }
-    let res = ann_c.post(app.url(&format!("/api/v1/teams/{team_b}/syncs"))).json(&json!({})).send().await.expect("req");
+    let res = ann_c
+        .post(app.url(&format!("/api/v1/teams/{team_b}/syncs")))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("req");
     assert_problem(res, 404).await;
 
     // Bob is a member of A: he sees its runs but cannot start one.
-    let (status, _) = app.get_json(&bob_c, &format!("/api/v1/teams/{team_a}/syncs")).await;
+    let (status, _) = app
+        .get_json(&bob_c, &format!("/api/v1/teams/{team_a}/syncs"))
+        .await;
     assert_eq!(status, 200);
-    let res = bob_c.post(app.url(&format!("/api/v1/teams/{team_a}/syncs"))).json(&json!({})).send().await.expect("req");
+    let res = bob_c
+        .post(app.url(&format!("/api/v1/teams/{team_a}/syncs")))
+        .json(&json!({}))
+        .send()
+        .await
+        .expect("req");
     let detail = assert_problem(res, 403).await;
     assert!(detail.contains("owner"), "{detail}");
 
     // A run of team B is not reachable through team A's URL.
-    let (status, run) = app.post_json(&bob_c, &format!("/api/v1/teams/{team_b}/syncs"), json!({})).await;
+    let (status, run) = app
+        .post_json(&bob_c, &format!("/api/v1/teams/{team_b}/syncs"), json!({}))
+        .await;
     assert_eq!(status, 202, "{run}");
-    let res = ann_c.get(app.url(&format!("/api/v1/teams/{team_a}/syncs/{}", run["id"]))).send().await.expect("req");
+    let res = ann_c
+        .get(app.url(&format!("/api/v1/teams/{team_a}/syncs/{}", run["id"])))
+        .send()
+        .await
+        .expect("req");
     assert_problem(res, 404).await;
-    let (status, listed) = app.get_json(&ann_c, &format!("/api/v1/teams/{team_a}/syncs")).await;
-    assert_eq!((status, listed["syncs"].as_array().map(Vec::len)), (200, Some(0)));
+    let (status, listed) = app
+        .get_json(&ann_c, &format!("/api/v1/teams/{team_a}/syncs"))
+        .await;
+    assert_eq!(
+        (status, listed["syncs"].as_array().map(Vec::len)),
+        (200, Some(0))
+    );
 }
 
 async fn resync_requests_are_validated(backend: Backend) {
@@ -127,12 +251,23 @@ async fn resync_requests_are_validated(backend: Backend) {
     let path = format!("/api/v1/teams/{team}/syncs");
     for (body, needle) in [
         (json!({"since": "2026-13-01"}), "since"),
-        (json!({"since": "2026-02-01", "until": "2026-01-01"}), "after"),
-        (json!({"since": "2020-01-01", "until": "2026-01-01"}), "37 months"),
+        (
+            json!({"since": "2026-02-01", "until": "2026-01-01"}),
+            "after",
+        ),
+        (
+            json!({"since": "2020-01-01", "until": "2026-01-01"}),
+            "37 months",
+        ),
         (json!({"until": 20260101}), "until"),
         (json!({"everything": true}), "everything"),
     ] {
-        let res = c.post(app.url(&path)).json(&body).send().await.expect("req");
+        let res = c
+            .post(app.url(&path))
+            .json(&body)
+            .send()
+            .await
+            .expect("req");
         let detail = assert_problem(res, 400).await;
         assert!(detail.contains(needle), "{body} → {detail}");
     }

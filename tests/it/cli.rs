@@ -4,7 +4,9 @@ use std::process::Command;
 
 fn adsync(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_adsync"));
-    cmd.args(args).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -26,7 +28,14 @@ fn every_command_has_help() {
     }
     let admin = adsync(&["admin", "--help"], &[]);
     let text = String::from_utf8_lossy(&admin.stdout).to_string();
-    for sub in ["create-user", "create-team", "add-member", "create-token", "list-tokens", "resync"] {
+    for sub in [
+        "create-user",
+        "create-team",
+        "add-member",
+        "create-token",
+        "list-tokens",
+        "resync",
+    ] {
         assert!(text.contains(sub), "admin {sub} listed");
     }
 }
@@ -39,7 +48,11 @@ fn usage_and_config_errors_exit_2_naming_the_problem() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("ADSYNC_LISTEN"), "{err}");
-    assert_eq!(err.lines().filter(|l| !l.trim().is_empty()).count(), 1, "one line: {err}");
+    assert_eq!(
+        err.lines().filter(|l| !l.trim().is_empty()).count(),
+        1,
+        "one line: {err}"
+    );
     let out = adsync(&["serve"], &[]);
     assert_eq!(out.status.code(), Some(2), "serve needs an encryption key");
     assert!(String::from_utf8_lossy(&out.stderr).contains("ADSYNC_ENCRYPTION_KEY"));
@@ -50,12 +63,43 @@ fn runtime_failures_exit_1_and_migrate_works() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
     let out = adsync(&["migrate"], &[("DATABASE_URL", &url)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = adsync(&["admin", "create-user", "--email", "a@b.co", "--password", "longenough"], &[("DATABASE_URL", &url)]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = adsync(&["admin", "create-user", "--email", "a@b.co", "--password", "longenough"], &[("DATABASE_URL", &url)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = adsync(
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "a@b.co",
+            "--password",
+            "longenough",
+        ],
+        &[("DATABASE_URL", &url)],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = adsync(
+        &[
+            "admin",
+            "create-user",
+            "--email",
+            "a@b.co",
+            "--password",
+            "longenough",
+        ],
+        &[("DATABASE_URL", &url)],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    let out = adsync(&["migrate"], &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")]);
+    let out = adsync(
+        &["migrate"],
+        &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
+    );
     assert_eq!(out.status.code(), Some(1));
 }

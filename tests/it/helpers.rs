@@ -22,7 +22,8 @@ pub enum Backend {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("ADSYNC_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("ADSYNC_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -50,15 +51,29 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("adsync.db").display());
-                Self { url, cleanup: Cleanup::Dir(dir) }
+                Self {
+                    url,
+                    cleanup: Cleanup::Dir(dir),
+                }
             }
             Backend::Postgres => {
                 let name = unique("adsync_test");
                 let admin = postgres_admin_url();
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin).await.expect("PostgreSQL reachable");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create database");
-                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
-                Self { url: format!("{base}/{name}"), cleanup: Cleanup::Postgres { name } }
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .expect("PostgreSQL reachable");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or(admin);
+                Self {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres { name },
+                }
             }
         }
     }
@@ -70,10 +85,18 @@ impl Drop for TestDatabase {
             let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
             // Drop runs outside any runtime we may block, so use a thread of its own.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
                 rt.block_on(async {
-                    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                    if let Ok(mut conn) =
+                        <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url())
+                            .await
+                    {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .execute(&mut conn)
+                            .await;
                     }
                 });
             })
@@ -89,13 +112,25 @@ impl Drop for RedisNamespace {
     fn drop(&mut self) {
         let pattern = format!("{}:*", self.0);
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
-                let Ok(client) = redis::Client::open(redis_url()) else { return };
-                let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return };
-                let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query_async(&mut conn).await.unwrap_or_default();
+                let Ok(client) = redis::Client::open(redis_url()) else {
+                    return;
+                };
+                let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+                    return;
+                };
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(&pattern)
+                    .query_async(&mut conn)
+                    .await
+                    .unwrap_or_default();
                 if !keys.is_empty() {
-                    let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
+                    let _: Result<(), _> =
+                        redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
                 }
             });
         })
@@ -107,7 +142,10 @@ impl Drop for RedisNamespace {
 pub fn test_config(database_url: &str, namespace: Option<&str>, extra: &[(&str, &str)]) -> Config {
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("DATABASE_URL".into(), database_url.into());
-    vars.insert("ADSYNC_ENCRYPTION_KEY".into(), adsync_common::crypto::Keyring::generate_key());
+    vars.insert(
+        "ADSYNC_ENCRYPTION_KEY".into(),
+        adsync_common::crypto::Keyring::generate_key(),
+    );
     if let Some(ns) = namespace {
         vars.insert("REDIS_URL".into(), redis_url());
         vars.insert("ADSYNC_QUEUE_NAMESPACE".into(), ns.into());
@@ -137,11 +175,18 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     let namespace = (backend == Backend::Postgres).then(|| unique("adsync-test"));
     let config = test_config(&database.url, namespace.as_deref(), extra);
     let services = Services::connect(config).await.expect("services");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let shutdown = CancellationToken::new();
     let db = services.db.clone();
-    let task = tokio::spawn(app::run(services, Role::All, Some(listener), shutdown.clone()));
+    let task = tokio::spawn(app::run(
+        services,
+        Role::All,
+        Some(listener),
+        shutdown.clone(),
+    ));
     TestApp {
         base,
         db,
@@ -170,13 +215,17 @@ impl TestApp {
 
     /// Creates a user with the test password.
     pub async fn user(&self, email: &str) -> UserId {
-        adsync::admin::create_user(&self.db, email, PASSWORD.to_string().into()).await.expect("user")
+        adsync::admin::create_user(&self.db, email, PASSWORD.to_string().into())
+            .await
+            .expect("user")
     }
 
     pub async fn team(&self, name: &str, members: &[(UserId, TeamRole)]) -> TeamId {
         let team = teams::create(&self.db, name).await.expect("team");
         for (user, role) in members {
-            teams::set_member(&self.db, team, *user, *role).await.expect("member");
+            teams::set_member(&self.db, team, *user, *role)
+                .await
+                .expect("member");
         }
         team
     }
@@ -201,7 +250,12 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-        let res = c.post(self.url(path)).json(&body).send().await.expect("request");
+        let res = c
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
@@ -210,11 +264,19 @@ impl TestApp {
     pub async fn wait_for_run(&self, c: &reqwest::Client, team: TeamId, run: i64) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let (_, body) = self.get_json(c, &format!("/api/v1/teams/{team}/syncs/{run}")).await;
-            if matches!(body["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+            let (_, body) = self
+                .get_json(c, &format!("/api/v1/teams/{team}/syncs/{run}"))
+                .await;
+            if matches!(
+                body["status"].as_str(),
+                Some("succeeded" | "failed" | "cancelled")
+            ) {
                 return body;
             }
-            assert!(tokio::time::Instant::now() < deadline, "run {run} did not finish: {body}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "run {run} did not finish: {body}"
+            );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -223,7 +285,10 @@ impl TestApp {
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
-            let result = tokio::time::timeout(Duration::from_secs(20), task).await.expect("stops in time").expect("no panic");
+            let result = tokio::time::timeout(Duration::from_secs(20), task)
+                .await
+                .expect("stops in time")
+                .expect("no panic");
             result.expect("clean shutdown");
         }
     }
@@ -238,7 +303,12 @@ impl Drop for TestApp {
 /// Asserts a problem+json response with the given status, returning its detail.
 pub async fn assert_problem(res: reqwest::Response, status: u16) -> String {
     assert_eq!(res.status().as_u16(), status);
-    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(ct, "application/problem+json");
     let body: Value = res.json().await.expect("problem body");
     assert_eq!(body["status"], status);

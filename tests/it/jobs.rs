@@ -10,7 +10,13 @@ async fn a_resync_travels_through_the_queue_to_a_worker(backend: Backend) {
     let ann = app.user("ann@example.com").await;
     let team = app.team("A", &[(ann, Role::Owner)]).await;
     let c = app.signed_in("ann@example.com").await;
-    let (status, run) = app.post_json(&c, &format!("/api/v1/teams/{team}/syncs"), json!({"since": "2026-10-01", "until": "2026-10-31"})).await;
+    let (status, run) = app
+        .post_json(
+            &c,
+            &format!("/api/v1/teams/{team}/syncs"),
+            json!({"since": "2026-10-01", "until": "2026-10-31"}),
+        )
+        .await;
     assert_eq!(status, 202, "{run}");
     assert_eq!(run["status"], "queued");
     assert_eq!(run["since"], "2026-10-01");
@@ -18,7 +24,13 @@ async fn a_resync_travels_through_the_queue_to_a_worker(backend: Backend) {
     let done = app.wait_for_run(&c, team, id).await;
     // No connection yet: the worker claimed the run and ended it with a clear reason.
     assert_eq!(done["status"], "failed", "{done}");
-    assert!(done["error"].as_str().unwrap_or_default().contains("connect"), "{done}");
+    assert!(
+        done["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("connect"),
+        "{done}"
+    );
     assert!(done["started_at"].is_string() && done["finished_at"].is_string());
     app.stop().await;
 }
@@ -30,4 +42,7 @@ async fn shutdown_is_clean(backend: Backend) {
     app.stop().await;
 }
 
-crate::on_both_backends!(a_resync_travels_through_the_queue_to_a_worker, shutdown_is_clean);
+crate::on_both_backends!(
+    a_resync_travels_through_the_queue_to_a_worker,
+    shutdown_is_clean
+);

@@ -15,25 +15,57 @@ async fn sign_in_through_the_form_and_see_teams() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login");
 
-    let page = c.get(app.url("/login")).send().await.expect("req").text().await.expect("html");
+    let page = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("html");
     assert!(page.contains(r#"<label for="email">"#) && page.contains(r#"type="password""#));
     assert!(!page.contains("https://"), "no external assets");
 
-    let res = c.post(app.url("/login")).form(&[("email", "ann@example.com"), ("password", "nope")]).send().await.expect("req");
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("email", "ann@example.com"), ("password", "nope")])
+        .send()
+        .await
+        .expect("req");
     assert_eq!(res.status(), 401);
     let page = res.text().await.expect("html");
-    assert!(page.contains("Wrong e-mail or password") && page.contains(r#"value="ann@example.com""#));
+    assert!(
+        page.contains("Wrong e-mail or password") && page.contains(r#"value="ann@example.com""#)
+    );
 
-    let res = c.post(app.url("/login")).form(&[("email", "ann@example.com"), ("password", PASSWORD)]).send().await.expect("req");
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("email", "ann@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("req");
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/teams");
-    let page = c.get(app.url("/teams")).send().await.expect("req").text().await.expect("html");
-    assert!(page.contains("Acme &lt;&amp;&gt; Co"), "names are escaped: {page}");
+    let page = c
+        .get(app.url("/teams"))
+        .send()
+        .await
+        .expect("req")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("Acme &lt;&amp;&gt; Co"),
+        "names are escaped: {page}"
+    );
     assert!(page.contains("ann@example.com"));
 
     let res = c.post(app.url("/logout")).send().await.expect("req");
     assert_eq!(res.status(), 303);
-    assert_eq!(c.get(app.url("/teams")).send().await.expect("req").status(), 303);
+    assert_eq!(
+        c.get(app.url("/teams")).send().await.expect("req").status(),
+        303
+    );
 
     let css = c.get(app.url("/assets/app.css")).send().await.expect("req");
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");

@@ -14,7 +14,9 @@ use crate::routes::session::{check_credentials, end_session, start_session};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", get(login_form).post(login)).route("/logout", post(logout))
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
 }
 
 fn form(error: Option<&str>, email: &str) -> Html<String> {
@@ -50,13 +52,21 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(f): Form<LoginForm>,
+) -> Response {
     match check_credentials(&state, &f.email, f.password).await {
         Ok(user) => match start_session(&state, user).await {
             Ok(cookie) => (jar.add(cookie), Redirect::to("/teams")).into_response(),
             Err(e) => e.into_response(),
         },
-        Err(ApiError::Unauthorized(msg)) => (axum::http::StatusCode::UNAUTHORIZED, form(Some(&msg), &f.email)).into_response(),
+        Err(ApiError::Unauthorized(msg)) => (
+            axum::http::StatusCode::UNAUTHORIZED,
+            form(Some(&msg), &f.email),
+        )
+            .into_response(),
         Err(e) => e.into_response(),
     }
 }

@@ -25,7 +25,13 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], layout::CSS)
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        layout::CSS,
+    )
 }
 
 /// A signed-in browser user; anyone else is sent to the login page.
@@ -37,13 +43,22 @@ pub struct PageUser {
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let to_login = || Redirect::to("/login").into_response();
-        let id = authenticate(parts, state).await.map_err(|e| e.into_response())?.ok_or_else(to_login)?;
+        let id = authenticate(parts, state)
+            .await
+            .map_err(|e| e.into_response())?
+            .ok_or_else(to_login)?;
         let user = adsync_common::storage::users::get(&state.db, id)
             .await
             .map_err(|e| crate::ApiError::from(e).into_response())?
             .ok_or_else(to_login)?;
-        Ok(PageUser { id, email: user.email })
+        Ok(PageUser {
+            id,
+            email: user.email,
+        })
     }
 }

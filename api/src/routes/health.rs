@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 async fn healthz() -> axum::Json<Value> {
@@ -19,5 +21,7 @@ async fn healthz() -> axum::Json<Value> {
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
     state.db.ping().await?;
     state.queue.ping().await?;
-    Ok(axum::Json(json!({"status": "ready", "database": state.db.dialect(), "queue": "ok"})))
+    Ok(axum::Json(
+        json!({"status": "ready", "database": state.db.dialect(), "queue": "ok"}),
+    ))
 }

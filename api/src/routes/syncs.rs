@@ -17,11 +17,17 @@ use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/teams/{team}/syncs", get(list_runs).post(start_resync))
+        .route(
+            "/api/v1/teams/{team}/syncs",
+            get(list_runs).post(start_resync),
+        )
         .route("/api/v1/teams/{team}/syncs/{id}", get(show_run))
 }
 
-async fn list_runs(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
+async fn list_runs(
+    State(state): State<AppState>,
+    member: TeamMember,
+) -> Result<axum::Json<Value>, ApiError> {
     let runs = sync_runs::list(&state.db, member.team, 50).await?;
     Ok(axum::Json(json!({ "syncs": runs })))
 }
@@ -33,7 +39,9 @@ async fn show_run(
 ) -> Result<axum::Json<SyncRun>, ApiError> {
     let not_found = || ApiError::NotFound(format!("No sync {id:?} in this team."));
     let id: RunId = id.parse().map_err(|_| not_found())?;
-    let run = sync_runs::get(&state.db, member.team, id).await?.ok_or_else(not_found)?;
+    let run = sync_runs::get(&state.db, member.team, id)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(axum::Json(run))
 }
 
@@ -52,15 +60,35 @@ async fn start_resync(
     TeamOwner(owner): TeamOwner,
     ApiJson(body): ApiJson<ResyncRequest>,
 ) -> Result<(StatusCode, axum::Json<SyncRun>), ApiError> {
-    let since = body.since.as_deref().map(|s| parse_day("since", s)).transpose().map_err(bad)?;
-    let until = body.until.as_deref().map(|s| parse_day("until", s)).transpose().map_err(bad)?;
+    let since = body
+        .since
+        .as_deref()
+        .map(|s| parse_day("since", s))
+        .transpose()
+        .map_err(bad)?;
+    let until = body
+        .until
+        .as_deref()
+        .map(|s| parse_day("until", s))
+        .transpose()
+        .map_err(bad)?;
     if let (Some(s), Some(u)) = (since, until) {
         DateRange::new(s, u).map_err(bad)?;
     }
-    let ad_account_id = body.ad_account_id.map(|a| a.trim().to_string()).filter(|a| !a.is_empty());
+    let ad_account_id = body
+        .ad_account_id
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty());
     let run = sync_runs::create(
         &state.db,
-        &NewRun { team_id: owner.team, kind: RunKind::Manual, ad_account_id, since, until, requested_by: Some(owner.user) },
+        &NewRun {
+            team_id: owner.team,
+            kind: RunKind::Manual,
+            ad_account_id,
+            since,
+            until,
+            requested_by: Some(owner.user),
+        },
     )
     .await?;
     state.queue.push(Job::SyncRunV1 { run_id: run.id }).await?;

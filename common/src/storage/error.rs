@@ -30,7 +30,9 @@ impl From<sqlx::Error> for StorageError {
                 ErrorKind::ForeignKeyViolation => StorageError::MissingReference,
                 _ => StorageError::Database(e),
             },
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => StorageError::Unavailable(e.to_string()),
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                StorageError::Unavailable(e.to_string())
+            }
             _ => StorageError::Database(e),
         }
     }

@@ -4,8 +4,8 @@
 //! Schemas live in `migrations/{sqlite,postgres}` with native types on each side; the
 //! test `schemas_match_across_dialects` keeps them in step.
 
-mod error;
 pub mod api_tokens;
+mod error;
 pub mod sessions;
 pub mod sync_runs;
 pub mod teams;
@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 pub use error::{StorageError, StorageResult};
 
@@ -56,8 +58,14 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| StorageError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
+            if let Some(dir) = opts
+                .get_filename()
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StorageError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -87,7 +95,10 @@ impl Db {
     /// sqlx takes an advisory lock on PostgreSQL).
     pub async fn migrate(&self) -> StorageResult<()> {
         fn with_table(m: &Migrator) -> Migrator {
-            let mut m = Migrator { migrations: m.migrations.clone(), ..Migrator::DEFAULT };
+            let mut m = Migrator {
+                migrations: m.migrations.clone(),
+                ..Migrator::DEFAULT
+            };
             m.dangerous_set_table_name(MIGRATIONS_TABLE);
             m
         }

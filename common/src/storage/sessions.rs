@@ -18,8 +18,11 @@ pub async fn create(db: &Db, user: UserId, ttl: Duration) -> StorageResult<Secre
 /// The session's user, if the session exists and has not expired.
 pub async fn user_for(db: &Db, secret: &str) -> StorageResult<Option<UserId>> {
     const SQL: &str = "SELECT user_id, expires_at FROM sessions WHERE token_digest = $1";
-    let row: Option<(i64, DateTime<Utc>)> = on_pool!(db, p => sqlx::query_as(SQL).bind(bearer_digest(secret)).fetch_optional(p).await?);
-    Ok(row.filter(|(_, expires)| *expires > Utc::now()).map(|(id, _)| UserId(id)))
+    let row: Option<(i64, DateTime<Utc>)> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(bearer_digest(secret)).fetch_optional(p).await?);
+    Ok(row
+        .filter(|(_, expires)| *expires > Utc::now())
+        .map(|(id, _)| UserId(id)))
 }
 
 pub async fn delete(db: &Db, secret: &str) -> StorageResult<()> {

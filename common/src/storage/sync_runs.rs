@@ -91,7 +91,10 @@ impl TryFrom<Row> for SyncRun {
             status: RunStatus::parse(&r.status)?,
             since: r.since,
             until: r.until,
-            progress: Progress { done: r.progress_done, total: r.progress_total },
+            progress: Progress {
+                done: r.progress_done,
+                total: r.progress_total,
+            },
             rows_written: r.rows_written,
             error: r.error,
             created_at: r.created_at,
@@ -133,20 +136,35 @@ pub async fn create(db: &Db, run: &NewRun) -> StorageResult<SyncRun> {
 
 /// A run of this team (team-scoped: another team's run id is simply not found).
 pub async fn get(db: &Db, team: TeamId, id: RunId) -> StorageResult<Option<SyncRun>> {
-    const SQL: &str = concat!("SELECT ", columns!(), " FROM sync_runs WHERE id = $1 AND team_id = $2");
-    let row: Option<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(id).bind(team).fetch_optional(p).await?);
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM sync_runs WHERE id = $1 AND team_id = $2"
+    );
+    let row: Option<Row> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(id).bind(team).fetch_optional(p).await?);
     row.map(TryInto::try_into).transpose()
 }
 
 pub async fn list(db: &Db, team: TeamId, limit: i64) -> StorageResult<Vec<SyncRun>> {
-    const SQL: &str = concat!("SELECT ", columns!(), " FROM sync_runs WHERE team_id = $1 ORDER BY id DESC LIMIT $2");
-    let rows: Vec<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(limit).fetch_all(p).await?);
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM sync_runs WHERE team_id = $1 ORDER BY id DESC LIMIT $2"
+    );
+    let rows: Vec<Row> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(limit).fetch_all(p).await?);
     rows.into_iter().map(TryInto::try_into).collect()
 }
 
 /// Takes the run for `owner` if it is queued, or running under a lapsed lease (its worker
 /// died). `None` means someone else holds it or it has ended: the job is then a no-op.
-pub async fn claim(db: &Db, id: RunId, owner: &str, lease: Duration) -> StorageResult<Option<SyncRun>> {
+pub async fn claim(
+    db: &Db,
+    id: RunId,
+    owner: &str,
+    lease: Duration,
+) -> StorageResult<Option<SyncRun>> {
     const SQL: &str = concat!(
         "UPDATE sync_runs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
          started_at = COALESCE(started_at, $3) \
@@ -159,20 +177,41 @@ pub async fn claim(db: &Db, id: RunId, owner: &str, lease: Duration) -> StorageR
 }
 
 /// Records progress and extends the lease. `Err(NotFound)` when the lease was lost.
-pub async fn report_progress(db: &Db, id: RunId, owner: &str, progress: &Progress, rows_added: i64, lease: Duration) -> StorageResult<()> {
+pub async fn report_progress(
+    db: &Db,
+    id: RunId,
+    owner: &str,
+    progress: &Progress,
+    rows_added: i64,
+    lease: Duration,
+) -> StorageResult<()> {
     const SQL: &str = "UPDATE sync_runs SET progress_done = $1, progress_total = $2, rows_written = rows_written + $3, \
                        lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(progress.done).bind(progress.total).bind(rows_added)
         .bind(now() + lease).bind(id).bind(owner).execute(p).await?.rows_affected());
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Ends a run held by `owner` with a final status (and the error text for failures).
-pub async fn finish(db: &Db, id: RunId, owner: &str, status: RunStatus, error: Option<&str>) -> StorageResult<()> {
+pub async fn finish(
+    db: &Db,
+    id: RunId,
+    owner: &str,
+    status: RunStatus,
+    error: Option<&str>,
+) -> StorageResult<()> {
     const SQL: &str = "UPDATE sync_runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL \
                        WHERE id = $4 AND lease_owner = $5 AND status = 'running'";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(status.as_str()).bind(error).bind(now()).bind(id).bind(owner).execute(p).await?.rows_affected());
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    if n == 0 {
+        Err(StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 /// Runs that should be in the queue but may not be: queued for a while, or running with a

@@ -14,7 +14,8 @@ pub struct User {
 
 /// `Err(StorageError::Conflict)` when the e-mail is taken.
 pub async fn create(db: &Db, email: &Email, password_hash: &str) -> StorageResult<UserId> {
-    const SQL: &str = "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id";
+    const SQL: &str =
+        "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id";
     let id = on_pool!(db, p => sqlx::query_scalar(SQL).bind(email.as_str()).bind(password_hash).bind(now()).fetch_one(p).await?);
     Ok(UserId(id))
 }
@@ -22,7 +23,8 @@ pub async fn create(db: &Db, email: &Email, password_hash: &str) -> StorageResul
 /// The user and their password hash, for a login attempt.
 pub async fn credentials(db: &Db, email: &Email) -> StorageResult<Option<(UserId, String)>> {
     const SQL: &str = "SELECT id, password_hash FROM users WHERE email = $1";
-    let row: Option<(i64, String)> = on_pool!(db, p => sqlx::query_as(SQL).bind(email.as_str()).fetch_optional(p).await?);
+    let row: Option<(i64, String)> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(email.as_str()).fetch_optional(p).await?);
     Ok(row.map(|(id, hash)| (UserId(id), hash)))
 }
 
@@ -39,7 +41,11 @@ pub async fn find_by_email(db: &Db, email: &Email) -> StorageResult<Option<User>
 pub async fn set_password(db: &Db, id: UserId, password_hash: &str) -> StorageResult<()> {
     const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
     let done = on_pool!(db, p => sqlx::query(SQL).bind(password_hash).bind(id).execute(p).await?.rows_affected());
-    if done == 0 { Err(super::StorageError::NotFound) } else { Ok(()) }
+    if done == 0 {
+        Err(super::StorageError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 pub async fn list(db: &Db) -> StorageResult<Vec<User>> {
