@@ -12,8 +12,15 @@ use crate::rows::page;
 use crate::state::{Req, Shared};
 
 const ACCOUNT_FIELDS: &[&str] = &[
-    "id", "account_id", "name", "currency", "timezone_name", "timezone_offset_hours_utc",
-    "account_status", "business_name", "amount_spent",
+    "id",
+    "account_id",
+    "name",
+    "currency",
+    "timezone_name",
+    "timezone_offset_hours_utc",
+    "account_status",
+    "business_name",
+    "amount_spent",
 ];
 
 fn fields(req: &Req, default: &[&str]) -> Result<Vec<String>, GraphError> {
@@ -40,7 +47,11 @@ pub(crate) fn account_json(ds: &Dataset, idx: usize, wanted: &[String]) -> Resul
             "business_name" => json!("Acme Holdings"),
             "amount_spent" => {
                 let t = ds.totals(Level::Account, &a.id, ds.first_day(), ds.today());
-                json!((t.spend * rust_decimal::Decimal::from(10u64.pow(a.currency_decimals()))).trunc().to_string())
+                json!(
+                    (t.spend * rust_decimal::Decimal::from(10u64.pow(a.currency_decimals())))
+                        .trunc()
+                        .to_string()
+                )
             }
             other => {
                 return Err(GraphError::param(format!(
@@ -79,10 +90,16 @@ pub(crate) fn list_objects(sh: &Shared, req: &Req, account: usize, level: Level)
                 "name" => json!(name),
                 "account_id" => json!(ds.accounts[account].account_id),
                 "status" | "effective_status" => json!(status(ds, level, i)),
-                "campaign_id" if level > Level::Campaign => json!(ds.campaigns[ancestor(ds, level, i, Level::Campaign)].id),
+                "campaign_id" if level > Level::Campaign => {
+                    json!(ds.campaigns[ancestor(ds, level, i, Level::Campaign)].id)
+                }
                 "adset_id" if level == Level::Ad => json!(ds.adsets[ds.ads[i].adset].id),
                 "objective" if level == Level::Campaign => json!(ds.campaigns[i].objective),
-                other => return Err(GraphError::param(format!("Tried accessing nonexisting field ({other})"))),
+                other => {
+                    return Err(GraphError::param(format!(
+                        "Tried accessing nonexisting field ({other})"
+                    )));
+                }
             };
             m.insert(f.clone(), v);
         }
@@ -92,7 +109,10 @@ pub(crate) fn list_objects(sh: &Shared, req: &Req, account: usize, level: Level)
 }
 
 fn status(ds: &Dataset, level: Level, idx: usize) -> &'static str {
-    let active = ds.ads_under(level, idx).iter().any(|&a| ds.all_ads()[a].end >= ds.today());
+    let active = ds
+        .ads_under(level, idx)
+        .iter()
+        .any(|&a| ds.all_ads()[a].end >= ds.today());
     if active { "ACTIVE" } else { "PAUSED" }
 }
 

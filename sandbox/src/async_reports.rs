@@ -78,13 +78,20 @@ pub(crate) fn create(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<Va
 pub(crate) fn status(sh: &Shared, run_id: &str) -> Result<Value, GraphError> {
     let ds = &sh.dataset;
     let mut runs = lock(&sh.runs);
-    let run = runs.runs.get_mut(run_id).ok_or_else(|| GraphError::unknown_object(run_id, "get"))?;
+    let run = runs
+        .runs
+        .get_mut(run_id)
+        .ok_or_else(|| GraphError::unknown_object(run_id, "get"))?;
     run.polls += 1;
     let (status, pct) = if run.done() {
         if run.completed.is_none() {
             run.completed = Some(SystemTime::now());
         }
-        if run.fail { ("Job Failed", 100 * (run.steps.max(2) - 1) / run.steps.max(2)) } else { ("Job Completed", 100) }
+        if run.fail {
+            ("Job Failed", 100 * (run.steps.max(2) - 1) / run.steps.max(2))
+        } else {
+            ("Job Completed", 100)
+        }
     } else if run.polls == 1 {
         ("Job Not Started", 0)
     } else if run.polls == 2 {
@@ -111,7 +118,9 @@ pub(crate) fn status(sh: &Shared, run_id: &str) -> Result<Value, GraphError> {
     }
     if run.done() && run.fail {
         v["error_code"] = json!(2601);
-        v["error_message"] = json!("An unknown error occurred while processing this report. Please retry, or split the request into smaller time ranges.");
+        v["error_message"] = json!(
+            "An unknown error occurred while processing this report. Please retry, or split the request into smaller time ranges."
+        );
         v["error_subcode"] = json!(1_815_107);
     }
     Ok(v)
@@ -119,12 +128,22 @@ pub(crate) fn status(sh: &Shared, run_id: &str) -> Result<Value, GraphError> {
 
 /// `GET /{run}/insights`.
 pub(crate) fn results(sh: &Shared, req: &Req, run_id: &str) -> Result<Value, GraphError> {
-    let run = lock(&sh.runs).runs.get(run_id).cloned().ok_or_else(|| GraphError::unknown_object(run_id, "get"))?;
+    let run = lock(&sh.runs)
+        .runs
+        .get(run_id)
+        .cloned()
+        .ok_or_else(|| GraphError::unknown_object(run_id, "get"))?;
     if !run.done() {
-        return Err(GraphError::param("Report is not ready yet: poll the report run until async_status is Job Completed"));
+        return Err(GraphError::param(
+            "Report is not ready yet: poll the report run until async_status is Job Completed",
+        ));
     }
     if run.fail {
-        return Err(GraphError::new(400, 2601, "(#2601) Error accessing adreportrun: the report failed"));
+        return Err(GraphError::new(
+            400,
+            2601,
+            "(#2601) Error accessing adreportrun: the report failed",
+        ));
     }
     let mut extra = BTreeMap::new();
     if req.param("limit").is_none() {

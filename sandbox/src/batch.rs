@@ -16,13 +16,18 @@ pub(crate) const MAX_BATCH: usize = 50;
 fn error_reply(sh: &Shared, e: GraphError) -> Reply {
     sh.stats().count_error(e.code);
     let headers = crate::state::lock(&sh.budget).headers(None, false);
-    Reply::Json { status: e.status, headers, body: e.body(&sh.trace_id()) }
+    Reply::Json {
+        status: e.status,
+        headers,
+        body: e.body(&sh.trace_id()),
+    }
 }
 
 /// Parses `"v25.0/act_1/insights?fields=..."` into a sub-request.
 fn sub_request(parent: &Req, item: &Value) -> Result<Req, GraphError> {
     let method = item.get("method").and_then(Value::as_str).unwrap_or("GET");
-    let method = Method::parse(method).ok_or_else(|| GraphError::param(format!("Unsupported method {method} in batch")))?;
+    let method =
+        Method::parse(method).ok_or_else(|| GraphError::param(format!("Unsupported method {method} in batch")))?;
     let rel = item
         .get("relative_url")
         .and_then(Value::as_str)
@@ -37,7 +42,10 @@ fn sub_request(parent: &Req, item: &Value) -> Result<Req, GraphError> {
     if let (Some(t), false) = (&token, params.contains_key("access_token")) {
         params.insert("access_token".into(), t.clone());
     }
-    if let (Some(p), false) = (parent.params.get("appsecret_proof"), params.contains_key("appsecret_proof")) {
+    if let (Some(p), false) = (
+        parent.params.get("appsecret_proof"),
+        params.contains_key("appsecret_proof"),
+    ) {
         params.insert("appsecret_proof".into(), p.clone());
     }
     Ok(Req {
@@ -55,13 +63,21 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
     let raw = req.param("batch").unwrap_or("[]");
     let items: Vec<Value> = match serde_json::from_str(raw) {
         Ok(Value::Array(a)) => a,
-        _ => return error_reply(sh, GraphError::param("The parameter batch must be a JSON array")),
+        _ => {
+            return error_reply(sh, GraphError::param("The parameter batch must be a JSON array"));
+        }
     };
     if items.len() > MAX_BATCH {
-        return error_reply(sh, GraphError::param("Too many requests in batch message. Maximum batch size is 50"));
+        return error_reply(
+            sh,
+            GraphError::param("Too many requests in batch message. Maximum batch size is 50"),
+        );
     }
     if items.is_empty() {
-        return error_reply(sh, GraphError::param("The parameter batch must be a non-empty JSON array"));
+        return error_reply(
+            sh,
+            GraphError::param("The parameter batch must be a non-empty JSON array"),
+        );
     }
     let cfg = sh.cfg();
     if !cfg.latency.is_zero() {
@@ -85,5 +101,9 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
         });
     }
     let headers = crate::state::lock(&sh.budget).headers(None, false);
-    Reply::Json { status: 200, headers, body: Value::Array(out) }
+    Reply::Json {
+        status: 200,
+        headers,
+        body: Value::Array(out),
+    }
 }

@@ -86,7 +86,11 @@ impl Segments {
                 })
                 .collect();
         }
-        Self { dims: dims.to_vec(), combos, values }
+        Self {
+            dims: dims.to_vec(),
+            combos,
+            values,
+        }
     }
     pub fn len(&self) -> usize {
         self.combos.len()
@@ -147,13 +151,7 @@ pub(crate) fn split_into(n: u64, weights: &[f64], out: &mut [u64], order: &mut V
 
 impl Dataset {
     /// Per-segment figures of an object over a range of days.
-    pub(crate) fn aggregate_split(
-        &self,
-        level: Level,
-        idx: usize,
-        days: Range<u32>,
-        segs: &Segments,
-    ) -> Vec<Metrics> {
+    pub(crate) fn aggregate_split(&self, level: Level, idx: usize, days: Range<u32>, segs: &Segments) -> Vec<Metrics> {
         let k = segs.len();
         let mut out = vec![Metrics::default(); k];
         let mut buf = vec![0u64; k];

@@ -37,7 +37,10 @@ impl Bucket {
         if let Some(b) = self.blocked_for(now) {
             return b;
         }
-        self.calls.front().map(|t| window.saturating_sub(now.duration_since(*t))).unwrap_or_default()
+        self.calls
+            .front()
+            .map(|t| window.saturating_sub(now.duration_since(*t)))
+            .unwrap_or_default()
     }
 }
 
@@ -72,7 +75,11 @@ fn ceil_secs(d: Duration) -> u64 {
 
 impl BudgetState {
     pub fn new(cfg: BudgetConfig) -> Self {
-        Self { cfg, app: Bucket::default(), accounts: HashMap::new() }
+        Self {
+            cfg,
+            app: Bucket::default(),
+            accounts: HashMap::new(),
+        }
     }
     pub fn set_config(&mut self, cfg: BudgetConfig) {
         self.cfg = cfg;
@@ -128,7 +135,10 @@ impl BudgetState {
         b.prune(now, window);
         let pct = (b.pct(self.cfg.account_calls, now) * 100.0).round() / 100.0;
         let reset = ceil_secs(b.reset_in(now, window));
-        let regain = b.blocked_for(now).map(|d| d.as_millis().div_ceil(60_000) as u64).unwrap_or(0);
+        let regain = b
+            .blocked_for(now)
+            .map(|d| d.as_millis().div_ceil(60_000) as u64)
+            .unwrap_or(0);
         let tier = "standard_access";
         let pct_int = pct.round() as u64;
         out.push((
@@ -142,7 +152,10 @@ impl BudgetState {
             json!([{"type": kind, "call_count": pct_int, "total_cputime": pct_int / 2, "total_time": pct_int / 2,
                      "estimated_time_to_regain_access": regain, "ads_api_access_tier": tier}]),
         );
-        out.push(("x-business-use-case-usage".into(), serde_json::Value::Object(buc).to_string()));
+        out.push((
+            "x-business-use-case-usage".into(),
+            serde_json::Value::Object(buc).to_string(),
+        ));
         out.push((
             "x-fb-ads-insights-throttle".into(),
             json!({"app_id_util_pct": app_pct, "acc_id_util_pct": pct, "ads_api_access_tier": tier}).to_string(),

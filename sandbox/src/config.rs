@@ -24,9 +24,7 @@ impl FromStr for DatasetName {
             "small" => Ok(Self::Small),
             "medium" => Ok(Self::Medium),
             "large" => Ok(Self::Large),
-            other => Err(format!(
-                "unknown dataset {other:?} (expected small, medium or large)"
-            )),
+            other => Err(format!("unknown dataset {other:?} (expected small, medium or large)")),
         }
     }
 }

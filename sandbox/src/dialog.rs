@@ -43,10 +43,15 @@ fn scopes_of(req: &Req) -> Vec<String> {
 fn validate(sh: &Shared, req: &Req) -> Result<Url, Reply> {
     let cfg = sh.cfg();
     if req.param("client_id") != Some(cfg.app_id.as_str()) {
-        return Err(error_page("Invalid App ID: The provided app ID does not look like a valid app ID."));
+        return Err(error_page(
+            "Invalid App ID: The provided app ID does not look like a valid app ID.",
+        ));
     }
-    let redirect = req.param("redirect_uri").ok_or_else(|| error_page("The parameter redirect_uri is required."))?;
-    Url::parse(redirect).map_err(|_| error_page("URL blocked: This redirect failed because the redirect URI is not valid."))
+    let redirect = req
+        .param("redirect_uri")
+        .ok_or_else(|| error_page("The parameter redirect_uri is required."))?;
+    Url::parse(redirect)
+        .map_err(|_| error_page("URL blocked: This redirect failed because the redirect URI is not valid."))
 }
 
 fn redirect_with(mut url: Url, pairs: &[(&str, &str)]) -> Reply {
@@ -68,14 +73,26 @@ fn approve(sh: &Shared, req: &Req, url: Url, declined: Vec<String>) -> Reply {
         let mut store = lock(&sh.oauth);
         let user_id = store.user.id.clone();
         store.grants.insert(user_id.clone(), Grant { granted, declined });
-        store.codes.insert(code.clone(), CodeInfo { user_id, redirect_uri, created: SystemTime::now(), used: false });
+        store.codes.insert(
+            code.clone(),
+            CodeInfo {
+                user_id,
+                redirect_uri,
+                created: SystemTime::now(),
+                used: false,
+            },
+        );
     }
     let state = req.param("state").unwrap_or_default().to_string();
     redirect_with(url, &[("code", &code), ("state", &state)])
 }
 
 fn forced_declines(sh: &Shared) -> Vec<String> {
-    if lock(&sh.oauth).decline_ads_read { vec!["ads_read".to_string()] } else { Vec::new() }
+    if lock(&sh.oauth).decline_ads_read {
+        vec!["ads_read".to_string()]
+    } else {
+        Vec::new()
+    }
 }
 
 /// `GET /{v}/dialog/oauth`.
@@ -103,7 +120,10 @@ pub(crate) fn show(sh: &Shared, req: &Req) -> Reply {
             )
         })
         .collect();
-    let action = format!("{}/dialog/oauth", req.version.as_deref().map(|v| format!("/{v}")).unwrap_or_default());
+    let action = format!(
+        "{}/dialog/oauth",
+        req.version.as_deref().map(|v| format!("/{v}")).unwrap_or_default()
+    );
     let body = format!(
         r#"<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Log in with Facebook</title>
@@ -146,7 +166,11 @@ pub(crate) fn decide(sh: &Shared, req: &Req) -> Reply {
     }
     let mut declined = forced_declines(sh);
     if req.param("granted_scopes_submitted").is_some() {
-        let checked: Vec<&str> = req.params.get("grant").map(|g| g.split(',').collect()).unwrap_or_default();
+        let checked: Vec<&str> = req
+            .params
+            .get("grant")
+            .map(|g| g.split(',').collect())
+            .unwrap_or_default();
         for s in scopes_of(req) {
             if !checked.contains(&s.as_str()) && !declined.contains(&s) {
                 declined.push(s);

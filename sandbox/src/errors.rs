@@ -93,9 +93,13 @@ impl GraphError {
         Self::new(500, 1, "An unknown error occurred").sub(99).transient(false)
     }
     pub fn temporary() -> Self {
-        Self::new(503, 2, "An unexpected error has occurred. Please retry your request later.")
-            .sub(1_504_038)
-            .transient(true)
+        Self::new(
+            503,
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+        )
+        .sub(1_504_038)
+        .transient(true)
     }
 
     // ---- tokens and permissions ----
@@ -126,13 +130,26 @@ impl GraphError {
         Self::new(400, 100, "Invalid appsecret_proof provided in the API argument").kind("GraphMethodException")
     }
     pub fn proof_required() -> Self {
-        Self::new(400, 100, "API calls from the server require an appsecret_proof argument").kind("GraphMethodException")
+        Self::new(
+            400,
+            100,
+            "API calls from the server require an appsecret_proof argument",
+        )
+        .kind("GraphMethodException")
     }
     pub fn needs_user() -> Self {
-        Self::new(400, 2500, "An active access token must be used to query information about the current user.")
+        Self::new(
+            400,
+            2500,
+            "An active access token must be used to query information about the current user.",
+        )
     }
     pub fn missing_ads_read() -> Self {
-        Self::new(403, 200, "(#200) Ad account owner has NOT grant ads_management or ads_read permission")
+        Self::new(
+            403,
+            200,
+            "(#200) Ad account owner has NOT grant ads_management or ads_read permission",
+        )
     }
 
     // ---- throttles ----
@@ -141,7 +158,9 @@ impl GraphError {
         Self::new(400, 4, "(#4) Application request limit reached").transient(true)
     }
     pub fn user_limit() -> Self {
-        Self::new(400, 17, "(#17) User request limit reached").sub(2_446_079).transient(true)
+        Self::new(400, 17, "(#17) User request limit reached")
+            .sub(2_446_079)
+            .transient(true)
     }
     pub fn account_limit() -> Self {
         Self::new(400, 613, "(#613) Calls to this api have exceeded the rate limit.")
@@ -150,7 +169,11 @@ impl GraphError {
     }
     /// 80000 for ads_insights, 80004 for ads_management.
     pub fn business_limit(insights: bool) -> Self {
-        let (code, anchor) = if insights { (80_000, "ads-insights") } else { (80_004, "ads-management") };
+        let (code, anchor) = if insights {
+            (80_000, "ads-insights")
+        } else {
+            (80_004, "ads-management")
+        };
         Self::new(
             400,
             code,

@@ -73,7 +73,10 @@ pub(crate) fn identity(method: &str, path: &str, params: &BTreeMap<String, Strin
 
 impl FaultState {
     pub fn new(cfg: FaultConfig) -> Self {
-        Self { cfg, attempts: HashMap::new() }
+        Self {
+            cfg,
+            attempts: HashMap::new(),
+        }
     }
     pub fn set_config(&mut self, cfg: FaultConfig) {
         self.cfg = cfg;
@@ -128,7 +131,11 @@ mod tests {
 
     #[test]
     fn faulty_identity_fails_n_times_then_succeeds() {
-        let cfg = FaultConfig { transient: 1.0, failures_per_request: 2, ..FaultConfig::default() };
+        let cfg = FaultConfig {
+            transient: 1.0,
+            failures_per_request: 2,
+            ..FaultConfig::default()
+        };
         let mut f = FaultState::new(cfg);
         assert_eq!(f.decide(1, "GET /x"), Some(Fault::Transient));
         assert_eq!(f.decide(1, "GET /x"), Some(Fault::Transient));
@@ -138,9 +145,15 @@ mod tests {
 
     #[test]
     fn probabilities_are_respected_roughly() {
-        let cfg = FaultConfig { unknown_error: 0.1, slow: 0.1, ..FaultConfig::default() };
+        let cfg = FaultConfig {
+            unknown_error: 0.1,
+            slow: 0.1,
+            ..FaultConfig::default()
+        };
         let mut f = FaultState::new(cfg);
-        let hits = (0..2000).filter(|i| f.decide(9, &format!("GET /{i}")).is_some()).count();
+        let hits = (0..2000)
+            .filter(|i| f.decide(9, &format!("GET /{i}")).is_some())
+            .count();
         assert!((300..500).contains(&hits), "{hits}");
     }
 }

@@ -47,7 +47,10 @@ impl Route {
             Route::List(_, Level::Campaign) => "/{act}/campaigns",
             Route::List(_, Level::Adset) => "/{act}/adsets",
             Route::List(..) => "/{act}/ads",
-            Route::Insights { scope: (Level::Account, _), .. } => "/{act}/insights",
+            Route::Insights {
+                scope: (Level::Account, _),
+                ..
+            } => "/{act}/insights",
             Route::Insights { .. } => "/{object}/insights",
             Route::RunStatus(..) => "/{report_run}",
             Route::RunInsights(..) => "/{report_run}/insights",
@@ -61,7 +64,10 @@ impl Route {
     fn account(&self, sh: &Shared) -> Option<(usize, bool)> {
         match self {
             Route::Account(a) | Route::List(a, _) => Some((*a, false)),
-            Route::Insights { scope, .. } => Some((crate::insights::ancestor(&sh.dataset, scope.0, scope.1, Level::Account), true)),
+            Route::Insights { scope, .. } => Some((
+                crate::insights::ancestor(&sh.dataset, scope.0, scope.1, Level::Account),
+                true,
+            )),
             Route::RunStatus(_, a) | Route::RunInsights(_, a) => Some((*a, true)),
             _ => None,
         }
@@ -96,7 +102,9 @@ fn object_route(sh: &Shared, m: Method, id: &str, rest: &[&str]) -> Route {
             _ => unknown(),
         };
     }
-    let Some((level, idx)) = sh.dataset.lookup(id) else { return unknown() };
+    let Some((level, idx)) = sh.dataset.lookup(id) else {
+        return unknown();
+    };
     if level == Level::Account && !id.starts_with("act_") {
         return unknown();
     }
@@ -110,8 +118,14 @@ fn object_route(sh: &Shared, m: Method, id: &str, rest: &[&str]) -> Route {
             };
             Route::List(idx, l)
         }
-        (Method::Get, ["insights"], _) => Route::Insights { scope: (level, idx), run_async: false },
-        (Method::Post, ["insights"], _) => Route::Insights { scope: (level, idx), run_async: true },
+        (Method::Get, ["insights"], _) => Route::Insights {
+            scope: (level, idx),
+            run_async: false,
+        },
+        (Method::Post, ["insights"], _) => Route::Insights {
+            scope: (level, idx),
+            run_async: true,
+        },
         _ => unknown(),
     }
 }
@@ -153,13 +167,24 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
     let mut headers = lock(&sh.budget).headers(acc_key.as_deref(), insights);
     let trace = sh.trace_id();
     headers.push(("x-fb-trace-id".into(), trace.clone()));
-    headers.push(("facebook-api-version".into(), req.version.clone().unwrap_or_else(|| "v25.0".into())));
+    headers.push((
+        "facebook-api-version".into(),
+        req.version.clone().unwrap_or_else(|| "v25.0".into()),
+    ));
     match outcome {
-        Ok(body) => Reply::Json { status: 200, headers, body },
+        Ok(body) => Reply::Json {
+            status: 200,
+            headers,
+            body,
+        },
         Err(Stop::Drop) => Reply::Drop,
         Err(Stop::Error(e)) => {
             sh.stats().count_error(e.code);
-            Reply::Json { status: e.status, headers, body: e.body(&trace) }
+            Reply::Json {
+                status: e.status,
+                headers,
+                body: e.body(&trace),
+            }
         }
     }
 }
@@ -184,7 +209,10 @@ async fn run(sh: &Arc<Shared>, req: &Req, route: &Route, acc_key: Option<&str>, 
         }
     }
     if acc_key.is_some() {
-        if !auth.as_ref().is_some_and(|a| a.has("ads_read") || a.has("ads_management")) {
+        if !auth
+            .as_ref()
+            .is_some_and(|a| a.has("ads_read") || a.has("ads_management"))
+        {
             return Err(GraphError::missing_ads_read().into());
         }
         let cfg = sh.cfg();
@@ -214,7 +242,10 @@ async fn run(sh: &Arc<Shared>, req: &Req, route: &Route, acc_key: Option<&str>, 
         Route::MeRevoke(p) => me::revoke(sh, &auth, p.as_deref())?,
         Route::Account(a) => ads::account_node(sh, req, *a)?,
         Route::List(a, l) => ads::list_objects(sh, req, *a, *l)?,
-        Route::Insights { scope, run_async: false } => ads::sync_insights(sh, req, *scope)?,
+        Route::Insights {
+            scope,
+            run_async: false,
+        } => ads::sync_insights(sh, req, *scope)?,
         Route::Insights { scope, run_async: true } => async_reports::create(sh, req, *scope)?,
         Route::RunStatus(id, _) => async_reports::status(sh, id)?,
         Route::RunInsights(id, _) => async_reports::results(sh, req, id)?,

@@ -16,7 +16,10 @@ use crate::errors::GraphError;
 use crate::state::{Method, Reply, Req, Shared};
 
 pub(crate) fn router(sh: Arc<Shared>) -> Router {
-    Router::new().route("/__sandbox/stats", get(stats)).fallback(fallback).with_state(sh)
+    Router::new()
+        .route("/__sandbox/stats", get(stats))
+        .fallback(fallback)
+        .with_state(sh)
 }
 
 async fn stats(State(sh): State<Arc<Shared>>) -> Response {
@@ -25,8 +28,14 @@ async fn stats(State(sh): State<Arc<Shared>>) -> Response {
 }
 
 fn is_version(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('v') else { return false };
-    !rest.is_empty() && rest.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) && rest.split('.').count() <= 2
+    let Some(rest) = s.strip_prefix('v') else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && rest.split('.').count() <= 2
 }
 
 /// `"/v25.0/act_1/insights"` → (`Some("v25.0")`, `["act_1", "insights"]`).
@@ -54,7 +63,10 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> BTreeMap<String, String> {
     if body.is_empty() {
         return params;
     }
-    let ctype = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if ctype.starts_with("application/json") {
         if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) {
             for (k, v) in m {
@@ -79,20 +91,45 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then(|| token.trim().to_string())
 }
 
-async fn fallback(State(sh): State<Arc<Shared>>, method: HttpMethod, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn fallback(
+    State(sh): State<Arc<Shared>>,
+    method: HttpMethod,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(m) = Method::parse(method.as_str()) else {
         let e = GraphError::unknown_path();
-        return to_response(Reply::Json { status: 400, headers: Vec::new(), body: e.body(&sh.trace_id()) });
+        return to_response(Reply::Json {
+            status: 400,
+            headers: Vec::new(),
+            body: e.body(&sh.trace_id()),
+        });
     };
     let mut params = BTreeMap::new();
     for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
         merge(&mut params, k.into_owned(), v.into_owned());
     }
     params.extend(parse_body(&headers, &body));
-    let token = params.get("access_token").filter(|t| !t.is_empty()).cloned().or_else(|| bearer(&headers));
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    let token = params
+        .get("access_token")
+        .filter(|t| !t.is_empty())
+        .cloned()
+        .or_else(|| bearer(&headers));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
     let (version, segments) = split_path(uri.path());
-    let req = Req { method: m, version, segments, params, token, base_url: format!("http://{host}"), in_batch: false };
+    let req = Req {
+        method: m,
+        version,
+        segments,
+        params,
+        token,
+        base_url: format!("http://{host}"),
+        in_batch: false,
+    };
     to_response(crate::graph::handle(&sh, req).await)
 }
 
@@ -105,7 +142,10 @@ fn to_response(reply: Reply) -> Response {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = (code, body.to_string()).into_response();
             let h = resp.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=UTF-8"),
+            );
             for (k, v) in headers {
                 if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
                     h.insert(k, v);
@@ -134,7 +174,10 @@ mod tests {
 
     #[test]
     fn versions_and_paths() {
-        assert_eq!(split_path("/v25.0/act_1/insights"), (Some("v25.0".into()), vec!["act_1".into(), "insights".into()]));
+        assert_eq!(
+            split_path("/v25.0/act_1/insights"),
+            (Some("v25.0".into()), vec!["act_1".into(), "insights".into()])
+        );
         assert_eq!(split_path("/debug_token"), (None, vec!["debug_token".into()]));
         assert_eq!(split_path("/v3/me").0.as_deref(), Some("v3"));
         assert_eq!(split_path("/vx/me").0, None);

@@ -12,11 +12,36 @@ use crate::metrics::WINDOWS;
 use crate::state::Req;
 
 pub(crate) const FIELDS: &[&str] = &[
-    "account_id", "account_name", "account_currency", "campaign_id", "campaign_name", "adset_id",
-    "adset_name", "ad_id", "ad_name", "objective", "date_start", "date_stop", "impressions", "reach",
-    "frequency", "clicks", "unique_clicks", "spend", "cpc", "cpm", "cpp", "ctr", "unique_ctr",
-    "inline_link_clicks", "inline_link_click_ctr", "cost_per_inline_link_click", "actions",
-    "action_values", "cost_per_action_type", "purchase_roas",
+    "account_id",
+    "account_name",
+    "account_currency",
+    "campaign_id",
+    "campaign_name",
+    "adset_id",
+    "adset_name",
+    "ad_id",
+    "ad_name",
+    "objective",
+    "date_start",
+    "date_stop",
+    "impressions",
+    "reach",
+    "frequency",
+    "clicks",
+    "unique_clicks",
+    "spend",
+    "cpc",
+    "cpm",
+    "cpp",
+    "ctr",
+    "unique_ctr",
+    "inline_link_clicks",
+    "inline_link_click_ctr",
+    "cost_per_inline_link_click",
+    "actions",
+    "action_values",
+    "cost_per_action_type",
+    "purchase_roas",
 ];
 const DEFAULT_FIELDS: &[&str] = &["impressions", "spend"];
 
@@ -49,20 +74,31 @@ pub(crate) fn list_param(raw: &str) -> Result<Vec<String>, GraphError> {
     if t.starts_with('[') {
         let v: Vec<Value> = serde_json::from_str(&t.replace('\'', "\""))
             .map_err(|_| GraphError::param(format!("Invalid JSON list: {t}")))?;
-        return Ok(v.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect());
+        return Ok(v
+            .iter()
+            .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+            .collect());
     }
-    Ok(t.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+    Ok(t.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect())
 }
 
 fn date(s: &str) -> Result<NaiveDate, GraphError> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| GraphError::param(format!("Invalid date {s:?}; expected YYYY-MM-DD")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| GraphError::param(format!("Invalid date {s:?}; expected YYYY-MM-DD")))
 }
 
 fn time_range(req: &Req, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), GraphError> {
     if let Some(raw) = req.param("time_range") {
         let v: Value = serde_json::from_str(&raw.replace('\'', "\""))
             .map_err(|_| GraphError::param("param time_range must be a JSON object with since and until"))?;
-        let get = |k: &str| v.get(k).and_then(Value::as_str).ok_or_else(|| GraphError::param(format!("time_range must contain {k}")));
+        let get = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .ok_or_else(|| GraphError::param(format!("time_range must contain {k}")))
+        };
         return Ok((date(get("since")?)?, date(get("until")?)?));
     }
     let back = |n: u64| today - Days::new(n);
@@ -79,12 +115,20 @@ fn time_range(req: &Req, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), Gra
         "this_month" => (month_start, today),
         "last_month" => (month_start - Months::new(1), month_start - Days::new(1)),
         "maximum" => (today - Months::new(37) + Days::new(1), today),
-        other => return Err(GraphError::param(format!("date_preset must be one of the following values: today, yesterday, last_3d, last_7d, last_14d, last_28d, last_30d, last_90d, this_month, last_month, maximum (got {other})"))),
+        other => {
+            return Err(GraphError::param(format!(
+                "date_preset must be one of the following values: today, yesterday, last_3d, last_7d, last_14d, last_28d, last_30d, last_90d, this_month, last_month, maximum (got {other})"
+            )));
+        }
     })
 }
 
 fn buckets(ds: &Dataset, req: &Req, since: NaiveDate, until: NaiveDate) -> Result<Vec<TimeBucket>, GraphError> {
-    let mk = |start: NaiveDate, stop: NaiveDate| TimeBucket { start, stop, days: ds.day_range(start, stop) };
+    let mk = |start: NaiveDate, stop: NaiveDate| TimeBucket {
+        start,
+        stop,
+        days: ds.day_range(start, stop),
+    };
     let inc = req.param("time_increment").unwrap_or("all_days");
     let mut out = Vec::new();
     let mut start = since;
@@ -99,11 +143,9 @@ fn buckets(ds: &Dataset, req: &Req, since: NaiveDate, until: NaiveDate) -> Resul
             }
         }
         n => {
-            let n: u64 = n
-                .parse()
-                .ok()
-                .filter(|n| (1..=90).contains(n))
-                .ok_or_else(|| GraphError::param("time_increment must be an integer between 1 and 90, monthly or all_days"))?;
+            let n: u64 = n.parse().ok().filter(|n| (1..=90).contains(n)).ok_or_else(|| {
+                GraphError::param("time_increment must be an integer between 1 and 90, monthly or all_days")
+            })?;
             while start <= until {
                 let stop = (start + Days::new(n - 1)).min(until);
                 out.push(mk(start, stop));
@@ -130,21 +172,32 @@ pub(crate) fn ancestor(ds: &Dataset, level: Level, idx: usize, at: Level) -> usi
 
 /// `filtering=[{"field":"campaign.id","operator":"IN","value":[...]}]`.
 fn apply_filtering(ds: &Dataset, req: &Req, level: Level, objects: &mut Vec<usize>) -> Result<(), GraphError> {
-    let Some(raw) = req.param("filtering") else { return Ok(()) };
-    let filters: Vec<Value> = serde_json::from_str(&raw.replace('\'', "\"")).map_err(|_| GraphError::param("param filtering must be an array"))?;
+    let Some(raw) = req.param("filtering") else {
+        return Ok(());
+    };
+    let filters: Vec<Value> = serde_json::from_str(&raw.replace('\'', "\""))
+        .map_err(|_| GraphError::param("param filtering must be an array"))?;
     for f in filters {
         let field = f.get("field").and_then(Value::as_str).unwrap_or_default();
         let at = match field {
             "campaign.id" => Level::Campaign,
             "adset.id" => Level::Adset,
             "ad.id" => Level::Ad,
-            _ => return Err(GraphError::param(format!("Filtering field {field} is invalid"))),
+            _ => {
+                return Err(GraphError::param(format!("Filtering field {field} is invalid")));
+            }
         };
         if at > level {
-            return Err(GraphError::param(format!("Filtering on {field} requires level {} or finer", at.as_str())));
+            return Err(GraphError::param(format!(
+                "Filtering on {field} requires level {} or finer",
+                at.as_str()
+            )));
         }
         let values: Vec<String> = match f.get("value") {
-            Some(Value::Array(a)) => a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string()))
+                .collect(),
             Some(Value::String(s)) => vec![s.clone()],
             Some(Value::Number(n)) => vec![n.to_string()],
             _ => return Err(GraphError::param("Filtering value is missing")),
@@ -153,7 +206,11 @@ fn apply_filtering(ds: &Dataset, req: &Req, level: Level, objects: &mut Vec<usiz
         let keep_in = match f.get("operator").and_then(Value::as_str).unwrap_or("IN") {
             "IN" | "EQUAL" => true,
             "NOT_IN" | "NOT_EQUAL" => false,
-            op => return Err(GraphError::param(format!("Filtering operator {op} is not supported for {field}"))),
+            op => {
+                return Err(GraphError::param(format!(
+                    "Filtering operator {op} is not supported for {field}"
+                )));
+            }
         };
         objects.retain(|&o| wanted.contains(&ancestor(ds, level, o, at)) == keep_in);
     }
@@ -164,11 +221,17 @@ fn apply_filtering(ds: &Dataset, req: &Req, level: Level, objects: &mut Vec<usiz
 pub(crate) fn parse(ds: &Dataset, req: &Req, scope: (Level, usize)) -> Result<InsightsQuery, GraphError> {
     let account = ancestor(ds, scope.0, scope.1, Level::Account);
     let level = match req.param("level") {
-        Some(l) => l.parse::<Level>().map_err(|_| GraphError::param("level must be one of the following values: ad, adset, campaign, account"))?,
+        Some(l) => l.parse::<Level>().map_err(|_| {
+            GraphError::param("level must be one of the following values: ad, adset, campaign, account")
+        })?,
         None => scope.0,
     };
     if level < scope.0 {
-        return Err(GraphError::param(format!("level {} is not valid for a {} node", level.as_str(), scope.0.as_str())));
+        return Err(GraphError::param(format!(
+            "level {} is not valid for a {} node",
+            level.as_str(),
+            scope.0.as_str()
+        )));
     }
     let breakdowns = match req.param("breakdowns") {
         Some(raw) => list_param(raw)?
@@ -183,24 +246,33 @@ pub(crate) fn parse(ds: &Dataset, req: &Req, scope: (Level, usize)) -> Result<In
     };
     for f in &fields {
         if Breakdown::parse(f).is_some() {
-            return Err(GraphError::param(format!("{f} is not valid for fields param. please use breakdowns instead")));
+            return Err(GraphError::param(format!(
+                "{f} is not valid for fields param. please use breakdowns instead"
+            )));
         }
         if !FIELDS.contains(&f.as_str()) {
-            return Err(GraphError::param(format!("{f} is not valid for fields param. please check https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ for all valid values")));
+            return Err(GraphError::param(format!(
+                "{f} is not valid for fields param. please check https://developers.facebook.com/docs/marketing-api/reference/ads-insights/ for all valid values"
+            )));
         }
     }
     let windows = match req.param("action_attribution_windows") {
         Some(raw) => list_param(raw)?
             .iter()
             .filter(|w| w.as_str() != "default")
-            .map(|w| WINDOWS.iter().position(|x| x == w).ok_or_else(|| GraphError::param(format!("{w} is not a valid action_attribution_windows value"))))
+            .map(|w| {
+                WINDOWS
+                    .iter()
+                    .position(|x| x == w)
+                    .ok_or_else(|| GraphError::param(format!("{w} is not a valid action_attribution_windows value")))
+            })
             .collect::<Result<Vec<_>, _>>()?,
         None => Vec::new(),
     };
-    if let Some(ab) = req.param("action_breakdowns") {
-        if list_param(ab)?.iter().any(|a| a != "action_type") {
-            return Err(GraphError::param("Only action_type is supported as action_breakdowns"));
-        }
+    if let Some(ab) = req.param("action_breakdowns")
+        && list_param(ab)?.iter().any(|a| a != "action_type")
+    {
+        return Err(GraphError::param("Only action_type is supported as action_breakdowns"));
     }
     let today = ds.today();
     let (since, until) = time_range(req, today)?;
@@ -220,5 +292,15 @@ pub(crate) fn parse(ds: &Dataset, req: &Req, scope: (Level, usize)) -> Result<In
         .filter(|&o| ancestor(ds, level, o, scope.0) == scope.1)
         .collect();
     apply_filtering(ds, req, level, &mut objects)?;
-    Ok(InsightsQuery { account, level, objects, buckets, breakdowns, fields, windows, since, until })
+    Ok(InsightsQuery {
+        account,
+        level,
+        objects,
+        buckets,
+        breakdowns,
+        fields,
+        windows,
+        since,
+        until,
+    })
 }

@@ -16,6 +16,7 @@ mod dialog;
 mod errors;
 mod faults;
 mod format;
+mod generate;
 mod graph;
 mod hash;
 mod http;
@@ -54,7 +55,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
-        Self { sh: Shared::new(config) }
+        Self {
+            sh: Shared::new(config),
+        }
     }
 
     /// All routes: Graph paths under any `/{version}/`, the dialog, `/__sandbox/stats`.
@@ -72,7 +75,9 @@ impl Sandbox {
 
     /// Serves on `listener` in a background task.
     pub async fn spawn(self, listener: tokio::net::TcpListener) -> SandboxHandle {
-        let addr = listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = self.router();
         let task = tokio::spawn(async move {
@@ -83,7 +88,12 @@ impl Sandbox {
                 tracing::warn!(error = %e, "sandbox server stopped");
             }
         });
-        SandboxHandle { sh: self.sh, addr, shutdown: Some(tx), task }
+        SandboxHandle {
+            sh: self.sh,
+            addr,
+            shutdown: Some(tx),
+            task,
+        }
     }
 }
 

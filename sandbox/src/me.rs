@@ -32,7 +32,9 @@ pub(crate) fn adaccounts(sh: &Shared, req: &Req, auth: &Auth) -> Result<Value, G
     };
     let ds = &sh.dataset;
     let items = if auth.has("ads_read") || auth.has("ads_management") {
-        (0..ds.accounts().len()).map(|i| account_json(ds, i, &wanted)).collect::<Result<Vec<_>, _>>()?
+        (0..ds.accounts().len())
+            .map(|i| account_json(ds, i, &wanted))
+            .collect::<Result<Vec<_>, _>>()?
     } else {
         Vec::new()
     };
@@ -41,9 +43,20 @@ pub(crate) fn adaccounts(sh: &Shared, req: &Req, auth: &Auth) -> Result<Value, G
 
 /// `GET /me/permissions`.
 pub(crate) fn permissions(auth: &Auth) -> Result<Value, GraphError> {
-    let Auth::User { grant, .. } = auth else { return Err(GraphError::needs_user()) };
-    let mut data: Vec<Value> = grant.granted.iter().map(|p| json!({"permission": p, "status": "granted"})).collect();
-    data.extend(grant.declined.iter().map(|p| json!({"permission": p, "status": "declined"})));
+    let Auth::User { grant, .. } = auth else {
+        return Err(GraphError::needs_user());
+    };
+    let mut data: Vec<Value> = grant
+        .granted
+        .iter()
+        .map(|p| json!({"permission": p, "status": "granted"}))
+        .collect();
+    data.extend(
+        grant
+            .declined
+            .iter()
+            .map(|p| json!({"permission": p, "status": "declined"})),
+    );
     Ok(json!({ "data": data }))
 }
 

@@ -54,7 +54,10 @@ pub(crate) struct OAuthStore {
 impl Default for OAuthStore {
     fn default() -> Self {
         Self {
-            user: User { id: "10000000000000001".into(), name: "Sandra Sandbox".into() },
+            user: User {
+                id: "10000000000000001".into(),
+                name: "Sandra Sandbox".into(),
+            },
             grants: HashMap::new(),
             tokens: HashMap::new(),
             codes: HashMap::new(),
@@ -106,7 +109,9 @@ pub(crate) fn proof(secret: &str, token: &str) -> String {
 }
 
 fn expired_on(t: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(t).format("%A, %d-%b-%y %H:%M:%S UTC").to_string()
+    chrono::DateTime::<chrono::Utc>::from(t)
+        .format("%A, %d-%b-%y %H:%M:%S UTC")
+        .to_string()
 }
 
 /// Validates the token (and `appsecret_proof`) of a request.
@@ -143,7 +148,12 @@ pub(crate) fn token_user(sh: &Shared, token: &str) -> Result<String, GraphError>
 fn issue(sh: &Shared, user_id: &str, ttl: Duration) -> Value {
     let token = format!("EAAB{}", sh.random_string(150));
     let now = SystemTime::now();
-    let info = TokenInfo { user_id: user_id.to_string(), issued_at: now, expires_at: now + ttl, revoked: None };
+    let info = TokenInfo {
+        user_id: user_id.to_string(),
+        issued_at: now,
+        expires_at: now + ttl,
+        revoked: None,
+    };
     lock(&sh.oauth).tokens.insert(token.clone(), info);
     sh.stats().tokens_issued += 1;
     json!({"access_token": token, "token_type": "bearer", "expires_in": ttl.as_secs()})
@@ -152,7 +162,11 @@ fn issue(sh: &Shared, user_id: &str, ttl: Duration) -> Value {
 fn check_client(sh: &Shared, req: &Req) -> Result<(), GraphError> {
     let cfg = sh.cfg();
     if req.param("client_id") != Some(cfg.app_id.as_str()) {
-        return Err(GraphError::new(400, 101, "Error validating application. Invalid application ID."));
+        return Err(GraphError::new(
+            400,
+            101,
+            "Error validating application. Invalid application ID.",
+        ));
     }
     if req.param("client_secret") != Some(cfg.app_secret.as_str()) {
         return Err(GraphError::new(400, 1, "Error validating client secret."));
@@ -165,12 +179,18 @@ pub(crate) fn access_token(sh: &Shared, req: &Req) -> Result<Value, GraphError> 
     check_client(sh, req)?;
     let cfg = sh.cfg();
     if req.param("grant_type") == Some("fb_exchange_token") {
-        let short = req.param("fb_exchange_token").ok_or_else(|| GraphError::param("Missing fb_exchange_token parameter"))?;
+        let short = req
+            .param("fb_exchange_token")
+            .ok_or_else(|| GraphError::param("Missing fb_exchange_token parameter"))?;
         let user_id = token_user(sh, short)?;
         return Ok(issue(sh, &user_id, cfg.long_token_ttl));
     }
-    let redirect = req.param("redirect_uri").ok_or_else(|| GraphError::param("Missing redirect_uri parameter."))?;
-    let code = req.param("code").ok_or_else(|| GraphError::param("Missing code parameter."))?;
+    let redirect = req
+        .param("redirect_uri")
+        .ok_or_else(|| GraphError::param("Missing redirect_uri parameter."))?;
+    let code = req
+        .param("code")
+        .ok_or_else(|| GraphError::param("Missing code parameter."))?;
     let user_id = {
         let mut store = lock(&sh.oauth);
         let info = store
@@ -207,10 +227,14 @@ pub(crate) fn debug_token(sh: &Shared, req: &Req) -> Result<Value, GraphError> {
             "(#100) You must provide an app access token, or a user access token that is an owner or developer of the app",
         ));
     }
-    let input = req.param("input_token").ok_or_else(|| GraphError::param("The parameter input_token is required"))?;
+    let input = req
+        .param("input_token")
+        .ok_or_else(|| GraphError::param("The parameter input_token is required"))?;
     let store = lock(&sh.oauth);
     let Some(info) = store.tokens.get(input) else {
-        return Ok(json!({"data": {"error": {"code": 190, "message": "Invalid OAuth access token."}, "is_valid": false, "scopes": []}}));
+        return Ok(
+            json!({"data": {"error": {"code": 190, "message": "Invalid OAuth access token."}, "is_valid": false, "scopes": []}}),
+        );
     };
     let grant = store.grants.get(&info.user_id).cloned().unwrap_or_default();
     let mut data = json!({

@@ -19,17 +19,27 @@ pub(crate) fn encode(pos: &[u64]) -> String {
 /// Decodes a cursor made by [`encode`] with `n` parts.
 pub(crate) fn decode(cursor: &str, n: usize) -> Result<Vec<u64>, GraphError> {
     let bad = || GraphError::param("Invalid cursor");
-    let raw = URL_SAFE_NO_PAD.decode(cursor.trim_end_matches('=')).map_err(|_| bad())?;
+    let raw = URL_SAFE_NO_PAD
+        .decode(cursor.trim_end_matches('='))
+        .map_err(|_| bad())?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     let rest = s.strip_prefix("pos:").ok_or_else(bad)?;
-    let v: Vec<u64> = rest.split(':').map(|p| p.parse().map_err(|_| bad())).collect::<Result<_, _>>()?;
+    let v: Vec<u64> = rest
+        .split(':')
+        .map(|p| p.parse().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
     if v.len() == n { Ok(v) } else { Err(bad()) }
 }
 
 /// The `limit` parameter: default `default`, at most `max` (else "reduce data").
 pub(crate) fn limit(req: &Req, default: u32, max: u32) -> Result<u32, GraphError> {
-    let Some(raw) = req.param("limit") else { return Ok(default.min(max)) };
-    let n: u32 = raw.trim().parse().map_err(|_| GraphError::param("Param limit must be a non-negative integer"))?;
+    let Some(raw) = req.param("limit") else {
+        return Ok(default.min(max));
+    };
+    let n: u32 = raw
+        .trim()
+        .parse()
+        .map_err(|_| GraphError::param("Param limit must be a non-negative integer"))?;
     if n > max {
         return Err(GraphError::reduce_data());
     }

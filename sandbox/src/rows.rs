@@ -10,8 +10,8 @@ use crate::dataset::{Dataset, Level};
 use crate::format::{count_str, money, money_str, rate_str};
 use crate::insights::{InsightsQuery, ancestor};
 use crate::metrics::{
-    ADD_TO_CART, CLICKS, IMPRESSIONS, LANDING_PAGE_VIEWS, LINK_CLICKS, Metrics, PURCHASE_VALUE,
-    PURCHASES, REACH, SPEND, UNIQUE_CLICKS, WINDOWS,
+    ADD_TO_CART, CLICKS, IMPRESSIONS, LANDING_PAGE_VIEWS, LINK_CLICKS, Metrics, PURCHASE_VALUE, PURCHASES, REACH,
+    SPEND, UNIQUE_CLICKS, WINDOWS,
 };
 
 /// One page of rows and the positions around it.
@@ -44,7 +44,11 @@ pub(crate) fn page(ds: &Dataset, q: &InsightsQuery, start: [u64; 3], limit: usiz
                     continue;
                 }
                 if rows.len() == limit {
-                    return Page { rows, end: [b as u64, o as u64, s as u64], more: true };
+                    return Page {
+                        rows,
+                        end: [b as u64, o as u64, s as u64],
+                        more: true,
+                    };
                 }
                 let labels = segs.as_ref().map(|sg| sg.labels(s)).unwrap_or_default();
                 rows.push(row_json(ds, q, idx, b, m, &labels));
@@ -53,7 +57,11 @@ pub(crate) fn page(ds: &Dataset, q: &InsightsQuery, start: [u64; 3], limit: usiz
         }
         o0 = 0;
     }
-    Page { rows, end: [q.buckets.len() as u64, 0, 0], more: false }
+    Page {
+        rows,
+        end: [q.buckets.len() as u64, 0, 0],
+        more: false,
+    }
 }
 
 fn wants(q: &InsightsQuery, f: &str) -> bool {
@@ -88,7 +96,13 @@ fn ids(ds: &Dataset, q: &InsightsQuery, idx: usize, row: &mut Map<String, Value>
 }
 
 /// One `actions` / `action_values` entry; `None` when it has no data at all.
-fn action(q: &InsightsQuery, kind: &str, value: u64, window: impl Fn(usize) -> u64, fmt: &impl Fn(u64) -> String) -> Option<Value> {
+fn action(
+    q: &InsightsQuery,
+    kind: &str,
+    value: u64,
+    window: impl Fn(usize) -> u64,
+    fmt: &impl Fn(u64) -> String,
+) -> Option<Value> {
     let mut e = Map::new();
     e.insert("action_type".into(), json!(kind));
     e.insert("value".into(), json!(fmt(value)));
@@ -133,30 +147,47 @@ fn row_json(ds: &Dataset, q: &InsightsQuery, idx: usize, b: usize, m: &Metrics, 
     let spend = money(m.get(SPEND), dec);
     let (imps, reach, clicks) = (m.get(IMPRESSIONS), m.get(REACH), m.get(CLICKS));
     let d = Decimal::from;
-    let mut put = |k: &str, v: Option<String>| {
-        if let (true, Some(v)) = (wants(q, k), v) {
+    // Values are computed only for requested fields (rates divide decimals: not free).
+    let mut put = |k: &str, v: &dyn Fn() -> Option<String>| {
+        if wants(q, k)
+            && let Some(v) = v()
+        {
             row.insert(k.into(), json!(v));
         }
     };
     let nz = |n: u64| (n > 0).then(|| count_str(n));
-    put("impressions", Some(count_str(imps)));
-    put("spend", Some(money_str(m.get(SPEND), dec)));
-    put("reach", nz(reach));
-    put("frequency", rate_str(d(imps), d(reach)));
-    put("clicks", nz(clicks));
-    put("unique_clicks", nz(m.get(UNIQUE_CLICKS)));
-    put("inline_link_clicks", nz(m.get(LINK_CLICKS)));
-    put("cpc", if clicks > 0 { rate_str(spend, d(clicks)) } else { None });
-    put("cpm", rate_str(spend * d(1000), d(imps)));
-    put("cpp", rate_str(spend * d(1000), d(reach)));
-    put("ctr", if clicks > 0 { rate_str(d(clicks * 100), d(imps)) } else { None });
-    put("unique_ctr", if m.get(UNIQUE_CLICKS) > 0 { rate_str(d(m.get(UNIQUE_CLICKS) * 100), d(reach)) } else { None });
+    put("impressions", &|| Some(count_str(imps)));
+    put("spend", &|| Some(money_str(m.get(SPEND), dec)));
+    put("reach", &|| nz(reach));
+    put("frequency", &|| rate_str(d(imps), d(reach)));
+    put("clicks", &|| nz(clicks));
+    put("unique_clicks", &|| nz(m.get(UNIQUE_CLICKS)));
+    put("inline_link_clicks", &|| nz(m.get(LINK_CLICKS)));
+    put("cpc", &|| rate_str(spend, d(clicks)));
+    put("cpm", &|| rate_str(spend * d(1000), d(imps)));
+    put("cpp", &|| rate_str(spend * d(1000), d(reach)));
+    let uniq = m.get(UNIQUE_CLICKS);
     let link = m.get(LINK_CLICKS);
-    put("inline_link_click_ctr", if link > 0 { rate_str(d(link * 100), d(imps)) } else { None });
-    put("cost_per_inline_link_click", if link > 0 { rate_str(spend, d(link)) } else { None });
-    let acts = actions(q, m);
+    put("ctr", &|| {
+        (clicks > 0).then(|| rate_str(d(clicks * 100), d(imps))).flatten()
+    });
+    put("unique_ctr", &|| {
+        (uniq > 0).then(|| rate_str(d(uniq * 100), d(reach))).flatten()
+    });
+    put("inline_link_click_ctr", &|| {
+        (link > 0).then(|| rate_str(d(link * 100), d(imps))).flatten()
+    });
+    put("cost_per_inline_link_click", &|| rate_str(spend, d(link)));
+    let acts = if wants(q, "actions") || wants(q, "cost_per_action_type") {
+        actions(q, m)
+    } else {
+        Vec::new()
+    };
     if wants(q, "actions") && !acts.is_empty() {
-        row.insert("actions".into(), Value::Array(acts.iter().map(|a| a.2.clone()).collect()));
+        row.insert(
+            "actions".into(),
+            Value::Array(acts.iter().map(|a| a.2.clone()).collect()),
+        );
     }
     if wants(q, "cost_per_action_type") {
         let costs: Vec<Value> = acts
@@ -175,10 +206,14 @@ fn row_json(ds: &Dataset, q: &InsightsQuery, idx: usize, b: usize, m: &Metrics, 
             row.insert("action_values".into(), json!([e]));
         }
     }
-    if wants(q, "purchase_roas") && pv > 0 {
-        if let Some(r) = rate_str(d(pv), d(m.get(SPEND))) {
-            row.insert("purchase_roas".into(), json!([{"action_type": "omni_purchase", "value": r}]));
-        }
+    if wants(q, "purchase_roas")
+        && pv > 0
+        && let Some(r) = rate_str(d(pv), d(m.get(SPEND)))
+    {
+        row.insert(
+            "purchase_roas".into(),
+            json!([{"action_type": "omni_purchase", "value": r}]),
+        );
     }
     for (k, v) in labels {
         row.insert((*k).into(), json!(v));

@@ -80,7 +80,10 @@ impl Shared {
     /// A fresh numeric id of 16 digits.
     pub fn numeric_id(&self) -> String {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!("{}", 6_000_000_000_000_000 + h(&[self.nonce, n, 9]) % 999_999_999_999_999)
+        format!(
+            "{}",
+            6_000_000_000_000_000 + h(&[self.nonce, n, 9]) % 999_999_999_999_999
+        )
     }
     pub fn trace_id(&self) -> String {
         self.random_string(11)

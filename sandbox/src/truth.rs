@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use crate::dataset::{Dataset, Level};
 use crate::format::money;
 use crate::metrics::{
-    ADD_TO_CART, CLICKS, DEFAULT_WINDOWS, IMPRESSIONS, LANDING_PAGE_VIEWS, LINK_CLICKS, Metrics,
-    PURCHASE_VALUE, PURCHASES, REACH, SPEND, UNIQUE_CLICKS,
+    ADD_TO_CART, CLICKS, DEFAULT_WINDOWS, IMPRESSIONS, LANDING_PAGE_VIEWS, LINK_CLICKS, Metrics, PURCHASE_VALUE,
+    PURCHASES, REACH, SPEND, UNIQUE_CLICKS,
 };
 
 /// One value per attribution window plus the default-attribution `value`
@@ -160,7 +160,9 @@ impl Dataset {
 
     /// Sums over the days `since..=until` (clamped to the history).
     pub fn totals(&self, level: Level, object_id: &str, since: NaiveDate, until: NaiveDate) -> Totals {
-        let Some(idx) = self.resolve(level, object_id) else { return Totals::default() };
+        let Some(idx) = self.resolve(level, object_id) else {
+            return Totals::default();
+        };
         let dec = self.decimals_of(level, idx);
         match self.day_range(since, until) {
             Some(r) => Totals::from_metrics(&self.aggregate(level, idx, r), dec),
@@ -181,14 +183,10 @@ impl Dataset {
 
 /// Ground truth as JSON for `adsync sandbox truth`: totals of the account, per day, per
 /// object of `level`, and every (day, object) row.
-pub fn truth(
-    ds: &Dataset,
-    account: &str,
-    level: Level,
-    since: NaiveDate,
-    until: NaiveDate,
-) -> Result<Value, String> {
-    let acc = ds.account(account).ok_or_else(|| format!("unknown account {account}"))?;
+pub fn truth(ds: &Dataset, account: &str, level: Level, since: NaiveDate, until: NaiveDate) -> Result<Value, String> {
+    let acc = ds
+        .account(account)
+        .ok_or_else(|| format!("unknown account {account}"))?;
     let ids: Vec<String> = ds
         .objects_of(&acc.id, level)
         .into_iter()

@@ -10,14 +10,30 @@ async fn account_node_matches_the_notes() {
     let app = spawn(auto()).await;
     let t = app.login().await;
     let acc = app.sb.dataset().accounts()[0].clone();
-    let a = app.get(&acc.id, &[("access_token", &t), ("fields", "account_id,name,currency,timezone_name,timezone_offset_hours_utc,account_status")]).await;
+    let a = app
+        .get(
+            &acc.id,
+            &[
+                ("access_token", &t),
+                (
+                    "fields",
+                    "account_id,name,currency,timezone_name,timezone_offset_hours_utc,account_status",
+                ),
+            ],
+        )
+        .await;
     assert_eq!(a.status, 200);
     assert_eq!(
         a.body,
         serde_json::json!({"id": acc.id, "account_id": acc.account_id, "name": acc.name, "currency": "EUR",
             "timezone_name": "Europe/Berlin", "timezone_offset_hours_utc": 1, "account_status": 1})
     );
-    for h in ["x-app-usage", "x-ad-account-usage", "x-business-use-case-usage", "x-fb-ads-insights-throttle"] {
+    for h in [
+        "x-app-usage",
+        "x-ad-account-usage",
+        "x-business-use-case-usage",
+        "x-fb-ads-insights-throttle",
+    ] {
         assert!(a.headers.contains_key(h), "{h}");
     }
     let buc = a.header_json("x-business-use-case-usage");
@@ -28,14 +44,29 @@ async fn account_node_matches_the_notes() {
 
 #[tokio::test]
 async fn rows_use_strings_and_omit_empty_fields() {
-    let app = spawn(SandboxConfig { dataset: DatasetName::Medium, ..auto() }).await;
+    let app = spawn(SandboxConfig {
+        dataset: DatasetName::Medium,
+        ..auto()
+    })
+    .await;
     let t = app.login().await;
     let ds = app.sb.dataset();
     let acc = ds.accounts()[0].id.clone();
     let (since, until) = (ds.today() - Days::new(59), ds.today());
     let fields = r#"["ad_id","ad_name","impressions","reach","frequency","clicks","spend","cpc","cpm","ctr","inline_link_clicks","actions","action_values","cost_per_action_type","purchase_roas"]"#;
     let first = app
-        .get(&format!("{acc}/insights"), &[("access_token", &t), ("level", "ad"), ("fields", fields), ("time_range", &time_range(since, until)), ("time_increment", "1"), ("limit", "500"), ("action_attribution_windows", "1d_click,7d_click,1d_view")])
+        .get(
+            &format!("{acc}/insights"),
+            &[
+                ("access_token", &t),
+                ("level", "ad"),
+                ("fields", fields),
+                ("time_range", &time_range(since, until)),
+                ("time_increment", "1"),
+                ("limit", "500"),
+                ("action_attribution_windows", "1d_click,7d_click,1d_view"),
+            ],
+        )
         .await;
     let (rows, _) = crate::all_pages(&app, first).await;
     let mut without_actions = 0;
@@ -56,7 +87,10 @@ async fn rows_use_strings_and_omit_empty_fields() {
         if !obj.contains_key("actions") {
             without_actions += 1;
         }
-        if let Some(p) = r["actions"].as_array().and_then(|a| a.iter().find(|a| a["action_type"] == "purchase")) {
+        if let Some(p) = r["actions"]
+            .as_array()
+            .and_then(|a| a.iter().find(|a| a["action_type"] == "purchase"))
+        {
             assert!(p.get("28d_click").is_none(), "unrequested window");
         }
         assert!(!obj.contains_key("campaign_id"), "not requested");
@@ -70,7 +104,12 @@ async fn rows_use_strings_and_omit_empty_fields() {
     assert!(rows.len() > 1000);
     // Small ads have quiet days without any action: the key is omitted, not empty.
     let _ = without_actions;
-    let some_zero = rows.iter().any(|r| r.get("actions").is_none() || r["actions"].as_array().is_some_and(|a| a.iter().all(|x| x["action_type"] != "purchase")));
+    let some_zero = rows.iter().any(|r| {
+        r.get("actions").is_none()
+            || r["actions"]
+                .as_array()
+                .is_some_and(|a| a.iter().all(|x| x["action_type"] != "purchase"))
+    });
     assert!(some_zero, "expected at least one row without purchases");
 }
 
@@ -82,28 +121,60 @@ async fn paging_cursors_and_next() {
     let ds = app.sb.dataset();
     let tr = time_range(ds.today() - Days::new(9), ds.today());
     let path = format!("{acc}/insights");
-    let q = [("access_token", t.as_str()), ("level", "campaign"), ("time_range", tr.as_str()), ("time_increment", "1"), ("limit", "7")];
+    let q = [
+        ("access_token", t.as_str()),
+        ("level", "campaign"),
+        ("time_range", tr.as_str()),
+        ("time_increment", "1"),
+        ("limit", "7"),
+    ];
     let first = app.get(&path, &q).await;
     let next = first.body["paging"]["next"].as_str().expect("next").to_string();
-    assert!(next.starts_with(&format!("{}/v25.0/{acc}/insights?", app.base)), "{next}");
-    for p in ["level=campaign", "limit=7", "time_increment=1", "after=", "access_token="] {
+    assert!(
+        next.starts_with(&format!("{}/v25.0/{acc}/insights?", app.base)),
+        "{next}"
+    );
+    for p in [
+        "level=campaign",
+        "limit=7",
+        "time_increment=1",
+        "after=",
+        "access_token=",
+    ] {
         assert!(next.contains(p), "{p} in {next}");
     }
     let (rows, pages) = crate::all_pages(&app, first).await;
     assert_eq!(rows.len(), 30);
     assert_eq!(pages, 5);
     // Exactly one page: no next, cursors still there.
-    let one = app.get(&path, &[("access_token", t.as_str()), ("time_range", tr.as_str())]).await;
+    let one = app
+        .get(&path, &[("access_token", t.as_str()), ("time_range", tr.as_str())])
+        .await;
     assert!(one.body["paging"].get("next").is_none());
     assert!(one.body["paging"]["cursors"]["before"].is_string());
     // Explicit `after` works like the next URL.
-    let after = app.get(&path, &[q[0], q[1], q[2], q[3], ("limit", "28"), ("after", one_after(&app, &path, &q).await.as_str())]).await;
+    let after = app
+        .get(
+            &path,
+            &[
+                q[0],
+                q[1],
+                q[2],
+                q[3],
+                ("limit", "28"),
+                ("after", one_after(&app, &path, &q).await.as_str()),
+            ],
+        )
+        .await;
     assert_eq!(after.body["data"].as_array().map(Vec::len), Some(23));
     assert!(after.body["paging"].get("next").is_none());
 }
 
 async fn one_after(app: &crate::TestApp, path: &str, q: &[(&str, &str)]) -> String {
-    app.get(path, q).await.body["paging"]["cursors"]["after"].as_str().expect("after").to_string()
+    app.get(path, q).await.body["paging"]["cursors"]["after"]
+        .as_str()
+        .expect("after")
+        .to_string()
 }
 
 #[tokio::test]
@@ -123,12 +194,34 @@ async fn errors_use_the_envelope() {
     };
     let big = app.get(&path, &[("access_token", &t), ("limit", "501")]).await;
     check(&big, 500, 1);
-    assert_eq!(big.body["error"]["message"], "Please reduce the amount of data you're asking for, then retry your request");
+    assert_eq!(
+        big.body["error"]["message"],
+        "Please reduce the amount of data you're asking for, then retry your request"
+    );
     assert!(big.headers.contains_key("x-business-use-case-usage"));
     let old = (ds.today() - Months::new(38)).to_string();
-    let too_old = app.get(&path, &[("access_token", &t), ("time_range", &format!(r#"{{"since":"{old}","until":"{old}"}}"#))]).await;
+    let too_old = app
+        .get(
+            &path,
+            &[
+                ("access_token", &t),
+                ("time_range", &format!(r#"{{"since":"{old}","until":"{old}"}}"#)),
+            ],
+        )
+        .await;
     check(&too_old, 400, 100);
-    for (k, v) in [("level", "country"), ("fields", "impressions,age"), ("fields", "bogus"), ("time_increment", "91"), ("breakdowns", "hair"), ("time_range", "{nope"), ("action_attribution_windows", "2d_click"), ("after", "!!"), ("limit", "x"), ("filtering", r#"[{"field":"foo","operator":"IN","value":["1"]}]"#)] {
+    for (k, v) in [
+        ("level", "country"),
+        ("fields", "impressions,age"),
+        ("fields", "bogus"),
+        ("time_increment", "91"),
+        ("breakdowns", "hair"),
+        ("time_range", "{nope"),
+        ("action_attribution_windows", "2d_click"),
+        ("after", "!!"),
+        ("limit", "x"),
+        ("filtering", r#"[{"field":"foo","operator":"IN","value":["1"]}]"#),
+    ] {
         let a = app.get(&path, &[("access_token", &t), (k, v)]).await;
         check(&a, 400, 100);
     }
@@ -145,7 +238,12 @@ async fn stats_endpoint_and_truth_json() {
     let app = spawn(auto()).await;
     let t = app.login().await;
     let acc = app.sb.dataset().accounts()[0].id.clone();
-    let r = app.get(&format!("{acc}/insights"), &[("access_token", &t), ("level", "ad"), ("time_increment", "1")]).await;
+    let r = app
+        .get(
+            &format!("{acc}/insights"),
+            &[("access_token", &t), ("level", "ad"), ("time_increment", "1")],
+        )
+        .await;
     let n = r.body["data"].as_array().map(Vec::len).unwrap_or(0) as u64;
     let stats = app.send(app.http.get(format!("{}/__sandbox/stats", app.base))).await;
     assert_eq!(stats.body["rows_served"], n);

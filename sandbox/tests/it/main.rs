@@ -6,6 +6,7 @@ mod encoding;
 mod faults;
 mod insights;
 mod oauth;
+mod perf;
 
 use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use reqwest::header::HeaderMap;
@@ -51,7 +52,10 @@ pub async fn spawn(config: SandboxConfig) -> TestApp {
 }
 
 pub fn auto() -> SandboxConfig {
-    SandboxConfig { auto_approve: true, ..SandboxConfig::default() }
+    SandboxConfig {
+        auto_approve: true,
+        ..SandboxConfig::default()
+    }
 }
 
 impl TestApp {
@@ -134,7 +138,11 @@ pub async fn all_pages(app: &TestApp, first: Answer) -> (Vec<Value>, usize) {
         assert_eq!(page.status, 200, "{}", page.body);
         pages += 1;
         rows.extend(page.body["data"].as_array().cloned().unwrap_or_default());
-        assert!(page.body["paging"]["cursors"]["after"].is_string(), "cursors always: {}", page.body);
+        assert!(
+            page.body["paging"]["cursors"]["after"].is_string(),
+            "cursors always: {}",
+            page.body
+        );
         match page.body["paging"]["next"].as_str() {
             Some(next) => page = app.get_url(next).await,
             None => break,

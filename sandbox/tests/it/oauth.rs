@@ -18,7 +18,14 @@ async fn dialog_html_approve_and_deny() {
     let page = app.send(app.http.get(app.url("dialog/oauth")).query(&q)).await;
     assert_eq!(page.status, 200);
     let html = page.body.as_str().expect("html");
-    for needle in ["adsync (sandbox)", "ads_read", "business_management", "value=\"approve\"", "value=\"deny\"", "<form method=\"post\""] {
+    for needle in [
+        "adsync (sandbox)",
+        "ads_read",
+        "business_management",
+        "value=\"approve\"",
+        "value=\"deny\"",
+        "<form method=\"post\"",
+    ] {
         assert!(html.contains(needle), "missing {needle}");
     }
     let mut form: Vec<(&str, &str)> = q.to_vec();
@@ -31,18 +38,36 @@ async fn dialog_html_approve_and_deny() {
 
     // Approve, unticking ads_read: the grant records it as declined.
     let mut form: Vec<(&str, &str)> = q.to_vec();
-    form.extend([("decision", "approve"), ("granted_scopes_submitted", "1"), ("grant", "public_profile"), ("grant", "business_management")]);
+    form.extend([
+        ("decision", "approve"),
+        ("granted_scopes_submitted", "1"),
+        ("grant", "public_profile"),
+        ("grant", "business_management"),
+    ]);
     let ok = app.send(app.http.post(app.url("dialog/oauth")).form(&form)).await;
     assert_eq!(ok.status, 302);
     let loc = ok.headers["location"].to_str().expect("loc").to_string();
     assert_eq!(query_param(&loc, "state").as_deref(), Some("xyz"));
     let code = query_param(&loc, "code").expect("code");
     let tok = app
-        .get("oauth/access_token", &[("client_id", app.sb.app_id()), ("client_secret", app.sb.app_secret()), ("redirect_uri", redirect), ("code", &code)])
+        .get(
+            "oauth/access_token",
+            &[
+                ("client_id", app.sb.app_id()),
+                ("client_secret", app.sb.app_secret()),
+                ("redirect_uri", redirect),
+                ("code", &code),
+            ],
+        )
         .await;
     let token = tok.body["access_token"].as_str().expect("token");
     let perms = app.get("me/permissions", &[("access_token", token)]).await;
-    let declined: Vec<_> = perms.body["data"].as_array().expect("data").iter().filter(|p| p["status"] == "declined").collect();
+    let declined: Vec<_> = perms.body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter(|p| p["status"] == "declined")
+        .collect();
     assert_eq!(declined.len(), 1);
     assert_eq!(declined[0]["permission"], "ads_read");
 }
@@ -56,11 +81,23 @@ async fn code_exchange_rules() {
     let ex = |uri: &'static str, secret: &'static str, code: String| {
         let app = &app;
         async move {
-            app.get("oauth/access_token", &[("client_id", "1234567890"), ("client_secret", secret), ("redirect_uri", uri), ("code", &code)]).await
+            app.get(
+                "oauth/access_token",
+                &[
+                    ("client_id", "1234567890"),
+                    ("client_secret", secret),
+                    ("redirect_uri", uri),
+                    ("code", &code),
+                ],
+            )
+            .await
         }
     };
     let wrong_uri = ex("http://localhost:9/callback/", "sandbox-secret", code.clone()).await;
-    assert_eq!((wrong_uri.status, wrong_uri.error_code(), wrong_uri.subcode()), (400, Some(100), Some(36008)));
+    assert_eq!(
+        (wrong_uri.status, wrong_uri.error_code(), wrong_uri.subcode()),
+        (400, Some(100), Some(36008))
+    );
     let wrong_secret = ex(redirect_static(), "nope", code.clone()).await;
     assert_eq!(wrong_secret.error_code(), Some(1));
     let good = ex(redirect_static(), "sandbox-secret", code.clone()).await;
@@ -69,7 +106,10 @@ async fn code_exchange_rules() {
     assert_eq!(good.body["token_type"], "bearer");
     assert_eq!(good.body["expires_in"], 7200);
     let reused = ex(redirect_static(), "sandbox-secret", code).await;
-    assert_eq!((reused.status, reused.error_code(), reused.subcode()), (400, Some(100), Some(36009)));
+    assert_eq!(
+        (reused.status, reused.error_code(), reused.subcode()),
+        (400, Some(100), Some(36009))
+    );
     assert_eq!(reused.body["error"]["type"], "OAuthException");
     assert!(reused.body["error"]["fbtrace_id"].is_string());
 }
@@ -83,7 +123,15 @@ async fn long_lived_exchange_debug_token_me() {
     let app = spawn(auto()).await;
     let short = app.login().await;
     let long = app
-        .get("oauth/access_token", &[("grant_type", "fb_exchange_token"), ("client_id", app.sb.app_id()), ("client_secret", app.sb.app_secret()), ("fb_exchange_token", &short)])
+        .get(
+            "oauth/access_token",
+            &[
+                ("grant_type", "fb_exchange_token"),
+                ("client_id", app.sb.app_id()),
+                ("client_secret", app.sb.app_secret()),
+                ("fb_exchange_token", &short),
+            ],
+        )
         .await;
     assert_eq!(long.status, 200);
     assert_eq!(long.body["expires_in"], 60 * 24 * 3600);
@@ -93,14 +141,22 @@ async fn long_lived_exchange_debug_token_me() {
     let app_token = format!("{}|{}", app.sb.app_id(), app.sb.app_secret());
     // Unversioned and versioned paths both work.
     let url = format!("{}/debug_token", app.base);
-    let dbg = app.send(app.http.get(&url).query(&[("input_token", long.as_str()), ("access_token", app_token.as_str())])).await;
+    let dbg = app
+        .send(
+            app.http
+                .get(&url)
+                .query(&[("input_token", long.as_str()), ("access_token", app_token.as_str())]),
+        )
+        .await;
     let d = &dbg.body["data"];
     assert_eq!(d["is_valid"], true);
     assert_eq!(d["app_id"], "1234567890");
     assert_eq!(d["type"], "USER");
     assert!(d["scopes"].as_array().expect("scopes").iter().any(|s| s == "ads_read"));
     assert!(d["expires_at"].as_u64().expect("exp") > d["issued_at"].as_u64().expect("iat"));
-    let as_user = app.get("debug_token", &[("input_token", &long), ("access_token", &long)]).await;
+    let as_user = app
+        .get("debug_token", &[("input_token", &long), ("access_token", &long)])
+        .await;
     assert_eq!(as_user.error_code(), Some(100));
 
     let me = app.send(app.http.get(app.url("me")).bearer_auth(&long)).await;
@@ -115,33 +171,70 @@ async fn long_lived_exchange_debug_token_me() {
 
 #[tokio::test]
 async fn adaccounts_are_paged() {
-    let app = spawn(SandboxConfig { dataset: adsync_sandbox::DatasetName::Medium, ..auto() }).await;
+    let app = spawn(SandboxConfig {
+        dataset: adsync_sandbox::DatasetName::Medium,
+        ..auto()
+    })
+    .await;
     let t = app.login().await;
-    let first = app.get("me/adaccounts", &[("access_token", &t), ("fields", "account_id,name,currency,timezone_name"), ("limit", "1")]).await;
-    assert!(first.body["paging"]["next"].as_str().expect("next").starts_with(&app.base));
+    let first = app
+        .get(
+            "me/adaccounts",
+            &[
+                ("access_token", &t),
+                ("fields", "account_id,name,currency,timezone_name"),
+                ("limit", "1"),
+            ],
+        )
+        .await;
+    assert!(
+        first.body["paging"]["next"]
+            .as_str()
+            .expect("next")
+            .starts_with(&app.base)
+    );
     let (rows, pages) = crate::all_pages(&app, first).await;
     assert_eq!((rows.len(), pages), (2, 2));
     assert!(rows[0]["id"].as_str().expect("id").starts_with("act_"));
-    assert_eq!(format!("act_{}", rows[0]["account_id"].as_str().expect("n")), rows[0]["id"].as_str().expect("id"));
-    let currencies: Vec<_> = rows.iter().map(|r| r["currency"].as_str().expect("c").to_string()).collect();
+    assert_eq!(
+        format!("act_{}", rows[0]["account_id"].as_str().expect("n")),
+        rows[0]["id"].as_str().expect("id")
+    );
+    let currencies: Vec<_> = rows
+        .iter()
+        .map(|r| r["currency"].as_str().expect("c").to_string())
+        .collect();
     assert_eq!(currencies, ["USD", "JPY"]);
 }
 
 #[tokio::test]
 async fn revoke_decline_and_expiry() {
-    let app = spawn(SandboxConfig { short_token_ttl: Duration::from_millis(300), ..auto() }).await;
+    let app = spawn(SandboxConfig {
+        short_token_ttl: Duration::from_millis(300),
+        ..auto()
+    })
+    .await;
     let acc = app.sb.dataset().accounts()[0].id.clone();
     let t = app.login().await;
     assert_eq!(app.get(&acc, &[("access_token", &t)]).await.status, 200);
     tokio::time::sleep(Duration::from_millis(350)).await;
     let expired = app.get(&acc, &[("access_token", &t)]).await;
-    assert_eq!((expired.status, expired.error_code(), expired.subcode()), (400, Some(190), Some(463)));
+    assert_eq!(
+        (expired.status, expired.error_code(), expired.subcode()),
+        (400, Some(190), Some(463))
+    );
 
     // Revocation through DELETE /me/permissions: every token of the user answers 190.
     let app = spawn(auto()).await;
     let t1 = app.login().await;
     let t2 = app.login().await;
-    let del = app.send(app.http.delete(app.url("me/permissions")).query(&[("access_token", &t1)])).await;
+    let del = app
+        .send(
+            app.http
+                .delete(app.url("me/permissions"))
+                .query(&[("access_token", &t1)]),
+        )
+        .await;
     assert_eq!(del.body["success"], true);
     for t in [&t1, &t2] {
         let r = app.get("me", &[("access_token", t)]).await;
@@ -152,7 +245,13 @@ async fn revoke_decline_and_expiry() {
     app.sb.control().decline_ads_read(true);
     let t = app.login().await;
     let perms = app.get("me/permissions", &[("access_token", &t)]).await;
-    assert!(perms.body["data"].as_array().expect("d").iter().any(|p| p["permission"] == "ads_read" && p["status"] == "declined"));
+    assert!(
+        perms.body["data"]
+            .as_array()
+            .expect("d")
+            .iter()
+            .any(|p| p["permission"] == "ads_read" && p["status"] == "declined")
+    );
     let acc = app.sb.dataset().accounts()[0].id.clone();
     let denied = app.get(&format!("{acc}/insights"), &[("access_token", &t)]).await;
     assert_eq!(denied.error_code(), Some(200));
@@ -168,20 +267,31 @@ async fn revoke_decline_and_expiry() {
 
 #[tokio::test]
 async fn appsecret_proof_is_checked() {
-    let app = spawn(SandboxConfig { require_appsecret_proof: true, ..auto() }).await;
+    let app = spawn(SandboxConfig {
+        require_appsecret_proof: true,
+        ..auto()
+    })
+    .await;
     let t = app.login().await;
     let missing = app.get("me", &[("access_token", &t)]).await;
     assert_eq!(missing.error_code(), Some(100));
     let bad = app.get("me", &[("access_token", &t), ("appsecret_proof", "00")]).await;
     assert_eq!(bad.error_code(), Some(100));
-    assert!(bad.body["error"]["message"].as_str().expect("m").contains("appsecret_proof"));
+    assert!(
+        bad.body["error"]["message"]
+            .as_str()
+            .expect("m")
+            .contains("appsecret_proof")
+    );
     let proof = {
         use hmac::{Hmac, Mac};
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(app.sb.app_secret().as_bytes()).expect("key");
         mac.update(t.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     };
-    let good = app.get("me", &[("access_token", &t), ("appsecret_proof", &proof)]).await;
+    let good = app
+        .get("me", &[("access_token", &t), ("appsecret_proof", &proof)])
+        .await;
     assert_eq!(good.status, 200, "{}", good.body);
     let _ = V;
 }

@@ -1,0 +1,215 @@
+//! Generation of the object tree from (name, seed): shapes of the three datasets,
+//! ids, names and each ad's delivery period and rates.
+
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU32;
+
+use chrono::{Days, NaiveDate};
+
+use crate::config::DatasetName;
+use crate::dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Profile};
+use crate::hash::{h, range, unit};
+
+const ADJ: &[&str] = &[
+    "Spring",
+    "Summer",
+    "Autumn",
+    "Winter",
+    "Evergreen",
+    "Flash",
+    "Holiday",
+    "Launch",
+];
+const GOAL: &[&str] = &["Sale", "Prospecting", "Retargeting", "Awareness", "Catalog"];
+const AUDIENCE: &[&str] = &["Lookalike 1%", "Broad", "Interests", "Website visitors"];
+const CREATIVE: &[&str] = &["Video", "Carousel", "Single image", "Collection", "UGC"];
+
+struct Shape {
+    accounts: &'static [(&'static str, &'static str, &'static str, i32)],
+    campaigns: usize,
+    adsets: usize,
+    ads: usize,
+    days: u32,
+}
+
+fn shape(name: DatasetName) -> Shape {
+    const SMALL: &[(&str, &str, &str, i32)] = &[("Acme Shop", "EUR", "Europe/Berlin", 1)];
+    const MEDIUM: &[(&str, &str, &str, i32)] = &[
+        ("Acme US", "USD", "America/Los_Angeles", -8),
+        ("Acme Japan", "JPY", "Asia/Tokyo", 9),
+    ];
+    const LARGE: &[(&str, &str, &str, i32)] = &[
+        ("Acme Europe", "EUR", "Europe/Berlin", 1),
+        ("Acme Americas", "USD", "America/New_York", -5),
+    ];
+    match name {
+        DatasetName::Small => Shape {
+            accounts: SMALL,
+            campaigns: 3,
+            adsets: 2,
+            ads: 2,
+            days: 90,
+        },
+        DatasetName::Medium => Shape {
+            accounts: MEDIUM,
+            campaigns: 5,
+            adsets: 4,
+            ads: 5,
+            days: 365,
+        },
+        DatasetName::Large => Shape {
+            accounts: LARGE,
+            campaigns: 20,
+            adsets: 5,
+            ads: 10,
+            days: 365,
+        },
+    }
+}
+
+fn pick<'a>(list: &[&'a str], x: u64) -> &'a str {
+    list[(x % list.len() as u64) as usize]
+}
+
+impl Dataset {
+    /// The dataset's fixed "today" (not the wall clock).
+    pub const TODAY: (i32, u32, u32) = (2026, 11, 20);
+
+    /// Builds the object tree; O(ads) work and memory.
+    pub fn generate(name: DatasetName, seed: u64) -> Self {
+        let sh = shape(name);
+        let today = NaiveDate::from_ymd_opt(Self::TODAY.0, Self::TODAY.1, Self::TODAY.2).unwrap_or(NaiveDate::MIN);
+        let first_day = today - Days::new(u64::from(sh.days - 1));
+        let id_base = 100_000 + h(&[seed, 1]) % 800_000;
+        let mut ds = Dataset {
+            name,
+            seed,
+            today,
+            first_day,
+            days: sh.days,
+            accounts: Vec::new(),
+            campaigns: Vec::new(),
+            adsets: Vec::new(),
+            ads: Vec::new(),
+            by_id: HashMap::new(),
+            restatement: AtomicU32::new(0),
+        };
+        for (ai, (acc_name, currency, tz, offset)) in sh.accounts.iter().enumerate() {
+            let n = format!("{}{:02}", 100_000_000_000 + id_base * 10, ai + 1);
+            ds.accounts.push(Account {
+                id: format!("act_{n}"),
+                account_id: n,
+                name: (*acc_name).to_string(),
+                currency: (*currency).to_string(),
+                timezone_name: (*tz).to_string(),
+                timezone_offset_hours_utc: *offset,
+                account_status: 1,
+                campaigns: Vec::new(),
+            });
+            for _ in 0..sh.campaigns {
+                ds.add_campaign(ai, &sh);
+            }
+        }
+        let index = ds.index();
+        ds.by_id = index;
+        ds
+    }
+
+    fn add_campaign(&mut self, account: usize, sh: &Shape) {
+        let ci = self.campaigns.len();
+        let x = h(&[self.seed, 2, ci as u64]);
+        self.campaigns.push(Campaign {
+            id: self.object_id(120, ci),
+            name: format!("{} {} #{}", pick(ADJ, x), pick(GOAL, x >> 8), ci + 1),
+            objective: pick(&["OUTCOME_SALES", "OUTCOME_TRAFFIC", "OUTCOME_AWARENESS"], x >> 16).into(),
+            account,
+            adsets: Vec::new(),
+        });
+        self.accounts[account].campaigns.push(ci);
+        for _ in 0..sh.adsets {
+            let si = self.adsets.len();
+            let y = h(&[self.seed, 3, si as u64]);
+            self.adsets.push(AdSet {
+                id: self.object_id(121, si),
+                name: format!("{} #{}", pick(AUDIENCE, y), si + 1),
+                account,
+                campaign: ci,
+                ads: Vec::new(),
+            });
+            self.campaigns[ci].adsets.push(si);
+            for _ in 0..sh.ads {
+                let ad = self.make_ad(account, ci, si);
+                self.adsets[si].ads.push(self.ads.len());
+                self.ads.push(ad);
+            }
+        }
+    }
+
+    fn make_ad(&self, account: usize, campaign: usize, adset: usize) -> Ad {
+        let i = self.ads.len() as u64;
+        let s = self.seed;
+        let days = self.days;
+        let always_on = if self.name == DatasetName::Small { 0.5 } else { 0.85 };
+        let (start_idx, end_idx) = if unit(h(&[s, 4, i])) < always_on {
+            (0, days - 1)
+        } else {
+            let start = (range(&[s, 5, i], 0.0, 0.7) * f64::from(days)) as u32;
+            let len = 7 + (range(&[s, 6, i], 0.0, 1.0) * f64::from(days)) as u32;
+            (start, (start + len).min(days - 1))
+        };
+        let jpy = self.accounts[account].currency == "JPY";
+        let money = if jpy { 1.5 } else { 1.0 };
+        let imps = match self.name {
+            DatasetName::Small => range(&[s, 7, i], 1500.0, 9000.0),
+            _ => range(&[s, 7, i], 200.0, 4000.0),
+        };
+        Ad {
+            id: self.object_id(122, i as usize),
+            name: format!(
+                "{} {} #{}",
+                pick(CREATIVE, h(&[s, 8, i])),
+                pick(ADJ, h(&[s, 9, i])),
+                i + 1
+            ),
+            account,
+            campaign,
+            adset,
+            start: self.first_day + Days::new(u64::from(start_idx)),
+            end: self.first_day + Days::new(u64::from(end_idx)),
+            start_idx,
+            end_idx,
+            profile: Profile {
+                imps,
+                ctr: range(&[s, 10, i], 0.006, 0.025),
+                link_ratio: range(&[s, 11, i], 0.55, 0.9),
+                cpm_minor: range(&[s, 12, i], 400.0, 1500.0) * money,
+                cvr: range(&[s, 13, i], 0.01, 0.06),
+                aov_minor: range(&[s, 14, i], 2000.0, 12000.0) * money,
+                freq: range(&[s, 15, i], 1.02, 1.6),
+            },
+        }
+    }
+
+    fn object_id(&self, prefix: u64, index: usize) -> String {
+        let base = 100_000 + h(&[self.seed, prefix]) % 800_000;
+        format!("{prefix}{base:06}{:09}", index + 1)
+    }
+
+    fn index(&self) -> HashMap<String, (Level, usize)> {
+        let mut m = HashMap::new();
+        for (i, a) in self.accounts.iter().enumerate() {
+            m.insert(a.id.clone(), (Level::Account, i));
+            m.insert(a.account_id.clone(), (Level::Account, i));
+        }
+        for (i, c) in self.campaigns.iter().enumerate() {
+            m.insert(c.id.clone(), (Level::Campaign, i));
+        }
+        for (i, s) in self.adsets.iter().enumerate() {
+            m.insert(s.id.clone(), (Level::Adset, i));
+        }
+        for (i, a) in self.ads.iter().enumerate() {
+            m.insert(a.id.clone(), (Level::Ad, i));
+        }
+        m
+    }
+}
