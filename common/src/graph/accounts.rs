@@ -1,0 +1,189 @@
+//! Who the token belongs to and what it reaches: `/me`, `/me/adaccounts` (every page),
+//! `/me/permissions`, and revoking the app (`DELETE /me/permissions`).
+
+use reqwest::Method;
+use serde::Deserialize;
+
+use super::client::{Call, GraphClient, check_segment};
+use super::error::GraphError;
+use crate::Secret;
+
+/// The Facebook user behind a token.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct FacebookUser {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// An ad account the token can read.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct AdAccountInfo {
+    /// `act_<n>`
+    pub id: String,
+    /// `<n>`
+    pub account_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub timezone_name: String,
+}
+
+/// One entry of `/me/permissions`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Permission {
+    pub permission: String,
+    /// `granted`, `declined` or `expired`.
+    pub status: String,
+}
+
+impl Permission {
+    pub fn is_granted(&self) -> bool {
+        self.status == "granted"
+    }
+}
+
+/// Whether `permission` is among the granted ones.
+pub fn is_granted(permissions: &[Permission], permission: &str) -> bool {
+    permissions.iter().any(|p| p.permission == permission && p.is_granted())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Paged<T> {
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub paging: Option<Paging>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Paging {
+    #[serde(default)]
+    pub cursors: Option<Cursors>,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Cursors {
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+impl Paging {
+    /// The `after` cursor, only when `next` says more rows remain.
+    pub fn after(self) -> Option<String> {
+        self.next?;
+        self.cursors.and_then(|c| c.after).filter(|a| !a.is_empty())
+    }
+}
+
+/// Page size for small lists.
+const LIST_LIMIT: u32 = 100;
+/// A guard against a server that never stops paging.
+const MAX_LIST_PAGES: usize = 1_000;
+
+#[derive(Deserialize)]
+struct Success {
+    #[serde(default)]
+    success: bool,
+}
+
+impl GraphClient {
+    /// `GET /me`.
+    pub async fn me(&self, token: &Secret<String>) -> Result<FacebookUser, GraphError> {
+        let call = Call::get("me", token).query("fields", "id,name");
+        Ok(self.json("me response", call).await?.0)
+    }
+
+    /// `GET /me/adaccounts`, following every page.
+    pub async fn ad_accounts(&self, token: &Secret<String>) -> Result<Vec<AdAccountInfo>, GraphError> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_LIST_PAGES {
+            let mut call = Call::get("me/adaccounts", token)
+                .query("fields", "id,account_id,name,currency,timezone_name")
+                .query("limit", LIST_LIMIT.to_string());
+            if let Some(a) = after.take() {
+                call = call.query("after", a);
+            }
+            let (page, _) = self.json::<Paged<AdAccountInfo>>("adaccounts response", call).await?;
+            out.extend(page.data);
+            match page.paging.and_then(Paging::after) {
+                Some(a) => after = Some(a),
+                None => return Ok(out),
+            }
+        }
+        Err(GraphError::Decode(format!(
+            "adaccounts: more than {MAX_LIST_PAGES} pages"
+        )))
+    }
+
+    /// `GET /me/permissions`.
+    pub async fn permissions(&self, token: &Secret<String>) -> Result<Vec<Permission>, GraphError> {
+        let call = Call::get("me/permissions", token).query("limit", LIST_LIMIT.to_string());
+        Ok(self
+            .json::<Paged<Permission>>("permissions response", call)
+            .await?
+            .0
+            .data)
+    }
+
+    /// `DELETE /me/permissions`: revokes the app for this user (every token of theirs).
+    pub async fn revoke(&self, token: &Secret<String>) -> Result<(), GraphError> {
+        let call = Call::new(Method::DELETE, "me/permissions", Some(token.expose()));
+        let (s, _) = self.json::<Success>("revoke response", call).await?;
+        if s.success {
+            Ok(())
+        } else {
+            Err(GraphError::Decode("revoke: success is false".into()))
+        }
+    }
+
+    /// `DELETE /me/permissions/{permission}`: withdraws one permission.
+    pub async fn revoke_permission(&self, token: &Secret<String>, permission: &str) -> Result<(), GraphError> {
+        check_segment("permission", permission)?;
+        let call = Call::new(
+            Method::DELETE,
+            format!("me/permissions/{permission}"),
+            Some(token.expose()),
+        );
+        let (s, _) = self.json::<Success>("revoke response", call).await?;
+        if s.success {
+            Ok(())
+        } else {
+            Err(GraphError::Decode("revoke: success is false".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_only_when_next_is_present() {
+        let last: Paged<AdAccountInfo> =
+            serde_json::from_str(r#"{"data":[],"paging":{"cursors":{"before":"a","after":"b"}}}"#).expect("json");
+        assert_eq!(last.paging.and_then(Paging::after), None);
+        let more: Paged<AdAccountInfo> = serde_json::from_str(
+            r#"{"data":[{"id":"act_1","account_id":"1","name":"Acme","currency":"EUR","timezone_name":"Europe/Berlin"}],
+                "paging":{"cursors":{"before":"a","after":"b"},"next":"https://graph.facebook.com/v25.0/me/adaccounts?after=b"}}"#,
+        )
+        .expect("json");
+        assert_eq!(more.data[0].account_id, "1");
+        assert_eq!(more.paging.and_then(Paging::after).as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn permissions_granted() {
+        let p: Paged<Permission> = serde_json::from_str(
+            r#"{"data":[{"permission":"public_profile","status":"granted"},{"permission":"ads_read","status":"declined"}]}"#,
+        )
+        .expect("json");
+        assert!(is_granted(&p.data, "public_profile"));
+        assert!(!is_granted(&p.data, "ads_read"));
+        assert!(!is_granted(&p.data, "business_management"));
+    }
+}

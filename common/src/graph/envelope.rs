@@ -1,0 +1,238 @@
+//! Facebook's error envelope `{"error":{"message","type","code","error_subcode",
+//! "is_transient","fbtrace_id"}}` and its classification into a [`GraphError`] by the
+//! code table of `graph-api-notes.md`.
+
+use serde_json::Value;
+
+use super::error::{GraphError, ThrottleScope};
+use super::usage::Usage;
+
+/// The parsed `error` object.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Envelope {
+    pub code: i64,
+    pub subcode: Option<i64>,
+    pub message: String,
+    pub is_transient: bool,
+}
+
+fn int(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl Envelope {
+    pub fn parse(body: &[u8]) -> Option<Self> {
+        let v: Value = serde_json::from_slice(body).ok()?;
+        let e = v.get("error")?.as_object()?;
+        Some(Self {
+            code: int(e.get("code"))?,
+            subcode: int(e.get("error_subcode")),
+            message: e
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("(no message)")
+                .to_string(),
+            is_transient: e.get("is_transient").and_then(Value::as_bool).unwrap_or(false),
+        })
+    }
+
+    pub fn classify(self, status: u16, usage: &Usage) -> GraphError {
+        let Self {
+            code,
+            subcode,
+            message,
+            is_transient,
+        } = self;
+        match code {
+            4 => GraphError::Throttled {
+                scope: ThrottleScope::App,
+                code,
+                retry_after: usage.regain_access(),
+                message,
+            },
+            17 | 32 | 613 => {
+                // User / ad-account level: the account's reset time, else the regain time.
+                let retry_after = usage.reset_time().or_else(|| usage.regain_access());
+                GraphError::Throttled {
+                    scope: ThrottleScope::Account,
+                    code,
+                    retry_after,
+                    message,
+                }
+            }
+            80_000..=80_014 => {
+                // Business-use-case throttle: Facebook's regain estimate is the authority.
+                let retry_after = usage.regain_access().or_else(|| usage.reset_time());
+                GraphError::Throttled {
+                    scope: ThrottleScope::Account,
+                    code,
+                    retry_after,
+                    message,
+                }
+            }
+            102 | 190 => GraphError::TokenInvalid { subcode, message },
+            10 | 200..=299 => GraphError::PermissionMissing { code, message },
+            1 if message.to_ascii_lowercase().contains("reduce the amount of data") => {
+                GraphError::ReduceData { message }
+            }
+            1 | 2 => GraphError::Transient {
+                status: Some(status),
+                code: Some(code),
+                message,
+            },
+            100 if matches!(subcode, Some(36_007 | 36_009)) => GraphError::InvalidCode { subcode, message },
+            _ if is_transient || status >= 500 => GraphError::Transient {
+                status: Some(status),
+                code: Some(code),
+                message,
+            },
+            _ => GraphError::InvalidRequest { code, subcode, message },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::{HeaderMap, HeaderValue};
+    use std::time::Duration;
+
+    fn env(status: u16, code: i64, subcode: Option<i64>, message: &str, transient: Option<bool>) -> GraphError {
+        let mut e = serde_json::json!({"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "Ab"});
+        if let Some(s) = subcode {
+            e["error_subcode"] = s.into();
+        }
+        if let Some(t) = transient {
+            e["is_transient"] = t.into();
+        }
+        let body = serde_json::json!({ "error": e }).to_string();
+        GraphError::from_response(status, body.as_bytes(), &Usage::default())
+    }
+
+    #[test]
+    fn classifies_the_code_table() {
+        assert!(matches!(
+            env(500, 1, Some(99), "An unknown error occurred", Some(false)),
+            GraphError::Transient { code: Some(1), .. }
+        ));
+        let reduce = "Please reduce the amount of data you're asking for, then retry your request";
+        assert!(matches!(env(500, 1, None, reduce, None), GraphError::ReduceData { .. }));
+        assert!(matches!(
+            env(503, 2, Some(1_504_038), "temporary", Some(true)),
+            GraphError::Transient { .. }
+        ));
+        assert!(matches!(
+            env(400, 4, None, "(#4) Application request limit reached", Some(true)),
+            GraphError::Throttled {
+                scope: ThrottleScope::App,
+                code: 4,
+                ..
+            }
+        ));
+        for code in [17, 613, 80_000, 80_004] {
+            let e = env(400, code, Some(2_446_079), "limit", Some(true));
+            assert!(
+                matches!(
+                    e,
+                    GraphError::Throttled {
+                        scope: ThrottleScope::Account,
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+            assert!(e.is_retryable());
+        }
+        for sub in [458, 460, 463, 467] {
+            assert_eq!(
+                env(400, 190, Some(sub), "Error validating access token", None),
+                GraphError::TokenInvalid {
+                    subcode: Some(sub),
+                    message: "Error validating access token".into()
+                }
+            );
+        }
+        assert!(matches!(
+            env(403, 200, None, "(#200) no ads_read", None),
+            GraphError::PermissionMissing { code: 200, .. }
+        ));
+        assert!(matches!(
+            env(400, 10, None, "(#10) no permission", None),
+            GraphError::PermissionMissing { code: 10, .. }
+        ));
+        assert!(matches!(
+            env(400, 100, Some(36_009), "This authorization code has been used.", None),
+            GraphError::InvalidCode {
+                subcode: Some(36_009),
+                ..
+            }
+        ));
+        let e = env(400, 100, Some(1_487_534), "too old", None);
+        assert_eq!(
+            e,
+            GraphError::InvalidRequest {
+                code: 100,
+                subcode: Some(1_487_534),
+                message: "too old".into()
+            }
+        );
+        assert!(!e.is_retryable());
+        assert!(matches!(
+            env(500, 12345, None, "odd", None),
+            GraphError::Transient { .. }
+        ));
+        assert!(matches!(
+            env(400, 12345, None, "odd", Some(true)),
+            GraphError::Transient { .. }
+        ));
+    }
+
+    #[test]
+    fn throttles_take_their_wait_from_the_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-ad-account-usage",
+            HeaderValue::from_static(r#"{"acc_id_util_pct":100,"reset_time_duration":20}"#),
+        );
+        h.insert(
+            "x-business-use-case-usage",
+            HeaderValue::from_static(
+                r#"{"1":[{"type":"ads_insights","call_count":100,"estimated_time_to_regain_access":2}]}"#,
+            ),
+        );
+        let usage = Usage::from_headers(&h);
+        let body = |code: i64| format!(r#"{{"error":{{"message":"limit","code":{code},"error_subcode":2446079}}}}"#);
+        let bu = GraphError::from_response(400, body(80_000).as_bytes(), &usage);
+        assert_eq!(bu.retry_after(), Some(Duration::from_secs(120)));
+        let acc = GraphError::from_response(400, body(17).as_bytes(), &usage);
+        assert_eq!(acc.retry_after(), Some(Duration::from_secs(20)));
+        let none = GraphError::from_response(400, body(613).as_bytes(), &Usage::default());
+        assert_eq!(none.retry_after(), None);
+        assert!(none.is_retryable());
+    }
+
+    #[test]
+    fn without_an_envelope_the_status_decides() {
+        assert!(matches!(
+            GraphError::from_response(502, b"<html>bad gateway</html>", &Usage::default()),
+            GraphError::Transient { status: Some(502), .. }
+        ));
+        assert!(matches!(
+            GraphError::from_response(404, b"", &Usage::default()),
+            GraphError::Http(_)
+        ));
+        assert!(matches!(
+            GraphError::from_response(400, br#"{"error":"invalid_grant"}"#, &Usage::default()),
+            GraphError::Http(_)
+        ));
+        // String codes are accepted too.
+        assert!(matches!(
+            GraphError::from_response(400, br#"{"error":{"code":"190","message":"x"}}"#, &Usage::default()),
+            GraphError::TokenInvalid { .. }
+        ));
+    }
+}

@@ -1,0 +1,37 @@
+//! The one typed client for Facebook's Graph / Marketing API, used by the OAuth connect
+//! flow (`api`) and the sync worker alike.
+//!
+//! - [`GraphClient`]: reqwest (rustls/ring, 5 s connect and 30 s request timeouts,
+//!   redirects disabled); tokens in the `Authorization` header with an `appsecret_proof`.
+//! - OAuth: [`GraphClient::authorize_url`], [`GraphClient::exchange_code`] (oauth2 crate),
+//!   [`GraphClient::exchange_long_lived`], [`GraphClient::debug_token`].
+//! - Identity: [`GraphClient::me`], [`GraphClient::ad_accounts`],
+//!   [`GraphClient::permissions`], [`GraphClient::revoke`].
+//! - Insights: [`GraphClient::insights_page`], async reports
+//!   ([`GraphClient::start_report`], [`GraphClient::report_status`],
+//!   [`GraphClient::report_page`]) and typed rows ([`InsightRow`]).
+//! - Every answer's rate-limit headers become a [`Usage`]; errors are a [`GraphError`]
+//!   classified from Facebook's error envelope. Neither ever contains a token.
+
+mod accounts;
+mod async_report;
+mod client;
+mod envelope;
+mod error;
+mod insights;
+mod oauth;
+mod proof;
+mod row;
+mod usage;
+
+pub use accounts::{AdAccountInfo, FacebookUser, Permission, is_granted};
+pub use async_report::{ReportError, ReportState, ReportStatus};
+pub use client::{CONNECT_TIMEOUT, GraphClient, REQUEST_TIMEOUT, UsageHook, install_crypto_provider};
+pub use error::{GraphError, ThrottleScope};
+pub use insights::{
+    ATTRIBUTION_WINDOWS, DEFAULT_FIELDS, Filter, InsightsPage, InsightsRequest, Level, MAX_PAGE_SIZE, TimeIncrement,
+};
+pub use oauth::{AccessToken, SCOPES, TokenInfo};
+pub use proof::appsecret_proof;
+pub use row::{ActionStat, InsightRow};
+pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, InsightsThrottle, Usage};
