@@ -1,13 +1,17 @@
 //! `adsync admin ...`: operator commands on users, teams, memberships, tokens and syncs.
 
-use adsync_common::Secret;
 use adsync_common::ids::{ApiTokenId, Email, Role, TeamId};
 use adsync_common::password::hash_password;
 use adsync_common::queue::{Job, Queue};
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
 use adsync_common::storage::{Db, StorageError, api_tokens, teams, users};
+use adsync_common::{Config, Secret};
 use anyhow::{Context, bail};
 use clap::Subcommand;
+
+mod connections;
+
+pub use connections::{RotationReport, list_connections, rotate_key};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -68,6 +72,11 @@ pub enum AdminCommand {
     },
     /// Revoke an API token by id.
     RevokeToken { id: ApiTokenId },
+    /// List ad platform connections: team, status, Facebook user, expiry, key id (never tokens).
+    ListConnections,
+    /// Re-encrypt every stored token with the current ADSYNC_ENCRYPTION_KEY (old keys in
+    /// ADSYNC_ENCRYPTION_KEYS_OLD must still be configured to read the others).
+    RotateKey,
     /// Queue a sync run for a team (a manual resync).
     Resync {
         #[arg(long)]
@@ -110,7 +119,7 @@ pub async fn create_user(
     }
 }
 
-pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::Result<()> {
+pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Config) -> anyhow::Result<()> {
     match cmd {
         AdminCommand::CreateUser {
             email,
@@ -155,9 +164,7 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::R
             }
         }
         AdminCommand::AddMember { team, email, role } => {
-            teams::get(db, team)
-                .await?
-                .with_context(|| format!("no team {team}"))?;
+            teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
             let user = user_id(db, &email).await?;
             teams::set_member(db, team, user, role).await?;
             println!("{email} is now {role} of team {team}");
@@ -186,10 +193,7 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::R
                 None => None,
             };
             for t in api_tokens::list(db, user).await? {
-                let used = t
-                    .last_used_at
-                    .map(|d| d.to_rfc3339())
-                    .unwrap_or_else(|| "never".into());
+                let used = t.last_used_at.map(|d| d.to_rfc3339()).unwrap_or_else(|| "never".into());
                 println!(
                     "{}\tuser {}\t{}\tcreated {}\tlast used {}",
                     t.id,
@@ -206,6 +210,25 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::R
                 .map_err(|_| anyhow::anyhow!("no token {id}"))?;
             println!("revoked token {id}");
         }
+        AdminCommand::ListConnections => {
+            for line in list_connections(db).await? {
+                println!("{line}");
+            }
+        }
+        AdminCommand::RotateKey => {
+            let keyring = config.keyring()?;
+            let report = rotate_key(db, &keyring).await?;
+            println!("key {}: {report}", keyring.current_key_id());
+            for (id, reason) in &report.failed {
+                eprintln!("connection {id}: {reason}");
+            }
+            if !report.failed.is_empty() {
+                bail!(
+                    "{} token(s) could not be decrypted with the configured keys (ADSYNC_ENCRYPTION_KEY / ADSYNC_ENCRYPTION_KEYS_OLD)",
+                    report.failed.len()
+                );
+            }
+        }
         AdminCommand::Resync {
             team,
             since,
@@ -213,17 +236,9 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>) -> anyhow::R
             ad_account_id,
         } => {
             use adsync_common::dates::{DateRange, parse_day};
-            teams::get(db, team)
-                .await?
-                .with_context(|| format!("no team {team}"))?;
-            let since = since
-                .as_deref()
-                .map(|s| parse_day("since", s))
-                .transpose()?;
-            let until = until
-                .as_deref()
-                .map(|s| parse_day("until", s))
-                .transpose()?;
+            teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
+            let since = since.as_deref().map(|s| parse_day("since", s)).transpose()?;
+            let until = until.as_deref().map(|s| parse_day("until", s)).transpose()?;
             if let (Some(s), Some(u)) = (since, until) {
                 DateRange::new(s, u)?;
             }

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use adsync_api::AppState;
 use adsync_common::Config;
+use adsync_common::connect::{Connector, FacebookAdapter, Provider};
+use adsync_common::graph::GraphClient;
 use adsync_common::queue::Queue;
 use adsync_common::storage::Db;
 use adsync_worker::WorkerState;
@@ -25,6 +27,8 @@ pub struct Services {
     pub db: Db,
     pub queue: Queue,
     pub config: Arc<Config>,
+    /// Present when a Facebook app is configured.
+    pub connector: Option<Connector>,
 }
 
 impl Services {
@@ -40,10 +44,25 @@ impl Services {
         )
         .await
         .context("cannot set up the job queue")?;
+        let connector = match &config.facebook {
+            None => None,
+            Some(app) => {
+                let keyring = Arc::new(config.keyring()?);
+                let graph = GraphClient::new(app).context("cannot set up the Graph API client")?;
+                let provider = Provider::Facebook(FacebookAdapter::new(graph));
+                let connector = Connector::new(db.clone(), keyring, provider, &config.public_url);
+                connector.verify_stored_tokens().await.context(
+                    "stored tokens cannot be decrypted with the configured keys \
+                     (ADSYNC_ENCRYPTION_KEY / ADSYNC_ENCRYPTION_KEYS_OLD)",
+                )?;
+                Some(connector)
+            }
+        };
         Ok(Self {
             db,
             queue,
             config: Arc::new(config),
+            connector,
         })
     }
 }
@@ -63,6 +82,7 @@ pub async fn run(
             db: services.db.clone(),
             queue: services.queue.clone(),
             config: services.config.clone(),
+            connector: services.connector.clone(),
         };
         let stop = shutdown.clone();
         tasks.spawn(async move {
@@ -76,8 +96,10 @@ pub async fn run(
             services.db.clone(),
             services.queue.clone(),
             services.config.clone(),
+            services.connector.clone(),
             shutdown.clone(),
-        );
+        )
+        .await;
         tasks.spawn(async move {
             adsync_worker::run(state)
                 .await

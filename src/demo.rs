@@ -7,6 +7,7 @@ use adsync_common::Config;
 use adsync_common::crypto::Keyring;
 use adsync_common::ids::{Email, Role};
 use adsync_common::storage::{Db, teams, users};
+use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use anyhow::Context;
 
 use crate::admin::create_user;
@@ -17,20 +18,26 @@ pub const DEMO_PASSWORD: &str = "adsync-demo";
 pub const TEAM_NAME: &str = "Demo Team";
 
 /// The demo's configuration: the environment's, except that data lives in `data_dir` on
-/// SQLite, the queue too, and an encryption key is generated there on first run.
-pub fn config(data_dir: &Path) -> anyhow::Result<Config> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create {}", data_dir.display()))?;
+/// SQLite, the queue too, an encryption key is generated there on first run, and Facebook
+/// is the in-process sandbox.
+pub fn config(data_dir: &Path, public_url: &str, sandbox: &SandboxHandle) -> anyhow::Result<Config> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let key = demo_key(&data_dir.join("encryption.key"))?;
-    let mut overrides: HashMap<&str, String> = HashMap::new();
-    overrides.insert(
-        "DATABASE_URL",
-        format!("sqlite://{}", data_dir.join("adsync.db").display()),
-    );
-    overrides.insert("ADSYNC_ENCRYPTION_KEY", key);
+    let overrides: HashMap<&str, String> = HashMap::from([
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}", data_dir.join("adsync.db").display()),
+        ),
+        ("ADSYNC_ENCRYPTION_KEY", key),
+        ("ADSYNC_PUBLIC_URL", public_url.to_string()),
+        ("FACEBOOK_APP_ID", sandbox.app_id().to_string()),
+        ("FACEBOOK_APP_SECRET", sandbox.app_secret().to_string()),
+        ("FACEBOOK_GRAPH_URL", sandbox.base_url()),
+        ("FACEBOOK_DIALOG_URL", sandbox.base_url()),
+    ]);
     adsync_common::config::load_dotenv();
     Ok(Config::from_lookup(|k| match k {
-        "REDIS_URL" => None,
+        "REDIS_URL" | "ADSYNC_ENCRYPTION_KEYS_OLD" => None,
         _ => overrides.get(k).cloned().or_else(|| std::env::var(k).ok()),
     })?)
 }
@@ -70,12 +77,22 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn banner(url: &str) -> String {
+pub fn banner(url: &str, sandbox_url: &str) -> String {
     format!(
         "\n  adsync demo is running at {url}\n\n  \
          owner:  {OWNER_EMAIL} / {DEMO_PASSWORD}\n  \
-         member: {MEMBER_EMAIL} / {DEMO_PASSWORD}\n\n  Press Ctrl-C to stop.\n"
+         member: {MEMBER_EMAIL} / {DEMO_PASSWORD}\n\n  \
+         Facebook is the local Graph API sandbox at {sandbox_url} (no internet needed).\n  \
+         Sign in as the owner, open Connectors and click Connect.\n\n  Press Ctrl-C to stop.\n"
     )
+}
+
+/// Starts the Graph API sandbox (small dataset, a real consent dialog) on a free port.
+pub async fn start_sandbox() -> anyhow::Result<SandboxHandle> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot start the Graph API sandbox")?;
+    Ok(Sandbox::new(SandboxConfig::default()).spawn(listener).await)
 }
 
 pub fn default_data_dir() -> PathBuf {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use adsync::app::{self, Role, Services};
-use adsync::{admin, demo};
+use adsync::{admin, demo, sandbox_cli};
 use adsync_common::Config;
 use adsync_common::config::ConfigError;
 use adsync_common::storage::Db;
@@ -38,6 +38,8 @@ enum Command {
     All,
     /// Apply database migrations and exit.
     Migrate,
+    /// The Graph API sandbox on its own (a local stand-in for Facebook), or its ground truth.
+    Sandbox(sandbox_cli::SandboxArgs),
     /// Operator commands: users, teams, memberships, API tokens, resyncs.
     Admin {
         #[command(subcommand)]
@@ -89,10 +91,12 @@ fn main() -> ExitCode {
 }
 
 async fn execute(command: Command) -> Result<(), Failure> {
-    let config = match &command {
-        Command::Demo { data_dir } => demo::config(data_dir)?,
-        _ => Config::from_env()?,
-    };
+    match command {
+        Command::Demo { data_dir } => return run_demo(&data_dir).await,
+        Command::Sandbox(args) => return sandbox_cli::run(args).await.map_err(Failure::from),
+        _ => {}
+    }
+    let config = Config::from_env()?;
     adsync_common::telemetry::init(&config.log_filter, config.log_format);
     match command {
         Command::Migrate => {
@@ -104,49 +108,60 @@ async fn execute(command: Command) -> Result<(), Failure> {
         }
         Command::Admin { command } => {
             let services = Services::connect(config).await?;
-            Ok(admin::run(command, &services.db, Some(&services.queue)).await?)
+            Ok(admin::run(command, &services.db, Some(&services.queue), &services.config).await?)
         }
-        Command::Serve => serve(config, Role::Api, None).await,
-        Command::Work => serve(config, Role::Worker, None).await,
-        Command::All => serve(config, Role::All, None).await,
-        Command::Demo { .. } => {
-            let services = Services::connect(config.clone()).await?;
-            demo::seed(&services.db).await?;
-            serve_services(services, Role::All, Some(demo::banner)).await
-        }
+        Command::Serve => serve(config, Role::Api).await,
+        Command::Work => serve(config, Role::Worker).await,
+        Command::All => serve(config, Role::All).await,
+        Command::Demo { .. } | Command::Sandbox(_) => Ok(()),
     }
 }
 
-async fn serve(
-    config: Config,
-    role: Role,
-    banner: Option<fn(&str) -> String>,
-) -> Result<(), Failure> {
+async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Failure> {
+    tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        Failure::Runtime(anyhow::anyhow!(
+            "cannot listen on {addr} ({e}); set ADSYNC_LISTEN to a free address"
+        ))
+    })
+}
+
+async fn serve(config: Config, role: Role) -> Result<(), Failure> {
     if role != Role::Worker {
         config.keyring()?;
     }
-    let services = Services::connect(config).await?;
-    serve_services(services, role, banner).await
-}
-
-async fn serve_services(
-    services: Services,
-    role: Role,
-    banner: Option<fn(&str) -> String>,
-) -> Result<(), Failure> {
     let listener = if role == Role::Worker {
         None
     } else {
-        let addr = services.config.listen;
-        Some(tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-            anyhow::anyhow!("cannot listen on {addr} ({e}); set ADSYNC_LISTEN to a free address")
-        })?)
+        Some(bind(config.listen).await?)
     };
-    if let (Some(banner), Some(l)) = (banner, &listener) {
-        let addr = l.local_addr().map_err(anyhow::Error::from)?;
-        println!("{}", banner(&format!("http://{addr}")));
-    }
+    let services = Services::connect(config).await?;
+    run_until_signal(services, role, listener).await
+}
+
+async fn run_until_signal(
+    services: Services,
+    role: Role,
+    listener: Option<tokio::net::TcpListener>,
+) -> Result<(), Failure> {
     let shutdown = CancellationToken::new();
     app::cancel_on_signals(shutdown.clone());
     Ok(app::run(services, role, listener, shutdown).await?)
+}
+
+/// The demo: bind first (so the OAuth redirect URI names the real port), start the
+/// sandbox, then everything else on SQLite in the data folder.
+async fn run_demo(data_dir: &std::path::Path) -> Result<(), Failure> {
+    adsync_common::config::load_dotenv();
+    let probe = Config::from_lookup(|k| std::env::var(k).ok())?;
+    adsync_common::telemetry::init(&probe.log_filter, probe.log_format);
+    let listener = bind(probe.listen).await?;
+    let url = format!("http://{}", listener.local_addr().map_err(anyhow::Error::from)?);
+    let sandbox = demo::start_sandbox().await?;
+    let config = demo::config(data_dir, &url, &sandbox)?;
+    let services = Services::connect(config).await?;
+    demo::seed(&services.db).await?;
+    println!("{}", demo::banner(&url, &sandbox.base_url()));
+    let result = run_until_signal(services, Role::All, Some(listener)).await;
+    sandbox.shutdown().await;
+    result
 }

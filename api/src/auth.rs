@@ -30,11 +30,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<User
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "The Authorization header must be `Bearer <api token>`.".into(),
-                )
-            })?;
+            .ok_or_else(|| ApiError::Unauthorized("The Authorization header must be `Bearer <api token>`.".into()))?;
         return match api_tokens::user_for(&state.db, token).await? {
             Some(id) => Ok(Some(id)),
             None => Err(ApiError::Unauthorized(
@@ -52,15 +48,11 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<User
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match authenticate(parts, state).await? {
             Some(id) => Ok(CurrentUser { id }),
             None => Err(ApiError::Unauthorized(
-                "Sign in first: POST /api/v1/session, or send Authorization: Bearer <api token>."
-                    .into(),
+                "Sign in first: POST /api/v1/session, or send Authorization: Bearer <api token>.".into(),
             )),
         }
     }
@@ -76,30 +68,21 @@ pub struct TeamMember {
 
 /// Reads `{team}` from the path and the caller's role in it. Not a member → 404, the same
 /// answer as a team that does not exist, so team ids reveal nothing.
-pub async fn team_access(
-    parts: &mut Parts,
-    state: &AppState,
-    user: UserId,
-) -> Result<TeamMember, ApiError> {
+pub async fn team_access(parts: &mut Parts, state: &AppState, user: UserId) -> Result<TeamMember, ApiError> {
     let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
         .await
         .map_err(|_| ApiError::NotFound("No such team.".into()))?;
     let raw = params.get("team").map(String::as_str).unwrap_or_default();
     let not_found = || ApiError::NotFound(format!("You are not a member of a team {raw:?}."));
     let team: TeamId = raw.parse().map_err(|_| not_found())?;
-    let role = teams::role_of(&state.db, team, user)
-        .await?
-        .ok_or_else(not_found)?;
+    let role = teams::role_of(&state.db, team, user).await?.ok_or_else(not_found)?;
     Ok(TeamMember { user, team, role })
 }
 
 impl FromRequestParts<AppState> for TeamMember {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         team_access(parts, state, user.id).await
     }
@@ -112,17 +95,13 @@ pub struct TeamOwner(pub TeamMember);
 impl FromRequestParts<AppState> for TeamOwner {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let member = TeamMember::from_request_parts(parts, state).await?;
         if member.role == Role::Owner {
             Ok(TeamOwner(member))
         } else {
             Err(ApiError::Forbidden(
-                "Only the team's owner can do this. Ask your team owner to connect or manage it."
-                    .into(),
+                "Only the team's owner can do this. Ask your team owner to connect or manage it.".into(),
             ))
         }
     }

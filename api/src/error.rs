@@ -41,31 +41,15 @@ impl ApiError {
 
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::BadRequest(_) => (
-                StatusCode::BAD_REQUEST,
-                "urn:adsync:problem:bad-request",
-                "Bad request",
-            ),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "urn:adsync:problem:bad-request", "Bad request"),
             ApiError::Unauthorized(_) => (
                 StatusCode::UNAUTHORIZED,
                 "urn:adsync:problem:unauthorized",
                 "Not signed in",
             ),
-            ApiError::Forbidden(_) => (
-                StatusCode::FORBIDDEN,
-                "urn:adsync:problem:forbidden",
-                "Not allowed",
-            ),
-            ApiError::NotFound(_) => (
-                StatusCode::NOT_FOUND,
-                "urn:adsync:problem:not-found",
-                "Not found",
-            ),
-            ApiError::Conflict(_) => (
-                StatusCode::CONFLICT,
-                "urn:adsync:problem:conflict",
-                "Conflict",
-            ),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "urn:adsync:problem:forbidden", "Not allowed"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "urn:adsync:problem:not-found", "Not found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "urn:adsync:problem:conflict", "Conflict"),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "urn:adsync:problem:unavailable",
@@ -127,5 +111,14 @@ impl From<StorageError> for ApiError {
 impl From<QueueError> for ApiError {
     fn from(e: QueueError) -> Self {
         ApiError::Unavailable(e.to_string())
+    }
+}
+
+impl From<adsync_common::syncs::RequestError> for ApiError {
+    fn from(e: adsync_common::syncs::RequestError) -> Self {
+        match e {
+            adsync_common::syncs::RequestError::Storage(e) => e.into(),
+            adsync_common::syncs::RequestError::Queue(e) => e.into(),
+        }
     }
 }

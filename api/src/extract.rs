@@ -18,10 +18,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
                 "Send a JSON body with Content-Type: application/json.".into(),
             )),
-            Err(e) => Err(ApiError::BadRequest(format!(
-                "Invalid JSON body: {}",
-                e.body_text()
-            ))),
+            Err(e) => Err(ApiError::BadRequest(format!("Invalid JSON body: {}", e.body_text()))),
         }
+    }
+}
+
+/// `Query<T>` whose rejection names the bad parameter as problem+json.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::BadRequest(format!("Invalid query string: {}", e.body_text())))
     }
 }

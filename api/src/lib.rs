@@ -10,6 +10,7 @@ mod routes;
 use std::sync::Arc;
 
 use adsync_common::Config;
+use adsync_common::connect::Connector;
 use adsync_common::queue::Queue;
 use adsync_common::storage::Db;
 use axum::Router;
@@ -23,13 +24,18 @@ pub struct AppState {
     pub db: Db,
     pub queue: Queue,
     pub config: Arc<Config>,
+    /// `None` when no Facebook app is configured: the connector shows "not configured".
+    pub connector: Option<Connector>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::router())
         .merge(pages::router())
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path only: query strings carry OAuth codes and states.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(state)
 }

@@ -2,12 +2,15 @@
 //! ADSYNC_TEST_REDIS_URL (defaults: the local servers); `scripts/test` checks they run.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use adsync::app::{self, Role, Services};
 use adsync_common::Config;
+use adsync_common::connect::Connector;
 use adsync_common::ids::{Role as TeamRole, TeamId, UserId};
 use adsync_common::storage::{Db, teams};
+use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -22,8 +25,7 @@ pub enum Backend {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("ADSYNC_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("ADSYNC_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -66,10 +68,7 @@ impl TestDatabase {
                     .execute(&mut conn)
                     .await
                     .expect("create database");
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b.to_string())
-                    .unwrap_or(admin);
+                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
                 Self {
                     url: format!("{base}/{name}"),
                     cleanup: Cleanup::Postgres { name },
@@ -90,13 +89,9 @@ impl Drop for TestDatabase {
                     .build()
                     .expect("runtime");
                 rt.block_on(async {
-                    if let Ok(mut conn) =
-                        <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url())
-                            .await
+                    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await
                     {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
-                            .execute(&mut conn)
-                            .await;
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
                     }
                 });
             })
@@ -129,8 +124,7 @@ impl Drop for RedisNamespace {
                     .await
                     .unwrap_or_default();
                 if !keys.is_empty() {
-                    let _: Result<(), _> =
-                        redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
+                    let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
                 }
             });
         })
@@ -160,6 +154,11 @@ pub struct TestApp {
     pub base: String,
     pub db: Db,
     pub http: reqwest::Client,
+    /// The running Graph API sandbox (`spawn_app_with_sandbox`); take it to shut it down.
+    pub sandbox: Option<SandboxHandle>,
+    /// The app's connector (present when Facebook is configured).
+    pub connector: Option<Connector>,
+    pub config: Arc<Config>,
     shutdown: CancellationToken,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _redis: Option<RedisNamespace>,
@@ -175,22 +174,64 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     let namespace = (backend == Backend::Postgres).then(|| unique("adsync-test"));
     let config = test_config(&database.url, namespace.as_deref(), extra);
     let services = Services::connect(config).await.expect("services");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let shutdown = CancellationToken::new();
     let db = services.db.clone();
-    let task = tokio::spawn(app::run(
-        services,
-        Role::All,
-        Some(listener),
-        shutdown.clone(),
-    ));
+    let (connector, config) = (services.connector.clone(), services.config.clone());
+    let task = tokio::spawn(app::run(services, Role::All, Some(listener), shutdown.clone()));
     TestApp {
         base,
         db,
         http: client(),
+        sandbox: None,
+        connector,
+        config,
+        shutdown,
+        task: Some(task),
+        _redis: namespace.map(RedisNamespace),
+        _database: database,
+    }
+}
+
+/// The API (no worker: queued runs stay queued, so tests see them as the callback left
+/// them) with Facebook configured against an in-process sandbox on port 0. The listener is
+/// bound first, so `ADSYNC_PUBLIC_URL` (the OAuth redirect base) names the real port.
+pub async fn spawn_app_with_sandbox(backend: Backend, sandbox: SandboxConfig) -> TestApp {
+    spawn_app_with_sandbox_and(backend, sandbox, &[]).await
+}
+
+pub async fn spawn_app_with_sandbox_and(backend: Backend, sandbox: SandboxConfig, extra: &[(&str, &str)]) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind sandbox");
+    let handle = Sandbox::new(sandbox).spawn(sandbox_listener).await;
+    let sandbox_url = handle.base_url();
+    let mut vars: Vec<(&str, &str)> = vec![
+        ("FACEBOOK_APP_ID", handle.app_id()),
+        ("FACEBOOK_APP_SECRET", handle.app_secret()),
+        ("FACEBOOK_GRAPH_URL", &sandbox_url),
+        ("FACEBOOK_DIALOG_URL", &sandbox_url),
+        ("ADSYNC_PUBLIC_URL", &base),
+    ];
+    vars.extend_from_slice(extra);
+    let database = TestDatabase::new(backend).await;
+    let namespace = (backend == Backend::Postgres).then(|| unique("adsync-test"));
+    let config = test_config(&database.url, namespace.as_deref(), &vars);
+    let services = Services::connect(config).await.expect("services");
+    let shutdown = CancellationToken::new();
+    let db = services.db.clone();
+    let (connector, config) = (services.connector.clone(), services.config.clone());
+    let task = tokio::spawn(app::run(services, Role::Api, Some(listener), shutdown.clone()));
+    TestApp {
+        base,
+        db,
+        http: client(),
+        sandbox: Some(handle),
+        connector,
+        config,
         shutdown,
         task: Some(task),
         _redis: namespace.map(RedisNamespace),
@@ -223,9 +264,7 @@ impl TestApp {
     pub async fn team(&self, name: &str, members: &[(UserId, TeamRole)]) -> TeamId {
         let team = teams::create(&self.db, name).await.expect("team");
         for (user, role) in members {
-            teams::set_member(&self.db, team, *user, *role)
-                .await
-                .expect("member");
+            teams::set_member(&self.db, team, *user, *role).await.expect("member");
         }
         team
     }
@@ -250,12 +289,7 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-        let res = c
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
+        let res = c.post(self.url(path)).json(&body).send().await.expect("request");
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
@@ -264,13 +298,8 @@ impl TestApp {
     pub async fn wait_for_run(&self, c: &reqwest::Client, team: TeamId, run: i64) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let (_, body) = self
-                .get_json(c, &format!("/api/v1/teams/{team}/syncs/{run}"))
-                .await;
-            if matches!(
-                body["status"].as_str(),
-                Some("succeeded" | "failed" | "cancelled")
-            ) {
+            let (_, body) = self.get_json(c, &format!("/api/v1/teams/{team}/syncs/{run}")).await;
+            if matches!(body["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
                 return body;
             }
             assert!(

@@ -3,7 +3,9 @@
 
 mod accounts;
 mod cli;
+mod connect;
 mod helpers;
 mod jobs;
 mod pages;
 mod storage;
+mod sync;

@@ -52,21 +52,15 @@ struct LoginForm {
     password: String,
 }
 
-async fn login(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Form(f): Form<LoginForm>,
-) -> Response {
+async fn login(State(state): State<AppState>, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
     match check_credentials(&state, &f.email, f.password).await {
         Ok(user) => match start_session(&state, user).await {
             Ok(cookie) => (jar.add(cookie), Redirect::to("/teams")).into_response(),
             Err(e) => e.into_response(),
         },
-        Err(ApiError::Unauthorized(msg)) => (
-            axum::http::StatusCode::UNAUTHORIZED,
-            form(Some(&msg), &f.email),
-        )
-            .into_response(),
+        Err(ApiError::Unauthorized(msg)) => {
+            (axum::http::StatusCode::UNAUTHORIZED, form(Some(&msg), &f.email)).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }

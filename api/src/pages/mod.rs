@@ -1,6 +1,7 @@
 //! Server-rendered pages (maud, escaped by construction). No CDN: the stylesheet ships
 //! inside the binary.
 
+mod connectors;
 mod layout;
 mod login;
 mod teams;
@@ -22,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .route("/assets/app.css", get(stylesheet))
         .merge(login::router())
         .merge(teams::router())
+        .merge(connectors::router())
+        .route("/teams/{team}/syncs", axum::routing::post(connectors::resync))
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -43,10 +46,7 @@ pub struct PageUser {
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let to_login = || Redirect::to("/login").into_response();
         let id = authenticate(parts, state)
             .await
@@ -56,9 +56,33 @@ impl FromRequestParts<AppState> for PageUser {
             .await
             .map_err(|e| crate::ApiError::from(e).into_response())?
             .ok_or_else(to_login)?;
-        Ok(PageUser {
-            id,
+        Ok(PageUser { id, email: user.email })
+    }
+}
+
+/// A signed-in user's view of the team in the path; non-members get a 404 page.
+pub struct PageTeam {
+    pub member: crate::auth::TeamMember,
+    pub email: String,
+    pub name: String,
+}
+
+impl FromRequestParts<AppState> for PageTeam {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = PageUser::from_request_parts(parts, state).await?;
+        let member = crate::auth::team_access(parts, state, user.id)
+            .await
+            .map_err(|e| e.into_response())?;
+        let team = adsync_common::storage::teams::get(&state.db, member.team)
+            .await
+            .map_err(|e| crate::ApiError::from(e).into_response())?
+            .ok_or_else(|| crate::ApiError::NotFound("No such team.".into()).into_response())?;
+        Ok(PageTeam {
+            member,
             email: user.email,
+            name: team.name,
         })
     }
 }

@@ -26,12 +26,16 @@ async fn list_teams(State(state): State<AppState>, user: PageUser) -> Response {
             p.card { "You are not in a team yet. Ask a team owner to add you (" code { "adsync admin add-member" } ")." }
         } @else {
             table {
-                thead { tr { th scope="col" { "Team" } th scope="col" { "Your role" } } }
+                thead { tr { th scope="col" { "Team" } th scope="col" { "Your role" } th scope="col" { "Pages" } } }
                 tbody {
                     @for t in &teams {
                         tr data-team=(t.id) {
                             td { (t.name) }
                             td.role { (t.role) }
+                            td {
+                                a href={ "/teams/" (t.id) "/dashboard" } { "Dashboard" }
+                                @if t.role == adsync_common::ids::Role::Owner { " · " a href={ "/teams/" (t.id) "/connectors" } { "Connectors" } }
+                            }
                         }
                     }
                 }

@@ -1,6 +1,10 @@
 //! JSON API routes, one module per resource.
 
+pub(crate) mod connectors;
+mod facebook_callbacks;
 mod health;
+pub(crate) mod metrics;
+mod oauth;
 pub(crate) mod session;
 mod syncs;
 mod teams;
@@ -15,6 +19,10 @@ pub fn router() -> Router<AppState> {
         .merge(session::router())
         .merge(teams::router())
         .merge(syncs::router())
+        .merge(metrics::router())
+        .merge(connectors::router())
+        .merge(oauth::router())
+        .merge(facebook_callbacks::router())
         .fallback(not_found)
 }
 

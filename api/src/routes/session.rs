@@ -32,11 +32,7 @@ struct Credentials {
 
 /// Checks e-mail and password; unknown e-mail and wrong password get the same answer
 /// (and cost the same time), so the endpoint does not reveal who has an account.
-pub async fn check_credentials(
-    state: &AppState,
-    email: &str,
-    password: String,
-) -> Result<UserId, ApiError> {
+pub async fn check_credentials(state: &AppState, email: &str, password: String) -> Result<UserId, ApiError> {
     let rejected = || ApiError::Unauthorized("Wrong e-mail or password.".into());
     let password = Secret::new(password);
     let found = match Email::parse(email) {
@@ -90,9 +86,6 @@ async fn sign_in(
     Ok((jar.add(cookie), axum::Json(json!({"user_id": user}))))
 }
 
-async fn sign_out(
-    State(state): State<AppState>,
-    jar: CookieJar,
-) -> Result<(CookieJar, StatusCode), ApiError> {
+async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<(CookieJar, StatusCode), ApiError> {
     Ok((end_session(&state, jar).await?, StatusCode::NO_CONTENT))
 }

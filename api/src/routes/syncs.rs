@@ -2,7 +2,6 @@
 
 use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::ids::RunId;
-use adsync_common::queue::Job;
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind, SyncRun};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -17,17 +16,11 @@ use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/v1/teams/{team}/syncs",
-            get(list_runs).post(start_resync),
-        )
+        .route("/api/v1/teams/{team}/syncs", get(list_runs).post(start_resync))
         .route("/api/v1/teams/{team}/syncs/{id}", get(show_run))
 }
 
-async fn list_runs(
-    State(state): State<AppState>,
-    member: TeamMember,
-) -> Result<axum::Json<Value>, ApiError> {
+async fn list_runs(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
     let runs = sync_runs::list(&state.db, member.team, 50).await?;
     Ok(axum::Json(json!({ "syncs": runs })))
 }
@@ -53,8 +46,7 @@ struct ResyncRequest {
     ad_account_id: Option<String>,
 }
 
-/// Records a manual run, then queues it. The run row is written first, so a queue outage
-/// leaves a `queued` run that the worker's refill picks up rather than a lost request.
+/// Records a manual run and queues it (or joins an identical one still waiting).
 async fn start_resync(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
@@ -79,19 +71,15 @@ async fn start_resync(
         .ad_account_id
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty());
-    let run = sync_runs::create(
-        &state.db,
-        &NewRun {
-            team_id: owner.team,
-            kind: RunKind::Manual,
-            ad_account_id,
-            since,
-            until,
-            requested_by: Some(owner.user),
-        },
-    )
-    .await?;
-    state.queue.push(Job::SyncRunV1 { run_id: run.id }).await?;
+    let new = NewRun {
+        team_id: owner.team,
+        kind: RunKind::Manual,
+        ad_account_id,
+        since,
+        until,
+        requested_by: Some(owner.user),
+    };
+    let run = adsync_common::syncs::request(&state.db, &state.queue, &new).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(run)))
 }
 

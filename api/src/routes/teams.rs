@@ -15,18 +15,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/teams/{team}", get(show_team))
 }
 
-async fn list_teams(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<axum::Json<Value>, ApiError> {
+async fn list_teams(State(state): State<AppState>, user: CurrentUser) -> Result<axum::Json<Value>, ApiError> {
     let teams = teams::of_user(&state.db, user.id).await?;
     Ok(axum::Json(json!({ "teams": teams })))
 }
 
-async fn show_team(
-    State(state): State<AppState>,
-    member: TeamMember,
-) -> Result<axum::Json<Value>, ApiError> {
+async fn show_team(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
     let team = teams::get(&state.db, member.team)
         .await?
         .ok_or_else(|| ApiError::NotFound("No such team.".into()))?;

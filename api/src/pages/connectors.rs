@@ -1,0 +1,249 @@
+//! The connectors page: owners connect, reconnect, disconnect, resync and watch syncs;
+//! members are asked to get the owner to connect.
+
+use adsync_common::ids::Role;
+use adsync_common::storage::events;
+use adsync_common::storage::sync_runs::{self, NewRun, RunKind, SyncRun};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::PageTeam;
+use super::layout::{notice, page};
+use crate::routes::connectors::{connect_error, connector, connectors_page, facebook_view};
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/teams/{team}/connectors", get(show))
+        .route("/teams/{team}/connectors/facebook/connect", post(connect))
+        .route("/teams/{team}/connectors/facebook/disconnect", post(disconnect))
+}
+
+#[derive(Deserialize, Default)]
+struct Flash {
+    connect: Option<String>,
+    disconnected: Option<String>,
+}
+
+fn flash_message(f: &Flash, failure_detail: Option<&str>) -> Option<Markup> {
+    if let Some(kind) = f.connect.as_deref() {
+        return Some(if kind == "ok" {
+            notice(
+                "ok",
+                "Facebook is connected. The first sync has started; recent days arrive first.",
+            )
+        } else {
+            notice(
+                "error",
+                failure_detail.unwrap_or("Connecting Facebook did not work. Please try again."),
+            )
+        });
+    }
+    match f.disconnected.as_deref() {
+        Some("revoked") => Some(notice(
+            "ok",
+            "Facebook is disconnected and adsync's access was revoked there. Synced data is kept.",
+        )),
+        Some(_) => Some(notice(
+            "error",
+            "Facebook is disconnected here, but revoking access at Facebook failed: remove adsync under Facebook settings → Business integrations. Synced data is kept.",
+        )),
+        None => None,
+    }
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "connected" => "Connected",
+        "needs_reconnect" => "Needs reconnect",
+        "revoked" => "Revoked at Facebook",
+        _ => "Not connected",
+    }
+}
+
+async fn show(State(state): State<AppState>, team: PageTeam, Query(flash): Query<Flash>) -> Response {
+    if team.member.role != Role::Owner {
+        let body = html! {
+            h1 { (team.name) ": connectors" }
+            (notice("info", "Only the team's owner can see and manage connectors. Ask your team owner to connect Facebook Ads; the data then appears on the dashboard for everyone in the team."))
+            p { a href={ "/teams/" (team.member.team) "/dashboard" } { "Go to the dashboard" } }
+        };
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            Html(page("Connectors", Some(&team.email), body).into_string()),
+        )
+            .into_response();
+    }
+    match render_owner(&state, &team, &flash).await {
+        Ok(m) => Html(page("Connectors", Some(&team.email), m).into_string()).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Result<Markup, ApiError> {
+    let t = team.member.team;
+    let fb = facebook_view(state, t).await?;
+    let evs = events::list(&state.db, t, 20).await?;
+    let runs = sync_runs::list(&state.db, t, 10).await?;
+    let failure = evs
+        .iter()
+        .find(|e| e.kind == "connection_failed")
+        .map(|e| e.detail.as_str());
+    Ok(html! {
+        h1 { (team.name) ": connectors" }
+        @if let Some(m) = flash_message(flash, failure) { (m) }
+        section.card aria-labelledby="fb-title" data-status=(fb.status) {
+            h2 id="fb-title" { "Facebook Ads" }
+            @if !fb.configured {
+                p { "Not configured on this server. An operator must set " code { "FACEBOOK_APP_ID" } " and " code { "FACEBOOK_APP_SECRET" } "." }
+            } @else {
+                p { strong { "Status: " } span.status { (status_label(fb.status)) } }
+                @if let Some(d) = &fb.status_detail { p.detail { (d) } }
+                @if let Some(u) = &fb.external_user { p { "Connected as " (u["name"].as_str().unwrap_or("a Facebook user")) } }
+                @if let Some(at) = fb.connected_at { p { "Connected on " (at.format("%Y-%m-%d %H:%M UTC")) } }
+                @if let Some(exp) = fb.expires_at { p { "Access expires on " (exp.format("%Y-%m-%d")) " (adsync renews it before then when Facebook allows)." } }
+                @if !fb.ad_accounts.is_empty() {
+                    h3 { "Ad accounts" }
+                    ul.accounts {
+                        @for a in &fb.ad_accounts { li { (a.name) " (" (a.id) ", " (a.currency) ", " (a.timezone_name) ")" } }
+                    }
+                }
+                form method="post" action={ "/teams/" (t) "/connectors/facebook/connect" } {
+                    button type="submit" { @if fb.status == "not_connected" { "Connect Facebook Ads" } @else { "Reconnect" } }
+                }
+                @if fb.status != "not_connected" {
+                    form method="post" action={ "/teams/" (t) "/connectors/facebook/disconnect" } {
+                        button.secondary type="submit" { "Disconnect" }
+                        p.hint { "Disconnecting revokes adsync's access at Facebook and stops syncing. Data already synced is kept." }
+                    }
+                }
+            }
+        }
+        section.card aria-labelledby="runs-title" {
+            h2 id="runs-title" { "Syncs" }
+            (runs_table(&runs))
+            @if fb.status == "connected" {
+                form.resync method="post" action={ "/teams/" (t) "/syncs" } {
+                    h3 { "Resync a date range" }
+                    label for="since" { "From" } input id="since" name="since" type="date";
+                    label for="until" { "To" } input id="until" name="until" type="date";
+                    label for="acct" { "Ad account" }
+                    select id="acct" name="ad_account_id" {
+                        option value="" { "All ad accounts" }
+                        @for a in &fb.ad_accounts { option value=(a.id) { (a.name) } }
+                    }
+                    button type="submit" { "Resync" }
+                }
+            }
+        }
+        section.card aria-labelledby="events-title" {
+            h2 id="events-title" { "Connection history" }
+            @if evs.is_empty() { p { "Nothing yet." } }
+            ul.events {
+                @for e in &evs { li { time datetime=(e.created_at.to_rfc3339()) { (e.created_at.format("%Y-%m-%d %H:%M")) } " — " (e.detail) } }
+            }
+        }
+    })
+}
+
+pub fn runs_table(runs: &[SyncRun]) -> Markup {
+    html! {
+        @if runs.is_empty() { p { "No syncs yet." } } @else {
+            table.runs {
+                thead { tr { th scope="col" { "Run" } th scope="col" { "Kind" } th scope="col" { "Status" } th scope="col" { "Progress" } th scope="col" { "Rows" } } }
+                tbody {
+                    @for r in runs {
+                        tr data-run=(r.id) data-status=(r.status.as_str()) {
+                            td { (r.id) } td { (r.kind.as_str()) } td { (r.status.as_str()) @if let Some(e) = &r.error { br; small.error { (e) } } }
+                            td { progress max=(r.progress.total.max(1)) value=(r.progress.done) { (r.progress.done) "/" (r.progress.total) } }
+                            td { (r.rows_written) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn connect(State(state): State<AppState>, team: PageTeam) -> Response {
+    if team.member.role != Role::Owner {
+        return ApiError::Forbidden("Only the team's owner can connect Facebook Ads.".into()).into_response();
+    }
+    let result = async {
+        let url = connector(&state)?
+            .start(team.member.team, team.member.user, &connectors_page(team.member.team))
+            .await
+            .map_err(connect_error)?;
+        Ok::<_, ApiError>(Redirect::to(url.as_str()))
+    };
+    result.await.into_response()
+}
+
+async fn disconnect(State(state): State<AppState>, team: PageTeam) -> Response {
+    if team.member.role != Role::Owner {
+        return ApiError::Forbidden("Only the team's owner can disconnect Facebook Ads.".into()).into_response();
+    }
+    let t = team.member.team;
+    match connector(&state) {
+        Ok(c) => match c.disconnect(t, team.member.user).await {
+            Ok(o) => Redirect::to(&format!(
+                "{}?disconnected={}",
+                connectors_page(t),
+                if o.revoked_at_provider { "revoked" } else { "local_only" }
+            ))
+            .into_response(),
+            Err(e) => connect_error(e).into_response(),
+        },
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResyncForm {
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    ad_account_id: String,
+}
+
+/// The resync form: same validation as the API.
+pub async fn resync(State(state): State<AppState>, team: PageTeam, axum::Form(f): axum::Form<ResyncForm>) -> Response {
+    use adsync_common::dates::{DateRange, parse_day};
+    if team.member.role != Role::Owner {
+        return ApiError::Forbidden("Only the team's owner can start a resync.".into()).into_response();
+    }
+    let parse = |field, v: &str| {
+        if v.trim().is_empty() {
+            Ok(None)
+        } else {
+            parse_day(field, v).map(Some)
+        }
+    };
+    let run = async {
+        let since = parse("since", &f.since).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let until = parse("until", &f.until).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        if let (Some(s), Some(u)) = (since, until) {
+            DateRange::new(s, u).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        }
+        let account = Some(f.ad_account_id.trim().to_string()).filter(|a| !a.is_empty());
+        let new = NewRun {
+            team_id: team.member.team,
+            kind: RunKind::Manual,
+            ad_account_id: account,
+            since,
+            until,
+            requested_by: Some(team.member.user),
+        };
+        Ok::<_, ApiError>(adsync_common::syncs::request(&state.db, &state.queue, &new).await?)
+    };
+    match run.await {
+        Ok(_) => Redirect::to(&connectors_page(team.member.team)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -1,0 +1,118 @@
+//! Facebook's own callbacks: deauthorize (a person removed the app), data deletion (a
+//! person asked for their data to go) and the public status page of a deletion request.
+//! Both POSTs carry a `signed_request` verified with the app secret before anything else.
+
+use adsync_common::connect::Connector;
+use adsync_common::connect::signed_request::{self, SignedRequest};
+use adsync_common::storage::deletion;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use maud::{DOCTYPE, html};
+use serde_json::json;
+
+use crate::routes::connectors::connect_error;
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/facebook/deauthorize", post(deauthorize))
+        .route("/facebook/data-deletion", post(data_deletion))
+        .route("/facebook/deletion-status/{code}", get(deletion_status))
+}
+
+/// The connector and the verified request, or a problem: 404 when no Facebook app is
+/// configured (there is nothing to verify against), 400 for any bad `signed_request`.
+fn verify<'a>(state: &'a AppState, body: &[u8]) -> Result<(&'a Connector, SignedRequest), ApiError> {
+    let not_configured = || ApiError::NotFound("Facebook is not configured on this server.".into());
+    let connector = state.connector.as_ref().ok_or_else(not_configured)?;
+    let app = state.config.facebook.as_ref().ok_or_else(not_configured)?;
+    let raw = url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == "signed_request")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let request = signed_request::parse(&raw, app.app_secret.expose()).map_err(|e| {
+        tracing::warn!(error = %e, "refused a Facebook signed_request");
+        ApiError::BadRequest(format!("Invalid signed_request: {e}."))
+    })?;
+    Ok((connector, request))
+}
+
+async fn deauthorize(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let (connector, request) = verify(&state, &body)?;
+    let teams = connector.deauthorize(&request.user_id).await.map_err(connect_error)?;
+    tracing::info!(teams = teams.len(), "Facebook deauthorize callback handled");
+    Ok(axum::Json(json!({ "success": true })))
+}
+
+async fn data_deletion(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let (connector, request) = verify(&state, &body)?;
+    let receipt = connector
+        .delete_user_data(&request.user_id)
+        .await
+        .map_err(connect_error)?;
+    tracing::info!(teams = receipt.teams.len(), "Facebook data-deletion callback handled");
+    let base = state.config.public_url.as_str().trim_end_matches('/');
+    let url = format!("{base}/facebook/deletion-status/{}", receipt.confirmation_code);
+    Ok(axum::Json(
+        json!({ "url": url, "confirmation_code": receipt.confirmation_code }),
+    ))
+}
+
+/// Public (Facebook links people here): says what was deleted and when. JSON on request.
+async fn deletion_status(State(state): State<AppState>, headers: HeaderMap, Path(code): Path<String>) -> Response {
+    let well_formed = !code.is_empty() && code.len() <= 64 && code.bytes().all(|b| b.is_ascii_alphanumeric());
+    let found = if well_formed {
+        match deletion::get_request(&state.db, &code).await {
+            Ok(found) => found,
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    } else {
+        None
+    };
+    let wants_json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    match (found, wants_json) {
+        (None, true) => ApiError::NotFound("No deletion request has this confirmation code.".into()).into_response(),
+        (Some(r), true) => axum::Json(json!({
+            "confirmation_code": r.confirmation_code,
+            "status": r.status,
+            "requested_at": r.created_at,
+        }))
+        .into_response(),
+        (found, false) => {
+            let status = if found.is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            let body = html! {
+                (DOCTYPE)
+                html lang="en" {
+                    head {
+                        meta charset="utf-8";
+                        title { "Data deletion status · adsync" }
+                        link rel="stylesheet" href="/assets/app.css";
+                    }
+                    body { main {
+                        h1 { "Data deletion status" }
+                        @match &found {
+                            Some(r) => {
+                                p { "Confirmation code: " code.confirmation { (r.confirmation_code) } }
+                                p { "Status: " strong.status { (r.status) } }
+                                p { "Requested on " (r.created_at.format("%Y-%m-%d %H:%M UTC")) ". adsync deleted the Facebook connections made by this person (access tokens, Facebook user id and name) and the ad data synced through them." }
+                            }
+                            None => p { "No deletion request has this confirmation code." }
+                        }
+                    } }
+                }
+            };
+            (status, Html(body.into_string())).into_response()
+        }
+    }
+}

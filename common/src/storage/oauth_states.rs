@@ -1,0 +1,47 @@
+//! Pending OAuth `state` values: random, bound to a user, a team and a return page,
+//! single-use and short-lived. Stored server-side so any API replica can finish the flow.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Db, StorageResult, now, on_pool};
+use crate::Secret;
+use crate::ids::{TeamId, UserId};
+use crate::password::{bearer_digest, new_bearer_secret};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingState {
+    pub team_id: TeamId,
+    pub user_id: UserId,
+    pub platform: String,
+    pub return_to: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn create(
+    db: &Db,
+    team: TeamId,
+    user: UserId,
+    platform: &str,
+    return_to: &str,
+    ttl: Duration,
+) -> StorageResult<Secret<String>> {
+    const SQL: &str = "INSERT INTO oauth_states (state_digest, team_id, user_id, platform, return_to, created_at, expires_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    const PURGE: &str = "DELETE FROM oauth_states WHERE expires_at < $1";
+    let state = new_bearer_secret("");
+    let at = now();
+    on_pool!(db, p => {
+        sqlx::query(PURGE).bind(at).execute(p).await?;
+        sqlx::query(SQL).bind(bearer_digest(state.expose())).bind(team).bind(user).bind(platform).bind(return_to).bind(at).bind(at + ttl)
+            .execute(p).await.map(|_| ())?
+    });
+    Ok(state)
+}
+
+/// Consumes the state: it is deleted whether or not it has expired, so it works once at most.
+/// Returns it with its expiry; the caller decides what an expired one means.
+pub async fn take(db: &Db, state: &str) -> StorageResult<Option<PendingState>> {
+    const SQL: &str =
+        "DELETE FROM oauth_states WHERE state_digest = $1 RETURNING team_id, user_id, platform, return_to, expires_at";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(bearer_digest(state)).fetch_optional(p).await?))
+}

@@ -1,0 +1,164 @@
+//! The expiry watch against the sandbox with short-lived long-lived tokens.
+
+use std::time::Duration;
+
+use adsync_common::queue::Queue;
+use adsync_common::storage::connections;
+use adsync_sandbox::{BudgetConfig, SandboxConfig};
+use adsync_worker::WorkerState;
+use adsync_worker::expiry::{self, ExpiryReport};
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use super::{auto_approve, fixture};
+use crate::helpers::Backend;
+
+fn one_hour_tokens() -> SandboxConfig {
+    SandboxConfig {
+        long_token_ttl: Duration::from_secs(3600),
+        ..auto_approve()
+    }
+}
+
+async fn expires_at(f: &super::Fixture) -> DateTime<Utc> {
+    f.card().await["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .parse()
+        .expect("date")
+}
+
+async fn expiring_tokens_are_renewed_or_the_owner_is_warned(backend: Backend) {
+    let f = fixture(backend, one_hour_tokens()).await;
+    f.connect().await;
+    let connector = f.app.connector.as_ref().expect("connector");
+    let (cipher, token) = f.stored_token().await;
+    let first_expiry = expires_at(&f).await;
+    assert!(first_expiry < Utc::now() + chrono::Duration::hours(2));
+
+    // Facebook refuses the renewal (its app budget is spent after the check).
+    f.control()
+        .set_budget(BudgetConfig::with_millis(1_000, 1, 60_000, 60_000));
+    let report = expiry::check_all(connector).await.expect("check");
+    assert_eq!(
+        report,
+        ExpiryReport {
+            checked: 1,
+            expiring_soon: 1,
+            ..ExpiryReport::default()
+        }
+    );
+    assert_eq!(f.stored_token().await.0, cipher, "token unchanged");
+    let evs = adsync_common::storage::events::list(&f.app.db, f.team, 1)
+        .await
+        .expect("events");
+    assert_eq!(evs[0].kind, "token_expiring_soon");
+    assert!(evs[0].detail.contains("Reconnect before"), "{}", evs[0].detail);
+    let page =
+        f.c.get(f.app.url(&format!("/teams/{}/connectors", f.team)))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+    assert!(page.contains("Reconnect before"), "the owner is warned on the page");
+
+    // Facebook allows it: a fresh token replaces the old one.
+    f.control().set_budget(BudgetConfig::unlimited());
+    tokio::time::sleep(Duration::from_millis(1100)).await; // expiry has second precision
+    let report = expiry::check_all(connector).await.expect("check");
+    assert_eq!(report.refreshed, 1, "{report:?}");
+    let (new_cipher, new_token) = f.stored_token().await;
+    assert_ne!(new_cipher, cipher);
+    assert_ne!(new_token.expose(), token.expose());
+    assert_eq!(f.graph_me(&new_token).await.0, 200);
+    assert!(expires_at(&f).await > first_expiry);
+    assert_eq!(
+        f.event_kinds().await.last().map(String::as_str),
+        Some("token_refreshed")
+    );
+    assert!(
+        connections::get(&f.app.db, f.team, "facebook")
+            .await
+            .expect("db")
+            .expect("conn")
+            .last_checked_at
+            .is_some()
+    );
+
+    // Revoked at Facebook: needs reconnect at once, and no more checks until then.
+    f.control().revoke_token(new_token.expose());
+    let report = expiry::check_all(connector).await.expect("check");
+    assert_eq!(report.needs_reconnect, 1, "{report:?}");
+    let card = f.card().await;
+    assert_eq!(card["status"], "needs_reconnect");
+    assert!(
+        card["status_detail"].as_str().is_some_and(|d| d.contains("Reconnect")),
+        "{card}"
+    );
+    assert!(connector.team_token(f.team).await.is_err(), "syncs stop");
+    assert_eq!(expiry::check_all(connector).await.expect("check").checked, 0);
+
+    // Reconnected, then the token expires: the same.
+    assert_eq!(f.connect().await, f.connected_location());
+    let (_, token) = f.stored_token().await;
+    f.control().expire_token(token.expose());
+    let report = expiry::check_all(connector).await.expect("check");
+    assert_eq!(report.needs_reconnect, 1, "{report:?}");
+    assert_eq!(f.card().await["status"], "needs_reconnect");
+    let kinds = f.event_kinds().await;
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "connection_needs_reconnect").count(),
+        2,
+        "{kinds:?}"
+    );
+    f.app.stop().await;
+}
+
+async fn the_daily_loop_checks_at_start_and_stops_on_shutdown(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    f.connect().await;
+    let connector = f.app.connector.clone().expect("connector");
+    let redis = (backend == Backend::Postgres).then(crate::helpers::redis_url);
+    let namespace = format!("adsync-test-expiry-{}", uuid::Uuid::new_v4().simple());
+    let queue = Queue::connect(&f.app.db, redis.as_deref(), &namespace)
+        .await
+        .expect("queue");
+    let shutdown = CancellationToken::new();
+    let state = WorkerState::new(
+        f.app.db.clone(),
+        queue,
+        f.app.config.clone(),
+        Some(connector.clone()),
+        shutdown.clone(),
+    )
+    .await;
+    let task = tokio::spawn(expiry::run(state, connector));
+
+    // A 60-day token is valid and far from expiry: checked, nothing else.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let conn = connections::get(&f.app.db, f.team, "facebook")
+            .await
+            .expect("db")
+            .expect("conn");
+        if conn.last_checked_at.is_some() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the first check runs at start");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("stops on shutdown")
+        .expect("no panic");
+    assert_eq!(f.event_kinds().await, ["connection_created"]);
+    f.app.stop().await;
+}
+
+crate::on_both_backends!(
+    expiring_tokens_are_renewed_or_the_owner_is_warned,
+    the_daily_loop_checks_at_start_and_stops_on_shutdown,
+);

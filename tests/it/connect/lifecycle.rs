@@ -1,0 +1,190 @@
+//! Connect, reconnect (replace and recover) and disconnect, through the dialog and back.
+
+use adsync_common::storage::connections;
+use chrono::{DateTime, Utc};
+
+use super::{auto_approve, fixture, seed_synced_rows, synced_rows};
+use crate::helpers::Backend;
+
+async fn connect_lists_accounts_and_queues_a_backfill(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    let before = f.card().await;
+    assert_eq!(before["status"], "not_connected");
+    assert_eq!(before["configured"], true);
+
+    assert_eq!(f.connect().await, f.connected_location());
+
+    let card = f.card().await;
+    assert_eq!(card["status"], "connected", "{card}");
+    assert_eq!(card["external_user"]["id"], f.control().user_id());
+    let accounts = card["ad_accounts"].as_array().expect("accounts");
+    assert!(!accounts.is_empty(), "{card}");
+    for a in accounts {
+        assert!(a["id"].as_str().is_some_and(|id| id.starts_with("act_")), "{a}");
+        assert!(a["currency"].as_str().is_some_and(|c| c.len() == 3), "{a}");
+        assert!(a["timezone_name"].as_str().is_some_and(|t| !t.is_empty()), "{a}");
+    }
+    let expires: DateTime<Utc> = card["expires_at"]
+        .as_str()
+        .expect("expires_at")
+        .parse()
+        .expect("rfc3339");
+    let days = (expires - Utc::now()).num_days();
+    assert!((58..=60).contains(&days), "a long-lived token (60 days), got {days}");
+    assert!(card["connected_at"].is_string());
+
+    let (ciphertext, token) = f.stored_token().await;
+    assert!(!ciphertext.contains(token.expose().as_str()));
+    assert!(
+        !card.to_string().contains(token.expose().as_str()),
+        "no token in the API"
+    );
+    assert_eq!(f.graph_me(&token).await.0, 200, "the stored token works at Facebook");
+
+    let (_, syncs) = f.app.get_json(&f.c, &format!("/api/v1/teams/{}/syncs", f.team)).await;
+    let runs = syncs["syncs"].as_array().expect("syncs");
+    assert!(
+        runs.iter().any(|r| r["kind"] == "backfill" && r["status"] == "queued"),
+        "{syncs}"
+    );
+    assert_eq!(f.event_kinds().await, ["connection_created"]);
+
+    let page =
+        f.c.get(f.app.url(&f.connected_location()))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+    assert!(page.contains("Facebook is connected"), "{page}");
+    let first = accounts[0]["name"].as_str().expect("name");
+    assert!(page.contains(first), "the page lists the ad accounts");
+    assert!(!page.contains(token.expose().as_str()));
+    f.app.stop().await;
+}
+
+async fn reconnect_replaces_the_token_and_recovers(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    assert_eq!(f.connect().await, f.connected_location());
+    let (old_cipher, old_token) = f.stored_token().await;
+
+    assert_eq!(f.connect().await, f.connected_location());
+    let (new_cipher, new_token) = f.stored_token().await;
+    assert_ne!(old_cipher, new_cipher, "the ciphertext changed");
+    assert_ne!(
+        old_token.expose(),
+        new_token.expose(),
+        "a new token replaced the old one"
+    );
+    assert_eq!(f.event_kinds().await, ["connection_created", "connection_replaced"]);
+
+    // A token that stopped working: the connection needs a reconnect, then recovers.
+    let conn = connections::get(&f.app.db, f.team, "facebook")
+        .await
+        .expect("db")
+        .expect("conn");
+    let connector = f.app.connector.as_ref().expect("connector");
+    connector
+        .mark_needs_reconnect(&conn, "Facebook says the token expired.")
+        .await
+        .expect("mark");
+    assert_eq!(f.card().await["status"], "needs_reconnect");
+    assert!(
+        connector.team_token(f.team).await.is_err(),
+        "no syncs until reconnected"
+    );
+
+    assert_eq!(f.connect().await, f.connected_location());
+    let card = f.card().await;
+    assert_eq!(card["status"], "connected");
+    assert!(card["status_detail"].is_null());
+    assert_eq!(
+        f.event_kinds().await,
+        [
+            "connection_created",
+            "connection_replaced",
+            "connection_needs_reconnect",
+            "connection_recovered"
+        ]
+    );
+    assert!(connector.team_token(f.team).await.is_ok());
+    f.app.stop().await;
+}
+
+async fn disconnect_revokes_at_facebook_and_keeps_data(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    f.connect().await;
+    seed_synced_rows(&f.app, f.team).await;
+    let (_, token) = f.stored_token().await;
+
+    let path = format!("/api/v1/teams/{}/connectors/facebook", f.team);
+    let res = f.c.delete(f.app.url(&path)).send().await.expect("delete");
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["revoked_at_provider"], true, "{body}");
+    assert_eq!(body["data_kept"], true);
+
+    let (status, err) = f.graph_me(&token).await;
+    assert_eq!(status, 400);
+    assert_eq!(err["error"]["code"], 190, "the token is dead at Facebook: {err}");
+    assert_eq!(f.card().await["status"], "not_connected");
+    assert_eq!(synced_rows(&f.app, f.team).await, 2, "synced data is kept");
+    assert_eq!(
+        f.event_kinds().await.last().map(String::as_str),
+        Some("connection_removed")
+    );
+
+    let res = f.c.delete(f.app.url(&path)).send().await.expect("delete again");
+    crate::helpers::assert_problem(res, 404).await;
+    f.app.stop().await;
+}
+
+async fn disconnect_deletes_locally_when_facebook_is_down(backend: Backend) {
+    let mut f = fixture(backend, auto_approve()).await;
+    f.connect().await;
+    f.app.sandbox.take().expect("sandbox").shutdown().await;
+
+    let res =
+        f.c.post(f.app.url(&format!("/teams/{}/connectors/facebook/disconnect", f.team)))
+            .send()
+            .await
+            .expect("page disconnect");
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/teams/{}/connectors?disconnected=local_only", f.team).as_str()
+    );
+    assert!(
+        connections::get(&f.app.db, f.team, "facebook")
+            .await
+            .expect("db")
+            .is_none(),
+        "the token is deleted here anyway"
+    );
+    let evs = adsync_common::storage::events::list(&f.app.db, f.team, 1)
+        .await
+        .expect("events");
+    assert_eq!(evs[0].kind, "connection_removed");
+    assert!(evs[0].detail.contains("failed"), "{}", evs[0].detail);
+    let page =
+        f.c.get(
+            f.app
+                .url(&format!("/teams/{}/connectors?disconnected=local_only", f.team)),
+        )
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("revoking access at Facebook failed"), "{page}");
+    f.app.stop().await;
+}
+
+crate::on_both_backends!(
+    connect_lists_accounts_and_queues_a_backfill,
+    reconnect_replaces_the_token_and_recovers,
+    disconnect_revokes_at_facebook_and_keeps_data,
+    disconnect_deletes_locally_when_facebook_is_down,
+);

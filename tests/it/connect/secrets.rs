@@ -1,0 +1,198 @@
+//! No token in plaintext, anywhere: the real binary (`adsync all`, debug logging) runs a
+//! connect, a failed callback, a reconnect, a sync, a deauthorize and a disconnect against
+//! the sandbox; then its whole log output and the database are searched for tokens.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use adsync_common::crypto::Keyring;
+use adsync_common::ids::Role;
+use adsync_common::storage::{Db, teams};
+use adsync_sandbox::Sandbox;
+
+use super::auto_approve;
+use crate::helpers::{Backend, PASSWORD, TestDatabase, client, redis_url};
+
+/// Every sandbox access token starts with this; the app secret must not leak either.
+const TOKEN_PREFIX: &str = "EAAB";
+
+async fn all_text_in_postgres(db: &Db) -> String {
+    let Db::Postgres(p) = db else { return String::new() };
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'")
+            .fetch_all(p)
+            .await
+            .expect("tables");
+    let mut out = String::new();
+    for t in tables {
+        let sql = format!("SELECT COALESCE(string_agg(t::text, E'\\n'), '') FROM \"{t}\" t");
+        let text: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(p)
+            .await
+            .expect("dump");
+        out.push_str(&text);
+    }
+    out
+}
+
+async fn wait_until_up(base: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while client().get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "adsync did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn no_token_in_the_database_or_the_logs(backend: Backend) {
+    let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let sandbox = Sandbox::new(auto_approve()).spawn(sandbox_listener).await;
+    let database = TestDatabase::new(backend).await;
+    let db = Db::connect_and_migrate(&database.url).await.expect("db");
+    let owner = adsync::admin::create_user(&db, "owner@example.com", PASSWORD.to_string().into())
+        .await
+        .expect("user");
+    let team = teams::create(&db, "Acme").await.expect("team");
+    teams::set_member(&db, team, owner, Role::Owner).await.expect("owner");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let key = Keyring::generate_key();
+    let dir = tempfile::tempdir().expect("dir");
+    let log_path = dir.path().join("adsync.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_adsync"));
+    cmd.arg("all")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &database.url)
+        .env("ADSYNC_ENCRYPTION_KEY", &key)
+        .env("ADSYNC_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ADSYNC_PUBLIC_URL", &base)
+        .env("FACEBOOK_APP_ID", sandbox.app_id())
+        .env("FACEBOOK_APP_SECRET", sandbox.app_secret())
+        .env("FACEBOOK_GRAPH_URL", sandbox.base_url())
+        .env("FACEBOOK_DIALOG_URL", sandbox.base_url())
+        .env("RUST_LOG", "debug")
+        .current_dir(dir.path())
+        .stdout(Stdio::from(log.try_clone().expect("clone")))
+        .stderr(Stdio::from(log));
+    if backend == Backend::Postgres {
+        let ns = format!("adsync-test-secrets-{}", uuid::Uuid::new_v4().simple());
+        cmd.env("REDIS_URL", redis_url()).env("ADSYNC_QUEUE_NAMESPACE", ns);
+    }
+    let mut child = cmd.spawn().expect("start adsync");
+    wait_until_up(&base).await;
+
+    let c = client();
+    let res = c
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"email": "owner@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(res.status(), 200);
+    let connect = || async {
+        let res = c
+            .post(format!("{base}/api/v1/teams/{team}/connectors/facebook/connect"))
+            .send()
+            .await
+            .expect("connect");
+        let body: serde_json::Value = res.json().await.expect("json");
+        let dialog = c
+            .get(body["authorize_url"].as_str().expect("url"))
+            .send()
+            .await
+            .expect("dialog");
+        let callback = dialog.headers()["location"].to_str().expect("loc").to_string();
+        let res = c.get(&callback).send().await.expect("callback");
+        (callback, res.headers()["location"].to_str().expect("loc").to_string())
+    };
+    let (callback, location) = connect().await;
+    assert!(location.ends_with("connect=ok"), "{location}");
+    let (_, location) = connect().await;
+    assert!(location.ends_with("connect=ok"), "{location}");
+    let replay = c.get(&callback).send().await.expect("replay");
+    assert!(replay.status().is_redirection());
+    // Give the worker a moment with the backfill (its Graph calls carry the token).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let signed = adsync_common::connect::signed_request::sign(
+        &serde_json::json!({"user_id": sandbox.control().user_id(), "algorithm": "HMAC-SHA256"}),
+        "forged",
+    );
+    let res = c
+        .post(format!("{base}/facebook/deauthorize"))
+        .form(&[("signed_request", signed)])
+        .send()
+        .await
+        .expect("forged");
+    assert_eq!(res.status(), 400);
+    let res = c
+        .delete(format!("{base}/api/v1/teams/{team}/connectors/facebook"))
+        .send()
+        .await
+        .expect("disconnect");
+    assert_eq!(res.status(), 200);
+    let (_, location) = connect().await;
+    assert!(location.ends_with("connect=ok"), "{location}");
+
+    // The tokens exist (encrypted) before we look for them in plaintext.
+    let conn = adsync_common::storage::connections::get(&db, team, "facebook")
+        .await
+        .expect("db")
+        .expect("connected");
+    let token = Keyring::new(&key, &[])
+        .expect("key")
+        .decrypt(conn.token_ciphertext.as_deref().expect("ciphertext"))
+        .expect("decrypts");
+    assert!(token.expose().starts_with(TOKEN_PREFIX));
+
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let logs = std::fs::read_to_string(&log_path).expect("logs");
+    assert!(logs.contains("api listening"), "the logs were captured: {logs}");
+    assert!(logs.lines().count() > 20, "debug logging was on");
+    let leaks = [
+        ("a token", TOKEN_PREFIX),
+        ("the app secret", sandbox.app_secret()),
+        ("an OAuth code", "code=AQ"),
+        ("an OAuth state", "state="),
+    ];
+    for (what, secret) in leaks {
+        assert!(
+            !logs.contains(secret),
+            "{what} in the logs: {}",
+            logs.lines().find(|l| l.contains(secret)).unwrap_or_default()
+        );
+    }
+    let stored = match backend {
+        Backend::Sqlite => {
+            let mut bytes = Vec::new();
+            let db_path = database.url.trim_start_matches("sqlite://");
+            for suffix in ["", "-wal", "-shm"] {
+                bytes.extend(std::fs::read(format!("{db_path}{suffix}")).unwrap_or_default());
+            }
+            assert!(bytes.len() > 10_000, "the database file was read");
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Backend::Postgres => all_text_in_postgres(&db).await,
+    };
+    assert!(stored.contains("connection_created"), "the database was read");
+    assert!(!stored.contains(TOKEN_PREFIX), "a token in plaintext in the database");
+    assert!(!stored.contains(token.expose().as_str()));
+    assert!(!stored.contains(sandbox.app_secret()));
+    db.close().await;
+    sandbox.shutdown().await;
+}
+
+crate::on_both_backends!(no_token_in_the_database_or_the_logs);
