@@ -73,21 +73,14 @@ impl Config {
 
     /// Builds the configuration from any key lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let var = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let var = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
 
         let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/adsync.db".into());
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
             || database_url.starts_with("postgresql://"))
         {
-            return Err(invalid(
-                "DATABASE_URL",
-                "must start with sqlite:// or postgres://",
-            ));
+            return Err(invalid("DATABASE_URL", "must start with sqlite:// or postgres://"));
         }
         let redis_url = var("REDIS_URL");
         if let Some(r) = &redis_url
@@ -99,11 +92,7 @@ impl Config {
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
             .map_err(|_| invalid("ADSYNC_LISTEN", "expected host:port, e.g. 127.0.0.1:8080"))?;
-        let public_url = parse_url(
-            "ADSYNC_PUBLIC_URL",
-            var("ADSYNC_PUBLIC_URL"),
-            "http://127.0.0.1:8080",
-        )?;
+        let public_url = parse_url("ADSYNC_PUBLIC_URL", var("ADSYNC_PUBLIC_URL"), "http://127.0.0.1:8080")?;
 
         let encryption_key = var("ADSYNC_ENCRYPTION_KEY").map(Secret::new);
         let encryption_keys_old: Vec<Secret<String>> = var("ADSYNC_ENCRYPTION_KEYS_OLD")
@@ -116,16 +105,9 @@ impl Config {
             .unwrap_or_default();
         // Validate keys now so a typo fails at start, not at the first token write.
         if let Some(k) = &encryption_key {
-            let old: Vec<&str> = encryption_keys_old
-                .iter()
-                .map(|k| k.expose().as_str())
-                .collect();
-            crate::crypto::Keyring::new(k.expose(), &old).map_err(|e| {
-                invalid(
-                    "ADSYNC_ENCRYPTION_KEY",
-                    format!("{e} (or ADSYNC_ENCRYPTION_KEYS_OLD)"),
-                )
-            })?;
+            let old: Vec<&str> = encryption_keys_old.iter().map(|k| k.expose().as_str()).collect();
+            crate::crypto::Keyring::new(k.expose(), &old)
+                .map_err(|e| invalid("ADSYNC_ENCRYPTION_KEY", format!("{e} (or ADSYNC_ENCRYPTION_KEYS_OLD)")))?;
         } else if !encryption_keys_old.is_empty() {
             return Err(invalid(
                 "ADSYNC_ENCRYPTION_KEY",
@@ -136,16 +118,10 @@ impl Config {
         let facebook = match (var("FACEBOOK_APP_ID"), var("FACEBOOK_APP_SECRET")) {
             (None, None) => None,
             (Some(_), None) => {
-                return Err(invalid(
-                    "FACEBOOK_APP_SECRET",
-                    "must be set when FACEBOOK_APP_ID is",
-                ));
+                return Err(invalid("FACEBOOK_APP_SECRET", "must be set when FACEBOOK_APP_ID is"));
             }
             (None, Some(_)) => {
-                return Err(invalid(
-                    "FACEBOOK_APP_ID",
-                    "must be set when FACEBOOK_APP_SECRET is",
-                ));
+                return Err(invalid("FACEBOOK_APP_ID", "must be set when FACEBOOK_APP_SECRET is"));
             }
             (Some(app_id), Some(secret)) => Some(FacebookApp {
                 app_id,
@@ -170,12 +146,7 @@ impl Config {
             4,
             1..=256,
         )?;
-        let lookback_days = parse_num(
-            "ADSYNC_LOOKBACK_DAYS",
-            var("ADSYNC_LOOKBACK_DAYS"),
-            28,
-            0..=1128,
-        )?;
+        let lookback_days = parse_num("ADSYNC_LOOKBACK_DAYS", var("ADSYNC_LOOKBACK_DAYS"), 28, 0..=1128)?;
         let sync_interval = match var("ADSYNC_SYNC_INTERVAL") {
             None => Duration::from_secs(3600),
             Some(s) => humantime::parse_duration(&s)
@@ -227,13 +198,8 @@ impl Config {
                 "is required (base64 of 32 random bytes, e.g. `openssl rand -base64 32`)",
             )
         })?;
-        let old: Vec<&str> = self
-            .encryption_keys_old
-            .iter()
-            .map(|k| k.expose().as_str())
-            .collect();
-        crate::crypto::Keyring::new(key.expose(), &old)
-            .map_err(|e| invalid("ADSYNC_ENCRYPTION_KEY", e.to_string()))
+        let old: Vec<&str> = self.encryption_keys_old.iter().map(|k| k.expose().as_str()).collect();
+        crate::crypto::Keyring::new(key.expose(), &old).map_err(|e| invalid("ADSYNC_ENCRYPTION_KEY", e.to_string()))
     }
 
     /// Session cookies get `Secure` when the public URL is https.
@@ -248,11 +214,7 @@ pub fn load_dotenv() {
     let _ = dotenvy::dotenv();
 }
 
-fn parse_url(
-    variable: &'static str,
-    value: Option<String>,
-    default: &str,
-) -> Result<Url, ConfigError> {
+fn parse_url(variable: &'static str, value: Option<String>, default: &str) -> Result<Url, ConfigError> {
     let raw = value.unwrap_or_else(|| default.to_string());
     let url = Url::parse(&raw).map_err(|e| invalid(variable, format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -271,10 +233,7 @@ fn parse_api_version(value: Option<String>) -> Result<String, ConfigError> {
     if ok {
         Ok(v)
     } else {
-        Err(invalid(
-            "FACEBOOK_API_VERSION",
-            "expected a version like v25.0",
-        ))
+        Err(invalid("FACEBOOK_API_VERSION", "expected a version like v25.0"))
     }
 }
 
@@ -306,10 +265,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 

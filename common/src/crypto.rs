@@ -31,9 +31,7 @@ struct DataKey {
 
 impl DataKey {
     fn from_base64(b64: &str) -> Result<Self, CryptoError> {
-        let bytes = STANDARD
-            .decode(b64.trim())
-            .map_err(|_| CryptoError::BadKey)?;
+        let bytes = STANDARD.decode(b64.trim()).map_err(|_| CryptoError::BadKey)?;
         if bytes.len() != 32 {
             return Err(CryptoError::BadKey);
         }
@@ -54,10 +52,7 @@ impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Keyring")
             .field("current", &self.current.id)
-            .field(
-                "old",
-                &self.old.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
-            )
+            .field("old", &self.old.iter().map(|k| k.id.as_str()).collect::<Vec<_>>())
             .finish()
     }
 }
@@ -67,10 +62,7 @@ impl Keyring {
     pub fn new(current: &str, old: &[&str]) -> Result<Self, CryptoError> {
         Ok(Self {
             current: DataKey::from_base64(current)?,
-            old: old
-                .iter()
-                .map(|k| DataKey::from_base64(k))
-                .collect::<Result<_, _>>()?,
+            old: old.iter().map(|k| DataKey::from_base64(k)).collect::<Result<_, _>>()?,
         })
     }
 
@@ -153,27 +145,18 @@ mod tests {
         let stored = Keyring::new(&old, &[]).expect("old").encrypt(&token());
         let rotated = Keyring::new(&new, &[&old]).expect("ring");
         assert!(rotated.needs_rotation(&stored));
-        assert_eq!(
-            rotated.decrypt(&stored).expect("old key").expose(),
-            "EAABtoken123"
-        );
+        assert_eq!(rotated.decrypt(&stored).expect("old key").expose(), "EAABtoken123");
         let again = rotated.encrypt(&token());
         assert!(!rotated.needs_rotation(&again));
         let only_new = Keyring::new(&new, &[]).expect("new");
-        assert!(matches!(
-            only_new.decrypt(&stored),
-            Err(CryptoError::UnknownKey(_))
-        ));
+        assert!(matches!(only_new.decrypt(&stored), Err(CryptoError::UnknownKey(_))));
     }
 
     #[test]
     fn tampering_and_garbage_are_errors_not_panics() {
         let ring = Keyring::new(&Keyring::generate_key(), &[]).expect("key");
         let mut stored = ring.encrypt(&token());
-        let last = stored
-            .pop()
-            .map(|c| if c == 'A' { 'B' } else { 'A' })
-            .unwrap_or('A');
+        let last = stored.pop().map(|c| if c == 'A' { 'B' } else { 'A' }).unwrap_or('A');
         stored.push(last);
         assert!(ring.decrypt(&stored).is_err());
         for junk in ["", "v1", "v1.x", "v2.a.b", "v1.zz.!!!", "v1.00000000.AAAA"] {

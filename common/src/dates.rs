@@ -96,10 +96,7 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        assert_eq!(
-            d("2026-01-31"),
-            NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid")
-        );
+        assert_eq!(d("2026-01-31"), NaiveDate::from_ymd_opt(2026, 1, 31).expect("valid"));
         for bad in ["", "2026-02-30", "31.01.2026", "2026-1-1x", "yesterday"] {
             assert!(parse_day("since", bad).is_err(), "{bad}");
         }
@@ -117,10 +114,7 @@ mod tests {
         ));
         let r = DateRange::new(d("2026-01-01"), d("2026-01-31")).expect("ok");
         assert_eq!(r.days(), 31);
-        assert_eq!(
-            DateRange::ending(d("2026-01-31"), 28).since(),
-            d("2026-01-04")
-        );
+        assert_eq!(DateRange::ending(d("2026-01-31"), 28).since(), d("2026-01-04"));
     }
 
     #[test]

@@ -2,13 +2,18 @@
 //! the Graph API client. `api` and `worker` are thin layers over this crate.
 
 pub mod config;
+pub mod connect;
 pub mod crypto;
 pub mod dates;
+pub mod graph;
 pub mod ids;
+pub mod insights;
 pub mod password;
 pub mod queue;
+pub mod reporting;
 pub mod secret;
 pub mod storage;
+pub mod syncs;
 pub mod telemetry;
 
 pub use config::Config;

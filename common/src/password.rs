@@ -27,7 +27,8 @@ pub fn hash_password(password: &Secret<String>) -> Result<String, HashError> {
 /// Verifies against a stored PHC string. With `None` it verifies against a fixed dummy hash
 /// and returns false, so an unknown e-mail costs the same time as a wrong password.
 pub fn verify_password(password: &Secret<String>, stored: Option<&str>) -> bool {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cS3F8Rk0pVdRk4tqf7r1C3rCjW4nOYQw8sW8kC4mB0";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cS3F8Rk0pVdRk4tqf7r1C3rCjW4nOYQw8sW8kC4mB0";
     let (phc, real) = match stored {
         Some(s) => (s, true),
         None => (DUMMY, false),

@@ -24,9 +24,7 @@ pub enum Job {
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    #[error(
-        "REDIS_URL is required when DATABASE_URL is PostgreSQL (workers share the Redis queue)"
-    )]
+    #[error("REDIS_URL is required when DATABASE_URL is PostgreSQL (workers share the Redis queue)")]
     RedisRequired,
     #[error("queue unavailable: {0}")]
     Unavailable(String),
@@ -51,11 +49,7 @@ impl std::fmt::Debug for Queue {
 impl Queue {
     /// `namespace` prefixes every key/queue name, so tests and tenants sharing one Redis
     /// never see each other's jobs.
-    pub async fn connect(
-        db: &Db,
-        redis_url: Option<&str>,
-        namespace: &str,
-    ) -> Result<Self, QueueError> {
+    pub async fn connect(db: &Db, redis_url: Option<&str>, namespace: &str) -> Result<Self, QueueError> {
         let name = format!("{namespace}:jobs");
         if let Some(url) = redis_url {
             let conn = apalis_redis::connect(url)
@@ -83,16 +77,8 @@ impl Queue {
     pub async fn push(&self, job: Job) -> Result<(), QueueError> {
         let unavailable = |e: String| QueueError::Unavailable(e);
         match self {
-            Queue::Sqlite(s) => s
-                .clone()
-                .push(job)
-                .await
-                .map_err(|e| unavailable(e.to_string())),
-            Queue::Redis(s) => s
-                .clone()
-                .push(job)
-                .await
-                .map_err(|e| unavailable(e.to_string())),
+            Queue::Sqlite(s) => s.clone().push(job).await.map_err(|e| unavailable(e.to_string())),
+            Queue::Redis(s) => s.clone().push(job).await.map_err(|e| unavailable(e.to_string())),
         }
     }
 

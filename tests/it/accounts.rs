@@ -29,10 +29,7 @@ async fn login_sets_a_safe_cookie_and_lists_teams(backend: Backend) {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
         "{cookie}"
     );
-    assert!(
-        !cookie.contains("Secure"),
-        "plain http public URL → no Secure flag"
-    );
+    assert!(!cookie.contains("Secure"), "plain http public URL → no Secure flag");
     let (status, body) = app.get_json(&c, "/api/v1/teams").await;
     assert_eq!(status, 200);
     assert_eq!(
@@ -41,17 +38,9 @@ async fn login_sets_a_safe_cookie_and_lists_teams(backend: Backend) {
     );
 
     // Logging out ends the session server-side, not just in the browser.
-    let res = c
-        .delete(app.url("/api/v1/session"))
-        .send()
-        .await
-        .expect("logout");
+    let res = c.delete(app.url("/api/v1/session")).send().await.expect("logout");
     assert_eq!(res.status(), 204);
-    assert_problem(
-        c.get(app.url("/api/v1/teams")).send().await.expect("req"),
-        401,
-    )
-    .await;
+    assert_problem(c.get(app.url("/api/v1/teams")).send().await.expect("req"), 401).await;
 }
 
 async fn wrong_password_and_unknown_email_look_the_same(backend: Backend) {
@@ -85,27 +74,18 @@ async fn bad_input_is_a_helpful_4xx(backend: Backend) {
             .body(body)
             .send()
     };
-    let detail = assert_problem(
-        post("{not json", "application/json").await.expect("req"),
-        400,
-    )
-    .await;
+    let detail = assert_problem(post("{not json", "application/json").await.expect("req"), 400).await;
     assert!(detail.contains("Invalid JSON"), "{detail}");
     let detail = assert_problem(
-        post(r#"{"email":"a@b.co"}"#, "application/json")
-            .await
-            .expect("req"),
+        post(r#"{"email":"a@b.co"}"#, "application/json").await.expect("req"),
         400,
     )
     .await;
     assert!(detail.contains("password"), "missing field named: {detail}");
     let detail = assert_problem(
-        post(
-            r#"{"email":"a@b.co","password":"x","admin":true}"#,
-            "application/json",
-        )
-        .await
-        .expect("req"),
+        post(r#"{"email":"a@b.co","password":"x","admin":true}"#, "application/json")
+            .await
+            .expect("req"),
         400,
     )
     .await;
@@ -118,11 +98,7 @@ async fn bad_input_is_a_helpful_4xx(backend: Backend) {
     )
     .await;
     assert!(detail.contains("Content-Type"), "{detail}");
-    let detail = assert_problem(
-        c.get(app.url("/api/v1/nope")).send().await.expect("req"),
-        404,
-    )
-    .await;
+    let detail = assert_problem(c.get(app.url("/api/v1/nope")).send().await.expect("req"), 404).await;
     assert!(detail.contains("/api/v1/nope"));
 }
 
@@ -130,9 +106,7 @@ async fn api_tokens_authenticate_scripts(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.user("ann@example.com").await;
     app.team("Acme", &[(ann, Role::Member)]).await;
-    let (_, secret) = api_tokens::create(&app.db, ann, "script")
-        .await
-        .expect("token");
+    let (_, secret) = api_tokens::create(&app.db, ann, "script").await.expect("token");
     let c = client();
     let res = c
         .get(app.url("/api/v1/teams"))
@@ -163,15 +137,9 @@ async fn api_tokens_authenticate_scripts(backend: Backend) {
         .await
         .expect("req");
     assert_problem(res, 401).await;
-    assert_problem(
-        c.get(app.url("/api/v1/teams")).send().await.expect("req"),
-        401,
-    )
-    .await;
+    assert_problem(c.get(app.url("/api/v1/teams")).send().await.expect("req"), 401).await;
 
-    api_tokens::revoke(&app.db, listed[0].id)
-        .await
-        .expect("revoke");
+    api_tokens::revoke(&app.db, listed[0].id).await.expect("revoke");
     let res = c
         .get(app.url("/api/v1/teams"))
         .bearer_auth(secret.expose())
@@ -185,9 +153,7 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.user("ann@example.com").await;
     let bob = app.user("bob@example.com").await;
-    let team_a = app
-        .team("A", &[(ann, Role::Owner), (bob, Role::Member)])
-        .await;
+    let team_a = app.team("A", &[(ann, Role::Owner), (bob, Role::Member)]).await;
     let team_b = app.team("B", &[(bob, Role::Owner)]).await;
     let ann_c = app.signed_in("ann@example.com").await;
     let bob_c = app.signed_in("bob@example.com").await;
@@ -210,9 +176,7 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
     assert_problem(res, 404).await;
 
     // Bob is a member of A: he sees its runs but cannot start one.
-    let (status, _) = app
-        .get_json(&bob_c, &format!("/api/v1/teams/{team_a}/syncs"))
-        .await;
+    let (status, _) = app.get_json(&bob_c, &format!("/api/v1/teams/{team_a}/syncs")).await;
     assert_eq!(status, 200);
     let res = bob_c
         .post(app.url(&format!("/api/v1/teams/{team_a}/syncs")))
@@ -234,13 +198,8 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
         .await
         .expect("req");
     assert_problem(res, 404).await;
-    let (status, listed) = app
-        .get_json(&ann_c, &format!("/api/v1/teams/{team_a}/syncs"))
-        .await;
-    assert_eq!(
-        (status, listed["syncs"].as_array().map(Vec::len)),
-        (200, Some(0))
-    );
+    let (status, listed) = app.get_json(&ann_c, &format!("/api/v1/teams/{team_a}/syncs")).await;
+    assert_eq!((status, listed["syncs"].as_array().map(Vec::len)), (200, Some(0)));
 }
 
 async fn resync_requests_are_validated(backend: Backend) {
@@ -251,23 +210,12 @@ async fn resync_requests_are_validated(backend: Backend) {
     let path = format!("/api/v1/teams/{team}/syncs");
     for (body, needle) in [
         (json!({"since": "2026-13-01"}), "since"),
-        (
-            json!({"since": "2026-02-01", "until": "2026-01-01"}),
-            "after",
-        ),
-        (
-            json!({"since": "2020-01-01", "until": "2026-01-01"}),
-            "37 months",
-        ),
+        (json!({"since": "2026-02-01", "until": "2026-01-01"}), "after"),
+        (json!({"since": "2020-01-01", "until": "2026-01-01"}), "37 months"),
         (json!({"until": 20260101}), "until"),
         (json!({"everything": true}), "everything"),
     ] {
-        let res = c
-            .post(app.url(&path))
-            .json(&body)
-            .send()
-            .await
-            .expect("req");
+        let res = c.post(app.url(&path)).json(&body).send().await.expect("req");
         let detail = assert_problem(res, 400).await;
         assert!(detail.contains(needle), "{body} → {detail}");
     }

@@ -63,43 +63,18 @@ fn runtime_failures_exit_1_and_migrate_works() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}", dir.path().join("x.db").display());
     let out = adsync(&["migrate"], &[("DATABASE_URL", &url)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = adsync(
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "a@b.co",
-            "--password",
-            "longenough",
-        ],
+        &["admin", "create-user", "--email", "a@b.co", "--password", "longenough"],
         &[("DATABASE_URL", &url)],
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = adsync(
-        &[
-            "admin",
-            "create-user",
-            "--email",
-            "a@b.co",
-            "--password",
-            "longenough",
-        ],
+        &["admin", "create-user", "--email", "a@b.co", "--password", "longenough"],
         &[("DATABASE_URL", &url)],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
-    let out = adsync(
-        &["migrate"],
-        &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
-    );
+    let out = adsync(&["migrate"], &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")]);
     assert_eq!(out.status.code(), Some(1));
 }

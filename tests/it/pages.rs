@@ -34,9 +34,7 @@ async fn sign_in_through_the_form_and_see_teams() {
         .expect("req");
     assert_eq!(res.status(), 401);
     let page = res.text().await.expect("html");
-    assert!(
-        page.contains("Wrong e-mail or password") && page.contains(r#"value="ann@example.com""#)
-    );
+    assert!(page.contains("Wrong e-mail or password") && page.contains(r#"value="ann@example.com""#));
 
     let res = c
         .post(app.url("/login"))
@@ -54,18 +52,12 @@ async fn sign_in_through_the_form_and_see_teams() {
         .text()
         .await
         .expect("html");
-    assert!(
-        page.contains("Acme &lt;&amp;&gt; Co"),
-        "names are escaped: {page}"
-    );
+    assert!(page.contains("Acme &lt;&amp;&gt; Co"), "names are escaped: {page}");
     assert!(page.contains("ann@example.com"));
 
     let res = c.post(app.url("/logout")).send().await.expect("req");
     assert_eq!(res.status(), 303);
-    assert_eq!(
-        c.get(app.url("/teams")).send().await.expect("req").status(),
-        303
-    );
+    assert_eq!(c.get(app.url("/teams")).send().await.expect("req").status(), 303);
 
     let css = c.get(app.url("/assets/app.css")).send().await.expect("req");
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");

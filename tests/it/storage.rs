@@ -12,9 +12,7 @@ use crate::helpers::{Backend, TestDatabase};
 
 async fn fresh(backend: Backend) -> (TestDatabase, Db) {
     let database = TestDatabase::new(backend).await;
-    let db = Db::connect_and_migrate(&database.url)
-        .await
-        .expect("migrate");
+    let db = Db::connect_and_migrate(&database.url).await.expect("migrate");
     db.migrate().await.expect("migrating twice is a no-op");
     (database, db)
 }
@@ -34,16 +32,11 @@ async fn users_and_teams(backend: Backend) {
 
     let team = teams::create(&db, "Acme").await.expect("team");
     assert_eq!(teams::role_of(&db, team, ann).await.expect("role"), None);
-    teams::set_member(&db, team, ann, Role::Member)
-        .await
-        .expect("member");
+    teams::set_member(&db, team, ann, Role::Member).await.expect("member");
     teams::set_member(&db, team, ann, Role::Owner)
         .await
         .expect("promote is an upsert");
-    assert_eq!(
-        teams::role_of(&db, team, ann).await.expect("role"),
-        Some(Role::Owner)
-    );
+    assert_eq!(teams::role_of(&db, team, ann).await.expect("role"), Some(Role::Owner));
     assert_eq!(teams::of_user(&db, ann).await.expect("teams").len(), 1);
     let ghost = adsync_common::ids::TeamId(424242);
     assert!(matches!(
@@ -133,10 +126,7 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
     sync_runs::finish(&db, run.id, "w2", RunStatus::Succeeded, None)
         .await
         .expect("finish");
-    let done = sync_runs::get(&db, team, run.id)
-        .await
-        .expect("get")
-        .expect("exists");
+    let done = sync_runs::get(&db, team, run.id).await.expect("get").expect("exists");
     assert_eq!(done.status, RunStatus::Succeeded);
     assert!(done.finished_at.is_some());
     assert!(
@@ -148,10 +138,7 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
     );
     let other = teams::create(&db, "Other").await.expect("team");
     assert!(
-        sync_runs::get(&db, other, run.id)
-            .await
-            .expect("get")
-            .is_none(),
+        sync_runs::get(&db, other, run.id).await.expect("get").is_none(),
         "team-scoped"
     );
 }
@@ -163,12 +150,8 @@ crate::on_both_backends!(users_and_teams, runs_are_claimed_by_one_worker_at_a_ti
 async fn schemas_match_across_dialects() {
     let (_s, sqlite) = fresh(Backend::Sqlite).await;
     let (_p, pg) = fresh(Backend::Postgres).await;
-    let Db::Sqlite(sp) = &sqlite else {
-        panic!("sqlite")
-    };
-    let Db::Postgres(pp) = &pg else {
-        panic!("postgres")
-    };
+    let Db::Sqlite(sp) = &sqlite else { panic!("sqlite") };
+    let Db::Postgres(pp) = &pg else { panic!("postgres") };
 
     type Schema = BTreeMap<(String, String), (bool, &'static str)>;
     fn coarse(t: &str) -> &'static str {

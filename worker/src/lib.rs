@@ -1,21 +1,33 @@
 //! The worker: consumes jobs from the queue and executes sync runs. The database holds
 //! each run's truth (status, lease, progress); the queue only says "look at run N".
 
+pub mod expiry;
 mod refill;
 mod runs;
+pub mod schedule;
+pub mod sync;
+
+/// Claims and executes one run without the queue (tests and `adsync admin` call it).
+pub use runs::execute as execute_run;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use adsync_common::Config;
+use adsync_common::connect::Connector;
 use adsync_common::queue::{Job, Queue};
 use adsync_common::storage::Db;
 use apalis::prelude::*;
 use tokio_util::sync::CancellationToken;
 
+use crate::sync::RetryPolicy;
+use crate::sync::gate::RateGate;
+
 /// How often an idle worker looks for jobs pushed by other processes. apalis otherwise
 /// parks until its 30 s heartbeat.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// Calls per second per ad account from one process (Meta's budget headers steer below this).
+const GRAPH_CALLS_PER_SECOND: u32 = 20;
 
 /// What a job handler needs.
 #[derive(Clone)]
@@ -27,13 +39,47 @@ pub struct WorkerState {
     pub instance: Arc<str>,
     /// Cancelled on shutdown: running syncs stop after the page in hand is committed.
     pub shutdown: CancellationToken,
+    /// `None` when no Facebook app is configured (runs then fail with that reason).
+    pub connector: Option<Connector>,
+    /// Paces Graph API calls; shared with other replicas through Redis when configured.
+    pub gate: Arc<RateGate>,
+    pub retry: RetryPolicy,
 }
 
 impl WorkerState {
-    pub fn new(db: Db, queue: Queue, config: Arc<Config>, shutdown: CancellationToken) -> Self {
-        let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "local".into());
+    pub async fn new(
+        db: Db,
+        queue: Queue,
+        config: Arc<Config>,
+        connector: Option<Connector>,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let host = std::env::var("HOSTNAME")
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "local".into());
         let instance = format!("{host}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        Self { db, queue, config, instance: instance.into(), shutdown }
+        let shared = match config.redis_url.as_ref() {
+            Some(url) => match apalis_redis::connect(url.expose().as_str()).await {
+                Ok(conn) => Some((conn, config.queue_namespace.clone())),
+                Err(e) => {
+                    tracing::warn!(error = %e, "rate budget not shared: Redis unreachable");
+                    None
+                }
+            },
+            None => None,
+        };
+        let gate = Arc::new(RateGate::new(GRAPH_CALLS_PER_SECOND, shared));
+        Self {
+            db,
+            queue,
+            config,
+            instance: instance.into(),
+            shutdown,
+            connector,
+            gate,
+            retry: RetryPolicy::default(),
+        }
     }
 }
 
@@ -49,6 +95,11 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
     let name = format!("adsync-worker-{}", state.instance);
     tracing::info!(worker = %name, concurrency, "worker started");
     let refill = tokio::spawn(refill::run(state.clone()));
+    let schedule = tokio::spawn(schedule::run(state.clone()));
+    let expiry = state
+        .connector
+        .clone()
+        .map(|c| tokio::spawn(expiry::run(state.clone(), c)));
     let stop = state.shutdown.clone();
     let until = async move {
         stop.cancelled().await;
@@ -75,6 +126,10 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
         }
     };
     refill.abort();
+    schedule.abort();
+    if let Some(e) = expiry {
+        e.abort();
+    }
     tracing::info!(worker = %name, "worker stopped");
     result.map_err(Into::into)
 }

@@ -1,23 +1,16 @@
-//! Executing one sync run: claim it, do the work, record the outcome.
+//! Executing one sync run: claim it, sync, record the outcome.
 
 use adsync_common::ids::RunId;
-use adsync_common::storage::sync_runs::{self, RunStatus, SyncRun};
+use adsync_common::queue::Job;
 use adsync_common::storage::StorageError;
+use adsync_common::storage::sync_runs::{self, RunStatus};
 
 use crate::WorkerState;
+use crate::sync::{self, SyncError};
 
 /// How long a claim lasts without a progress report. A worker that dies mid-run loses the
 /// run to another worker after this long.
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(60);
-
-/// Why a run could not complete.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("this team has no Facebook Ads connection; the team owner must connect it first")]
-    NotConnected,
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
 
 /// Claims and executes the run. A run already held by a live worker, or already ended,
 /// makes this a no-op: duplicate jobs are expected (refill, redelivery) and harmless.
@@ -28,17 +21,35 @@ pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageEr
         return Ok(());
     };
     tracing::info!(team_id = %run.team_id, kind = run.kind.as_str(), "run started");
-    let (status, error) = match sync(state, &run).await {
-        Ok(()) => (RunStatus::Succeeded, None),
-        Err(RunError::Storage(e)) => return Err(e),
+    metrics::counter!("adsync_jobs_started_total", "kind" => run.kind.as_str()).increment(1);
+    let (status, error) = match sync::execute(state, &run).await {
+        Ok(rows) => {
+            tracing::info!(rows, "run succeeded");
+            (RunStatus::Succeeded, None)
+        }
+        Err(SyncError::Stopped) if state.shutdown.is_cancelled() => {
+            // Shutting down: hand the run back so another worker resumes it right away.
+            sync_runs::release(&state.db, run.id, &state.instance).await?;
+            if let Err(e) = state.queue.push(Job::SyncRunV1 { run_id: run.id }).await {
+                tracing::warn!(error = %e, "could not re-queue the run; the refill will");
+            }
+            tracing::info!("run handed back for another worker to resume");
+            return Ok(());
+        }
+        Err(SyncError::LeaseLost) => {
+            tracing::warn!("lease lost; another worker continues this run");
+            return Ok(());
+        }
+        Err(SyncError::Storage(e)) => return Err(e),
         Err(e) => (RunStatus::Failed, Some(e.to_string())),
     };
+    metrics::counter!("adsync_jobs_finished_total", "kind" => run.kind.as_str(), "status" => status.as_str())
+        .increment(1);
     sync_runs::finish(&state.db, run.id, &state.instance, status, error.as_deref()).await?;
-    tracing::info!(status = status.as_str(), error = error.as_deref().unwrap_or(""), "run ended");
+    tracing::info!(
+        status = status.as_str(),
+        error = error.as_deref().unwrap_or(""),
+        "run ended"
+    );
     Ok(())
-}
-
-/// The sync itself. Until a team connects Facebook there is nothing to pull from.
-async fn sync(_state: &WorkerState, _run: &SyncRun) -> Result<(), RunError> {
-    Err(RunError::NotConnected)
 }

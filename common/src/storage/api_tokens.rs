@@ -18,12 +18,9 @@ pub struct ApiToken {
 }
 
 /// Creates a token; the returned secret is the only copy there will ever be.
-pub async fn create(
-    db: &Db,
-    user: UserId,
-    name: &str,
-) -> StorageResult<(ApiTokenId, Secret<String>)> {
-    const SQL: &str = "INSERT INTO api_tokens (user_id, name, token_digest, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
+pub async fn create(db: &Db, user: UserId, name: &str) -> StorageResult<(ApiTokenId, Secret<String>)> {
+    const SQL: &str =
+        "INSERT INTO api_tokens (user_id, name, token_digest, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
     let secret = new_bearer_secret("ads_");
     let id = on_pool!(db, p => sqlx::query_scalar(SQL).bind(user).bind(name).bind(bearer_digest(secret.expose())).bind(now()).fetch_one(p).await?);
     Ok((ApiTokenId(id), secret))
@@ -31,9 +28,9 @@ pub async fn create(
 
 /// The token's user (and records the use), or `None` for an unknown token.
 pub async fn user_for(db: &Db, secret: &str) -> StorageResult<Option<UserId>> {
-    const SQL: &str =
-        "UPDATE api_tokens SET last_used_at = $1 WHERE token_digest = $2 RETURNING user_id";
-    let id: Option<i64> = on_pool!(db, p => sqlx::query_scalar(SQL).bind(now()).bind(bearer_digest(secret)).fetch_optional(p).await?);
+    const SQL: &str = "UPDATE api_tokens SET last_used_at = $1 WHERE token_digest = $2 RETURNING user_id";
+    let id: Option<i64> =
+        on_pool!(db, p => sqlx::query_scalar(SQL).bind(now()).bind(bearer_digest(secret)).fetch_optional(p).await?);
     Ok(id.map(UserId))
 }
 
@@ -46,9 +43,5 @@ pub async fn list(db: &Db, user: Option<UserId>) -> StorageResult<Vec<ApiToken>>
 pub async fn revoke(db: &Db, id: ApiTokenId) -> StorageResult<()> {
     const SQL: &str = "DELETE FROM api_tokens WHERE id = $1";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(id).execute(p).await?.rows_affected());
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }

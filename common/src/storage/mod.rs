@@ -5,7 +5,13 @@
 //! test `schemas_match_across_dialects` keeps them in step.
 
 pub mod api_tokens;
+pub mod connections;
+pub mod deletion;
 mod error;
+pub mod events;
+pub mod insights;
+pub mod metrics;
+pub mod oauth_states;
 pub mod sessions;
 pub mod sync_runs;
 pub mod teams;
@@ -16,9 +22,7 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use error::{StorageError, StorageResult};
 
@@ -58,14 +62,9 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            if let Some(dir) = opts
-                .get_filename()
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StorageError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-                })?;
+            if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StorageError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)

@@ -136,13 +136,8 @@ pub async fn create(db: &Db, run: &NewRun) -> StorageResult<SyncRun> {
 
 /// A run of this team (team-scoped: another team's run id is simply not found).
 pub async fn get(db: &Db, team: TeamId, id: RunId) -> StorageResult<Option<SyncRun>> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM sync_runs WHERE id = $1 AND team_id = $2"
-    );
-    let row: Option<Row> =
-        on_pool!(db, p => sqlx::query_as(SQL).bind(id).bind(team).fetch_optional(p).await?);
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM sync_runs WHERE id = $1 AND team_id = $2");
+    let row: Option<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(id).bind(team).fetch_optional(p).await?);
     row.map(TryInto::try_into).transpose()
 }
 
@@ -152,19 +147,13 @@ pub async fn list(db: &Db, team: TeamId, limit: i64) -> StorageResult<Vec<SyncRu
         columns!(),
         " FROM sync_runs WHERE team_id = $1 ORDER BY id DESC LIMIT $2"
     );
-    let rows: Vec<Row> =
-        on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(limit).fetch_all(p).await?);
+    let rows: Vec<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(limit).fetch_all(p).await?);
     rows.into_iter().map(TryInto::try_into).collect()
 }
 
 /// Takes the run for `owner` if it is queued, or running under a lapsed lease (its worker
 /// died). `None` means someone else holds it or it has ended: the job is then a no-op.
-pub async fn claim(
-    db: &Db,
-    id: RunId,
-    owner: &str,
-    lease: Duration,
-) -> StorageResult<Option<SyncRun>> {
+pub async fn claim(db: &Db, id: RunId, owner: &str, lease: Duration) -> StorageResult<Option<SyncRun>> {
     const SQL: &str = concat!(
         "UPDATE sync_runs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
          started_at = COALESCE(started_at, $3) \
@@ -172,7 +161,8 @@ pub async fn claim(
         columns!()
     );
     let at = now();
-    let row: Option<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(owner).bind(at + lease).bind(at).bind(id).fetch_optional(p).await?);
+    let row: Option<Row> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(owner).bind(at + lease).bind(at).bind(id).fetch_optional(p).await?);
     row.map(TryInto::try_into).transpose()
 }
 
@@ -185,33 +175,21 @@ pub async fn report_progress(
     rows_added: i64,
     lease: Duration,
 ) -> StorageResult<()> {
-    const SQL: &str = "UPDATE sync_runs SET progress_done = $1, progress_total = $2, rows_written = rows_written + $3, \
+    const SQL: &str = "UPDATE sync_runs SET progress_done = CASE WHEN progress_done > $1 THEN progress_done ELSE $1 END, \
+                       progress_total = $2, rows_written = rows_written + $3, \
                        lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(progress.done).bind(progress.total).bind(rows_added)
         .bind(now() + lease).bind(id).bind(owner).execute(p).await?.rows_affected());
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
 
 /// Ends a run held by `owner` with a final status (and the error text for failures).
-pub async fn finish(
-    db: &Db,
-    id: RunId,
-    owner: &str,
-    status: RunStatus,
-    error: Option<&str>,
-) -> StorageResult<()> {
-    const SQL: &str = "UPDATE sync_runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL \
+pub async fn finish(db: &Db, id: RunId, owner: &str, status: RunStatus, error: Option<&str>) -> StorageResult<()> {
+    const SQL: &str = "UPDATE sync_runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL, \
+                       progress_done = CASE WHEN $1 = 'succeeded' THEN progress_total ELSE progress_done END \
                        WHERE id = $4 AND lease_owner = $5 AND status = 'running'";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(status.as_str()).bind(error).bind(now()).bind(id).bind(owner).execute(p).await?.rows_affected());
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
 
 /// Runs that should be in the queue but may not be: queued for a while, or running with a
@@ -221,4 +199,35 @@ pub async fn orphaned(db: &Db, queued_before: DateTime<Utc>) -> StorageResult<Ve
                        OR (status = 'running' AND lease_expires_at < $2) ORDER BY id";
     let ids: Vec<i64> = on_pool!(db, p => sqlx::query_scalar(SQL).bind(queued_before).bind(now()).fetch_all(p).await?);
     Ok(ids.into_iter().map(RunId).collect())
+}
+
+/// A queued (not yet started) run asking for the same thing, which a new request can join.
+pub async fn find_queued(db: &Db, run: &NewRun) -> StorageResult<Option<SyncRun>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM sync_runs WHERE team_id = $1 AND status = 'queued' AND kind = $2 \
+         AND ad_account_id IS NOT DISTINCT FROM $3 AND since IS NOT DISTINCT FROM $4 AND until IS NOT DISTINCT FROM $5 \
+         ORDER BY id LIMIT 1"
+    );
+    let row: Option<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(run.team_id).bind(run.kind.as_str())
+        .bind(&run.ad_account_id).bind(run.since).bind(run.until).fetch_optional(p).await?);
+    row.map(TryInto::try_into).transpose()
+}
+
+/// Gives a running run back to the queue (graceful shutdown): status `queued`, no lease.
+pub async fn release(db: &Db, id: RunId, owner: &str) -> StorageResult<()> {
+    const SQL: &str = "UPDATE sync_runs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL \
+                       WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
+    on_pool!(db, p => sqlx::query(SQL).bind(id).bind(owner).execute(p).await.map(|_| ())?);
+    Ok(())
+}
+
+/// When the team's newest run was requested, and whether one is still open.
+pub async fn latest_activity(db: &Db, team: TeamId) -> StorageResult<(Option<DateTime<Utc>>, bool)> {
+    const SQL: &str = "SELECT MAX(created_at), COALESCE(SUM(CASE WHEN status IN ('queued', 'running') THEN 1 ELSE 0 END), 0) \
+                       FROM sync_runs WHERE team_id = $1";
+    let (latest, open): (Option<DateTime<Utc>>, i64) =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_one(p).await?);
+    Ok((latest, open > 0))
 }

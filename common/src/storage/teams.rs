@@ -65,13 +65,8 @@ pub async fn set_member(db: &Db, team: TeamId, user: UserId, role: Role) -> Stor
 
 pub async fn remove_member(db: &Db, team: TeamId, user: UserId) -> StorageResult<()> {
     const SQL: &str = "DELETE FROM memberships WHERE team_id = $1 AND user_id = $2";
-    let n =
-        on_pool!(db, p => sqlx::query(SQL).bind(team).bind(user).execute(p).await?.rows_affected());
-    if n == 0 {
-        Err(StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(team).bind(user).execute(p).await?.rows_affected());
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
 
 /// The user's role in the team, or `None` when they are not a member (callers answer 404).
@@ -85,8 +80,7 @@ pub async fn role_of(db: &Db, team: TeamId, user: UserId) -> StorageResult<Optio
 pub async fn of_user(db: &Db, user: UserId) -> StorageResult<Vec<TeamWithRole>> {
     const SQL: &str = "SELECT t.id, t.name, m.role FROM teams t JOIN memberships m ON m.team_id = t.id \
                        WHERE m.user_id = $1 ORDER BY t.name, t.id";
-    let rows: Vec<(i64, String, String)> =
-        on_pool!(db, p => sqlx::query_as(SQL).bind(user).fetch_all(p).await?);
+    let rows: Vec<(i64, String, String)> = on_pool!(db, p => sqlx::query_as(SQL).bind(user).fetch_all(p).await?);
     rows.into_iter()
         .map(|(id, name, role)| {
             Ok(TeamWithRole {
@@ -101,8 +95,7 @@ pub async fn of_user(db: &Db, user: UserId) -> StorageResult<Vec<TeamWithRole>> 
 pub async fn members(db: &Db, team: TeamId) -> StorageResult<Vec<Member>> {
     const SQL: &str = "SELECT u.id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
                        WHERE m.team_id = $1 ORDER BY u.email";
-    let rows: Vec<(i64, String, String)> =
-        on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_all(p).await?);
+    let rows: Vec<(i64, String, String)> = on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_all(p).await?);
     rows.into_iter()
         .map(|(id, email, role)| {
             Ok(Member {

@@ -14,8 +14,7 @@ pub struct User {
 
 /// `Err(StorageError::Conflict)` when the e-mail is taken.
 pub async fn create(db: &Db, email: &Email, password_hash: &str) -> StorageResult<UserId> {
-    const SQL: &str =
-        "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id";
+    const SQL: &str = "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id";
     let id = on_pool!(db, p => sqlx::query_scalar(SQL).bind(email.as_str()).bind(password_hash).bind(now()).fetch_one(p).await?);
     Ok(UserId(id))
 }

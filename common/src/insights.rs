@@ -1,0 +1,179 @@
+//! Normalized insights: what one Graph API row becomes in our tables. Money turns into
+//! integer micro-units of the account currency (exact, summable in SQL on both databases);
+//! actions become one row per action type and attribution window.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::graph::{ATTRIBUTION_WINDOWS, GraphError, InsightRow, Level};
+
+/// The attribution window name used for Facebook's default `value`.
+pub const DEFAULT_WINDOW: &str = "default";
+
+/// One object's metrics on one day (and breakdown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DailyRow {
+    pub object_id: String,
+    pub date: NaiveDate,
+    /// `""` when not broken down, else `key=value` pairs joined by `&` in key order.
+    pub breakdown: String,
+    pub campaign_id: Option<String>,
+    pub adset_id: Option<String>,
+    pub impressions: i64,
+    pub reach: Option<i64>,
+    pub clicks: i64,
+    pub inline_link_clicks: i64,
+    pub spend_micros: i64,
+    pub actions: Vec<ActionRow>,
+    /// Names seen on the row, for the campaigns / ad sets / ads tables.
+    pub names: Names,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    pub campaign: Option<(String, String)>,
+    pub adset: Option<(String, String)>,
+    pub ad: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRow {
+    pub action_type: String,
+    pub window: String,
+    pub count: i64,
+    pub value_micros: Option<i64>,
+}
+
+/// Decimal → micro-units, exactly (Facebook reports at most 2–4 decimals for money).
+pub fn to_micros(d: Decimal) -> Result<i64, GraphError> {
+    (d * Decimal::from(1_000_000))
+        .round()
+        .to_i64()
+        .ok_or_else(|| GraphError::Decode(format!("amount {d} out of range")))
+}
+
+fn to_count(d: Decimal) -> Result<i64, GraphError> {
+    d.round()
+        .to_i64()
+        .ok_or_else(|| GraphError::Decode(format!("count {d} out of range")))
+}
+
+/// Converts a parsed Graph row at `level` into our normalized form.
+pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError> {
+    let missing = |what: &str| GraphError::Decode(format!("insights row at {} level without {what}", level.as_str()));
+    let object_id = match level {
+        Level::Account => row
+            .account_id
+            .clone()
+            .map(|a| if a.starts_with("act_") { a } else { format!("act_{a}") }),
+        Level::Campaign => row.campaign_id.clone(),
+        Level::Adset => row.adset_id.clone(),
+        Level::Ad => row.ad_id.clone(),
+    }
+    .ok_or_else(|| missing("its id"))?;
+    let breakdown = row
+        .breakdowns
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut actions = Vec::new();
+    for a in &row.actions {
+        let value = row.action_values.iter().find(|v| v.action_type == a.action_type);
+        let windows = std::iter::once(DEFAULT_WINDOW).chain(ATTRIBUTION_WINDOWS.iter().copied());
+        for w in windows {
+            let count = to_count(a.get(w))?;
+            let value_micros = value.map(|v| to_micros(v.get(w))).transpose()?;
+            let present =
+                w == DEFAULT_WINDOW || a.windows.contains_key(w) || value.is_some_and(|v| v.windows.contains_key(w));
+            if present {
+                actions.push(ActionRow {
+                    action_type: a.action_type.clone(),
+                    window: w.to_string(),
+                    count,
+                    value_micros,
+                });
+            }
+        }
+    }
+    let pair = |id: &Option<String>, name: &Option<String>| id.clone().zip(name.clone());
+    Ok(DailyRow {
+        object_id,
+        date: row.date_start,
+        breakdown,
+        campaign_id: row.campaign_id.clone(),
+        adset_id: row.adset_id.clone(),
+        impressions: row.impressions,
+        reach: Some(row.reach),
+        clicks: row.clicks,
+        inline_link_clicks: row.inline_link_clicks,
+        spend_micros: to_micros(row.spend)?,
+        actions,
+        names: Names {
+            campaign: pair(&row.campaign_id, &row.campaign_name),
+            adset: pair(&row.adset_id, &row.adset_name),
+            ad: pair(&row.ad_id, &row.ad_name),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(v: serde_json::Value) -> InsightRow {
+        InsightRow::parse(v.as_object().expect("object")).expect("parse")
+    }
+
+    #[test]
+    fn money_is_exact_micros() {
+        assert_eq!(to_micros(Decimal::new(1234, 2)).expect("ok"), 12_340_000);
+        assert_eq!(to_micros(Decimal::new(1, 0)).expect("ok"), 1_000_000);
+        assert_eq!(to_micros(Decimal::new(5, 6)).expect("ok"), 5);
+    }
+
+    #[test]
+    fn an_ad_row_with_actions_per_window() {
+        let r = row(json!({
+            "account_id": "123", "campaign_id": "c1", "campaign_name": "Spring", "adset_id": "s1", "adset_name": "S",
+            "ad_id": "a1", "ad_name": "A", "date_start": "2026-11-01", "date_stop": "2026-11-01",
+            "impressions": "1000", "reach": "800", "clicks": "20", "inline_link_clicks": "15", "spend": "12.34",
+            "actions": [{"action_type": "purchase", "value": "3", "7d_click": "2", "1d_view": "1"}],
+            "action_values": [{"action_type": "purchase", "value": "99.90", "7d_click": "66.60", "1d_view": "33.30"}]
+        }));
+        let d = normalize(Level::Ad, &r).expect("normalize");
+        assert_eq!(
+            (d.object_id.as_str(), d.impressions, d.spend_micros, d.reach),
+            ("a1", 1000, 12_340_000, Some(800))
+        );
+        assert_eq!(d.names.ad, Some(("a1".into(), "A".into())));
+        let windows: Vec<_> = d
+            .actions
+            .iter()
+            .map(|a| (a.window.as_str(), a.count, a.value_micros))
+            .collect();
+        assert_eq!(
+            windows,
+            vec![
+                ("default", 3, Some(99_900_000)),
+                ("7d_click", 2, Some(66_600_000)),
+                ("1d_view", 1, Some(33_300_000))
+            ]
+        );
+        let acct = normalize(Level::Account, &r).expect("account");
+        assert_eq!(acct.object_id, "act_123");
+    }
+
+    #[test]
+    fn omitted_fields_are_zero_and_breakdowns_are_keyed() {
+        let r = row(
+            json!({"campaign_id": "c1", "date_start": "2026-11-01", "date_stop": "2026-11-01", "age": "25-34", "gender": "female"}),
+        );
+        let d = normalize(Level::Campaign, &r).expect("normalize");
+        assert_eq!((d.impressions, d.spend_micros, d.actions.len()), (0, 0, 0));
+        assert_eq!(d.breakdown, "age=25-34&gender=female");
+        assert!(normalize(Level::Ad, &r).is_err(), "no ad id at ad level");
+    }
+}

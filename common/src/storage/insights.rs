@@ -1,0 +1,193 @@
+//! Writing normalized insights. A page is one transaction: its rows (idempotent upserts on
+//! natural keys), the names it carries, its actions (replaced for the rows it covers, so a
+//! restated conversion that vanished does not linger) and the run's checkpoint.
+
+use std::collections::HashSet;
+
+use chrono::{Duration, NaiveDate};
+use sqlx::QueryBuilder;
+
+use super::sync_runs::Progress;
+use super::{Db, StorageError, StorageResult, now, on_pool};
+use crate::ids::{RunId, TeamId};
+use crate::insights::DailyRow;
+
+/// Which object rows a page holds.
+#[derive(Debug, Clone)]
+pub struct PageTarget<'a> {
+    pub team: TeamId,
+    pub ad_account_id: &'a str,
+    pub level: &'a str,
+}
+
+/// The checkpoint committed with a page.
+#[derive(Debug, Clone)]
+pub struct Checkpoint<'a> {
+    pub run: RunId,
+    pub owner: &'a str,
+    pub lease: Duration,
+    pub progress: Progress,
+    /// Set on a chunk's last page: the chunk is then recorded as done.
+    pub chunk_done: Option<(NaiveDate, NaiveDate)>,
+}
+
+const INSIGHT_BATCH: usize = 1000;
+const ACTION_BATCH: usize = 2000;
+const KEY_BATCH: usize = 1000;
+
+/// Writes one page and its checkpoint atomically. `Err(NotFound)` when the run's lease was
+/// lost (another worker took over): nothing is written then.
+pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Checkpoint<'_>) -> StorageResult<()> {
+    let at = now();
+    let rows_added = rows.len() as i64;
+    on_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        let progressed = sqlx::query(
+            "UPDATE sync_runs SET progress_done = CASE WHEN progress_done > $1 THEN progress_done ELSE $1 END, \
+             progress_total = $2, rows_written = rows_written + $3, \
+             lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+        )
+        .bind(cp.progress.done).bind(cp.progress.total).bind(rows_added).bind(at + cp.lease).bind(cp.run).bind(cp.owner)
+        .execute(&mut *tx).await?.rows_affected();
+        if progressed == 0 {
+            return Err(StorageError::NotFound);
+        }
+        let (campaigns, adsets, ads) = collect_names(rows);
+        if !campaigns.is_empty() {
+            let mut q = QueryBuilder::new("INSERT INTO campaigns (team_id, ad_account_id, id, name, updated_at) ");
+            q.push_values(&campaigns, |mut b, (id, name)| {
+                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(at);
+            });
+            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, ad_account_id = excluded.ad_account_id, \
+                    updated_at = excluded.updated_at");
+            q.build().execute(&mut *tx).await?;
+        }
+        if !adsets.is_empty() {
+            let mut q = QueryBuilder::new("INSERT INTO adsets (team_id, ad_account_id, id, name, campaign_id, updated_at) ");
+            q.push_values(&adsets, |mut b, (id, name, c)| {
+                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(c).push_bind(at);
+            });
+            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, campaign_id = excluded.campaign_id, \
+                    updated_at = excluded.updated_at");
+            q.build().execute(&mut *tx).await?;
+        }
+        if !ads.is_empty() {
+            let mut q = QueryBuilder::new("INSERT INTO ads (team_id, ad_account_id, id, name, campaign_id, adset_id, updated_at) ");
+            q.push_values(&ads, |mut b, (id, name, c, s)| {
+                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(c).push_bind(s).push_bind(at);
+            });
+            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, campaign_id = excluded.campaign_id, \
+                    adset_id = excluded.adset_id, updated_at = excluded.updated_at");
+            q.build().execute(&mut *tx).await?;
+        }
+        for batch in rows.chunks(INSIGHT_BATCH) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, campaign_id, adset_id, \
+                 impressions, reach, clicks, inline_link_clicks, spend_micros, synced_at) ",
+            );
+            q.push_values(batch, |mut b, r| {
+                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(t.level).push_bind(&r.object_id).push_bind(r.date)
+                    .push_bind(&r.breakdown).push_bind(&r.campaign_id).push_bind(&r.adset_id).push_bind(r.impressions)
+                    .push_bind(r.reach).push_bind(r.clicks).push_bind(r.inline_link_clicks).push_bind(r.spend_micros).push_bind(at);
+            });
+            q.push(
+                " ON CONFLICT (team_id, ad_account_id, level, object_id, date, breakdown) DO UPDATE SET \
+                 campaign_id = excluded.campaign_id, adset_id = excluded.adset_id, impressions = excluded.impressions, \
+                 reach = excluded.reach, clicks = excluded.clicks, inline_link_clicks = excluded.inline_link_clicks, \
+                 spend_micros = excluded.spend_micros, synced_at = excluded.synced_at",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        for keys in rows.chunks(KEY_BATCH) {
+            let mut q = QueryBuilder::new("DELETE FROM insight_actions WHERE team_id = ");
+            q.push_bind(t.team).push(" AND ad_account_id = ").push_bind(t.ad_account_id).push(" AND level = ").push_bind(t.level);
+            q.push(" AND (object_id, date, breakdown) IN (");
+            let mut sep = q.separated(", ");
+            for r in keys {
+                sep.push("(");
+                sep.push_bind_unseparated(&r.object_id);
+                sep.push_unseparated(", ");
+                sep.push_bind_unseparated(r.date);
+                sep.push_unseparated(", ");
+                sep.push_bind_unseparated(&r.breakdown);
+                sep.push_unseparated(")");
+            }
+            q.push(")");
+            q.build().execute(&mut *tx).await?;
+        }
+        let actions: Vec<_> = rows.iter().flat_map(|r| r.actions.iter().map(move |a| (r, a))).collect();
+        for batch in actions.chunks(ACTION_BATCH) {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO insight_actions (team_id, ad_account_id, level, object_id, date, breakdown, action_type, \
+                 attribution_window, count, value_micros) ",
+            );
+            q.push_values(batch, |mut b, (r, a)| {
+                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(t.level).push_bind(&r.object_id).push_bind(r.date)
+                    .push_bind(&r.breakdown).push_bind(&a.action_type).push_bind(&a.window).push_bind(a.count).push_bind(a.value_micros);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        if let Some((since, until)) = cp.chunk_done {
+            sqlx::query(
+                "INSERT INTO sync_chunks (run_id, ad_account_id, level, since, until, rows_written, finished_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, ad_account_id, level, since) DO NOTHING",
+            )
+            .bind(cp.run).bind(t.ad_account_id).bind(t.level).bind(since).bind(until).bind(rows_added).bind(at)
+            .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+type CampaignName = (String, String);
+type AdsetName = (String, String, String);
+type AdName = (String, String, String, String);
+
+/// Campaign, ad set and ad names carried by the rows (ad-level rows carry all three).
+fn collect_names(rows: &[DailyRow]) -> (Vec<CampaignName>, Vec<AdsetName>, Vec<AdName>) {
+    let (mut campaigns, mut adsets, mut ads) = (Vec::new(), Vec::new(), Vec::new());
+    let mut seen = HashSet::new();
+    for r in rows {
+        if let Some((id, name)) = &r.names.campaign
+            && seen.insert(("c", id.as_str()))
+        {
+            campaigns.push((id.clone(), name.clone()));
+        }
+        if let (Some((id, name)), Some(c)) = (&r.names.adset, &r.campaign_id)
+            && seen.insert(("s", id.as_str()))
+        {
+            adsets.push((id.clone(), name.clone(), c.clone()));
+        }
+        if let (Some((id, name)), Some(c), Some(s)) = (&r.names.ad, &r.campaign_id, &r.adset_id)
+            && seen.insert(("a", id.as_str()))
+        {
+            ads.push((id.clone(), name.clone(), c.clone(), s.clone()));
+        }
+    }
+    (campaigns, adsets, ads)
+}
+
+/// Chunks of this run already committed: `(ad account, level, since)`.
+pub async fn done_chunks(db: &Db, run: RunId) -> StorageResult<HashSet<(String, String, NaiveDate)>> {
+    const SQL: &str = "SELECT ad_account_id, level, since FROM sync_chunks WHERE run_id = $1";
+    let rows: Vec<(String, String, NaiveDate)> = on_pool!(db, p => sqlx::query_as(SQL).bind(run).fetch_all(p).await?);
+    Ok(rows.into_iter().collect())
+}
+
+/// Takes (or renews) the team's lock on an ad account for `run`. False while another live
+/// run holds it.
+pub async fn lock_account(db: &Db, team: TeamId, account: &str, run: RunId, ttl: Duration) -> StorageResult<bool> {
+    const SQL: &str = "INSERT INTO sync_locks (team_id, ad_account_id, run_id, expires_at) VALUES ($1, $2, $3, $4) \
+                       ON CONFLICT (team_id, ad_account_id) DO UPDATE SET run_id = excluded.run_id, expires_at = excluded.expires_at \
+                       WHERE sync_locks.run_id = excluded.run_id OR sync_locks.expires_at < $5";
+    let at = now();
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(team).bind(account).bind(run).bind(at + ttl).bind(at).execute(p).await?.rows_affected());
+    Ok(n > 0)
+}
+
+pub async fn unlock_account(db: &Db, team: TeamId, account: &str, run: RunId) -> StorageResult<()> {
+    const SQL: &str = "DELETE FROM sync_locks WHERE team_id = $1 AND ad_account_id = $2 AND run_id = $3";
+    on_pool!(db, p => sqlx::query(SQL).bind(team).bind(account).bind(run).execute(p).await.map(|_| ())?);
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Aggregating stored insights for the metrics API and the dashboard. Sums happen in SQL
+//! (integers and micro-units: exact on both databases); only the period bucket expression
+//! differs between the dialects.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::{Db, StorageResult};
+use crate::ids::TeamId;
+
+/// How rows are grouped in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Day,
+    Week,
+    Month,
+    Total,
+}
+
+/// What to aggregate.
+#[derive(Debug, Clone)]
+pub struct MetricsQuery {
+    pub team: TeamId,
+    pub level: &'static str,
+    pub granularity: Granularity,
+    pub since: NaiveDate,
+    pub until: NaiveDate,
+    pub ad_account_id: Option<String>,
+    /// Attribution window for purchases (`default` = Facebook's default attribution).
+    pub window: String,
+}
+
+/// One object in one period, summed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aggregate {
+    pub period: Option<NaiveDate>,
+    pub object_id: String,
+    pub name: Option<String>,
+    pub impressions: i64,
+    pub clicks: i64,
+    pub inline_link_clicks: i64,
+    pub spend_micros: i64,
+    /// The level's own reach; only for daily rows (never summed).
+    pub reach: Option<i64>,
+    pub purchases: i64,
+    pub purchase_value_micros: i64,
+}
+
+fn bucket(db: &Db, g: Granularity) -> &'static str {
+    match (db, g) {
+        (_, Granularity::Day) => "i.date",
+        (_, Granularity::Total) => "NULL",
+        (Db::Postgres(_), Granularity::Week) => "CAST(date_trunc('week', i.date) AS DATE)",
+        (Db::Postgres(_), Granularity::Month) => "CAST(date_trunc('month', i.date) AS DATE)",
+        (Db::Sqlite(_), Granularity::Week) => "date(i.date, 'weekday 0', '-6 days')",
+        (Db::Sqlite(_), Granularity::Month) => "strftime('%Y-%m-01', i.date)",
+    }
+}
+
+fn name_join(level: &str) -> &'static str {
+    match level {
+        "campaign" => "LEFT JOIN campaigns n ON n.team_id = i.team_id AND n.id = i.object_id",
+        "adset" => "LEFT JOIN adsets n ON n.team_id = i.team_id AND n.id = i.object_id",
+        "ad" => "LEFT JOIN ads n ON n.team_id = i.team_id AND n.id = i.object_id",
+        _ => "LEFT JOIN ad_accounts n ON n.team_id = i.team_id AND n.id = i.object_id",
+    }
+}
+
+type PurchaseRow = (Option<NaiveDate>, String, i64, i64);
+type Row = (
+    Option<NaiveDate>,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+);
+
+pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate>> {
+    let b = bucket(db, q.granularity);
+    let reach = if q.granularity == Granularity::Day {
+        "MAX(i.reach)"
+    } else {
+        "CAST(NULL AS BIGINT)"
+    };
+    let period = if q.granularity == Granularity::Total {
+        "CAST(NULL AS DATE)".to_string()
+    } else {
+        b.to_string()
+    };
+    let facts = format!(
+        "SELECT {period} AS period, i.object_id, MAX(n.name), CAST(SUM(i.impressions) AS BIGINT), CAST(SUM(i.clicks) AS BIGINT), \
+         CAST(SUM(i.inline_link_clicks) AS BIGINT), CAST(SUM(i.spend_micros) AS BIGINT), {reach} \
+         FROM insights_daily i {join} \
+         WHERE i.team_id = $1 AND i.level = $2 AND i.breakdown = '' AND i.date >= $3 AND i.date <= $4 \
+         AND ($5 IS NULL OR i.ad_account_id = $5) GROUP BY 1, 2",
+        join = name_join(q.level),
+    );
+    let actions = format!(
+        "SELECT {b2} AS period, i.object_id, CAST(SUM(i.count) AS BIGINT), CAST(COALESCE(SUM(i.value_micros), 0) AS BIGINT) \
+         FROM insight_actions i WHERE i.team_id = $1 AND i.level = $2 AND i.breakdown = '' AND i.date >= $3 AND i.date <= $4 \
+         AND ($5 IS NULL OR i.ad_account_id = $5) AND i.action_type = 'purchase' AND i.attribution_window = $6 GROUP BY 1, 2",
+        b2 = period,
+    );
+    let (rows, acts): (Vec<Row>, Vec<PurchaseRow>) = match db {
+        Db::Sqlite(p) => (
+            sqlx::query_as(sqlx::AssertSqlSafe(facts))
+                .bind(q.team)
+                .bind(q.level)
+                .bind(q.since)
+                .bind(q.until)
+                .bind(&q.ad_account_id)
+                .fetch_all(p)
+                .await?,
+            sqlx::query_as(sqlx::AssertSqlSafe(actions))
+                .bind(q.team)
+                .bind(q.level)
+                .bind(q.since)
+                .bind(q.until)
+                .bind(&q.ad_account_id)
+                .bind(&q.window)
+                .fetch_all(p)
+                .await?,
+        ),
+        Db::Postgres(p) => (
+            sqlx::query_as(sqlx::AssertSqlSafe(facts))
+                .bind(q.team)
+                .bind(q.level)
+                .bind(q.since)
+                .bind(q.until)
+                .bind(&q.ad_account_id)
+                .fetch_all(p)
+                .await?,
+            sqlx::query_as(sqlx::AssertSqlSafe(actions))
+                .bind(q.team)
+                .bind(q.level)
+                .bind(q.since)
+                .bind(q.until)
+                .bind(&q.ad_account_id)
+                .bind(&q.window)
+                .fetch_all(p)
+                .await?,
+        ),
+    };
+    let purchases: HashMap<(Option<NaiveDate>, String), (i64, i64)> =
+        acts.into_iter().map(|(p, o, c, v)| ((p, o), (c, v))).collect();
+    Ok(rows
+        .into_iter()
+        .map(
+            |(period, object_id, name, impressions, clicks, inline_link_clicks, spend_micros, reach)| {
+                let (purchases, purchase_value_micros) =
+                    purchases.get(&(period, object_id.clone())).copied().unwrap_or_default();
+                Aggregate {
+                    period,
+                    object_id,
+                    name,
+                    impressions,
+                    clicks,
+                    inline_link_clicks,
+                    spend_micros,
+                    reach,
+                    purchases,
+                    purchase_value_micros,
+                }
+            },
+        )
+        .collect())
+}

@@ -1,0 +1,54 @@
+//! Keeps connected teams fresh: every `ADSYNC_SYNC_INTERVAL`, a team whose newest run is
+//! older than the interval (and that has none open) gets an incremental run, which re-pulls
+//! the lookback window so restated conversions land.
+
+use std::time::Duration;
+
+use adsync_common::storage::connections::{self, ConnectionStatus};
+use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
+
+use crate::WorkerState;
+
+/// How often the schedule is checked (runs are due per team, at the configured interval).
+const TICK: Duration = Duration::from_secs(30);
+
+pub async fn run(state: WorkerState) {
+    loop {
+        match enqueue_due(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "scheduled incremental syncs"),
+            Err(e) => tracing::warn!(error = %e, "scheduling syncs failed; will retry"),
+        }
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(TICK) => {}
+        }
+    }
+}
+
+/// Queues an incremental run for every connected team that is due; returns how many.
+pub async fn enqueue_due(state: &WorkerState) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    let interval = chrono::Duration::from_std(state.config.sync_interval)?;
+    let now = adsync_common::storage::now();
+    let mut queued = 0;
+    for conn in connections::all(&state.db, "facebook").await? {
+        if conn.status != ConnectionStatus::Connected {
+            continue;
+        }
+        let (latest, open) = sync_runs::latest_activity(&state.db, conn.team_id).await?;
+        if open || latest.is_some_and(|t| now - t < interval) {
+            continue;
+        }
+        let run = NewRun {
+            team_id: conn.team_id,
+            kind: RunKind::Incremental,
+            ad_account_id: None,
+            since: None,
+            until: None,
+            requested_by: None,
+        };
+        adsync_common::syncs::request(&state.db, &state.queue, &run).await?;
+        queued += 1;
+    }
+    Ok(queued)
+}

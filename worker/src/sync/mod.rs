@@ -1,0 +1,227 @@
+//! A sync run: for each of the team's ad accounts, lock it, plan its units and fetch them a
+//! few at a time. Every page is committed with the run's checkpoint, so a crash or a
+//! shutdown loses at most the page in hand, and a resumed run skips committed units.
+
+mod fetch;
+pub mod gate;
+mod plan;
+mod retry;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use adsync_common::connect::{ConnectError, Provider};
+use adsync_common::graph::{GraphError, InsightsRequest, Level, TimeIncrement};
+use adsync_common::storage::StorageError;
+use adsync_common::storage::connections::{self, AdAccount};
+use adsync_common::storage::insights::{done_chunks, lock_account, unlock_account};
+use adsync_common::storage::sync_runs::{RunKind, SyncRun};
+use futures::{StreamExt, TryStreamExt};
+
+pub use fetch::RunCtx;
+pub use retry::RetryPolicy;
+
+use crate::WorkerState;
+
+/// Units of one run in flight at once: enough to hide Graph API latency, few enough to
+/// stay inside an account's budget (the gate paces them anyway).
+pub const UNITS_IN_FLIGHT: usize = 4;
+const LOCK_TTL: chrono::Duration = chrono::Duration::seconds(120);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("Facebook is not configured on this server")]
+    NotConfigured,
+    #[error("{0}")]
+    Connect(#[from] ConnectError),
+    #[error("ad account {0} is not connected to this team")]
+    UnknownAccount(String),
+    #[error("Facebook access expired or was revoked ({0}); the team owner must reconnect")]
+    TokenInvalid(String),
+    #[error("a Facebook permission is missing ({0}); the team owner must reconnect and grant ads_read")]
+    Permission(String),
+    #[error("Facebook API error: {0}")]
+    Graph(GraphError),
+    #[error("the run was taken over by another worker")]
+    LeaseLost,
+    #[error("stopped before finishing; the run resumes where it left off")]
+    Stopped,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Executes a claimed run; returns the rows written. An invalid token, wherever it shows
+/// up, moves the connection to `needs_reconnect` at once.
+pub async fn execute(state: &WorkerState, run: &SyncRun) -> Result<u64, SyncError> {
+    let connector = state.connector.as_ref().ok_or(SyncError::NotConfigured)?;
+    let (conn, token) = connector.team_token(run.team_id).await?;
+    let result = sync_accounts(state, run, connector, token).await;
+    if let Err(SyncError::TokenInvalid(reason)) = &result {
+        let reason = format!("Facebook access expired or was revoked ({reason}). Reconnect to resume syncing.");
+        connector.mark_needs_reconnect(&conn, &reason).await?;
+    }
+    result
+}
+
+async fn sync_accounts(
+    state: &WorkerState,
+    run: &SyncRun,
+    connector: &adsync_common::connect::Connector,
+    token: adsync_common::Secret<String>,
+) -> Result<u64, SyncError> {
+    let graph = match connector.provider() {
+        Provider::Facebook(fb) => fb.graph().clone(),
+    };
+    let accounts: Vec<AdAccount> = connections::active_ad_accounts(&state.db, run.team_id)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            run.ad_account_id
+                .as_deref()
+                .is_none_or(|id| id == a.id || id == a.account_id)
+        })
+        .collect();
+    if let Some(id) = &run.ad_account_id
+        && accounts.is_empty()
+    {
+        return Err(SyncError::UnknownAccount(id.clone()));
+    }
+    let ctx = Arc::new(RunCtx {
+        db: state.db.clone(),
+        graph,
+        token,
+        gate: state.gate.clone(),
+        retry: state.retry,
+        run: run.id,
+        team: run.team_id,
+        owner: state.instance.clone(),
+        done: AtomicI64::new(0),
+        total: AtomicI64::new(0),
+        stop: state.shutdown.child_token(),
+    });
+
+    // Plan every account first so progress has a true total.
+    let mut units = Vec::new();
+    for account in &accounts {
+        let today = account.today();
+        let earliest = if run.kind == RunKind::Backfill && run.since.is_none() {
+            first_day_with_data(&ctx, account).await?
+        } else {
+            None
+        };
+        if let Some(range) = plan::range_for(run, today, state.config.lookback_days, earliest) {
+            units.extend(plan::units(account, range));
+        }
+    }
+    let done = done_chunks(&state.db, run.id).await?;
+    let total = units.len() as i64;
+    let todo: Vec<_> = units
+        .into_iter()
+        .filter(|u| !done.contains(&(u.account.id.clone(), u.level.as_str().to_string(), u.range.since())))
+        .collect();
+    ctx.total.store(total, Ordering::SeqCst);
+    ctx.done.store(total - todo.len() as i64, Ordering::SeqCst);
+
+    for account in &accounts {
+        wait_for_lock(&ctx, &account.id).await?;
+    }
+    let account_ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
+    let heartbeat = tokio::spawn(heartbeat(ctx.clone(), account_ids));
+    let result = futures::stream::iter(todo.into_iter().map(|unit| {
+        let ctx = ctx.clone();
+        async move { fetch::fetch_unit(&ctx, &unit).await }
+    }))
+    .buffer_unordered(UNITS_IN_FLIGHT)
+    .try_fold(0u64, |acc, n| async move { Ok(acc + n) })
+    .await;
+    heartbeat.abort();
+    if result.is_err() {
+        ctx.stop.cancel();
+    }
+    for account in &accounts {
+        let _ = unlock_account(&state.db, run.team_id, &account.id, run.id).await;
+    }
+    result
+}
+
+/// The backfill probe: one account-level, monthly call over 37 months finds where data
+/// starts, so a backfill never pages through years of empty days.
+async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option<chrono::NaiveDate>, SyncError> {
+    let today = account.today();
+    let since = today
+        .checked_sub_months(chrono::Months::new(plan::BACKFILL_MONTHS))
+        .unwrap_or(today);
+    let mut req = InsightsRequest::daily(&account.id, Level::Account, since, today);
+    req.time_increment = TimeIncrement::Monthly;
+    req.fields = vec![
+        "impressions".into(),
+        "spend".into(),
+        "date_start".into(),
+        "date_stop".into(),
+    ];
+    req.action_attribution_windows.clear();
+    let mut earliest = None;
+    let mut after: Option<String> = None;
+    loop {
+        let page = fetch::call(ctx, &account.id, || {
+            ctx.graph.insights_page(&ctx.token, &req, after.as_deref())
+        })
+        .await?;
+        for row in page.typed_rows().map_err(SyncError::Graph)? {
+            if row.impressions > 0 || !row.spend.is_zero() {
+                earliest = Some(earliest.map_or(row.date_start, |e: chrono::NaiveDate| e.min(row.date_start)));
+            }
+        }
+        match page.after {
+            Some(a) => after = Some(a),
+            None => return Ok(earliest),
+        }
+    }
+}
+
+/// Waits while another run of this team syncs the account (one active sync per account).
+async fn wait_for_lock(ctx: &RunCtx, account: &str) -> Result<(), SyncError> {
+    loop {
+        if lock_account(&ctx.db, ctx.team, account, ctx.run, LOCK_TTL).await? {
+            return Ok(());
+        }
+        tracing::info!(
+            ad_account = account,
+            "another run is syncing this account; waiting for it"
+        );
+        renew(ctx).await?;
+        tokio::select! {
+            _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+async fn renew(ctx: &RunCtx) -> Result<(), SyncError> {
+    let progress = adsync_common::storage::sync_runs::Progress {
+        done: ctx.done.load(Ordering::SeqCst),
+        total: ctx.total.load(Ordering::SeqCst),
+    };
+    adsync_common::storage::sync_runs::report_progress(&ctx.db, ctx.run, &ctx.owner, &progress, 0, crate::runs::LEASE)
+        .await
+        .map_err(|e| match e {
+            StorageError::NotFound => SyncError::LeaseLost,
+            other => SyncError::Storage(other),
+        })
+}
+
+/// Keeps the run's lease and account locks alive while it waits on slow calls or throttles.
+async fn heartbeat(ctx: Arc<RunCtx>, accounts: Vec<String>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        for account in &accounts {
+            let _ = lock_account(&ctx.db, ctx.team, account, ctx.run, LOCK_TTL).await;
+        }
+        if let Err(e) = renew(&ctx).await {
+            tracing::warn!(error = %e, "lost the run's lease; stopping");
+            ctx.stop.cancel();
+            return;
+        }
+    }
+}
