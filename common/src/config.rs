@@ -62,6 +62,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Prefix of every queue key, so deployments (and tests) can share one Redis.
     pub queue_namespace: String,
+    /// How long a worker's claim on a run lasts without a heartbeat; a run whose worker
+    /// died is resumed elsewhere after this long.
+    pub run_lease: Duration,
 }
 
 impl Config {
@@ -159,6 +162,13 @@ impl Config {
                     )
                 })?,
         };
+        let run_lease = match var("ADSYNC_RUN_LEASE") {
+            None => Duration::from_secs(60),
+            Some(s) => humantime::parse_duration(&s)
+                .ok()
+                .filter(|d| (Duration::from_secs(2)..=Duration::from_secs(3600)).contains(d))
+                .ok_or_else(|| invalid("ADSYNC_RUN_LEASE", "expected a duration between 2s and 1h, e.g. 60s"))?,
+        };
         let log_format = match var("ADSYNC_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -179,6 +189,7 @@ impl Config {
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_format,
             queue_namespace: var("ADSYNC_QUEUE_NAMESPACE").unwrap_or_else(|| "adsync".into()),
+            run_lease,
         })
     }
 

@@ -55,7 +55,9 @@ impl Queue {
             let conn = apalis_redis::connect(url)
                 .await
                 .map_err(|e| QueueError::Unavailable(e.to_string()))?;
-            let config = apalis_redis::Config::default().queue(&name);
+            // One job per fetch: a job is a whole sync run, so prefetching several into one
+            // worker would leave other replicas idle while it works through them.
+            let config = apalis_redis::Config::default().queue(&name).batch_size(1);
             return Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)));
         }
         let Db::Sqlite(pool) = db else {
@@ -70,7 +72,7 @@ impl Queue {
             .execute(pool)
             .await
             .map_err(|e| QueueError::Unavailable(e.to_string()))?;
-        let config = apalis_sqlite::Config::default().queue(&name);
+        let config = apalis_sqlite::Config::default().queue(&name).batch_size(1);
         Ok(Queue::Sqlite(SqliteStorage::new(pool).with_config(config)))
     }
 

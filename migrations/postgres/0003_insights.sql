@@ -96,3 +96,6 @@ CREATE TABLE sync_locks (
     expires_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (team_id, ad_account_id)
 );
+
+-- Which worker last claimed a run (for operators and the scale-out test).
+ALTER TABLE sync_runs ADD COLUMN claimed_by TEXT;

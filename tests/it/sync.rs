@@ -106,8 +106,13 @@ fn micros(d: Decimal) -> i64 {
 }
 
 /// Every campaign and the account, every day of `days`, equal the sandbox's truth.
-async fn assert_matches_truth(f: &Fixture, since: NaiveDate, until: NaiveDate) {
-    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+pub async fn assert_matches_truth(
+    app: &crate::helpers::TestApp,
+    team: adsync_common::ids::TeamId,
+    since: NaiveDate,
+    until: NaiveDate,
+) {
+    let ds = app.sandbox.as_ref().expect("sandbox").dataset();
     let account = &ds.accounts()[0];
     let mut objects = vec![(Level::Account, account.id.clone())];
     objects.extend(
@@ -128,7 +133,7 @@ async fn assert_matches_truth(f: &Fixture, since: NaiveDate, until: NaiveDate) {
             let truth = ds
                 .row(*level, id, day)
                 .filter(|r| r.impressions > 0 || !r.spend.is_zero());
-            let got = stored(&f.app.db, f.team.0, level_name, id, day).await;
+            let got = stored(&app.db, team.0, level_name, id, day).await;
             match truth {
                 None => assert!(
                     got.is_none() || got.is_some_and(|g| g.0 == 0),
@@ -181,7 +186,7 @@ async fn backfill_equals_the_ground_truth_and_resync_adds_nothing(backend: Backe
     assert!(done.rows_written > 0);
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     let (today, first) = (ds.today(), ds.today() - chrono::Duration::days(89));
-    assert_matches_truth(&f, first, today).await;
+    assert_matches_truth(&f.app, f.team, first, today).await;
 
     let before = row_count(&f.app.db).await;
     let again = sync_runs::create(
@@ -204,7 +209,7 @@ async fn backfill_equals_the_ground_truth_and_resync_adds_nothing(backend: Backe
         before,
         "re-running a sync never duplicates a row"
     );
-    assert_matches_truth(&f, first, today).await;
+    assert_matches_truth(&f.app, f.team, first, today).await;
 }
 
 async fn faults_still_end_in_exact_data(backend: Backend) {
@@ -227,7 +232,7 @@ async fn faults_still_end_in_exact_data(backend: Backend) {
     let done = run_to_end(&f, &state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
-    assert_matches_truth(&f, ds.today() - chrono::Duration::days(89), ds.today()).await;
+    assert_matches_truth(&f.app, f.team, ds.today() - chrono::Duration::days(89), ds.today()).await;
     let stats = f.app.sandbox.as_ref().expect("sandbox").stats();
     assert_eq!(stats.calls_while_blocked, 0, "{stats:?}");
     for kind in ["unknown_error", "transient", "reduce_data", "drop_connection"] {
@@ -277,7 +282,7 @@ async fn a_tight_budget_is_never_exceeded(backend: Backend) {
     );
     assert_eq!((stats.calls_while_blocked, stats.throttled_calls), (0, 0), "{stats:?}");
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
-    assert_matches_truth(&f, ds.today() - chrono::Duration::days(89), ds.today()).await;
+    assert_matches_truth(&f.app, f.team, ds.today() - chrono::Duration::days(89), ds.today()).await;
 }
 
 crate::on_both_backends!(

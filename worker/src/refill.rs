@@ -8,7 +8,12 @@ use adsync_common::storage::sync_runs;
 
 use crate::WorkerState;
 
-const EVERY: Duration = Duration::from_secs(30);
+/// How often the runs table is checked: at most every 30 s, and at least once per lease so a
+/// run whose worker died is resumed promptly.
+fn every(state: &WorkerState) -> Duration {
+    state.config.run_lease.min(Duration::from_secs(30))
+}
+
 /// A queued run older than this is assumed lost from the queue and pushed again; if it was
 /// not lost, the second job finds the run claimed and does nothing.
 const GRACE: chrono::Duration = chrono::Duration::seconds(60);
@@ -20,7 +25,7 @@ pub async fn run(state: WorkerState) {
         }
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
-            _ = tokio::time::sleep(EVERY) => {}
+            _ = tokio::time::sleep(every(&state)) => {}
         }
     }
 }

@@ -155,7 +155,7 @@ pub async fn list(db: &Db, team: TeamId, limit: i64) -> StorageResult<Vec<SyncRu
 /// died). `None` means someone else holds it or it has ended: the job is then a no-op.
 pub async fn claim(db: &Db, id: RunId, owner: &str, lease: Duration) -> StorageResult<Option<SyncRun>> {
     const SQL: &str = concat!(
-        "UPDATE sync_runs SET status = 'running', lease_owner = $1, lease_expires_at = $2, \
+        "UPDATE sync_runs SET status = 'running', lease_owner = $1, claimed_by = $1, lease_expires_at = $2, \
          started_at = COALESCE(started_at, $3) \
          WHERE id = $4 AND (status = 'queued' OR (status = 'running' AND lease_expires_at < $3)) RETURNING ",
         columns!()

@@ -18,7 +18,6 @@ use super::SyncError;
 use super::gate::RateGate;
 use super::plan::Unit;
 use super::retry::RetryPolicy;
-use crate::runs::LEASE;
 
 /// The smallest page size tried before splitting the days instead.
 const MIN_PAGE_SIZE: u32 = 25;
@@ -35,6 +34,7 @@ pub struct RunCtx {
     pub run: adsync_common::ids::RunId,
     pub team: adsync_common::ids::TeamId,
     pub owner: Arc<str>,
+    pub lease: chrono::Duration,
     pub done: AtomicI64,
     pub total: AtomicI64,
     /// Cancelled on a fatal error (expired token: no more calls) or shutdown.
@@ -172,7 +172,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
             let checkpoint = Checkpoint {
                 run: ctx.run,
                 owner: &ctx.owner,
-                lease: LEASE,
+                lease: ctx.lease,
                 progress,
                 chunk_done: unit_done.then(|| (unit.range.since(), unit.range.until())),
             };

@@ -123,11 +123,11 @@ impl RateGate {
     }
 }
 
-/// The higher the utilisation, the longer the pause, up to the time the budget resets.
-fn slow_down_pause(pct: f64, reset: Option<Duration>) -> Duration {
-    let horizon = reset.unwrap_or(Duration::from_secs(60)).max(Duration::from_millis(200));
-    let share = ((pct - SLOW_DOWN_PCT) / (100.0 - SLOW_DOWN_PCT)).clamp(0.05, 1.0);
-    horizon.mul_f64(share)
+/// Above the threshold, wait until Meta reports the budget resetting (its rolling window
+/// freeing capacity), so every replica resumes below the threshold instead of creeping up to
+/// the block. Shorter, proportional pauses were tried and overshot with several replicas.
+fn slow_down_pause(_pct: f64, reset: Option<Duration>) -> Duration {
+    reset.unwrap_or(Duration::from_secs(60)).max(Duration::from_millis(200))
 }
 
 #[cfg(test)]
@@ -135,11 +135,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pause_grows_with_utilisation() {
-        let reset = Some(Duration::from_secs(100));
-        assert!(slow_down_pause(76.0, reset) < slow_down_pause(90.0, reset));
-        assert_eq!(slow_down_pause(100.0, reset), Duration::from_secs(100));
-        assert_eq!(slow_down_pause(150.0, reset), Duration::from_secs(100));
+    fn high_utilisation_waits_for_the_reset() {
+        assert_eq!(slow_down_pause(76.0, Some(Duration::from_secs(100))), Duration::from_secs(100));
+        assert_eq!(slow_down_pause(90.0, None), Duration::from_secs(60));
+        assert_eq!(slow_down_pause(80.0, Some(Duration::ZERO)), Duration::from_millis(200));
     }
 
     #[tokio::test]

@@ -96,6 +96,7 @@ async fn sync_accounts(
         run: run.id,
         team: run.team_id,
         owner: state.instance.clone(),
+        lease: crate::runs::lease(state),
         done: AtomicI64::new(0),
         total: AtomicI64::new(0),
         stop: state.shutdown.child_token(),
@@ -203,7 +204,7 @@ async fn renew(ctx: &RunCtx) -> Result<(), SyncError> {
         done: ctx.done.load(Ordering::SeqCst),
         total: ctx.total.load(Ordering::SeqCst),
     };
-    adsync_common::storage::sync_runs::report_progress(&ctx.db, ctx.run, &ctx.owner, &progress, 0, crate::runs::LEASE)
+    adsync_common::storage::sync_runs::report_progress(&ctx.db, ctx.run, &ctx.owner, &progress, 0, ctx.lease)
         .await
         .map_err(|e| match e {
             StorageError::NotFound => SyncError::LeaseLost,
@@ -214,7 +215,8 @@ async fn renew(ctx: &RunCtx) -> Result<(), SyncError> {
 /// Keeps the run's lease and account locks alive while it waits on slow calls or throttles.
 async fn heartbeat(ctx: Arc<RunCtx>, accounts: Vec<String>) {
     loop {
-        tokio::time::sleep(Duration::from_secs(15)).await;
+        // Renew well inside the lease, so one slow renewal does not lose the run.
+        tokio::time::sleep((ctx.lease / 4).to_std().unwrap_or(Duration::from_secs(15))).await;
         for account in &accounts {
             let _ = lock_account(&ctx.db, ctx.team, account, ctx.run, LOCK_TTL).await;
         }
