@@ -285,6 +285,46 @@ async fn a_tight_budget_is_never_exceeded(backend: Backend) {
     assert_matches_truth(&f.app, f.team, ds.today() - chrono::Duration::days(89), ds.today()).await;
 }
 
+/// The medium dataset (200 ads) makes ad-level chunks span several pages: after the first,
+/// chunks go through async report runs; some of those fail and fall back to paged calls.
+#[tokio::test]
+async fn big_accounts_use_async_reports_and_stay_exact() {
+    let faults = FaultConfig {
+        async_failure: 0.3,
+        ..FaultConfig::none()
+    };
+    let sandbox = SandboxConfig {
+        dataset: adsync_sandbox::DatasetName::Medium,
+        faults,
+        ..auto_approve()
+    };
+    let (f, state, _) = connected(Backend::Sqlite, sandbox).await;
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    let (since, until) = (ds.today() - chrono::Duration::days(27), ds.today());
+    let run = sync_runs::create(
+        &f.app.db,
+        &NewRun {
+            team_id: f.team,
+            kind: RunKind::Manual,
+            ad_account_id: None,
+            since: Some(since),
+            until: Some(until),
+            requested_by: None,
+        },
+    )
+    .await
+    .expect("run");
+    let done = run_to_end(&f, &state, run.id).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    let stats = f.app.sandbox.as_ref().expect("sandbox").stats();
+    assert!(stats.async_runs_created > 0, "{stats:?}");
+    assert!(
+        stats.injected("async_failure") > 0,
+        "a failed report fell back: {stats:?}"
+    );
+    assert_matches_truth(&f.app, f.team, since, until).await;
+}
+
 crate::on_both_backends!(
     a_tight_budget_is_never_exceeded,
     backfill_equals_the_ground_truth_and_resync_adds_nothing,

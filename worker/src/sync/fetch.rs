@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use adsync_common::Secret;
 use adsync_common::dates::DateRange;
-use adsync_common::graph::{GraphClient, GraphError, InsightsPage, InsightsRequest, MAX_PAGE_SIZE};
+use adsync_common::graph::{GraphClient, GraphError, InsightsPage, InsightsRequest, Level, MAX_PAGE_SIZE};
 use adsync_common::insights::normalize;
 use adsync_common::storage::insights::{Checkpoint, PageTarget, write_page};
 use adsync_common::storage::sync_runs::Progress;
@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::SyncError;
 use super::gate::RateGate;
 use super::plan::Unit;
+use super::report;
 use super::retry::RetryPolicy;
 
 /// The smallest page size tried before splitting the days instead.
@@ -37,11 +38,24 @@ pub struct RunCtx {
     pub lease: chrono::Duration,
     pub done: AtomicI64,
     pub total: AtomicI64,
+    /// Accounts whose ad-level chunks span several pages (fetched with async reports).
+    pub big_accounts: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Cancelled on a fatal error (expired token: no more calls) or shutdown.
     pub stop: CancellationToken,
 }
 
 impl RunCtx {
+    /// Whether the account's ad-level chunks are big enough for async reports.
+    pub fn is_big(&self, account: &str) -> bool {
+        self.big_accounts.lock().is_ok_and(|s| s.contains(account))
+    }
+
+    fn mark_big(&self, account: &str) {
+        if let Ok(mut s) = self.big_accounts.lock() {
+            s.insert(account.to_string());
+        }
+    }
+
     fn complete_unit(&self) -> Progress {
         let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         Progress {
@@ -131,15 +145,37 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
     let mut written = 0u64;
     while let Some(range) = pending.pop() {
         let mut after: Option<String> = None;
+        let mut req = InsightsRequest::daily(account, unit.level, range.since(), range.until());
+        let mut report = if unit.level == Level::Ad && ctx.is_big(account) {
+            report::run_report(ctx, account, &req).await?
+        } else {
+            None
+        };
+        let mut pages = 0u32;
         loop {
-            let mut req = InsightsRequest::daily(account, unit.level, range.since(), range.until());
             req.limit = limit;
-            let page: Result<InsightsPage, SyncError> = call(ctx, account, || {
-                ctx.graph.insights_page(&ctx.token, &req, after.as_deref())
-            })
-            .await;
+            let page: Result<InsightsPage, SyncError> = match &report {
+                Some(id) => {
+                    call(ctx, account, || {
+                        ctx.graph.report_page(&ctx.token, id, limit, after.as_deref())
+                    })
+                    .await
+                }
+                None => {
+                    call(ctx, account, || {
+                        ctx.graph.insights_page(&ctx.token, &req, after.as_deref())
+                    })
+                    .await
+                }
+            };
             let page = match page {
                 Ok(p) => p,
+                Err(SyncError::Graph(GraphError::ReduceData { .. })) if report.is_some() => {
+                    // Too much for the report's pages: continue on the paged path from here.
+                    report = None;
+                    after = None;
+                    continue;
+                }
                 Err(SyncError::Graph(GraphError::ReduceData { .. })) if limit > MIN_PAGE_SIZE => {
                     limit = (limit / 2).max(MIN_PAGE_SIZE);
                     continue;
@@ -183,6 +219,10 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                     other => SyncError::Storage(other),
                 })?;
             written += rows.len() as u64;
+            pages += 1;
+            if unit.level == Level::Ad && report.is_none() && pages > report::ASYNC_AFTER_PAGES {
+                ctx.mark_big(account);
+            }
             metrics::counter!("adsync_rows_written_total").increment(rows.len() as u64);
             match page.after {
                 Some(next) => after = Some(next),

@@ -136,7 +136,10 @@ mod tests {
 
     #[test]
     fn high_utilisation_waits_for_the_reset() {
-        assert_eq!(slow_down_pause(76.0, Some(Duration::from_secs(100))), Duration::from_secs(100));
+        assert_eq!(
+            slow_down_pause(76.0, Some(Duration::from_secs(100))),
+            Duration::from_secs(100)
+        );
         assert_eq!(slow_down_pause(90.0, None), Duration::from_secs(60));
         assert_eq!(slow_down_pause(80.0, Some(Duration::ZERO)), Duration::from_millis(200));
     }

@@ -5,6 +5,7 @@
 mod fetch;
 pub mod gate;
 mod plan;
+mod report;
 mod retry;
 
 use std::sync::Arc;
@@ -99,6 +100,7 @@ async fn sync_accounts(
         lease: crate::runs::lease(state),
         done: AtomicI64::new(0),
         total: AtomicI64::new(0),
+        big_accounts: Default::default(),
         stop: state.shutdown.child_token(),
     });
 

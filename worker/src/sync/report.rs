@@ -1,0 +1,48 @@
+//! Async report runs for big queries: Facebook prepares the result set server-side, so a
+//! large ad-level chunk costs one start, a few status polls and large pages, instead of many
+//! synchronous calls that risk timeouts. A run that fails or is skipped falls back to the
+//! synchronous path (which halves pages or splits days as needed).
+
+use std::time::Duration;
+
+use adsync_common::graph::InsightsRequest;
+
+use super::SyncError;
+use super::fetch::{RunCtx, call};
+
+/// An ad-level sync fetch of more pages than this marks the account as big: its later
+/// ad-level chunks use async reports.
+pub const ASYNC_AFTER_PAGES: u32 = 1;
+const FIRST_POLL: Duration = Duration::from_millis(100);
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// About half an hour of polling before giving up on a run.
+const MAX_POLLS: u32 = 400;
+
+/// Starts a report run and waits (sleeping between polls, never spinning) until it completes.
+/// `None` when Facebook failed or skipped it.
+pub async fn run_report(ctx: &RunCtx, account: &str, req: &InsightsRequest) -> Result<Option<String>, SyncError> {
+    let id = call(ctx, account, || ctx.graph.start_report(&ctx.token, req)).await?;
+    let mut wait = FIRST_POLL;
+    for _ in 0..MAX_POLLS {
+        tokio::select! {
+            _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        let status = call(ctx, account, || ctx.graph.report_status(&ctx.token, &id)).await?;
+        if status.is_ready() {
+            return Ok(Some(id));
+        }
+        if status.has_failed() {
+            let reason = status.error.map(|e| e.message).unwrap_or_default();
+            tracing::info!(ad_account = account, %reason, "async report failed; falling back to paged calls");
+            metrics::counter!("adsync_async_reports_failed_total").increment(1);
+            return Ok(None);
+        }
+        wait = (wait.mul_f32(1.5)).min(MAX_POLL_INTERVAL);
+    }
+    tracing::warn!(
+        ad_account = account,
+        "async report did not complete in time; falling back to paged calls"
+    );
+    Ok(None)
+}
