@@ -285,6 +285,65 @@ async fn a_tight_budget_is_never_exceeded(backend: Backend) {
     assert_matches_truth(&f.app, f.team, ds.today() - chrono::Duration::days(89), ds.today()).await;
 }
 
+/// Conversions restated by Facebook within the attribution window land on the next
+/// incremental run; days before the lookback window are not touched.
+#[tokio::test]
+async fn restated_conversions_land_only_inside_the_lookback() {
+    let (f, mut state, backfill) = connected(Backend::Sqlite, auto_approve()).await;
+    assert_eq!(run_to_end(&f, &state, backfill).await.status, RunStatus::Succeeded);
+    let sandbox = f.app.sandbox.as_ref().expect("sandbox");
+    let ds = sandbox.dataset();
+    let account = ds.accounts()[0].id.clone();
+    let (recent, older) = (
+        ds.today() - chrono::Duration::days(3),
+        ds.today() - chrono::Duration::days(20),
+    );
+    let before_older = stored(&f.app.db, f.team.0, "account", &account, older).await;
+    let before_recent = stored(&f.app.db, f.team.0, "account", &account, recent).await;
+    f.control().set_restatement(1);
+    let restated_recent = ds.row(Level::Account, &account, recent).expect("row");
+    let restated_older = ds.row(Level::Account, &account, older).expect("row");
+    assert_ne!(
+        (restated_recent.purchases.click_7d, restated_older.purchases.click_7d),
+        (0, 0),
+        "the sandbox restated something"
+    );
+    // The sandbox's "today" is fixed; extend the lookback by the distance to the wall clock,
+    // then re-pull only the last 10 of its days.
+    let gap = (chrono::Utc::now().date_naive() - ds.today()).num_days().max(0) as u32;
+    let mut config = (*state.config).clone();
+    config.lookback_days = gap + 10;
+    state.config = std::sync::Arc::new(config);
+    let run = sync_runs::create(
+        &f.app.db,
+        &NewRun {
+            team_id: f.team,
+            kind: RunKind::Incremental,
+            ad_account_id: None,
+            since: None,
+            until: None,
+            requested_by: None,
+        },
+    )
+    .await
+    .expect("run");
+    assert_eq!(run_to_end(&f, &state, run.id).await.status, RunStatus::Succeeded);
+    let got_recent = stored(&f.app.db, f.team.0, "account", &account, recent)
+        .await
+        .expect("recent row");
+    assert_eq!(
+        got_recent.4, restated_recent.purchases.click_7d as i64,
+        "restated purchases landed"
+    );
+    assert_eq!(got_recent.5, micros(restated_recent.purchase_value.click_7d));
+    assert_ne!(Some(got_recent), before_recent, "the recent day really changed");
+    assert_eq!(
+        stored(&f.app.db, f.team.0, "account", &account, older).await,
+        before_older,
+        "outside the lookback: untouched"
+    );
+}
+
 /// The medium dataset (200 ads) makes ad-level chunks span several pages: after the first,
 /// chunks go through async report runs; some of those fail and fall back to paged calls.
 #[tokio::test]
