@@ -2,6 +2,7 @@
 //! inside the binary.
 
 mod connectors;
+mod dashboard;
 mod layout;
 mod login;
 mod teams;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .merge(login::router())
         .merge(teams::router())
         .merge(connectors::router())
+        .merge(dashboard::router())
         .route("/teams/{team}/syncs", axum::routing::post(connectors::resync))
 }
 

@@ -104,7 +104,7 @@ pub async fn query(state: &AppState, team: adsync_common::ids::TeamId, p: &Metri
         .transpose()
         .map_err(|e| bad(e.to_string()))?
         .unwrap_or(until - chrono::Duration::days(29));
-    let range = DateRange::new(since, until).map_err(|e| bad(e.to_string()))?;
+    let range = DateRange::new(since, until).map_err(|e| bad(format!("since: {e}")))?;
     let q = MetricsQuery {
         team,
         level,

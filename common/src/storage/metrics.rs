@@ -169,3 +169,48 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate
         )
         .collect())
 }
+
+/// The newest day with synced data for the team, if any (the dashboard's "data through").
+pub async fn latest_day(db: &Db, team: TeamId) -> StorageResult<Option<NaiveDate>> {
+    const SQL: &str =
+        "SELECT MAX(date) FROM insights_daily WHERE team_id = $1 AND level = 'account' AND breakdown = ''";
+    Ok(super::on_pool!(db, p => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await?))
+}
+
+/// A campaign or ad set the dashboard drills into: its name and (for an ad set) its campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parent {
+    pub id: String,
+    pub name: String,
+    pub campaign_id: Option<String>,
+}
+
+/// The campaign (`level = "campaign"`) or ad set (`"adset"`) `id` of the team, if synced.
+pub async fn parent(db: &Db, team: TeamId, level: &str, id: &str) -> StorageResult<Option<Parent>> {
+    let sql = match level {
+        "campaign" => "SELECT id, name, CAST(NULL AS TEXT) FROM campaigns WHERE team_id = $1 AND id = $2",
+        "adset" => "SELECT id, name, campaign_id FROM adsets WHERE team_id = $1 AND id = $2",
+        _ => return Ok(None),
+    };
+    let row: Option<(String, String, Option<String>)> =
+        super::on_pool!(db, p => sqlx::query_as(sql).bind(team).bind(id).fetch_optional(p).await?);
+    Ok(row.map(|(id, name, campaign_id)| Parent { id, name, campaign_id }))
+}
+
+/// Ids of the ad sets of a campaign (`parent_level = "campaign"`) or of the ads of an ad set
+/// (`"adset"`), or of the ads of a campaign (`child_level = "ad"`, `parent_level = "campaign"`).
+pub async fn children(
+    db: &Db,
+    team: TeamId,
+    child_level: &str,
+    parent_level: &str,
+    parent_id: &str,
+) -> StorageResult<Vec<String>> {
+    let sql = match (child_level, parent_level) {
+        ("adset", "campaign") => "SELECT id FROM adsets WHERE team_id = $1 AND campaign_id = $2",
+        ("ad", "campaign") => "SELECT id FROM ads WHERE team_id = $1 AND campaign_id = $2",
+        ("ad", "adset") => "SELECT id FROM ads WHERE team_id = $1 AND adset_id = $2",
+        _ => return Ok(Vec::new()),
+    };
+    Ok(super::on_pool!(db, p => sqlx::query_scalar(sql).bind(team).bind(parent_id).fetch_all(p).await?))
+}

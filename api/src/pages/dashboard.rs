@@ -1,0 +1,454 @@
+//! The team dashboard: a date range with presets, KPI tiles against the previous period of
+//! equal length, daily trend charts (inline SVG drawn here, no JavaScript) and a sortable
+//! campaign → ad set → ad table. Every number comes from the metrics API's `query()`, so the
+//! page and `GET /api/v1/teams/{team}/metrics` always agree.
+
+mod chart;
+mod numbers;
+mod table;
+
+use std::collections::BTreeMap;
+
+use adsync_common::dates::{DateRange, parse_day};
+use adsync_common::ids::{Role, TeamId};
+use adsync_common::reporting::currency_decimals;
+use adsync_common::storage::connections::{self, AdAccount, ConnectionStatus};
+use adsync_common::storage::metrics as stored;
+use adsync_common::storage::sync_runs::{self, RunStatus};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::{Datelike, NaiveDate, Utc};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::PageTeam;
+use super::layout::{notice, page};
+use crate::routes::metrics::{MetricsParams, query};
+use crate::{ApiError, AppState};
+use numbers::{COLUMNS, Kind, Sums, div_round, fixed, fmt_metric};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/teams/{team}/dashboard", get(dashboard))
+}
+
+/// What the page shows; also what its links and forms carry (unknown parameters are ignored).
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct View {
+    pub(super) range: Option<String>,
+    pub(super) since: Option<String>,
+    pub(super) until: Option<String>,
+    pub(super) account: Option<String>,
+    pub(super) level: Option<String>,
+    pub(super) campaign: Option<String>,
+    pub(super) adset: Option<String>,
+    pub(super) sort: Option<String>,
+    pub(super) dir: Option<String>,
+}
+
+const PRESETS: &[(&str, &str)] = &[
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+    ("90d", "Last 90 days"),
+    ("month", "This month"),
+];
+
+impl View {
+    pub(super) fn href(&self, team: TeamId, change: impl FnOnce(&mut View)) -> String {
+        let mut v = self.clone();
+        change(&mut v);
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, val) in [
+            ("range", &v.range),
+            ("since", &v.since),
+            ("until", &v.until),
+            ("account", &v.account),
+            ("level", &v.level),
+            ("campaign", &v.campaign),
+            ("adset", &v.adset),
+            ("sort", &v.sort),
+            ("dir", &v.dir),
+        ] {
+            if let Some(val) = val.as_deref().filter(|s| !s.is_empty()) {
+                q.append_pair(k, val);
+            }
+        }
+        let q = q.finish();
+        format!("/teams/{team}/dashboard{}{q}", if q.is_empty() { "" } else { "?" })
+    }
+
+    /// The preset key, or `custom` when dates were given.
+    fn range_key(&self) -> &str {
+        match self.range.as_deref() {
+            Some(r) if PRESETS.iter().any(|(k, _)| *k == r) => r,
+            _ if self.since.is_some() || self.until.is_some() => "custom",
+            _ => "30d",
+        }
+    }
+}
+
+/// Resolves the range; a bad custom range falls back to the last 30 days with a message.
+fn resolve_range(v: &View, today: NaiveDate) -> (DateRange, Option<String>) {
+    let last = |n| DateRange::ending(today, n);
+    match v.range_key() {
+        "7d" => (last(7), None),
+        "90d" => (last(90), None),
+        "month" => (DateRange::ending(today, today.day()), None),
+        "custom" => {
+            let day = |field, raw: &Option<String>, default| match raw.as_deref().filter(|s| !s.trim().is_empty()) {
+                Some(s) => parse_day(field, s).map_err(|e| e.to_string()),
+                None => Ok(default),
+            };
+            let parsed = day("until", &v.until, today).and_then(|until| {
+                let since = day("since", &v.since, until - chrono::Duration::days(29))?;
+                DateRange::new(since, until).map_err(|e| e.to_string())
+            });
+            match parsed {
+                Ok(r) => (r, None),
+                Err(e) => (last(30), Some(format!("{e}. Showing the last 30 days instead."))),
+            }
+        }
+        _ => (last(30), None),
+    }
+}
+
+pub(super) fn params(
+    account: &Option<String>,
+    level: &str,
+    granularity: &str,
+    metrics: &str,
+    r: DateRange,
+) -> MetricsParams {
+    MetricsParams {
+        since: Some(r.since().to_string()),
+        until: Some(r.until().to_string()),
+        level: Some(level.into()),
+        granularity: Some(granularity.into()),
+        metrics: Some(metrics.into()),
+        ad_account_id: account.clone(),
+        limit: Some("10000".into()),
+        ..MetricsParams::default()
+    }
+}
+
+pub(super) fn rows(v: &Value) -> &[Value] {
+    v["rows"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+async fn totals(state: &AppState, team: TeamId, account: &Option<String>, r: DateRange) -> Result<Sums, ApiError> {
+    let v = query(
+        state,
+        team,
+        &params(
+            account,
+            "account",
+            "total",
+            "impressions,clicks,spend,purchases,purchase_value",
+            r,
+        ),
+    )
+    .await?;
+    let mut s = Sums::default();
+    rows(&v).iter().for_each(|row| s.add(row));
+    Ok(s)
+}
+
+pub(super) fn day(d: NaiveDate) -> String {
+    d.format("%-d %b %Y").to_string()
+}
+
+fn ago(d: chrono::Duration) -> String {
+    let m = d.num_minutes();
+    match m {
+        i64::MIN..=0 => "just now".into(),
+        1 => "1 minute ago".into(),
+        2..=59 => format!("{m} minutes ago"),
+        60..=119 => "1 hour ago".into(),
+        120..=2879 => format!("{} hours ago", m / 60),
+        _ => format!("{} days ago", m / 1440),
+    }
+}
+
+async fn dashboard(State(state): State<AppState>, team: PageTeam, Query(view): Query<View>) -> Response {
+    match render(&state, &team, view).await {
+        Ok(body) => {
+            Html(page(&format!("{} dashboard", team.name), Some(&team.email), body).into_string()).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Markup, ApiError> {
+    let t = team.member.team;
+    let accounts = connections::all_ad_accounts(&state.db, t).await?;
+    let connection = connections::get(&state.db, t, "facebook").await?;
+    let runs = sync_runs::list(&state.db, t, 20).await?;
+    if accounts.is_empty() {
+        return Ok(empty_state(team, connection.is_some(), runs.iter().any(is_open)));
+    }
+    // One currency per view: all accounts when they share it, else the chosen (or first) one.
+    let chosen = view
+        .account
+        .as_deref()
+        .and_then(|id| accounts.iter().find(|a| a.id == id || a.account_id == id));
+    let mixed = accounts.iter().any(|a| a.currency != accounts[0].currency);
+    let account: Option<&AdAccount> = chosen.or(mixed.then(|| &accounts[0]));
+    view.account = account.map(|a| a.id.clone());
+    let shown = account.unwrap_or(&accounts[0]);
+    let dp = currency_decimals(&shown.currency);
+    let today = shown.today();
+    let (range, range_error) = resolve_range(&view, today);
+    let previous = DateRange::ending(range.since().pred_opt().unwrap_or(range.since()), range.days() as u32);
+
+    let current = totals(state, t, &view.account, range).await?;
+    let before = totals(state, t, &view.account, previous).await?;
+    let granularity = match range.days() {
+        ..=120 => "day",
+        121..=730 => "week",
+        _ => "month",
+    };
+    let series_v = query(
+        state,
+        t,
+        &params(
+            &view.account,
+            "account",
+            granularity,
+            "spend,impressions,clicks,purchases",
+            range,
+        ),
+    )
+    .await?;
+    let mut series: BTreeMap<String, Sums> = BTreeMap::new();
+    if granularity == "day" {
+        let mut d = range.since();
+        while d <= range.until() {
+            series.insert(d.to_string(), Sums::default());
+            d = d.succ_opt().unwrap_or(NaiveDate::MAX);
+        }
+    }
+    for row in rows(&series_v) {
+        if let Some(date) = row["date"].as_str() {
+            series.entry(date.to_string()).or_default().add(row);
+        }
+    }
+    let latest = stored::latest_day(&state.db, t).await?;
+
+    let header = html! {
+        header.dash-head {
+            div {
+                h1 { (team.name) }
+                p.sub {
+                    "Facebook Ads · "
+                    @match account.or((accounts.len() == 1).then(|| &accounts[0])) { Some(a) => { (a.name) }, None => { (accounts.len()) " ad accounts" } }
+                    " · amounts in " strong { (shown.currency) }
+                    " · days in " strong { (shown.timezone_name) } " (the ad account's time zone)"
+                }
+            }
+            (freshness(state, &runs, latest, connection.as_ref().map(|c| c.status)))
+        }
+        @if team.member.role == Role::Owner {
+            nav.subnav aria-label="Team pages" {
+                a href={ "/teams/" (t) "/dashboard" } aria-current="page" { "Dashboard" }
+                a href={ "/teams/" (t) "/connectors" } { "Connectors" }
+            }
+        }
+        @if connection.as_ref().is_some_and(|c| c.status != ConnectionStatus::Connected) {
+            (notice("error", if team.member.role == Role::Owner {
+                "Facebook Ads needs to be reconnected before new data can be synced. Open Connectors and click Reconnect."
+            } else {
+                "Facebook Ads needs to be reconnected before new data can be synced. Ask your team owner to reconnect it."
+            }))
+        }
+        @if let Some(e) = &range_error { (notice("error", e)) }
+    };
+    let no_data = current.impressions == 0 && current.spend == 0;
+    let table = table::table_section(state, team, &view, range, dp).await?;
+    Ok(html! {
+        div.dash {
+            (header)
+            (picker(t, &view, range, previous, &accounts))
+            @if no_data {
+                div.notice.info role="status" {
+                    "No delivery in this range."
+                    @if let Some(l) = latest.filter(|l| *l < range.since()) {
+                        " The newest synced day is " (day(l)) ". "
+                        a href=(view.href(t, |v| { v.range = Some("custom".into()); v.since = Some((l - chrono::Duration::days(29)).to_string()); v.until = Some(l.to_string()); })) {
+                            "Show the 30 days up to " (day(l))
+                        }
+                    }
+                }
+            }
+            (kpis(&current, &before, &shown.currency, dp, previous))
+            (chart::charts(&series, granularity, &shown.currency, dp))
+            (table)
+        }
+    })
+}
+
+fn is_open(r: &sync_runs::SyncRun) -> bool {
+    matches!(r.status, RunStatus::Queued | RunStatus::Running)
+}
+
+fn empty_state(team: &PageTeam, connected: bool, syncing: bool) -> Markup {
+    let t = team.member.team;
+    html! {
+        div.dash {
+            header.dash-head { div { h1 { (team.name) } p.sub { "Facebook Ads dashboard" } } }
+            section.card.empty aria-labelledby="empty-title" {
+                @if connected && syncing {
+                    h2 id="empty-title" { "Your first sync is running" }
+                    p { "adsync is fetching your ad accounts and their numbers from Facebook. Recent days arrive first; this usually takes a minute." }
+                    a.button href={ "/teams/" (t) "/dashboard" } { "Reload" }
+                } @else if team.member.role == Role::Owner {
+                    h2 id="empty-title" { "Connect Facebook Ads to see your numbers" }
+                    p { "Once connected, adsync syncs spend, impressions, clicks and purchases for every campaign, ad set and ad, and keeps them fresh every hour." }
+                    a.button href={ "/teams/" (t) "/connectors" } { "Go to connectors" }
+                } @else {
+                    h2 id="empty-title" { "No ad data yet" }
+                    p.ask { "This team has not connected Facebook Ads yet. Ask your team owner to connect it; the numbers then appear here for everyone in the team." }
+                }
+            }
+        }
+    }
+}
+
+fn freshness(
+    state: &AppState,
+    runs: &[sync_runs::SyncRun],
+    latest: Option<NaiveDate>,
+    status: Option<ConnectionStatus>,
+) -> Markup {
+    let last_ok = runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Succeeded)
+        .filter_map(|r| r.finished_at)
+        .max();
+    let open = runs.iter().find(|r| is_open(r));
+    let interval = chrono::Duration::from_std(state.config.sync_interval).unwrap_or(chrono::Duration::hours(1));
+    let (class, label) = match (open, last_ok) {
+        (Some(_), _) => ("syncing", "Syncing"),
+        (None, Some(at)) if Utc::now() - at <= interval * 2 && status == Some(ConnectionStatus::Connected) => {
+            ("fresh", "Up to date")
+        }
+        (None, Some(_)) => ("stale", "Stale"),
+        (None, None) => ("stale", "Not synced yet"),
+    };
+    html! {
+        div.fresh role="status" {
+            span class={ "pill " (class) } { (label) }
+            @if let Some(r) = open {
+                " " progress max=(r.progress.total.max(1)) value=(r.progress.done) aria-label="Sync progress" { (r.progress.done) "/" (r.progress.total) }
+            }
+            @if let Some(at) = last_ok {
+                span.when { "Last synced " time datetime=(at.to_rfc3339()) title=(at.format("%Y-%m-%d %H:%M UTC")) { (ago(Utc::now() - at)) } }
+            }
+            @if let Some(l) = latest { span.when { "Data through " (day(l)) } }
+        }
+    }
+}
+
+fn picker(t: TeamId, view: &View, range: DateRange, previous: DateRange, accounts: &[AdAccount]) -> Markup {
+    let key = view.range_key();
+    html! {
+        section.card.picker aria-labelledby="range-title" {
+            h2 id="range-title" .visually-hidden { "Date range" }
+            ul.presets {
+                @for (k, label) in PRESETS {
+                    li { a.preset href=(view.href(t, |v| { v.range = Some((*k).into()); v.since = None; v.until = None; }))
+                        aria-current=[(key == *k).then_some("true")] { (label) } }
+                }
+            }
+            form.custom method="get" action={ "/teams/" (t) "/dashboard" } {
+                input type="hidden" name="range" value="custom";
+                @for (k, val) in [("level", &view.level), ("campaign", &view.campaign), ("adset", &view.adset), ("sort", &view.sort), ("dir", &view.dir)] {
+                    @if let Some(val) = val { input type="hidden" name=(k) value=(val); }
+                }
+                div.field { label for="since" { "From" } input id="since" name="since" type="date" value=(range.since()) required; }
+                div.field { label for="until" { "To" } input id="until" name="until" type="date" value=(range.until()) required; }
+                @if accounts.len() > 1 {
+                    div.field {
+                        label for="account" { "Ad account" }
+                        select id="account" name="account" {
+                            option value="" { "All ad accounts" }
+                            @for a in accounts {
+                                option value=(a.id) selected[view.account.as_deref() == Some(a.id.as_str())] { (a.name) " (" (a.currency) ")" }
+                            }
+                        }
+                    }
+                }
+                button type="submit" { "Apply" }
+            }
+            p.caption {
+                strong { (day(range.since())) " – " (day(range.until())) }
+                " (" (range.days()) (if range.days() == 1 { " day" } else { " days" }) ")"
+                span.muted { " · compared with " (day(previous.since())) " – " (day(previous.until())) }
+            }
+        }
+    }
+}
+
+fn kpis(cur: &Sums, prev: &Sums, currency: &str, dp: u32, previous: DateRange) -> Markup {
+    html! {
+        section aria-labelledby="kpi-title" {
+            h2 id="kpi-title" .visually-hidden { "Key figures" }
+            ul.kpis {
+                @for (key, label, kind, up_good) in COLUMNS {
+                    @let now = cur.get(key);
+                    @let then = prev.get(key);
+                    @let change = match (now, then) { (Some(n), Some(p)) if p != 0 => Some(div_round((n - p) * 1000, p)), _ => None };
+                    li.kpi data-metric=(key) data-value=[now.map(|m| fixed(m, if matches!(kind, Kind::Money) { dp } else { 4 }).replace(',', ""))] {
+                        span.label { (label) }
+                        span.value {
+                            @if matches!(kind, Kind::Money) { span.cur { (currency) " " } }
+                            (fmt_metric(*kind, now, if *key == "cpc" { dp.max(2) } else { dp }))
+                        }
+                        @match change {
+                            Some(c) => {
+                                @let class = match up_good { _ if c == 0 => "flat", None => "neutral", Some(g) => if (c > 0) == *g { "good" } else { "bad" } };
+                                span class={ "change " (class) } {
+                                    span aria-hidden="true" { (if c > 0 { "▲ " } else if c < 0 { "▼ " } else { "" }) }
+                                    (if c > 0 { "+" } else { "" }) (fixed(c * 100_000, 1)) "%"
+                                    span.muted { " vs previous " (previous.days()) (if previous.days() == 1 { " day" } else { " days" }) }
+                                }
+                            },
+                            None => span.change.flat { "no data in the previous period" },
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_resolve_and_bad_ones_fall_back() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+        let v = |range: Option<&str>, since: Option<&str>, until: Option<&str>| View {
+            range: range.map(Into::into),
+            since: since.map(Into::into),
+            until: until.map(Into::into),
+            ..View::default()
+        };
+        let (r, e) = resolve_range(&View::default(), today);
+        assert_eq!((r.since().to_string(), e), ("2026-10-22".to_string(), None));
+        assert_eq!(
+            resolve_range(&v(Some("month"), None, None), today)
+                .0
+                .since()
+                .to_string(),
+            "2026-11-01"
+        );
+        let (r, e) = resolve_range(&v(Some("custom"), Some("2026-11-10"), Some("2026-11-01")), today);
+        assert_eq!(r.days(), 30);
+        assert!(e.is_some_and(|e| e.contains("after")));
+        let (_, e) = resolve_range(&v(None, Some("garbage"), None), today);
+        assert!(e.is_some_and(|e| e.starts_with("since")));
+    }
+}

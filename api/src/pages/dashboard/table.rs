@@ -1,0 +1,174 @@
+//! The sortable performance table: campaigns, drilling down to ad sets and ads.
+
+use std::collections::HashSet;
+
+use adsync_common::dates::DateRange;
+use adsync_common::storage::metrics as stored;
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::numbers::{COLUMNS, MAX_TABLE_ROWS, Sums, TABLE_METRICS, field, fmt_metric};
+use super::{View, day, params, rows};
+use crate::pages::PageTeam;
+use crate::routes::metrics::query;
+use crate::{ApiError, AppState};
+
+pub(super) async fn table_section(
+    state: &AppState,
+    team: &PageTeam,
+    view: &View,
+    range: DateRange,
+    dp: u32,
+) -> Result<Markup, ApiError> {
+    let t = team.member.team;
+    let level = view
+        .level
+        .as_deref()
+        .filter(|l| matches!(*l, "adset" | "ad"))
+        .unwrap_or("campaign");
+    // Drill-down: the ad sets of a campaign, or the ads of an ad set (or of a campaign).
+    let campaign = match view.campaign.as_deref().filter(|_| level != "campaign") {
+        Some(id) => stored::parent(&state.db, t, "campaign", id).await?,
+        None => None,
+    };
+    let adset = match view.adset.as_deref().filter(|_| level == "ad") {
+        Some(id) => stored::parent(&state.db, t, "adset", id).await?,
+        None => None,
+    };
+    let adset_campaign = match adset.as_ref().and_then(|a| a.campaign_id.as_deref()) {
+        Some(c) => stored::parent(&state.db, t, "campaign", c).await?,
+        None => None,
+    };
+    let within: Option<HashSet<String>> = match (&adset, &campaign) {
+        (Some(a), _) => Some(
+            stored::children(&state.db, t, "ad", "adset", &a.id)
+                .await?
+                .into_iter()
+                .collect(),
+        ),
+        (None, Some(c)) => Some(
+            stored::children(&state.db, t, level, "campaign", &c.id)
+                .await?
+                .into_iter()
+                .collect(),
+        ),
+        _ => None,
+    };
+    let sort_key = view
+        .sort
+        .as_deref()
+        .filter(|s| *s == "name" || COLUMNS.iter().any(|c| c.0 == *s))
+        .unwrap_or("spend");
+    let desc = match view.dir.as_deref() {
+        Some("asc") => false,
+        Some("desc") => true,
+        _ => sort_key != "name",
+    };
+    let mut p = params(&view.account, level, "total", TABLE_METRICS, range);
+    p.sort = Some(format!("{}{sort_key}", if desc { "-" } else { "" }));
+    let v = query(state, t, &p).await?;
+    let all: Vec<&Value> = rows(&v)
+        .iter()
+        .filter(|r| {
+            within
+                .as_ref()
+                .is_none_or(|w| r["id"].as_str().is_some_and(|id| w.contains(id)))
+        })
+        .collect();
+    let mut sums = Sums::default();
+    all.iter().for_each(|r| sums.add(r));
+    let noun = match level {
+        "adset" => ("ad set", "ad sets", "Ad set"),
+        "ad" => ("ad", "ads", "Ad"),
+        _ => ("campaign", "campaigns", "Campaign"),
+    };
+    let tab = |l: &str| {
+        view.href(t, |v| {
+            v.level = Some(l.into());
+            v.campaign = None;
+            v.adset = None;
+        })
+    };
+    let sort_href = |k: &str| {
+        let next_desc = if k == sort_key { !desc } else { k != "name" };
+        view.href(t, |v| {
+            v.sort = Some(k.into());
+            v.dir = Some((if next_desc { "desc" } else { "asc" }).into());
+        })
+    };
+    let aria_sort = |k: &str| (k == sort_key).then_some(if desc { "descending" } else { "ascending" });
+    let arrow = |k: &str| {
+        if k == sort_key {
+            if desc { " ▼" } else { " ▲" }
+        } else {
+            ""
+        }
+    };
+    Ok(html! {
+        section.card aria-labelledby="table-title" {
+            div.table-head {
+                h2 id="table-title" { "Performance by " (noun.0) }
+                nav.tabs aria-label="Level" {
+                    @for (l, label) in [("campaign", "Campaigns"), ("adset", "Ad sets"), ("ad", "Ads")] {
+                        a href=(tab(l)) aria-current=[(l == level && within.is_none()).then_some("page")] { (label) }
+                    }
+                }
+            }
+            @if within.is_some() {
+                nav.crumbs aria-label="Drill-down" {
+                    a href=(tab("campaign")) { "All campaigns" }
+                    @if let Some(c) = campaign.as_ref().or(adset_campaign.as_ref()) {
+                        " › "
+                        @if adset.is_some() {
+                            a href=(view.href(t, |v| { v.level = Some("adset".into()); v.campaign = Some(c.id.clone()); v.adset = None; })) { (c.name) }
+                        } @else { span aria-current="page" { (c.name) } }
+                    }
+                    @if let Some(a) = &adset { " › " span aria-current="page" { (a.name) } }
+                }
+            }
+            @if all.is_empty() {
+                p { "No " (noun.1) " delivered in this range." }
+            } @else {
+                div.table-wrap tabindex="0" role="region" aria-labelledby="table-title" {
+                    table.perf {
+                        caption.visually-hidden { (noun.2) " performance, " (day(range.since())) " – " (day(range.until())) ", sortable by each column" }
+                        thead {
+                            tr {
+                                th scope="col" aria-sort=[aria_sort("name")] { a href=(sort_href("name")) { (noun.2) (arrow("name")) } }
+                                @for (k, label, _, _) in COLUMNS {
+                                    th scope="col" .num aria-sort=[aria_sort(k)] { a href=(sort_href(k)) { (label) (arrow(k)) } }
+                                }
+                            }
+                        }
+                        tbody {
+                            @for r in all.iter().take(MAX_TABLE_ROWS) {
+                                @let id = r["id"].as_str().unwrap_or_default();
+                                @let name = r["name"].as_str().unwrap_or(id);
+                                tr data-id=(id) {
+                                    th scope="row" {
+                                        @match level {
+                                            "campaign" => { a href=(view.href(t, |v| { v.level = Some("adset".into()); v.campaign = Some(id.into()); v.adset = None; })) { (name) } },
+                                            "adset" => { a href=(view.href(t, |v| { v.level = Some("ad".into()); v.adset = Some(id.into()); })) { (name) } },
+                                            _ => { (name) },
+                                        }
+                                    }
+                                    @for (k, _, kind, _) in COLUMNS {
+                                        td.num { (fmt_metric(*kind, field(r, k), if *k == "cpc" { dp.max(2) } else { dp })) }
+                                    }
+                                }
+                            }
+                        }
+                        tfoot {
+                            tr {
+                                th scope="row" { "Total (" (all.len()) " " (if all.len() == 1 { noun.0 } else { noun.1 }) ")" }
+                                @for (k, _, kind, _) in COLUMNS { td.num { (fmt_metric(*kind, sums.get(k), if *k == "cpc" { dp.max(2) } else { dp })) } }
+                            }
+                        }
+                    }
+                }
+                @if all.len() > MAX_TABLE_ROWS { p.hint { "Showing the first " (MAX_TABLE_ROWS) " of " (all.len()) " " (noun.1) "; the total row covers all of them." } }
+                p.hint { "Purchases use Facebook's default attribution (7-day click, 1-day view). CTR, CPC and ROAS are computed from the summed clicks, impressions, spend and purchase value." }
+            }
+        }
+    })
+}

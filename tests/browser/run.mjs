@@ -1,0 +1,229 @@
+// The browser test: the demo as a new user meets it, in headless Chromium.
+//
+// Starts `target/debug/adsync demo` on a free port with a fresh data folder, signs in as the
+// demo owner through the login form, connects Facebook through the sandbox's consent dialog,
+// waits (bounded) for the backfill, opens the dashboard for the 30 days ending at the
+// sandbox's "today" (2026-11-20) and checks the spend equals the sandbox's ground truth
+// (`adsync sandbox truth`). Also checks a member is asked to contact the owner. Screenshots go
+// to test-output/. Uses the system Chromium (/usr/bin/chromium); never downloads a browser.
+//
+//   node tests/browser/run.mjs        (from the repository root, after `cargo build`)
+//
+// Environment: ADSYNC_BIN (default target/debug/adsync), CHROMIUM (default /usr/bin/chromium),
+// ADSYNC_BROWSER_OUT (default test-output).
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const bin = resolve(root, process.env.ADSYNC_BIN ?? "target/debug/adsync");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const out = resolve(root, process.env.ADSYNC_BROWSER_OUT ?? "test-output");
+const OWNER = "owner@demo.adsync.test";
+const MEMBER = "member@demo.adsync.test";
+const PASSWORD = "adsync-demo";
+const SINCE = "2026-10-22";
+const UNTIL = "2026-11-20";
+
+const freePort = () =>
+  new Promise((ok, fail) => {
+    const s = createServer();
+    s.once("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe` until it returns a truthy value or `ms` pass. */
+async function until(what, ms, probe) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await probe();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(250);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+/** Groups an exact decimal string the way the dashboard does: 15772.07 → 15,772.07. */
+function grouped(decimal) {
+  const [int, frac] = decimal.split(".");
+  const g = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return frac === undefined ? g : `${g}.${frac}`;
+}
+
+async function signIn(page, base, email) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("E-mail").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/teams`), page.getByRole("button", { name: /sign in/i }).click()]);
+}
+
+async function main() {
+  assert(existsSync(bin), `${bin} is missing: run cargo build first`);
+  mkdirSync(out, { recursive: true });
+  const truth = JSON.parse(
+    execFileSync(bin, ["sandbox", "truth", "--level", "account", "--since", SINCE, "--until", UNTIL], {
+      encoding: "utf8",
+    }),
+  );
+  const expectedSpend = truth.totals.spend;
+  const currency = truth.account.currency;
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), "adsync-browser-"));
+  const logs = [];
+  const demo = spawn(bin, ["demo", "--data-dir", dataDir], {
+    env: { ...process.env, ADSYNC_LISTEN: `127.0.0.1:${port}`, RUST_LOG: "warn", ADSYNC_LOG_FORMAT: "pretty" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  demo.stdout.on("data", (d) => logs.push(String(d)));
+  demo.stderr.on("data", (d) => logs.push(String(d)));
+  let exited = null;
+  demo.on("exit", (code, signal) => (exited = { code, signal }));
+
+  const results = [];
+  let browser;
+  try {
+    await until("the demo to answer /healthz", 60_000, async () => {
+      if (exited) throw new Error(`demo exited early: ${JSON.stringify(exited)}\n${logs.join("")}`);
+      return (await fetch(`${base}/healthz`)).ok;
+    });
+    browser = await chromium.launch({
+      executablePath: browserPath,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    const owner = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await owner.newPage();
+    let team;
+
+    const test = async (name, body) => {
+      const started = Date.now();
+      try {
+        await body();
+        results.push({ name, ok: true });
+        console.log(`  ok   ${name} (${Date.now() - started} ms)`);
+      } catch (e) {
+        results.push({ name, ok: false });
+        console.log(`  FAIL ${name}: ${e.stack ?? e}`);
+        await page.screenshot({ path: join(out, `failure-${results.length}.png`), fullPage: true }).catch(() => {});
+      }
+    };
+
+    await test("owner connects Facebook through the sandbox dialog and the backfill finishes", async () => {
+      await signIn(page, base, OWNER);
+      const teams = await (await page.request.get(`${base}/api/v1/teams`)).json();
+      team = (teams.teams ?? teams)[0].id;
+      assert(team !== undefined, `no team in ${JSON.stringify(teams)}`);
+      await page.getByRole("link", { name: "Connectors" }).first().click();
+      await page.getByRole("button", { name: "Connect Facebook Ads" }).click();
+      // The sandbox's consent dialog: approve.
+      await page.locator('button[name="decision"][value="approve"]').click();
+      await page.waitForURL(/\/connectors\?connect=ok/);
+      await page.getByText("Facebook is connected").waitFor();
+      const runs = await until("the backfill to finish", 180_000, async () => {
+        const res = await page.request.get(`${base}/api/v1/teams/${team}/syncs`);
+        const body = await res.json();
+        const list = body.syncs ?? body;
+        if (!Array.isArray(list) || list.length === 0) return false;
+        const failed = list.find((r) => r.status === "failed" || r.status === "cancelled");
+        if (failed) throw new Error(`a sync run ended ${failed.status}: ${failed.error}`);
+        return list.every((r) => r.status === "succeeded") ? list : false;
+      });
+      assert(runs.some((r) => r.rows_written > 0), "the backfill wrote rows");
+      await page.reload();
+      await page.screenshot({ path: join(out, "connectors.png"), fullPage: true });
+    });
+
+    await test(`dashboard shows the ground-truth spend ${currency} ${expectedSpend} for ${SINCE}..${UNTIL}`, async () => {
+      await page.goto(`${base}/teams/${team}/dashboard`);
+      await page.getByLabel("From", { exact: true }).fill(SINCE);
+      await page.getByLabel("To", { exact: true }).fill(UNTIL);
+      await Promise.all([page.waitForURL(/since=2026-10-22/), page.getByRole("button", { name: "Apply" }).click()]);
+      const tile = page.locator('li.kpi[data-metric="spend"]');
+      assert((await tile.getAttribute("data-value")) === expectedSpend, `spend tile data-value ${await tile.getAttribute("data-value")} != ${expectedSpend}`);
+      const shown = (await tile.locator(".value").innerText()).replace(/\s+/g, " ").trim();
+      assert(shown === `${currency} ${grouped(expectedSpend)}`, `spend shown as ${JSON.stringify(shown)}, expected ${currency} ${grouped(expectedSpend)}`);
+      const total = (await page.locator("table.perf tfoot td").first().innerText()).trim();
+      assert(total === grouped(expectedSpend), `campaign table total ${total} != ${grouped(expectedSpend)}`);
+      const text = await page.locator("main").innerText();
+      assert(text.includes(truth.account.timezone_name), "the time zone is stated");
+      assert(/Last synced/.test(text), "the last sync time is shown");
+      assert((await page.locator("figure.chart svg").count()) === 4, "four trend charts");
+      await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });
+      // Drill down: the first campaign's ad sets, then keyboard-sort by clicks.
+      await page.locator("table.perf tbody th a").first().click();
+      await page.waitForURL(/level=adset/);
+      assert((await page.locator("table.perf tbody tr").count()) > 0, "the campaign has ad sets");
+      await page.getByRole("link", { name: /^Clicks/ }).focus();
+      await Promise.all([page.waitForURL(/sort=clicks/), page.keyboard.press("Enter")]);
+      assert((await page.locator('th[aria-sort="descending"]').innerText()).startsWith("Clicks"), "sorted by clicks");
+      const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, storageState: await owner.storageState() });
+      await phone.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
+      const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, `the page scrolls sideways at phone width by ${overflow}px`);
+      await phone.screenshot({ path: join(out, "dashboard-phone.png"), fullPage: true });
+      await phone.close();
+    });
+
+    await test("a member is asked to contact the owner on the connectors page", async () => {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const member = await ctx.newPage();
+      await signIn(member, base, MEMBER);
+      await member.goto(`${base}/teams/${team}/connectors`);
+      await member.getByText("Ask your team owner to connect Facebook Ads").waitFor({ timeout: 5_000 });
+      await member.screenshot({ path: join(out, "connectors-member.png"), fullPage: true });
+      await member.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
+      const spend = await member.locator('li.kpi[data-metric="spend"]').getAttribute("data-value");
+      assert(spend === expectedSpend, `member sees spend ${spend}`);
+      await ctx.close();
+    });
+  } catch (e) {
+    results.push({ name: "set-up", ok: false });
+    console.log(`  FAIL set-up: ${e.stack ?? e}`);
+  } finally {
+    await browser?.close().catch(() => {});
+    demo.kill("SIGTERM");
+    await until("the demo to stop", 15_000, async () => exited !== null).catch(() => demo.kill("SIGKILL"));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  if (failed > 0) console.log(`--- demo output ---\n${logs.join("").slice(-4000)}`);
+  console.log(`screenshots: ${out}`);
+  console.log(`browser: ${results.length - failed} passed, ${failed} failed`);
+  process.exit(failed > 0 ? 1 : 0);
+}
+
+main().catch((e) => {
+  console.log(`  FAIL ${e.stack ?? e}`);
+  console.log("browser: 0 passed, 1 failed");
+  process.exit(1);
+});
