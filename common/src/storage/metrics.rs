@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::{Db, StorageResult};
+use super::{Db, StorageResult, on_pool};
 use crate::ids::TeamId;
 
 /// How rows are grouped in time.
@@ -105,46 +105,14 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate
          AND ($5 IS NULL OR i.ad_account_id = $5) AND i.action_type = 'purchase' AND i.attribution_window = $6 GROUP BY 1, 2",
         b2 = period,
     );
-    let (rows, acts): (Vec<Row>, Vec<PurchaseRow>) = match db {
-        Db::Sqlite(p) => (
-            sqlx::query_as(sqlx::AssertSqlSafe(facts))
-                .bind(q.team)
-                .bind(q.level)
-                .bind(q.since)
-                .bind(q.until)
-                .bind(&q.ad_account_id)
-                .fetch_all(p)
-                .await?,
-            sqlx::query_as(sqlx::AssertSqlSafe(actions))
-                .bind(q.team)
-                .bind(q.level)
-                .bind(q.since)
-                .bind(q.until)
-                .bind(&q.ad_account_id)
-                .bind(&q.window)
-                .fetch_all(p)
-                .await?,
-        ),
-        Db::Postgres(p) => (
-            sqlx::query_as(sqlx::AssertSqlSafe(facts))
-                .bind(q.team)
-                .bind(q.level)
-                .bind(q.since)
-                .bind(q.until)
-                .bind(&q.ad_account_id)
-                .fetch_all(p)
-                .await?,
-            sqlx::query_as(sqlx::AssertSqlSafe(actions))
-                .bind(q.team)
-                .bind(q.level)
-                .bind(q.since)
-                .bind(q.until)
-                .bind(&q.ad_account_id)
-                .bind(&q.window)
-                .fetch_all(p)
-                .await?,
-        ),
-    };
+    let (rows, acts): (Vec<Row>, Vec<PurchaseRow>) = on_pool!(db, p => (
+        sqlx::query_as(sqlx::AssertSqlSafe(facts))
+            .bind(q.team).bind(q.level).bind(q.since).bind(q.until).bind(&q.ad_account_id)
+            .fetch_all(p).await?,
+        sqlx::query_as(sqlx::AssertSqlSafe(actions))
+            .bind(q.team).bind(q.level).bind(q.since).bind(q.until).bind(&q.ad_account_id).bind(&q.window)
+            .fetch_all(p).await?,
+    ));
     let purchases: HashMap<(Option<NaiveDate>, String), (i64, i64)> =
         acts.into_iter().map(|(p, o, c, v)| ((p, o), (c, v))).collect();
     Ok(rows
