@@ -60,7 +60,8 @@ CREATE TABLE insights_daily (
 CREATE INDEX insights_daily_by_date ON insights_daily (team_id, level, date);
 
 -- Actions (purchases, link clicks, ...) per attribution window: `count` from `actions`,
--- `value_micros` from `action_values` (NULL when Facebook reports no value).
+-- `value_micros` from `action_values` (NULL when Facebook reports no value). Rows a re-sync of
+-- their range did not write again (`synced_at` older than the sync) are deleted with its last page.
 CREATE TABLE insight_actions (
     team_id            BIGINT NOT NULL REFERENCES teams (id) ON DELETE CASCADE,
     ad_account_id      TEXT NOT NULL,
@@ -72,9 +73,12 @@ CREATE TABLE insight_actions (
     attribution_window TEXT NOT NULL,
     count              BIGINT NOT NULL,
     value_micros       BIGINT,
+    synced_at          TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (team_id, ad_account_id, level, object_id, date, breakdown, action_type, attribution_window)
 );
 CREATE INDEX insight_actions_by_date ON insight_actions (team_id, level, action_type, date);
+-- Finding actions a restatement removed: rows of a synced range not rewritten by the sync.
+CREATE INDEX insight_actions_by_sync ON insight_actions (team_id, ad_account_id, level, date);
 
 -- Sync bookkeeping: the chunks of a run that are committed (a resumed run skips them) and
 -- one lock per team and ad account, so two runs never write the same account at once.

@@ -1,6 +1,6 @@
-//! Writing normalized insights. A page is one transaction: its rows (idempotent upserts on
-//! natural keys), the names it carries, its actions (replaced for the rows it covers, so a
-//! restated conversion that vanished does not linger) and the run's checkpoint.
+//! Writing normalized insights. A page is one transaction: its rows and actions (idempotent
+//! upserts on natural keys), the names it carries and the run's checkpoint; a chunk's last
+//! page also removes actions a restatement made vanish.
 
 use std::collections::HashSet;
 
@@ -29,11 +29,13 @@ pub struct Checkpoint<'a> {
     pub progress: Progress,
     /// Set on a chunk's last page: the chunk is then recorded as done.
     pub chunk_done: Option<(NaiveDate, NaiveDate)>,
+    /// When the chunk's first page was fetched: on its last page, actions of the chunk's
+    /// days not written since (a restatement removed them) are deleted.
+    pub chunk_started: chrono::DateTime<chrono::Utc>,
 }
 
 const INSIGHT_BATCH: usize = 1000;
 const ACTION_BATCH: usize = 2000;
-const KEY_BATCH: usize = 1000;
 
 /// Writes one page and its checkpoint atomically. `Err(NotFound)` when the run's lease was
 /// lost (another worker took over): nothing is written then.
@@ -42,16 +44,6 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
     let rows_added = rows.len() as i64;
     on_pool!(db, p => {
         let mut tx = p.begin().await?;
-        let progressed = sqlx::query(
-            "UPDATE sync_runs SET progress_done = CASE WHEN progress_done > $1 THEN progress_done ELSE $1 END, \
-             progress_total = $2, rows_written = rows_written + $3, \
-             lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
-        )
-        .bind(cp.progress.done).bind(cp.progress.total).bind(rows_added).bind(at + cp.lease).bind(cp.run).bind(cp.owner)
-        .execute(&mut *tx).await?.rows_affected();
-        if progressed == 0 {
-            return Err(StorageError::NotFound);
-        }
         let (campaigns, adsets, ads) = collect_names(rows);
         if !campaigns.is_empty() {
             let mut q = QueryBuilder::new("INSERT INTO campaigns (team_id, ad_account_id, id, name, updated_at) ");
@@ -98,42 +90,48 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
             );
             q.build().execute(&mut *tx).await?;
         }
-        for keys in rows.chunks(KEY_BATCH) {
-            let mut q = QueryBuilder::new("DELETE FROM insight_actions WHERE team_id = ");
-            q.push_bind(t.team).push(" AND ad_account_id = ").push_bind(t.ad_account_id).push(" AND level = ").push_bind(t.level);
-            q.push(" AND (object_id, date, breakdown) IN (");
-            let mut sep = q.separated(", ");
-            for r in keys {
-                sep.push("(");
-                sep.push_bind_unseparated(&r.object_id);
-                sep.push_unseparated(", ");
-                sep.push_bind_unseparated(r.date);
-                sep.push_unseparated(", ");
-                sep.push_bind_unseparated(&r.breakdown);
-                sep.push_unseparated(")");
-            }
-            q.push(")");
-            q.build().execute(&mut *tx).await?;
-        }
         let actions: Vec<_> = rows.iter().flat_map(|r| r.actions.iter().map(move |a| (r, a))).collect();
         for batch in actions.chunks(ACTION_BATCH) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO insight_actions (team_id, ad_account_id, level, object_id, date, breakdown, action_type, \
-                 attribution_window, count, value_micros) ",
+                 attribution_window, count, value_micros, synced_at) ",
             );
             q.push_values(batch, |mut b, (r, a)| {
                 b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(t.level).push_bind(&r.object_id).push_bind(r.date)
-                    .push_bind(&r.breakdown).push_bind(&a.action_type).push_bind(&a.window).push_bind(a.count).push_bind(a.value_micros);
+                    .push_bind(&r.breakdown).push_bind(&a.action_type).push_bind(&a.window).push_bind(a.count)
+                    .push_bind(a.value_micros).push_bind(at);
             });
+            q.push(
+                " ON CONFLICT (team_id, ad_account_id, level, object_id, date, breakdown, action_type, attribution_window) \
+                 DO UPDATE SET count = excluded.count, value_micros = excluded.value_micros, synced_at = excluded.synced_at",
+            );
             q.build().execute(&mut *tx).await?;
         }
         if let Some((since, until)) = cp.chunk_done {
+            sqlx::query(
+                "DELETE FROM insight_actions WHERE team_id = $1 AND ad_account_id = $2 AND level = $3 \
+                 AND date >= $4 AND date <= $5 AND synced_at < $6",
+            )
+            .bind(t.team).bind(t.ad_account_id).bind(t.level).bind(since).bind(until).bind(cp.chunk_started)
+            .execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO sync_chunks (run_id, ad_account_id, level, since, until, rows_written, finished_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, ad_account_id, level, since) DO NOTHING",
             )
             .bind(cp.run).bind(t.ad_account_id).bind(t.level).bind(since).bind(until).bind(rows_added).bind(at)
             .execute(&mut *tx).await?;
+        }
+        // The run row last: its lock is held only for the commit, so pages of one run
+        // written in parallel do not queue behind each other's inserts.
+        let progressed = sqlx::query(
+            "UPDATE sync_runs SET progress_done = CASE WHEN progress_done > $1 THEN progress_done ELSE $1 END, \
+             progress_total = $2, rows_written = rows_written + $3, \
+             lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
+        )
+        .bind(cp.progress.done).bind(cp.progress.total).bind(rows_added).bind(at + cp.lease).bind(cp.run).bind(cp.owner)
+        .execute(&mut *tx).await?.rows_affected();
+        if progressed == 0 {
+            return Err(StorageError::NotFound);
         }
         tx.commit().await?;
     });

@@ -140,6 +140,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         ad_account_id: account,
         level: unit.level.as_str(),
     };
+    let chunk_started = adsync_common::storage::now();
     let mut pending = vec![unit.range];
     let mut limit = MAX_PAGE_SIZE;
     let mut written = 0u64;
@@ -211,6 +212,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 lease: ctx.lease,
                 progress,
                 chunk_done: unit_done.then(|| (unit.range.since(), unit.range.until())),
+                chunk_started,
             };
             write_page(&ctx.db, &target, &rows, &checkpoint)
                 .await
