@@ -3,5 +3,6 @@
 
 pub mod admin;
 pub mod app;
+pub mod bench;
 pub mod demo;
 pub mod sandbox_cli;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use adsync::app::{self, Role, Services};
-use adsync::{admin, demo, sandbox_cli};
+use adsync::{admin, bench, demo, sandbox_cli};
 use adsync_common::Config;
 use adsync_common::config::ConfigError;
 use adsync_common::storage::Db;
@@ -40,6 +40,8 @@ enum Command {
     Migrate,
     /// The Graph API sandbox on its own (a local stand-in for Facebook), or its ground truth.
     Sandbox(sandbox_cli::SandboxArgs),
+    /// Benchmarks: a full backfill against the sandbox, timed and measured.
+    Bench(bench::BenchArgs),
     /// Operator commands: users, teams, memberships, API tokens, resyncs.
     Admin {
         #[command(subcommand)]
@@ -94,6 +96,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
     match command {
         Command::Demo { data_dir } => return run_demo(&data_dir).await,
         Command::Sandbox(args) => return sandbox_cli::run(args).await.map_err(Failure::from),
+        Command::Bench(args) => {
+            let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,sqlx=error".into());
+            adsync_common::telemetry::init(&filter, adsync_common::config::LogFormat::Pretty);
+            return bench::run(args).await.map_err(Failure::from);
+        }
         _ => {}
     }
     let config = Config::from_env()?;
@@ -113,7 +120,7 @@ async fn execute(command: Command) -> Result<(), Failure> {
         Command::Serve => serve(config, Role::Api).await,
         Command::Work => serve(config, Role::Worker).await,
         Command::All => serve(config, Role::All).await,
-        Command::Demo { .. } | Command::Sandbox(_) => Ok(()),
+        Command::Demo { .. } | Command::Sandbox(_) | Command::Bench(_) => Ok(()),
     }
 }
 

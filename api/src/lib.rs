@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(routes::router())
         .merge(pages::router())
+        .layer(axum::middleware::from_fn(routes::observability::track))
         // Spans name the path only: query strings carry OAuth codes and states.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())

@@ -16,3 +16,86 @@ pub fn init(filter: &str, format: LogFormat) {
         LogFormat::Pretty => builder.compact().try_init(),
     };
 }
+
+/// Histogram buckets (seconds) for every `*_seconds` histogram: HTTP latency and rate waits.
+const SECONDS_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+/// How often histogram samples are folded into their buckets between scrapes.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+static PROMETHEUS: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+
+/// The process's Prometheus recorder, installed on first use. Idempotent: every caller (each
+/// API router built in a test process, the worker, `adsync all`) shares one recorder.
+///
+/// If some other recorder was installed first, the handle still renders (empty) text rather
+/// than failing a request.
+pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    PROMETHEUS.get_or_init(|| {
+        use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+        let builder = PrometheusBuilder::new();
+        let builder = match builder.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS) {
+            Ok(b) => b,
+            Err(_) => PrometheusBuilder::new(),
+        };
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("a metrics recorder was already installed; /metrics will not see adsync's metrics");
+        }
+        describe();
+        // Histogram samples are only folded into buckets on upkeep: keep memory flat in
+        // processes that are never scraped.
+        let upkeep = handle.clone();
+        let _ = std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                }
+            });
+        handle
+    })
+}
+
+/// Prometheus text exposition of every metric recorded so far.
+pub fn render_metrics() -> String {
+    let handle = prometheus();
+    handle.run_upkeep();
+    handle.render()
+}
+
+/// HELP lines for the metrics adsync records.
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_histogram};
+    describe_counter!(
+        "adsync_http_requests_total",
+        "HTTP requests by method, matched route and status."
+    );
+    describe_histogram!(
+        "adsync_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request latency by method and matched route."
+    );
+    describe_counter!("adsync_jobs_started_total", "Sync runs claimed by a worker, by kind.");
+    describe_counter!(
+        "adsync_jobs_finished_total",
+        "Sync runs ended by a worker, by kind and status (succeeded or failed)."
+    );
+    describe_counter!(
+        "adsync_graph_calls_total",
+        "Graph API calls by endpoint and outcome (ok, a Graph error code, or transport)."
+    );
+    describe_histogram!(
+        "adsync_rate_wait_seconds",
+        Unit::Seconds,
+        "Time a Graph API call waited for the rate budget before it was made."
+    );
+    describe_counter!(
+        "adsync_rate_pauses_total",
+        "Pauses of an ad account's calls for the rate budget (high utilisation or a throttle)."
+    );
+    describe_counter!("adsync_rows_written_total", "Insights rows upserted by sync runs.");
+}

@@ -5,6 +5,7 @@ mod facebook_callbacks;
 mod health;
 pub(crate) mod metrics;
 mod oauth;
+pub(crate) mod observability;
 pub(crate) mod session;
 mod syncs;
 mod teams;
@@ -16,6 +17,7 @@ use crate::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(health::router())
+        .merge(observability::router())
         .merge(session::router())
         .merge(teams::router())
         .merge(syncs::router())

@@ -163,6 +163,11 @@ fn collect_names(rows: &[DailyRow]) -> (Vec<CampaignName>, Vec<AdsetName>, Vec<A
             ads.push((id.clone(), name.clone(), c.clone(), s.clone()));
         }
     }
+    // Sorted by id: pages written in parallel then lock shared names in the same order, so
+    // PostgreSQL never sees two transactions wait on each other (a deadlock otherwise).
+    campaigns.sort();
+    adsets.sort();
+    ads.sort();
     (campaigns, adsets, ads)
 }
 

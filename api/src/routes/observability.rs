@@ -1,0 +1,65 @@
+//! `GET /metrics` (Prometheus text) and the middleware that counts HTTP requests by matched
+//! route. Labels use the route template (`/api/v1/teams/{team}`), never the raw path, so
+//! ids, codes and states never become label values.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::AppState;
+
+/// The label of requests no route matched (404s of unknown paths): one bounded value.
+const UNMATCHED: &str = "unmatched";
+
+pub fn router() -> Router<AppState> {
+    // Install the recorder when the API is built, so the worker's counters in the same
+    // process are recorded from the start, not from the first scrape.
+    adsync_common::telemetry::prometheus();
+    Router::new().route("/metrics", get(metrics))
+}
+
+async fn metrics() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        adsync_common::telemetry::render_metrics(),
+    )
+}
+
+/// Counts every request (`adsync_http_requests_total{method,route,status}`) and records its
+/// latency (`adsync_http_request_duration_seconds{method,route}`).
+pub async fn track(request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| UNMATCHED.to_owned());
+    let method = method_label(request.method());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("adsync_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("adsync_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+/// Standard methods by name; anything else as `OTHER` (a client picks the method string).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}

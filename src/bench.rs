@@ -1,0 +1,544 @@
+//! `adsync bench sync`: a full backfill of a sandbox dataset into a fresh database, timed,
+//! with the Graph requests it made against the minimum, CPU seconds and peak memory; then
+//! the metrics API's latency over a year of campaign-level daily rows.
+//!
+//! The sandbox runs in this process but on a runtime and OS thread of its own, so its CPU
+//! time is measured apart from adsync's. Its memory cannot be told apart: the peak RSS
+//! printed is the whole process (adsync, API and sandbox).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use adsync_api::AppState;
+use adsync_common::Config;
+use adsync_common::connect::CallbackParams;
+use adsync_common::ids::{Role, TeamId};
+use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_common::storage::{Db, api_tokens, connections, teams};
+use adsync_sandbox::{BudgetConfig, DatasetName, Sandbox, SandboxConfig, SandboxHandle};
+use adsync_worker::WorkerState;
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use crate::app::Services;
+
+/// The largest page the Graph API (and the sandbox) accepts.
+const PAGE_SIZE: i64 = 500;
+/// Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Full backfill of a sandbox dataset into a fresh database, then metrics API latency.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Sandbox dataset: small, medium or large (≈700k ad-days).
+    #[arg(long, default_value = "large")]
+    pub dataset: DatasetName,
+    /// Latency the sandbox adds to every Graph API response.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// sqlite: a temporary file. postgres: a fresh database on ADSYNC_TEST_POSTGRES_URL
+    /// (default postgres://postgres@127.0.0.1:5432/postgres), with Redis from
+    /// ADSYNC_TEST_REDIS_URL (default redis://127.0.0.1:6379); dropped afterwards.
+    #[arg(long, value_enum, default_value_t = BenchDatabase::Sqlite)]
+    pub database: BenchDatabase,
+    /// The sandbox's call budget: `default` (1,000 calls per account per 5 min, as Meta's
+    /// tiers roughly are) or `unlimited`.
+    #[arg(long, value_enum, default_value_t = Budget::Default)]
+    pub budget: Budget,
+    /// Metrics API calls to time (a year of campaign-level daily rows each).
+    #[arg(long, default_value_t = 200)]
+    pub metrics_calls: usize,
+    /// Stop the backfill after this many seconds (as on SIGTERM) and report the partial run.
+    #[arg(long)]
+    pub max_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchDatabase {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Budget {
+    Default,
+    Unlimited,
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    match args.command {
+        BenchCommand::Sync(a) => sync(a).await,
+    }
+}
+
+async fn sync(args: SyncArgs) -> anyhow::Result<()> {
+    let scratch = Scratch::create(args.database).await?;
+    let result = sync_in(&args, &scratch).await;
+    scratch.remove().await;
+    result
+}
+
+async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
+    let sandbox = SandboxThread::start(SandboxConfig {
+        dataset: args.dataset,
+        auto_approve: true,
+        latency: Duration::from_millis(args.latency_ms),
+        budget: match args.budget {
+            Budget::Default => BudgetConfig::default(),
+            Budget::Unlimited => BudgetConfig::unlimited(),
+        },
+        ..SandboxConfig::default()
+    })?;
+    let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", api_listener.local_addr()?);
+    let services = Services::connect(config(scratch, &sandbox.handle, &base)?).await?;
+    let connector = services.connector.clone().context("the sandbox is configured")?;
+    let db = services.db.clone();
+
+    // A team connected through the real OAuth flow: dialog (auto-approved), code exchange.
+    let user = crate::admin::create_user(&db, "bench@adsync.test", "bench-password".to_string().into()).await?;
+    let team = teams::create(&db, "Bench").await?;
+    teams::set_member(&db, team, user, Role::Owner).await?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let dialog = connector.start(team, user, "/teams").await?;
+    let res = http.get(dialog.as_str()).send().await?;
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("the sandbox dialog redirects back")?;
+    let back = reqwest::Url::parse(location)?;
+    let query: HashMap<String, String> = back.query_pairs().into_owned().collect();
+    let params = CallbackParams {
+        code: query.get("code").cloned(),
+        state: query.get("state").cloned(),
+        ..CallbackParams::default()
+    };
+    connector.callback(params, Some(user)).await.result?;
+    let accounts = connections::active_ad_accounts(&db, team).await?;
+
+    let run = sync_runs::create(
+        &db,
+        &NewRun {
+            team_id: team,
+            kind: RunKind::Backfill,
+            ad_account_id: None,
+            since: None,
+            until: None,
+            requested_by: Some(user),
+        },
+    )
+    .await?;
+    let stop_sync = CancellationToken::new();
+    let worker = WorkerState::new(
+        db.clone(),
+        services.queue.clone(),
+        services.config.clone(),
+        Some(connector),
+        stop_sync.clone(),
+    )
+    .await;
+    if let Some(secs) = args.max_seconds {
+        let stop = stop_sync.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            stop.cancel();
+        });
+    }
+    sandbox.handle.control().reset_stats();
+    let baseline_rss = proc_status_kb("VmRSS");
+    reset_peak_rss();
+    let (cpu0, sandbox_cpu0) = (process_cpu_seconds(), sandbox.cpu_seconds());
+    let started = Instant::now();
+    adsync_worker::execute_run(&worker, run.id).await?;
+    let wall = started.elapsed().as_secs_f64();
+    let (cpu, sandbox_cpu) = (process_cpu_seconds() - cpu0, sandbox.cpu_seconds() - sandbox_cpu0);
+    let peak_rss = proc_status_kb("VmHWM");
+    let done = sync_runs::get(&db, team, run.id).await?.context("the run exists")?;
+    let partial = done.status != RunStatus::Succeeded;
+    if partial && !stop_sync.is_cancelled() {
+        bail!("the backfill ended {:?}: {:?}", done.status, done.error);
+    }
+    let stats = sandbox.handle.stats();
+    let counts = counts(&db, team, run.id).await?;
+
+    let ad_rows = counts.rows_by_level.get("ad").copied().unwrap_or(0);
+    println!("adsync bench sync");
+    if partial {
+        println!(
+            "  STOPPED after {} s (--max-seconds): {}/{} units done; figures cover the partial run",
+            args.max_seconds.unwrap_or(0),
+            done.progress.done,
+            done.progress.total
+        );
+    }
+    println!(
+        "  dataset {} · latency {} ms · {} · sandbox budget {:?}",
+        args.dataset,
+        args.latency_ms,
+        db.dialect(),
+        args.budget
+    );
+    println!(
+        "  accounts {} · chunks (account × level × 7 days) {}",
+        accounts.len(),
+        counts.chunks
+    );
+    println!(
+        "  rows written     {} ({} ad-level; sandbox served {})",
+        done.rows_written, ad_rows, stats.rows_served
+    );
+    println!("  wall time        {wall:.2} s");
+    println!(
+        "  throughput       {:.0} rows/s ({:.0} ad-day rows/s)",
+        done.rows_written as f64 / wall,
+        ad_rows as f64 / wall
+    );
+    println!(
+        "  graph requests   {} made; minimum at {PAGE_SIZE}/page {} (ratio {:.2}); minimum with 7-day chunks and the probe {} (ratio {:.2})",
+        stats.requests,
+        counts.minimum,
+        stats.requests as f64 / counts.minimum.max(1) as f64,
+        counts.chunked_minimum,
+        stats.requests as f64 / counts.chunked_minimum.max(1) as f64
+    );
+    for (endpoint, n) in &stats.requests_by_endpoint {
+        println!("                   {n:>7}  {endpoint}");
+    }
+    println!(
+        "  throttled        {} calls; {} while blocked; {} error responses",
+        stats.throttled_calls, stats.calls_while_blocked, stats.error_responses
+    );
+    println!(
+        "  cpu              {:.2} s adsync + {sandbox_cpu:.2} s sandbox",
+        cpu - sandbox_cpu
+    );
+    println!(
+        "  memory           peak RSS {:.1} MB during the sync (RSS {:.1} MB before it; whole process incl. sandbox)",
+        peak_rss as f64 / 1024.0,
+        baseline_rss as f64 / 1024.0
+    );
+
+    // The metrics API: a year of campaign-level daily rows of the first account.
+    let account = accounts.first().context("the team has an ad account")?;
+    let (_, token) = api_tokens::create(&db, user, "bench").await?;
+    let state = AppState {
+        db: db.clone(),
+        queue: services.queue.clone(),
+        config: services.config.clone(),
+        connector: services.connector.clone(),
+    };
+    let stop = CancellationToken::new();
+    let stopped = stop.clone();
+    let server = tokio::spawn(adsync_api::serve(state, api_listener, async move {
+        stopped.cancelled().await
+    }));
+    let until = account.today();
+    let since = until - chrono::Duration::days(364);
+    let url = format!(
+        "{base}/api/v1/teams/{team}/metrics?since={since}&until={until}&level=campaign&granularity=day\
+         &metrics=impressions,clicks,spend,reach,purchases,purchase_value&ad_account_id={}&limit=10000",
+        account.id
+    );
+    let latency = time_calls(&http, &url, token.expose(), args.metrics_calls).await;
+    stop.cancel();
+    let _ = server.await;
+    let latency = latency?;
+    println!(
+        "  metrics API      {} calls, {} rows each: p50 {:.1} ms · p95 {:.1} ms · p99 {:.1} ms · max {:.1} ms",
+        latency.calls, latency.rows, latency.p50, latency.p95, latency.p99, latency.max
+    );
+    db.close().await;
+    sandbox.stop().await;
+    Ok(())
+}
+
+fn config(scratch: &Scratch, sandbox: &SandboxHandle, base: &str) -> anyhow::Result<Config> {
+    let mut vars: HashMap<&str, String> = HashMap::from([
+        ("DATABASE_URL", scratch.url.clone()),
+        ("ADSYNC_ENCRYPTION_KEY", adsync_common::crypto::Keyring::generate_key()),
+        ("ADSYNC_PUBLIC_URL", base.to_string()),
+        ("FACEBOOK_APP_ID", sandbox.app_id().to_string()),
+        ("FACEBOOK_APP_SECRET", sandbox.app_secret().to_string()),
+        ("FACEBOOK_GRAPH_URL", sandbox.base_url()),
+        ("FACEBOOK_DIALOG_URL", sandbox.base_url()),
+    ]);
+    if let Some((redis, namespace)) = &scratch.redis {
+        vars.insert("REDIS_URL", redis.clone());
+        vars.insert("ADSYNC_QUEUE_NAMESPACE", namespace.clone());
+    }
+    Ok(Config::from_lookup(|k| vars.get(k).cloned())?)
+}
+
+/// Rows the backfill stored and the requests it needed at least.
+struct Counts {
+    rows_by_level: HashMap<String, i64>,
+    chunks: i64,
+    /// Every row fetched once, `PAGE_SIZE` per page, per account and level.
+    minimum: i64,
+    /// The same within the plan's chunks (an empty chunk still costs one call), plus one
+    /// probe call per account.
+    chunked_minimum: i64,
+}
+
+async fn counts(db: &Db, team: TeamId, run: adsync_common::ids::RunId) -> anyhow::Result<Counts> {
+    const BY_LEVEL: &str = "SELECT ad_account_id, level, COUNT(*) FROM insights_daily \
+                            WHERE team_id = $1 AND breakdown = '' GROUP BY ad_account_id, level";
+    const BY_CHUNK: &str = "SELECT c.ad_account_id, c.level, c.since, COUNT(i.object_id) FROM sync_chunks c \
+                            LEFT JOIN insights_daily i ON i.team_id = $1 AND i.ad_account_id = c.ad_account_id \
+                            AND i.level = c.level AND i.breakdown = '' AND i.date >= c.since AND i.date <= c.until \
+                            WHERE c.run_id = $2 GROUP BY c.ad_account_id, c.level, c.since";
+    type LevelRow = (String, String, i64);
+    type ChunkRow = (String, String, chrono::NaiveDate, i64);
+    let (by_level, by_chunk): (Vec<LevelRow>, Vec<ChunkRow>) = match db {
+        Db::Sqlite(p) => (
+            sqlx::query_as(BY_LEVEL).bind(team).fetch_all(p).await?,
+            sqlx::query_as(BY_CHUNK).bind(team).bind(run).fetch_all(p).await?,
+        ),
+        Db::Postgres(p) => (
+            sqlx::query_as(BY_LEVEL).bind(team).fetch_all(p).await?,
+            sqlx::query_as(BY_CHUNK).bind(team).bind(run).fetch_all(p).await?,
+        ),
+    };
+    let pages = |n: i64| (n + PAGE_SIZE - 1) / PAGE_SIZE;
+    let mut rows_by_level = HashMap::new();
+    let mut accounts = std::collections::HashSet::new();
+    for (account, level, n) in &by_level {
+        *rows_by_level.entry(level.clone()).or_insert(0) += n;
+        accounts.insert(account.clone());
+    }
+    Ok(Counts {
+        rows_by_level,
+        chunks: by_chunk.len() as i64,
+        minimum: by_level.iter().map(|(_, _, n)| pages(*n)).sum(),
+        chunked_minimum: by_chunk.iter().map(|(_, _, _, n)| pages(*n).max(1)).sum::<i64>() + accounts.len() as i64,
+    })
+}
+
+struct Latency {
+    calls: usize,
+    rows: usize,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    max: f64,
+}
+
+/// Times `calls` sequential GETs (after 5 untimed warm-up calls), in milliseconds.
+async fn time_calls(http: &reqwest::Client, url: &str, token: &str, calls: usize) -> anyhow::Result<Latency> {
+    let mut times = Vec::with_capacity(calls);
+    let mut rows = 0;
+    for i in 0..calls + 5 {
+        let started = Instant::now();
+        let res = http.get(url).bearer_auth(token).send().await?;
+        let status = res.status();
+        let body = res.bytes().await?;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        if !status.is_success() {
+            bail!("metrics API answered {status}: {}", String::from_utf8_lossy(&body));
+        }
+        if i >= 5 {
+            times.push(elapsed);
+        } else {
+            let json: serde_json::Value = serde_json::from_slice(&body)?;
+            rows = json["rows"].as_array().map_or(0, Vec::len);
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        times
+            .get(((times.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Ok(Latency {
+        calls,
+        rows,
+        p50: at(0.50),
+        p95: at(0.95),
+        p99: at(0.99),
+        max: times.last().copied().unwrap_or(0.0),
+    })
+}
+
+/// The benchmark's database (and Redis namespace), removed afterwards.
+struct Scratch {
+    url: String,
+    redis: Option<(String, String)>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(std::path::PathBuf),
+    Postgres { admin: String, name: String },
+}
+
+impl Scratch {
+    async fn create(database: BenchDatabase) -> anyhow::Result<Self> {
+        let unique = format!(
+            "{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        );
+        match database {
+            BenchDatabase::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("adsync-bench-{unique}"));
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                Ok(Self {
+                    url: format!("sqlite://{}", dir.join("adsync.db").display()),
+                    redis: None,
+                    cleanup: Cleanup::Dir(dir),
+                })
+            }
+            BenchDatabase::Postgres => {
+                let admin = std::env::var("ADSYNC_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+                let redis = std::env::var("ADSYNC_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+                let name = format!("adsync_bench_{unique}");
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .context("PostgreSQL is not reachable (ADSYNC_TEST_POSTGRES_URL)")?;
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await?;
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or(admin.clone());
+                Ok(Self {
+                    url: format!("{base}/{name}"),
+                    redis: Some((redis, format!("adsync-bench-{unique}"))),
+                    cleanup: Cleanup::Postgres { admin, name },
+                })
+            }
+        }
+    }
+
+    async fn remove(&self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin, name } => {
+                if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await {
+                        eprintln!("warning: could not drop the benchmark database {name}: {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The sandbox on a single-threaded runtime of its own thread, like a remote server whose
+/// CPU time is its own.
+struct SandboxThread {
+    handle: SandboxHandle,
+    tid: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SandboxThread {
+    fn start(config: SandboxConfig) -> anyhow::Result<Self> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<(SandboxHandle, String)>>();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("sandbox".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let started = async {
+                    let tid = std::fs::read_link("/proc/thread-self")?
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .context("no thread id")?;
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                    anyhow::Ok((Sandbox::new(config).spawn(listener).await, tid))
+                };
+                let _ = ready_tx.send(started.await);
+                let _ = stop_rx.await;
+            });
+        })?;
+        let (handle, tid) = ready_rx.recv().context("the sandbox thread ended")??;
+        Ok(Self {
+            handle,
+            tid,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn cpu_seconds(&self) -> f64 {
+        cpu_seconds_of(&format!("/proc/self/task/{}/stat", self.tid))
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+    }
+}
+
+/// User + system CPU seconds of the whole process (every thread).
+fn process_cpu_seconds() -> f64 {
+    cpu_seconds_of("/proc/self/stat")
+}
+
+/// utime + stime (fields 14 and 15) of a `/proc/.../stat` file. The command name (field 2)
+/// may hold spaces, so fields are counted after its closing parenthesis.
+fn cpu_seconds_of(path: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return 0.0;
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // After the name come field 3 (state) at index 0, so utime (14) is index 11.
+    (ticks(11) + ticks(12)) as f64 / TICKS_PER_SECOND
+}
+
+/// A `kB` line of `/proc/self/status` (`VmRSS`, `VmHWM`), in kB.
+fn proc_status_kb(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Resets VmHWM to the current RSS, so the peak measured is the sync's own.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
