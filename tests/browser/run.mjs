@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const bin = resolve(root, process.env.ADSYNC_BIN ?? "target/debug/adsync");
+const bin = resolve(root, process.env.ADSYNC_BIN ?? `${process.env.CARGO_TARGET_DIR ?? "target"}/debug/adsync`);
 const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const out = resolve(root, process.env.ADSYNC_BROWSER_OUT ?? "test-output");
 const OWNER = "owner@demo.adsync.test";
