@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Db, StorageError, StorageResult, now, on_pool};
+use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
 use crate::ids::{TeamId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -179,7 +179,7 @@ pub async fn save(db: &Db, c: &NewConnection, accounts: &[AdAccount]) -> Storage
          name = excluded.name, currency = excluded.currency, timezone_name = excluded.timezone_name, active = TRUE, updated_at = excluded.updated_at";
     let at = now();
     let previous: Option<String> = on_pool!(db, p => {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         let previous: Option<String> = sqlx::query_scalar(PREVIOUS).bind(c.team_id).bind(&c.platform).fetch_optional(&mut *tx).await?;
         sqlx::query(UPSERT)
             .bind(c.team_id).bind(&c.platform).bind(&c.external_user_id).bind(&c.external_user_name)

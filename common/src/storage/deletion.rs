@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Db, StorageResult, now, on_pool};
+use super::{BeginWrite, Db, StorageResult, now, on_pool};
 use crate::ids::TeamId;
 
 /// Every table holding ad data synced for a team, children first.
@@ -32,7 +32,7 @@ pub struct DeletionRequest {
 pub async fn delete_synced_data(db: &Db, team: TeamId) -> StorageResult<u64> {
     let mut total = 0;
     on_pool!(db, p => {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         for table in SYNCED_TABLES {
             let sql = format!("DELETE FROM {table} WHERE team_id = $1");
             total += sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team).execute(&mut *tx).await?.rows_affected();

@@ -8,7 +8,7 @@ use chrono::{Duration, NaiveDate};
 use sqlx::QueryBuilder;
 
 use super::sync_runs::Progress;
-use super::{Db, StorageError, StorageResult, now, on_pool};
+use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
 use crate::ids::{RunId, TeamId};
 use crate::insights::DailyRow;
 
@@ -43,7 +43,7 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
     let at = now();
     let rows_added = rows.len() as i64;
     on_pool!(db, p => {
-        let mut tx = p.begin().await?;
+        let mut tx = p.begin_write().await?;
         let (campaigns, adsets, ads) = collect_names(rows);
         if !campaigns.is_empty() {
             let mut q = QueryBuilder::new("INSERT INTO campaigns (team_id, ad_account_id, id, name, updated_at) ");
