@@ -68,7 +68,8 @@ impl Services {
 }
 
 /// Runs `role` until `shutdown` is cancelled. The API drains in-flight requests; the worker
-/// lets running jobs commit their current page. `listener` is required for the API.
+/// lets running jobs commit their current page. `listener` is required for the API; a
+/// worker-only process serves /healthz, /readyz and /metrics on it when given one.
 pub async fn run(
     services: Services,
     role: Role,
@@ -76,30 +77,45 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
-    if role != Role::Worker {
-        let listener = listener.context("the API needs a listener")?;
-        let state = AppState {
-            db: services.db.clone(),
-            queue: services.queue.clone(),
-            config: services.config.clone(),
-            connector: services.connector.clone(),
-        };
-        let stop = shutdown.clone();
-        tasks.spawn(async move {
-            adsync_api::serve(state, listener, async move { stop.cancelled().await })
-                .await
-                .context("API server failed")
-        });
+    let worker = match role {
+        Role::Api => None,
+        _ => Some(
+            WorkerState::new(
+                services.db.clone(),
+                services.queue.clone(),
+                services.config.clone(),
+                services.connector.clone(),
+                shutdown.clone(),
+            )
+            .await,
+        ),
+    };
+    let state = AppState {
+        db: services.db.clone(),
+        queue: services.queue.clone(),
+        config: services.config.clone(),
+        connector: services.connector.clone(),
+        worker: worker.as_ref().map(|w| w.readiness.clone()),
+    };
+    // The API serves everything; a worker-only process serves health and metrics when
+    // given a listener (`ADSYNC_WORKER_LISTEN`).
+    let app = match role {
+        Role::Worker => listener.as_ref().map(|_| adsync_api::ops_router(state)),
+        _ => Some(adsync_api::router(state)),
+    };
+    match (app, listener) {
+        (Some(app), Some(listener)) => {
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                adsync_api::serve(app, listener, async move { stop.cancelled().await })
+                    .await
+                    .context("HTTP server failed")
+            });
+        }
+        (Some(_), None) => anyhow::bail!("the API needs a listener"),
+        (None, _) => {}
     }
-    if role != Role::Api {
-        let state = WorkerState::new(
-            services.db.clone(),
-            services.queue.clone(),
-            services.config.clone(),
-            services.connector.clone(),
-            shutdown.clone(),
-        )
-        .await;
+    if let Some(state) = worker {
         tasks.spawn(async move {
             adsync_worker::run(state)
                 .await

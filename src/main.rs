@@ -125,9 +125,13 @@ async fn execute(command: Command) -> Result<(), Failure> {
 }
 
 async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Failure> {
+    bind_as("ADSYNC_LISTEN", addr).await
+}
+
+async fn bind_as(variable: &str, addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Failure> {
     tokio::net::TcpListener::bind(addr).await.map_err(|e| {
         Failure::Runtime(anyhow::anyhow!(
-            "cannot listen on {addr} ({e}); set ADSYNC_LISTEN to a free address"
+            "cannot listen on {addr} ({e}); set {variable} to a free address"
         ))
     })
 }
@@ -136,10 +140,10 @@ async fn serve(config: Config, role: Role) -> Result<(), Failure> {
     if role != Role::Worker {
         config.keyring()?;
     }
-    let listener = if role == Role::Worker {
-        None
-    } else {
-        Some(bind(config.listen).await?)
+    let listener = match (role, config.worker_listen) {
+        (Role::Worker, None) => None,
+        (Role::Worker, Some(addr)) => Some(bind_as("ADSYNC_WORKER_LISTEN", addr).await?),
+        _ => Some(bind(config.listen).await?),
     };
     let services = Services::connect(config).await?;
     run_until_signal(services, role, listener).await

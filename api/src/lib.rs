@@ -13,6 +13,7 @@ use adsync_common::Config;
 use adsync_common::connect::Connector;
 use adsync_common::queue::Queue;
 use adsync_common::storage::Db;
+use adsync_common::telemetry::WorkerReadiness;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
@@ -26,12 +27,22 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// `None` when no Facebook app is configured: the connector shows "not configured".
     pub connector: Option<Connector>,
+    /// The worker of this process, if it runs one: `/readyz` then also requires that it
+    /// is taking jobs.
+    pub worker: Option<WorkerReadiness>,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(routes::router())
-        .merge(pages::router())
+    with_layers(Router::new().merge(routes::router()).merge(pages::router()), state)
+}
+
+/// What a worker-only process serves (`ADSYNC_WORKER_LISTEN`): health, readiness, metrics.
+pub fn ops_router(state: AppState) -> Router {
+    with_layers(routes::ops_router(), state)
+}
+
+fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .layer(axum::middleware::from_fn(routes::observability::track))
         // Spans name the path only: query strings carry OAuth codes and states.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -41,14 +52,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then stops accepting and drains in-flight requests.
+/// Serves `app` until `shutdown` resolves, then stops accepting and drains in-flight requests.
 pub async fn serve(
-    state: AppState,
+    app: Router,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    tracing::info!(addr = %listener.local_addr()?, "api listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

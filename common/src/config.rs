@@ -65,6 +65,12 @@ pub struct Config {
     /// How long a worker's claim on a run lasts without a heartbeat; a run whose worker
     /// died is resumed elsewhere after this long.
     pub run_lease: Duration,
+    /// Where a worker-only process (`adsync work`) serves /healthz, /readyz and /metrics;
+    /// `None`: it serves nothing (processes with the API serve them on `listen`).
+    pub worker_listen: Option<SocketAddr>,
+    /// Label per-team and per-ad-account gauges with their ids. Off by default: ids are
+    /// unbounded label values, which a Prometheus server with many teams would pay for.
+    pub metrics_id_labels: bool,
 }
 
 impl Config {
@@ -169,6 +175,15 @@ impl Config {
                 .filter(|d| (Duration::from_secs(2)..=Duration::from_secs(3600)).contains(d))
                 .ok_or_else(|| invalid("ADSYNC_RUN_LEASE", "expected a duration between 2s and 1h, e.g. 60s"))?,
         };
+        let worker_listen = var("ADSYNC_WORKER_LISTEN")
+            .map(|s| s.parse())
+            .transpose()
+            .map_err(|_| invalid("ADSYNC_WORKER_LISTEN", "expected host:port, e.g. 0.0.0.0:9090"))?;
+        let metrics_id_labels = match var("ADSYNC_METRICS_ID_LABELS").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(invalid("ADSYNC_METRICS_ID_LABELS", "expected true or false")),
+        };
         let log_format = match var("ADSYNC_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -190,6 +205,8 @@ impl Config {
             log_format,
             queue_namespace: var("ADSYNC_QUEUE_NAMESPACE").unwrap_or_else(|| "adsync".into()),
             run_lease,
+            worker_listen,
+            metrics_id_labels,
         })
     }
 

@@ -17,10 +17,26 @@ pub fn init(filter: &str, format: LogFormat) {
     };
 }
 
+/// Whether this process's worker is taking jobs, for `/readyz`. Clones share the flag.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerReadiness(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl WorkerReadiness {
+    pub fn set_taking_jobs(&self, on: bool) {
+        self.0.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn is_taking_jobs(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 /// Histogram buckets (seconds) for every `*_seconds` histogram: HTTP latency and rate waits.
 const SECONDS_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
+/// Buckets for `*_ratio` histograms (usage-header utilisation; Meta blocks at 1.0).
+const RATIO_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
 /// How often histogram samples are folded into their buckets between scrapes.
 const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -35,10 +51,10 @@ pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
     PROMETHEUS.get_or_init(|| {
         use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
         let builder = PrometheusBuilder::new();
-        let builder = match builder.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS) {
-            Ok(b) => b,
-            Err(_) => PrometheusBuilder::new(),
-        };
+        let builder = builder
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_ratio".into()), RATIO_BUCKETS))
+            .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {
@@ -69,7 +85,7 @@ pub fn render_metrics() -> String {
 
 /// HELP lines for the metrics adsync records.
 fn describe() {
-    use metrics::{Unit, describe_counter, describe_histogram};
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
     describe_counter!(
         "adsync_http_requests_total",
         "HTTP requests by method, matched route and status."
@@ -98,4 +114,32 @@ fn describe() {
         "Pauses of an ad account's calls for the rate budget (high utilisation or a throttle)."
     );
     describe_counter!("adsync_rows_written_total", "Insights rows upserted by sync runs.");
+    describe_counter!(
+        "adsync_jobs_retried_total",
+        "Sync runs resumed by a worker after an earlier attempt stopped (crash, shutdown, lost lease), by kind."
+    );
+    describe_counter!(
+        "adsync_graph_retries_total",
+        "Graph API calls repeated after a transient error or a throttle, by reason."
+    );
+    describe_histogram!(
+        "adsync_graph_usage_ratio",
+        "Highest usage-header utilisation (0..1) reported by each Graph API response."
+    );
+    describe_gauge!(
+        "adsync_graph_usage_percent",
+        "Latest usage-header utilisation per ad account (only with ADSYNC_METRICS_ID_LABELS=true)."
+    );
+    describe_gauge!(
+        "adsync_sync_lag_days_max",
+        "Days the stalest connected team's newest synced day trails its ad accounts' local today."
+    );
+    describe_gauge!(
+        "adsync_sync_lag_days",
+        "Sync lag per team in days (only with ADSYNC_METRICS_ID_LABELS=true)."
+    );
+    describe_gauge!(
+        "adsync_ad_accounts_never_synced",
+        "Active ad accounts of connected teams with no synced day yet."
+    );
 }

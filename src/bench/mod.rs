@@ -242,10 +242,11 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
         queue: services.queue.clone(),
         config: services.config.clone(),
         connector: services.connector.clone(),
+        worker: None,
     };
     let stop = CancellationToken::new();
     let stopped = stop.clone();
-    let server = tokio::spawn(adsync_api::serve(state, api_listener, async move {
+    let server = tokio::spawn(adsync_api::serve(adsync_api::router(state), api_listener, async move {
         stopped.cancelled().await
     }));
     let until = account.today();

@@ -11,8 +11,18 @@ use crate::connect::{Fixture, auto_approve, fixture};
 use crate::helpers::Backend;
 use crate::sync::assert_matches_truth;
 
-/// `adsync work` as its own process, configured like the test app.
-fn spawn_worker(f: &Fixture) -> Child {
+/// `adsync work` as its own process, configured like the test app; it serves /readyz and
+/// /metrics on `ops`.
+struct Worker {
+    child: Child,
+    ops: String,
+}
+
+fn spawn_worker(f: &Fixture) -> Worker {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
     let cfg = &f.app.config;
     let sandbox = f.app.sandbox.as_ref().expect("sandbox");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_adsync"));
@@ -32,6 +42,7 @@ fn spawn_worker(f: &Fixture) -> Child {
         .env("ADSYNC_QUEUE_NAMESPACE", &cfg.queue_namespace)
         .env("ADSYNC_RUN_LEASE", "3s")
         .env("ADSYNC_WORKER_CONCURRENCY", "1")
+        .env("ADSYNC_WORKER_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -39,7 +50,17 @@ fn spawn_worker(f: &Fixture) -> Child {
         cmd.env("REDIS_URL", redis.expose());
     }
     let dir = tempfile::tempdir().expect("dir");
-    cmd.current_dir(dir.path()).spawn().expect("start adsync work")
+    Worker {
+        child: cmd.current_dir(dir.path()).spawn().expect("start adsync work"),
+        ops: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// The value of the first sample of `metric` whose labels contain `labels`, if any.
+fn sample(text: &str, metric: &str, labels: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| l.starts_with(metric) && l[metric.len()..].starts_with(['{', ' ']) && l.contains(labels))
+        .find_map(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
 async fn run_state(f: &Fixture, run: adsync_common::ids::RunId) -> sync_runs::SyncRun {
@@ -62,7 +83,7 @@ async fn a_worker_killed_mid_backfill_is_resumed_by_another_with_exact_data() {
         .expect("backfill queued")
         .id;
 
-    let mut first = spawn_worker(&f);
+    let Worker { child: mut first, .. } = spawn_worker(&f);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let r = run_state(&f, run).await;
@@ -89,7 +110,7 @@ async fn a_worker_killed_mid_backfill_is_resumed_by_another_with_exact_data() {
     );
     assert!(killed_at.progress.done < killed_at.progress.total);
 
-    let mut second = spawn_worker(&f);
+    let Worker { child: mut second, .. } = spawn_worker(&f);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     let done = loop {
         let r = run_state(&f, run).await;
@@ -139,7 +160,7 @@ async fn three_worker_processes_share_the_queue_and_the_rate_budget() {
         teams.push(team);
     }
 
-    let mut workers: Vec<Child> = (0..3).map(|_| spawn_worker(&f)).collect();
+    let mut workers: Vec<Worker> = (0..3).map(|_| spawn_worker(&f)).collect();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let mut runs = Vec::new();
     for team in &teams {
@@ -158,9 +179,44 @@ async fn three_worker_processes_share_the_queue_and_the_rate_budget() {
         assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
         runs.push(run.id);
     }
+    // Each worker process reports itself: ready and taking jobs, and its own job counters.
+    let http = crate::helpers::client();
+    let mut started_per_worker = Vec::new();
+    for w in &workers {
+        let ready: serde_json::Value = http
+            .get(format!("{}/readyz", w.ops))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(ready["worker"], "taking_jobs", "{ready}");
+        let text = http
+            .get(format!("{}/metrics", w.ops))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text");
+        assert!(
+            sample(&text, "adsync_sync_lag_days_max", "").is_some(),
+            "the sync lag gauge:\n{text}"
+        );
+        started_per_worker.push(sample(&text, "adsync_jobs_started_total", r#"kind="backfill""#).unwrap_or(0.0));
+    }
+    assert!(
+        started_per_worker.iter().sum::<f64>() >= 3.0,
+        "three backfills started: {started_per_worker:?}"
+    );
+    assert!(
+        started_per_worker.iter().filter(|n| **n > 0.0).count() >= 2,
+        "the workers' own /metrics show the runs spread: {started_per_worker:?}"
+    );
     for w in &mut workers {
-        let _ = w.kill();
-        let _ = w.wait();
+        let _ = w.child.kill();
+        let _ = w.child.wait();
     }
     let adsync_common::storage::Db::Postgres(pool) = &f.app.db else {
         panic!("postgres")

@@ -2,6 +2,7 @@
 //! each run's truth (status, lease, progress); the queue only says "look at run N".
 
 pub mod expiry;
+mod freshness;
 mod refill;
 mod runs;
 pub mod schedule;
@@ -17,6 +18,7 @@ use adsync_common::Config;
 use adsync_common::connect::Connector;
 use adsync_common::queue::{Job, Queue};
 use adsync_common::storage::Db;
+use adsync_common::telemetry::WorkerReadiness;
 use apalis::prelude::*;
 use tokio_util::sync::CancellationToken;
 
@@ -44,6 +46,8 @@ pub struct WorkerState {
     /// Paces Graph API calls; shared with other replicas through Redis when configured.
     pub gate: Arc<RateGate>,
     pub retry: RetryPolicy,
+    /// Set while the worker takes jobs; `/readyz` of a worker process reports it.
+    pub readiness: WorkerReadiness,
 }
 
 impl WorkerState {
@@ -69,7 +73,8 @@ impl WorkerState {
             },
             None => None,
         };
-        let gate = Arc::new(RateGate::new(GRAPH_CALLS_PER_SECOND, shared));
+        let gate =
+            Arc::new(RateGate::new(GRAPH_CALLS_PER_SECOND, shared).with_account_labels(config.metrics_id_labels));
         Self {
             db,
             queue,
@@ -79,6 +84,7 @@ impl WorkerState {
             connector,
             gate,
             retry: RetryPolicy::default(),
+            readiness: WorkerReadiness::default(),
         }
     }
 }
@@ -101,10 +107,13 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
         .clone()
         .map(|c| tokio::spawn(expiry::run(state.clone(), c)));
     let stop = state.shutdown.clone();
+    let readiness = state.readiness.clone();
     let until = async move {
         stop.cancelled().await;
+        readiness.set_taking_jobs(false);
         Ok::<(), WorkerError>(())
     };
+    state.readiness.set_taking_jobs(true);
     let result = match state.queue.clone() {
         Queue::Sqlite(storage) => {
             WorkerBuilder::new(name.as_str())
@@ -125,6 +134,7 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
                 .await
         }
     };
+    state.readiness.set_taking_jobs(false);
     refill.abort();
     schedule.abort();
     if let Some(e) = expiry {

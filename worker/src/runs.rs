@@ -18,12 +18,17 @@ pub fn lease(state: &WorkerState) -> chrono::Duration {
 /// makes this a no-op: duplicate jobs are expected (refill, redelivery) and harmless.
 #[tracing::instrument(skip_all, fields(run_id = %run_id))]
 pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageError> {
+    let claimed_at = adsync_common::storage::now();
     let Some(run) = sync_runs::claim(&state.db, run_id, &state.instance, lease(state)).await? else {
         tracing::debug!("run not claimable (held elsewhere or finished)");
         return Ok(());
     };
     tracing::info!(team_id = %run.team_id, kind = run.kind.as_str(), "run started");
     metrics::counter!("adsync_jobs_started_total", "kind" => run.kind.as_str()).increment(1);
+    if run.started_at.is_some_and(|t| t < claimed_at) {
+        // Started before this claim: a worker died, shut down or lost its lease mid-run.
+        metrics::counter!("adsync_jobs_retried_total", "kind" => run.kind.as_str()).increment(1);
+    }
     let (status, error) = match sync::execute(state, &run).await {
         Ok(rows) => {
             tracing::info!(rows, "run succeeded");

@@ -1,6 +1,7 @@
 //! Keeps connected teams fresh: every `ADSYNC_SYNC_INTERVAL`, a team whose newest run is
 //! older than the interval (and that has none open) gets an incremental run, which re-pulls
-//! the lookback window so restated conversions land.
+//! the lookback window so restated conversions land. The same tick refreshes the sync-lag
+//! gauges.
 
 use std::time::Duration;
 
@@ -18,6 +19,9 @@ pub async fn run(state: WorkerState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "scheduled incremental syncs"),
             Err(e) => tracing::warn!(error = %e, "scheduling syncs failed; will retry"),
+        }
+        if let Err(e) = crate::freshness::record(&state.db, state.config.metrics_id_labels).await {
+            tracing::warn!(error = %e, "could not compute the sync lag; will retry");
         }
         tokio::select! {
             _ = state.shutdown.cancelled() => return,

@@ -28,6 +28,14 @@ pub fn router() -> Router<AppState> {
         .fallback(not_found)
 }
 
+/// Health, readiness and metrics only: what a worker-only process serves.
+pub fn ops_router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(observability::router())
+        .fallback(not_found)
+}
+
 async fn not_found(uri: axum::http::Uri) -> crate::ApiError {
     crate::ApiError::NotFound(format!("No route for {}.", uri.path()))
 }

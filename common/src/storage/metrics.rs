@@ -145,6 +145,26 @@ pub async fn latest_day(db: &Db, team: TeamId) -> StorageResult<Option<NaiveDate
     Ok(super::on_pool!(db, p => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await?))
 }
 
+/// One active ad account of a connected team and its newest synced day (`None`: nothing
+/// synced yet). Feeds the sync-lag gauge.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountFreshness {
+    pub team_id: TeamId,
+    pub ad_account_id: String,
+    pub timezone_name: String,
+    pub newest: Option<NaiveDate>,
+}
+
+/// Freshness of every active ad account of every team with a live connection.
+pub async fn freshness(db: &Db) -> StorageResult<Vec<AccountFreshness>> {
+    const SQL: &str = "SELECT a.team_id, a.id AS ad_account_id, a.timezone_name, \
+         (SELECT MAX(i.date) FROM insights_daily i WHERE i.team_id = a.team_id AND i.level = 'account' \
+          AND i.ad_account_id = a.id AND i.breakdown = '') AS newest \
+         FROM ad_accounts a JOIN connections c ON c.team_id = a.team_id AND c.platform = 'facebook' \
+         WHERE a.active AND c.status = 'connected' ORDER BY a.team_id, a.id";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?))
+}
+
 /// A campaign or ad set the dashboard drills into: its name and (for an ad set) its campaign.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parent {

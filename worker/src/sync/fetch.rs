@@ -101,6 +101,7 @@ where
             }
             Err(e @ GraphError::Throttled { .. }) => {
                 throttles += 1;
+                metrics::counter!("adsync_graph_retries_total", "reason" => "throttle").increment(1);
                 ctx.gate.observe(account, &Default::default(), Some(&e)).await;
                 if throttles > MAX_THROTTLES {
                     return Err(SyncError::Graph(e));
@@ -120,6 +121,7 @@ where
                 if attempt >= ctx.retry.max_attempts {
                     return Err(SyncError::Graph(e));
                 }
+                metrics::counter!("adsync_graph_retries_total", "reason" => "transient").increment(1);
                 let delay = e.retry_after().unwrap_or_else(|| ctx.retry.delay(attempt));
                 tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, error = %e, "transient Graph error; retrying");
                 tokio::select! {

@@ -24,6 +24,8 @@ pub struct RateGate {
     local: DefaultKeyedRateLimiter<String>,
     paused_until: Mutex<HashMap<String, Instant>>,
     redis: Option<(ConnectionManager, String)>,
+    /// Also record utilisation per ad account (`ADSYNC_METRICS_ID_LABELS`).
+    label_accounts: bool,
 }
 
 impl RateGate {
@@ -35,7 +37,14 @@ impl RateGate {
             local: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
             paused_until: Mutex::new(HashMap::new()),
             redis,
+            label_accounts: false,
         }
+    }
+
+    /// Records `adsync_graph_usage_percent{ad_account}` besides the unlabelled histogram.
+    pub fn with_account_labels(mut self, on: bool) -> Self {
+        self.label_accounts = on;
+        self
     }
 
     fn redis_key(ns: &str, account: &str) -> String {
@@ -78,6 +87,12 @@ impl RateGate {
     /// Learns from a response (successful or not): throttles and high utilisation pause
     /// the account for every worker.
     pub async fn observe(&self, account: &str, usage: &Usage, error: Option<&GraphError>) {
+        if let Some(pct) = usage.max_utilisation() {
+            metrics::histogram!("adsync_graph_usage_ratio").record(pct / 100.0);
+            if self.label_accounts {
+                metrics::gauge!("adsync_graph_usage_percent", "ad_account" => account.to_string()).set(pct);
+            }
+        }
         let pause = match error {
             Some(GraphError::Throttled { retry_after, .. }) => Some(
                 retry_after
