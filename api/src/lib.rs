@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod extract;
+mod openapi;
 mod pages;
 mod routes;
 
@@ -18,6 +19,7 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use routes::openapi_document;
 
 /// Everything a handler may need. Cheap to clone.
 #[derive(Clone)]

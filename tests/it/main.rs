@@ -8,6 +8,7 @@ mod helpers;
 mod jobs;
 mod metrics;
 mod observability;
+mod openapi;
 mod pages;
 mod resilience;
 mod storage;

@@ -5,23 +5,22 @@ use adsync_common::ids::TeamId;
 use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::events::{self, Event};
 use adsync_common::storage::sync_runs::{self, SyncRun};
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::TeamOwner;
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/teams/{team}/connectors", get(list_connectors))
-        .route("/api/v1/teams/{team}/connectors/events", get(list_events))
-        .route("/api/v1/teams/{team}/connectors/facebook/connect", post(start_connect))
-        .route("/api/v1/teams/{team}/connectors/facebook", delete(disconnect))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_connectors))
+        .routes(routes!(list_events))
+        .routes(routes!(start_connect))
+        .routes(routes!(disconnect))
 }
 
 /// One platform's card, as the API and the page show it. Never carries a token.
@@ -60,6 +59,10 @@ pub async fn facebook_view(state: &AppState, team: TeamId) -> Result<ConnectorVi
     })
 }
 
+/// One entry per platform: status, Facebook user, ad accounts, expiry, last sync. Owners only.
+#[utoipa::path(get, path = "/api/v1/teams/{team}/connectors", tag = "connectors", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
+    (status = 200, description = "`{connectors: [...]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn list_connectors(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
@@ -68,6 +71,10 @@ async fn list_connectors(
     Ok(axum::Json(json!({ "connectors": [fb] })))
 }
 
+/// The connection event log (created, recovered, failed, removed, ...), newest first.
+#[utoipa::path(get, path = "/api/v1/teams/{team}/connectors/events", tag = "connectors", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
+    (status = 200, description = "Events", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn list_events(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
@@ -86,6 +93,12 @@ pub fn connectors_page(team: TeamId) -> String {
     format!("/teams/{team}/connectors")
 }
 
+/// Starts the OAuth flow: a single-use state bound to the caller and team (10 minutes).
+#[utoipa::path(post, path = "/api/v1/teams/{team}/connectors/facebook/connect", tag = "connectors", security(("session" = []), ("api_token" = [])),
+    params(("team" = i64, Path, description = "Team id")), responses(
+    (status = 200, description = "`{authorize_url}`: send the browser there", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "No Facebook app configured on this server", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn start_connect(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
@@ -97,6 +110,13 @@ async fn start_connect(
     Ok(axum::Json(json!({ "authorize_url": url.as_str() })))
 }
 
+/// Revokes the token at Facebook, deletes it locally, keeps the synced data.
+#[utoipa::path(delete, path = "/api/v1/teams/{team}/connectors/facebook", tag = "connectors", security(("session" = []), ("api_token" = [])),
+    params(("team" = i64, Path, description = "Team id")), responses(
+    (status = 200, description = "`{status, revoked_at_provider, data_kept}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "Not connected", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "No Facebook app configured on this server", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn disconnect(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,

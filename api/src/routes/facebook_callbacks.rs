@@ -5,23 +5,30 @@
 use adsync_common::connect::Connector;
 use adsync_common::connect::signed_request::{self, SignedRequest};
 use adsync_common::storage::deletion;
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
 use maud::{DOCTYPE, html};
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::routes::connectors::connect_error;
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/facebook/deauthorize", post(deauthorize))
-        .route("/facebook/data-deletion", post(data_deletion))
-        .route("/facebook/deletion-status/{code}", get(deletion_status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(deauthorize))
+        .routes(routes!(data_deletion))
+        .routes(routes!(deletion_status))
+}
+
+/// The form body Facebook posts to both callbacks.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body; handlers parse it from bytes before anything else.
+struct SignedRequestForm {
+    /// `<base64url HMAC-SHA256 signature>.<base64url JSON payload>`, signed with the app secret.
+    signed_request: String,
 }
 
 /// The connector and the verified request, or a problem: 404 when no Facebook app is
@@ -41,6 +48,12 @@ fn verify<'a>(state: &'a AppState, body: &[u8]) -> Result<(&'a Connector, Signed
     Ok((connector, request))
 }
 
+/// A person removed the app: their teams' connections become `revoked` (data kept).
+#[utoipa::path(post, path = "/facebook/deauthorize", tag = "facebook",
+    request_body(content = SignedRequestForm, content_type = "application/x-www-form-urlencoded"), responses(
+    (status = 200, description = "`{success: true}`", body = Object),
+    (status = 400, description = "Missing or invalid signed_request", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No Facebook app configured", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn deauthorize(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let (connector, request) = verify(&state, &body)?;
     let teams = connector.deauthorize(&request.user_id).await.map_err(connect_error)?;
@@ -48,6 +61,12 @@ async fn deauthorize(State(state): State<AppState>, body: Bytes) -> Result<axum:
     Ok(axum::Json(json!({ "success": true })))
 }
 
+/// A person asked for their data to be deleted: tokens and their teams' synced data go.
+#[utoipa::path(post, path = "/facebook/data-deletion", tag = "facebook",
+    request_body(content = SignedRequestForm, content_type = "application/x-www-form-urlencoded"), responses(
+    (status = 200, description = "`{url, confirmation_code}` as Facebook expects", body = Object),
+    (status = 400, description = "Missing or invalid signed_request", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No Facebook app configured", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn data_deletion(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let (connector, request) = verify(&state, &body)?;
     let receipt = connector
@@ -63,6 +82,11 @@ async fn data_deletion(State(state): State<AppState>, body: Bytes) -> Result<axu
 }
 
 /// Public (Facebook links people here): says what was deleted and when. JSON on request.
+#[utoipa::path(get, path = "/facebook/deletion-status/{code}", tag = "facebook",
+    params(("code" = String, Path, description = "Confirmation code")), responses(
+    (status = 200, description = "An HTML page, or `{confirmation_code, status, requested_at}` with `Accept: application/json`", body = Object),
+    (status = 404, description = "Unknown confirmation code", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn deletion_status(State(state): State<AppState>, headers: HeaderMap, Path(code): Path<String>) -> Response {
     let well_formed = !code.is_empty() && code.len() <= 64 && code.bytes().all(|b| b.is_ascii_alphanumeric());
     let found = if well_formed {

@@ -1,24 +1,27 @@
 //! Liveness and readiness.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
 }
 
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Alive", body = Object)))]
 async fn healthz() -> axum::Json<Value> {
     axum::Json(json!({"status": "ok"}))
 }
 
 /// Ready when the database and the queue answer and, in a process with a worker, the
 /// worker is taking jobs (it stops at shutdown, before the process exits).
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "Database and queue answer; a worker in this process is taking jobs", body = Object),
+    (status = 503, description = "A dependency is unavailable or the worker stopped taking jobs", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
     state.db.ping().await?;
     state.queue.ping().await?;

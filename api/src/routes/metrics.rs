@@ -4,34 +4,45 @@ use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::reporting::{self, DEFAULT_METRICS, WINDOWS};
 use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::metrics::{Granularity, MetricsQuery, aggregate};
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::TeamMember;
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/teams/{team}/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(metrics))
 }
 
 const DEFAULT_LIMIT: usize = 1000;
 const MAX_LIMIT: usize = 10_000;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MetricsParams {
+    /// First day, `YYYY-MM-DD` in the ad account's time zone (default: 29 days before `until`).
     pub since: Option<String>,
+    /// Last day, inclusive (default: the account's today). At most 37 months after `since`.
     pub until: Option<String>,
+    /// `account` (default), `campaign`, `adset` or `ad`.
     pub level: Option<String>,
+    /// `day` (default), `week`, `month` or `total`.
     pub granularity: Option<String>,
+    /// Comma-separated: impressions, reach, clicks, inline_link_clicks, spend, ctr, cpc, cpm,
+    /// purchases, purchase_value, roas (default: impressions, clicks, spend, purchases, purchase_value).
     pub metrics: Option<String>,
+    /// Only this ad account (`act_…` or its number); required when accounts differ in currency.
     pub ad_account_id: Option<String>,
+    /// Attribution window for purchases: `default`, `1d_click`, `7d_click`, `28d_click`, `1d_view`,
+    /// `7d_view` or `28d_view`.
     pub window: Option<String>,
+    /// A requested metric, `date` or `name`; prefix `-` for descending.
     pub sort: Option<String>,
+    /// Rows returned, 1 to 10000 (default 1000); `truncated` says when more existed.
     pub limit: Option<String>,
 }
 
@@ -169,6 +180,13 @@ pub async fn query(state: &AppState, team: adsync_common::ids::TeamId, p: &Metri
     }))
 }
 
+/// Sums per period and object, ratios from sums, money as exact decimal strings in the
+/// account's currency; reach only from that level's own daily rows (see `notes`).
+#[utoipa::path(get, path = "/api/v1/teams/{team}/metrics", tag = "metrics", security(("session" = []), ("api_token" = [])),
+    params(("team" = i64, Path, description = "Team id"), MetricsParams), responses(
+    (status = 200, description = "`{currency, time_zone, level, granularity, since, until, window, rows, truncated, notes}`", body = Object),
+    (status = 400, description = "A parameter is invalid; `detail` names it", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not a member of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn metrics(
     State(state): State<AppState>,
     member: TeamMember,

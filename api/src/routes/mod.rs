@@ -10,12 +10,21 @@ pub(crate) mod session;
 mod syncs;
 mod teams;
 
+use std::sync::OnceLock;
+
 use axum::Router;
+use axum::http::header;
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::openapi::ApiDoc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// The API routes and their OpenAPI document, built by the same registrations.
+fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(observability::router())
         .merge(session::router())
@@ -25,15 +34,35 @@ pub fn router() -> Router<AppState> {
         .merge(connectors::router())
         .merge(oauth::router())
         .merge(facebook_callbacks::router())
-        .fallback(not_found)
+        .routes(routes!(openapi_json))
+        .split_for_parts()
+}
+
+/// The OpenAPI document as served (rendered once per process).
+pub fn openapi_document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| documented().1.to_pretty_json().unwrap_or_default())
+}
+
+pub fn router() -> Router<AppState> {
+    documented().0.fallback(not_found)
+}
+
+/// This document: every route of the JSON API with its parameters, bodies and problems.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health", responses(
+    (status = 200, description = "OpenAPI 3.1 document", body = Object)
+))]
+async fn openapi_json() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_document())
 }
 
 /// Health, readiness and metrics only: what a worker-only process serves.
 pub fn ops_router() -> Router<AppState> {
-    Router::new()
+    let (health, _) = OpenApiRouter::new()
         .merge(health::router())
         .merge(observability::router())
-        .fallback(not_found)
+        .split_for_parts();
+    health.fallback(not_found)
 }
 
 async fn not_found(uri: axum::http::Uri) -> crate::ApiError {

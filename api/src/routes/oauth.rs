@@ -2,19 +2,25 @@
 
 use adsync_common::connect::CallbackParams;
 use adsync_common::storage::sync_runs::{NewRun, RunKind};
-use axum::Router;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::response::Redirect;
-use axum::routing::get;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 use crate::auth::authenticate;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/oauth/facebook/callback", get(oauth_callback))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(oauth_callback))
 }
 
+/// Where Facebook's dialog returns (`code`, `state`, or `error`). Always a redirect to the
+/// connectors page with `?connect=ok` or the failure kind; never an error page.
+#[utoipa::path(get, path = "/oauth/facebook/callback", tag = "connectors", params(
+    ("code" = Option<String>, Query, description = "Authorization code"),
+    ("state" = Option<String>, Query, description = "The state adsync created"),
+    ("error" = Option<String>, Query, description = "Set when the person declined"),
+), responses((status = 303, description = "Redirect to the connectors page with the outcome")))]
 async fn oauth_callback(State(state): State<AppState>, parts: Parts, RawQuery(raw): RawQuery) -> Redirect {
     // Parse leniently: a malformed query is a failed connection, not a 400 page.
     let params: CallbackParams = Query::try_from_uri(&parts.uri).map(|q| q.0).unwrap_or_else(|_| {

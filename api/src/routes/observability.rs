@@ -4,25 +4,28 @@
 
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 
 /// The label of requests no route matched (404s of unknown paths): one bounded value.
 const UNMATCHED: &str = "unmatched";
 
-pub fn router() -> Router<AppState> {
+pub fn router() -> OpenApiRouter<AppState> {
     // Install the recorder when the API is built, so the worker's counters in the same
     // process are recorded from the start, not from the first scrape.
     adsync_common::telemetry::prometheus();
-    Router::new().route("/metrics", get(metrics))
+    OpenApiRouter::new().routes(routes!(metrics))
 }
 
+/// Prometheus text exposition of this process's metrics (see docs/operations.md).
+#[utoipa::path(get, path = "/metrics", tag = "health", responses(
+    (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")
+))]
 async fn metrics() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],

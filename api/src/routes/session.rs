@@ -4,14 +4,13 @@ use adsync_common::Secret;
 use adsync_common::ids::{Email, UserId};
 use adsync_common::password::verify_password;
 use adsync_common::storage::{sessions, users};
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::SESSION_COOKIE;
 use crate::extract::ApiJson;
@@ -19,11 +18,11 @@ use crate::{ApiError, AppState};
 
 pub const SESSION_DAYS: i64 = 14;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/session", post(sign_in).delete(sign_out))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sign_in, sign_out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
     email: String,
@@ -76,6 +75,11 @@ pub async fn end_session(state: &AppState, jar: CookieJar) -> Result<CookieJar, 
     Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/")))
 }
 
+/// Signs in with e-mail and password; sets the `adsync_session` cookie (HttpOnly, SameSite=Lax).
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Credentials, responses(
+    (status = 200, description = "Signed in; the cookie is set", body = Object),
+    (status = 400, description = "Malformed body", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Wrong e-mail or password", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn sign_in(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -86,6 +90,8 @@ async fn sign_in(
     Ok((jar.add(cookie), axum::Json(json!({"user_id": user}))))
 }
 
+/// Ends the session of the cookie sent, if any, and clears the cookie.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", responses((status = 204, description = "Signed out")))]
 async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<(CookieJar, StatusCode), ApiError> {
     Ok((end_session(&state, jar).await?, StatusCode::NO_CONTENT))
 }

@@ -3,33 +3,42 @@
 use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::ids::RunId;
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind, SyncRun};
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{TeamMember, TeamOwner};
 use crate::extract::ApiJson;
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/teams/{team}/syncs", get(list_runs).post(start_resync))
-        .route("/api/v1/teams/{team}/syncs/{id}", get(show_run))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_runs, start_resync))
+        .routes(routes!(show_run))
 }
 
+/// The team's 50 most recent sync runs, newest first, with progress and rows written.
+#[utoipa::path(get, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
+    (status = 200, description = "`{syncs: [run]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not a member of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn list_runs(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
     let runs = sync_runs::list(&state.db, member.team, 50).await?;
     Ok(axum::Json(json!({ "syncs": runs })))
 }
 
+/// One sync run: status, `progress {done, total}` in chunks, rows written, error.
+#[utoipa::path(get, path = "/api/v1/teams/{team}/syncs/{id}", tag = "syncs", security(("session" = []), ("api_token" = [])),
+    params(("team" = i64, Path, description = "Team id"), ("id" = i64, Path, description = "Sync run id")), responses(
+    (status = 200, description = "The run", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not a member of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such run in this team", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn show_run(
     State(state): State<AppState>,
     member: TeamMember,
-    Path((_, id)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
 ) -> Result<axum::Json<SyncRun>, ApiError> {
+    let id = path.1;
     let not_found = || ApiError::NotFound(format!("No sync {id:?} in this team."));
     let id: RunId = id.parse().map_err(|_| not_found())?;
     let run = sync_runs::get(&state.db, member.team, id)
@@ -38,7 +47,9 @@ async fn show_run(
     Ok(axum::Json(run))
 }
 
-#[derive(Deserialize)]
+/// Dates are `YYYY-MM-DD` in the ad account's time zone; all optional (default: the
+/// lookback window up to today, every ad account).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ResyncRequest {
     since: Option<String>,
@@ -47,6 +58,11 @@ struct ResyncRequest {
 }
 
 /// Records a manual run and queues it (or joins an identical one still waiting).
+#[utoipa::path(post, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")),
+    request_body = ResyncRequest, responses(
+    (status = 202, description = "The queued run (or the identical one already waiting)", body = Object),
+    (status = 400, description = "Bad dates or body", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn start_resync(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,

@@ -1,25 +1,32 @@
 //! The caller's teams.
 
 use adsync_common::storage::teams;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{CurrentUser, TeamMember};
 use crate::{ApiError, AppState};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/teams", get(list_teams))
-        .route("/api/v1/teams/{team}", get(show_team))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_teams))
+        .routes(routes!(show_team))
 }
 
+/// The caller's teams with their role in each (`owner` or `member`).
+#[utoipa::path(get, path = "/api/v1/teams", tag = "teams", security(("session" = []), ("api_token" = [])), responses(
+    (status = 200, description = "`{teams: [{id, name, role}]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn list_teams(State(state): State<AppState>, user: CurrentUser) -> Result<axum::Json<Value>, ApiError> {
     let teams = teams::of_user(&state.db, user.id).await?;
     Ok(axum::Json(json!({ "teams": teams })))
 }
 
+/// One team of the caller.
+#[utoipa::path(get, path = "/api/v1/teams/{team}", tag = "teams", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
+    (status = 200, description = "`{id, name, role}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not a member of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
 async fn show_team(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
     let team = teams::get(&state.db, member.team)
         .await?
