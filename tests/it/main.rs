@@ -4,6 +4,7 @@
 mod accounts;
 mod cli;
 mod connect;
+mod fuzz;
 mod helpers;
 mod jobs;
 mod metrics;
