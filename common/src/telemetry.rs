@@ -119,6 +119,10 @@ fn describe() {
         "Sync runs resumed by a worker after an earlier attempt stopped (crash, shutdown, lost lease), by kind."
     );
     describe_counter!(
+        "adsync_worker_restarts_total",
+        "Times a worker's job consumer failed (e.g. its queue's Redis restarted) and was started again."
+    );
+    describe_counter!(
         "adsync_graph_retries_total",
         "Graph API calls repeated after a transient error or a throttle, by reason."
     );

@@ -30,9 +30,28 @@ const PAGES: &[(&str, &str)] = &[
 
 /// Parameter names the routes read, so random values reach the parsers behind them.
 const KEYS: &[&str] = &[
-    "since", "until", "level", "granularity", "metrics", "ad_account_id", "window", "sort", "limit", "code",
-    "state", "error", "error_reason", "connect", "preset", "campaign", "adset", "email", "password",
-    "signed_request", "next", "format",
+    "since",
+    "until",
+    "level",
+    "granularity",
+    "metrics",
+    "ad_account_id",
+    "window",
+    "sort",
+    "limit",
+    "code",
+    "state",
+    "error",
+    "error_reason",
+    "connect",
+    "preset",
+    "campaign",
+    "adset",
+    "email",
+    "password",
+    "signed_request",
+    "next",
+    "format",
 ];
 
 const NASTY: &[&str] = &[
@@ -135,7 +154,14 @@ fn case(routes: usize, team: String) -> impl Strategy<Value = Case> {
         json().prop_map(Body::Json),
         pairs().prop_map(Body::Form),
         (
-            proptest::sample::select(&["application/json", "application/x-www-form-urlencoded", "text/plain", ""][..]),
+            proptest::sample::select(
+                &[
+                    "application/json",
+                    "application/x-www-form-urlencoded",
+                    "text/plain",
+                    ""
+                ][..]
+            ),
             proptest::collection::vec(any::<u8>(), 0..256)
         )
             .prop_map(|(ct, b)| Body::Bytes(ct.to_string(), b)),
@@ -174,13 +200,7 @@ async fn random_input_never_gets_a_5xx_or_stops_the_server() {
     assert_eq!(f.connect().await, f.connected_location());
     crate::connect::seed_synced_rows(&f.app, f.team).await;
     let secret = f.app.sandbox.as_ref().expect("sandbox").app_secret().to_string();
-    let session = f
-        .c
-        .get(f.app.url("/teams"))
-        .send()
-        .await
-        .expect("pages")
-        .status();
+    let session = f.c.get(f.app.url("/teams")).send().await.expect("pages").status();
     assert_eq!(session, 200, "the owner's session works");
 
     let (_, doc) = f.app.get_json(&client(), "/api/v1/openapi.json").await;
@@ -194,10 +214,7 @@ async fn random_input_never_gets_a_5xx_or_stops_the_server() {
         }
     }
 
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]),
-    );
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
     let strategy = case(routes.len(), f.team.to_string());
     let anonymous = client();
     let mut seen = std::collections::BTreeMap::<u16, u32>::new();
@@ -233,7 +250,10 @@ async fn random_input_never_gets_a_5xx_or_stops_the_server() {
                 req.form(&[("signed_request", signed_request::sign(payload, key))])
             }
         };
-        let res = req.send().await.unwrap_or_else(|e| panic!("case {n}: {method} {url}: {e}"));
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("case {n}: {method} {url}: {e}"));
         let status = res.status();
         *seen.entry(status.as_u16()).or_default() += 1;
         let body = res.text().await.unwrap_or_default();

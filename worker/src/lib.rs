@@ -28,6 +28,9 @@ use crate::sync::gate::RateGate;
 /// How often an idle worker looks for jobs pushed by other processes. apalis otherwise
 /// parks until its 30 s heartbeat.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// Pause before starting a failed job consumer again, doubling up to the maximum.
+const RESTART_BACKOFF_MIN: Duration = Duration::from_millis(500);
+const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// Calls per second per ad account from one process (Meta's budget headers steer below this).
 const GRAPH_CALLS_PER_SECOND: u32 = 20;
 
@@ -46,6 +49,8 @@ pub struct WorkerState {
     /// Paces Graph API calls; shared with other replicas through Redis when configured.
     pub gate: Arc<RateGate>,
     pub retry: RetryPolicy,
+    /// The queue's Redis (scaled-out mode): the refill watches it for lost contents.
+    pub redis: Option<redis::aio::ConnectionManager>,
     /// Set while the worker takes jobs; `/readyz` of a worker process reports it.
     pub readiness: WorkerReadiness,
 }
@@ -73,6 +78,7 @@ impl WorkerState {
             },
             None => None,
         };
+        let redis = shared.as_ref().map(|(conn, _)| conn.clone());
         let gate =
             Arc::new(RateGate::new(GRAPH_CALLS_PER_SECOND, shared).with_account_labels(config.metrics_id_labels));
         Self {
@@ -85,6 +91,7 @@ impl WorkerState {
             gate,
             retry: RetryPolicy::default(),
             readiness: WorkerReadiness::default(),
+            redis,
         }
     }
 }
@@ -96,16 +103,58 @@ async fn handle_job(job: Job, state: Data<WorkerState>) -> Result<(), BoxDynErro
 }
 
 /// Runs the worker until `shutdown` is cancelled, then lets running jobs finish and exits.
+/// If the job consumer dies underneath (Redis restarted empty and forgot this worker, say),
+/// it is started again with a backoff rather than taking the process down: the runs it held
+/// resume from their checkpoints once their lease lapses.
 pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
     let concurrency = state.config.worker_concurrency;
-    let name = format!("adsync-worker-{}", state.instance);
-    tracing::info!(worker = %name, concurrency, "worker started");
+    tracing::info!(instance = %state.instance, concurrency, "worker started");
     let refill = tokio::spawn(refill::run(state.clone()));
     let schedule = tokio::spawn(schedule::run(state.clone()));
     let expiry = state
         .connector
         .clone()
         .map(|c| tokio::spawn(expiry::run(state.clone(), c)));
+    let mut backoff = RESTART_BACKOFF_MIN;
+    let mut generation = 0u32;
+    let result = loop {
+        generation += 1;
+        let started = tokio::time::Instant::now();
+        state.readiness.set_taking_jobs(true);
+        let outcome = consume(
+            &state,
+            &format!("adsync-worker-{}-{generation}", state.instance),
+            concurrency,
+        )
+        .await;
+        state.readiness.set_taking_jobs(false);
+        match outcome {
+            Err(e) if !state.shutdown.is_cancelled() => {
+                metrics::counter!("adsync_worker_restarts_total").increment(1);
+                if started.elapsed() > RESTART_BACKOFF_MAX {
+                    backoff = RESTART_BACKOFF_MIN;
+                }
+                tracing::error!(error = %e, retry_in_ms = backoff.as_millis() as u64, "job consumer stopped; starting it again");
+                tokio::select! {
+                    _ = state.shutdown.cancelled() => break Ok(()),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(RESTART_BACKOFF_MAX);
+            }
+            other => break other,
+        }
+    };
+    refill.abort();
+    schedule.abort();
+    if let Some(e) = expiry {
+        e.abort();
+    }
+    tracing::info!(instance = %state.instance, "worker stopped");
+    result.map_err(Into::into)
+}
+
+/// One apalis worker on the configured queue, until shutdown or until it fails.
+async fn consume(state: &WorkerState, name: &str, concurrency: usize) -> Result<(), WorkerError> {
     let stop = state.shutdown.clone();
     let readiness = state.readiness.clone();
     let until = async move {
@@ -113,10 +162,9 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
         readiness.set_taking_jobs(false);
         Ok::<(), WorkerError>(())
     };
-    state.readiness.set_taking_jobs(true);
-    let result = match state.queue.clone() {
+    match state.queue.clone() {
         Queue::Sqlite(storage) => {
-            WorkerBuilder::new(name.as_str())
+            WorkerBuilder::new(name)
                 .backend(storage.poll_with_interval(POLL_INTERVAL))
                 .concurrency(concurrency)
                 .data(state.clone())
@@ -125,7 +173,7 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
                 .await
         }
         Queue::Redis(storage) => {
-            WorkerBuilder::new(name.as_str())
+            WorkerBuilder::new(name)
                 .backend(storage.poll_with_interval(POLL_INTERVAL))
                 .concurrency(concurrency)
                 .data(state.clone())
@@ -133,13 +181,5 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
                 .run_until(until)
                 .await
         }
-    };
-    state.readiness.set_taking_jobs(false);
-    refill.abort();
-    schedule.abort();
-    if let Some(e) = expiry {
-        e.abort();
     }
-    tracing::info!(worker = %name, "worker stopped");
-    result.map_err(Into::into)
 }

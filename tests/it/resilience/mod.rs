@@ -1,0 +1,126 @@
+//! Real processes, real signals, real servers: workers run as `adsync work` processes and
+//! are killed, scaled out, and left running while Redis or PostgreSQL restarts under them.
+
+mod kill;
+mod redis_restart;
+mod scale_out;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use adsync_common::storage::sync_runs;
+
+use crate::connect::Fixture;
+
+/// `adsync work` as its own process, configured like the test app; it serves /readyz and
+/// /metrics on `ops`.
+pub struct Worker {
+    pub child: Child,
+    pub ops: String,
+}
+
+pub fn spawn_worker(f: &Fixture) -> Worker {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let cfg = &f.app.config;
+    let sandbox = f.app.sandbox.as_ref().expect("sandbox");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_adsync"));
+    cmd.arg("work")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", cfg.database_url.expose())
+        .env(
+            "ADSYNC_ENCRYPTION_KEY",
+            cfg.encryption_key.as_ref().expect("key").expose(),
+        )
+        .env("ADSYNC_PUBLIC_URL", cfg.public_url.as_str())
+        .env("FACEBOOK_APP_ID", sandbox.app_id())
+        .env("FACEBOOK_APP_SECRET", sandbox.app_secret())
+        .env("FACEBOOK_GRAPH_URL", sandbox.base_url())
+        .env("FACEBOOK_DIALOG_URL", sandbox.base_url())
+        .env("ADSYNC_QUEUE_NAMESPACE", &cfg.queue_namespace)
+        .env("ADSYNC_RUN_LEASE", "3s")
+        .env("ADSYNC_WORKER_CONCURRENCY", "1")
+        .env("ADSYNC_WORKER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(redis) = &cfg.redis_url {
+        cmd.env("REDIS_URL", redis.expose());
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    Worker {
+        child: cmd.current_dir(dir.path()).spawn().expect("start adsync work"),
+        ops: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// The value of the first sample of `metric` whose labels contain `labels`, if any.
+pub fn sample(text: &str, metric: &str, labels: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| l.starts_with(metric) && l[metric.len()..].starts_with(['{', ' ']) && l.contains(labels))
+        .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+pub async fn run_state(f: &Fixture, run: adsync_common::ids::RunId) -> sync_runs::SyncRun {
+    sync_runs::get(&f.app.db, f.team, run).await.expect("db").expect("run")
+}
+
+/// A Redis server of this test's own (the shared one must not restart under other tests),
+/// keeping nothing on disk, like the machine's.
+pub struct PrivateRedis {
+    child: Child,
+    pub port: u16,
+}
+
+impl PrivateRedis {
+    pub async fn start(port: u16) -> Self {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (it is the scaled-out queue)");
+        let redis = Self { child, port };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "redis-server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGKILL: everything in memory is gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}

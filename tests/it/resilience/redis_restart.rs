@@ -1,0 +1,104 @@
+//! Redis restarted empty in the middle of a backfill: the running run goes on (its truth is
+//! in PostgreSQL), the queued one that only lived in Redis is pushed again from the runs
+//! table, the worker process survives, and both teams end with exact data.
+
+use std::time::Duration;
+
+use adsync_common::ids::Role;
+use adsync_common::storage::sync_runs::{self, RunKind, RunStatus, SyncRun};
+use adsync_sandbox::SandboxConfig;
+
+use super::{PrivateRedis, free_port, spawn_worker};
+use crate::connect::{Fixture, auto_approve};
+use crate::helpers::{Backend, spawn_app_with_sandbox_and};
+use crate::sync::assert_matches_truth;
+
+async fn backfill(f: &Fixture, team: adsync_common::ids::TeamId) -> SyncRun {
+    sync_runs::list(&f.app.db, team, 10)
+        .await
+        .expect("runs")
+        .into_iter()
+        .find(|r| r.kind == RunKind::Backfill)
+        .expect("backfill")
+}
+
+#[tokio::test]
+async fn redis_restarted_empty_mid_run_loses_no_sync() {
+    let mut redis = PrivateRedis::start(free_port()).await;
+    let sandbox = SandboxConfig {
+        latency: Duration::from_millis(60),
+        ..auto_approve()
+    };
+    let app = spawn_app_with_sandbox_and(Backend::Postgres, sandbox, &[("REDIS_URL", &redis.url())]).await;
+    let owner = app.user("owner@example.com").await;
+    let team = app.team("Acme", &[(owner, Role::Owner)]).await;
+    let c = app.signed_in("owner@example.com").await;
+    let f = Fixture { app, owner, team, c };
+    assert_eq!(f.connect().await, f.connected_location());
+    let other_owner = f.app.user("owner2@example.com").await;
+    let other = f.app.team("Team 2", &[(other_owner, Role::Owner)]).await;
+    let c2 = f.app.signed_in("owner2@example.com").await;
+    let authorize = f.start(&c2, other).await;
+    let callback = f.dialog(&authorize).await;
+    assert_eq!(
+        f.callback(&c2, callback.as_str()).await,
+        format!("/teams/{other}/connectors?connect=ok")
+    );
+
+    // One worker taking one job at a time: one backfill runs, the other waits in Redis.
+    let mut worker = spawn_worker(&f);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let (running, waiting) = loop {
+        let (a, b) = (backfill(&f, f.team).await, backfill(&f, other).await);
+        let pair = match (a.status, b.status) {
+            (RunStatus::Running, RunStatus::Queued) => Some((a.clone(), b.clone())),
+            (RunStatus::Queued, RunStatus::Running) => Some((b.clone(), a.clone())),
+            _ => None,
+        };
+        if let Some((r, w)) = pair
+            && r.progress.done >= 4
+        {
+            break (r, w);
+        }
+        assert!(
+            a.status != RunStatus::Succeeded && b.status != RunStatus::Succeeded,
+            "a backfill finished before the restart; slow the sandbox down"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no backfill got going: {a:?} {b:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+
+    redis.kill();
+    let _restarted = PrivateRedis::start(redis.port).await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    for id in [running.id, waiting.id] {
+        let team = if id == running.id {
+            running.team_id
+        } else {
+            waiting.team_id
+        };
+        let done = loop {
+            let r = sync_runs::get(&f.app.db, team, id).await.expect("db").expect("run");
+            if matches!(r.status, RunStatus::Succeeded | RunStatus::Failed) {
+                break r;
+            }
+            assert!(
+                worker.child.try_wait().expect("wait").is_none(),
+                "the worker process exited when Redis went away"
+            );
+            assert!(tokio::time::Instant::now() < deadline, "run {id} was lost: {r:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    }
+    let _ = worker.child.kill();
+    let _ = worker.child.wait();
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    for team in [f.team, other] {
+        assert_matches_truth(&f.app, team, ds.today() - chrono::Duration::days(89), ds.today()).await;
+    }
+}
