@@ -6,7 +6,7 @@ use std::time::Duration;
 use adsync_common::storage::sync_runs::{self, RunKind, RunStatus};
 use adsync_sandbox::SandboxConfig;
 
-use super::{Worker, run_state, spawn_worker};
+use super::{run_state, spawn_worker};
 use crate::connect::{auto_approve, fixture};
 use crate::helpers::Backend;
 use crate::sync::assert_matches_truth;
@@ -27,7 +27,7 @@ async fn a_worker_killed_mid_backfill_is_resumed_by_another_with_exact_data() {
         .expect("backfill queued")
         .id;
 
-    let Worker { child: mut first, .. } = spawn_worker(&f);
+    let mut first = spawn_worker(&f);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let r = run_state(&f, run).await;
@@ -44,8 +44,8 @@ async fn a_worker_killed_mid_backfill_is_resumed_by_another_with_exact_data() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    first.kill().expect("SIGKILL");
-    let _ = first.wait();
+    first.child.kill().expect("SIGKILL");
+    let _ = first.child.wait();
     let killed_at = run_state(&f, run).await;
     assert_eq!(
         killed_at.status,
@@ -54,7 +54,7 @@ async fn a_worker_killed_mid_backfill_is_resumed_by_another_with_exact_data() {
     );
     assert!(killed_at.progress.done < killed_at.progress.total);
 
-    let Worker { child: mut second, .. } = spawn_worker(&f);
+    let mut second = spawn_worker(&f);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
     let done = loop {
         let r = run_state(&f, run).await;
@@ -64,8 +64,8 @@ async fn a_worker_killed_mid_backfill_is_resumed_by_another_with_exact_data() {
         assert!(tokio::time::Instant::now() < deadline, "the run was not resumed: {r:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let _ = second.kill();
-    let _ = second.wait();
+    let _ = second.child.kill();
+    let _ = second.child.wait();
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     assert_eq!(done.progress.done, done.progress.total);
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();

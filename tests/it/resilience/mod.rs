@@ -2,6 +2,7 @@
 //! are killed, scaled out, and left running while Redis or PostgreSQL restarts under them.
 
 mod kill;
+mod postgres_restart;
 mod redis_restart;
 mod scale_out;
 
@@ -12,25 +13,33 @@ use adsync_common::storage::sync_runs;
 
 use crate::connect::Fixture;
 
-/// `adsync work` as its own process, configured like the test app; it serves /readyz and
-/// /metrics on `ops`.
+/// An `adsync` process (`work` or `serve`), configured like the test app; it serves
+/// /readyz and /metrics (and for `serve` the API) on `ops`.
 pub struct Worker {
     pub child: Child,
     pub ops: String,
 }
 
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub fn spawn_worker(f: &Fixture) -> Worker {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    spawn_process(f, "work", f.app.config.database_url.expose())
+}
+
+pub fn spawn_process(f: &Fixture, command: &str, database_url: &str) -> Worker {
+    let port = free_port();
     let cfg = &f.app.config;
     let sandbox = f.app.sandbox.as_ref().expect("sandbox");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_adsync"));
-    cmd.arg("work")
+    cmd.arg(command)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", cfg.database_url.expose())
+        .env("DATABASE_URL", database_url)
         .env(
             "ADSYNC_ENCRYPTION_KEY",
             cfg.encryption_key.as_ref().expect("key").expose(),
@@ -43,6 +52,7 @@ pub fn spawn_worker(f: &Fixture) -> Worker {
         .env("ADSYNC_QUEUE_NAMESPACE", &cfg.queue_namespace)
         .env("ADSYNC_RUN_LEASE", "3s")
         .env("ADSYNC_WORKER_CONCURRENCY", "1")
+        .env("ADSYNC_LISTEN", format!("127.0.0.1:{port}"))
         .env("ADSYNC_WORKER_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -52,7 +62,7 @@ pub fn spawn_worker(f: &Fixture) -> Worker {
     }
     let dir = tempfile::tempdir().expect("dir");
     Worker {
-        child: cmd.current_dir(dir.path()).spawn().expect("start adsync work"),
+        child: cmd.current_dir(dir.path()).spawn().expect("start adsync"),
         ops: format!("http://127.0.0.1:{port}"),
     }
 }
