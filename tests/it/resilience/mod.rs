@@ -2,6 +2,7 @@
 //! are killed, scaled out, and left running while Redis or PostgreSQL restarts under them.
 
 mod kill;
+mod load;
 mod postgres_restart;
 mod redis_restart;
 mod scale_out;
