@@ -149,6 +149,7 @@ async function main() {
       await page.locator('button[name="decision"][value="approve"]').click();
       await page.waitForURL(/\/connectors\?connect=ok/);
       await page.getByText("Facebook is connected").waitFor();
+      const movingAtLoad = await page.locator('tr[data-status="queued"], tr[data-status="running"]').count();
       const runs = await until("the backfill to finish", 180_000, async () => {
         const res = await page.request.get(`${base}/api/v1/teams/${team}/syncs`);
         const body = await res.json();
@@ -159,6 +160,14 @@ async function main() {
         return list.every((r) => r.status === "succeeded") ? list : false;
       });
       assert(runs.some((r) => r.rows_written > 0), "the backfill wrote rows");
+      // The page was not reloaded: its rows follow the runs live (progress.js polls).
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll("tr[data-run]")];
+        return rows.length > 0 && rows.every((r) => r.dataset.status === "succeeded");
+      }, null, { timeout: 10_000 });
+      const bar = await page.locator("tr[data-run] progress").first().evaluate((p) => [p.value, p.max]);
+      assert(bar[0] === bar[1] && bar[1] > 1, `the progress bar shows the finished run live: ${bar}`);
+      console.log(`  (${movingAtLoad} run(s) were in flight when the page loaded and finished on it live)`);
       await page.reload();
       await page.screenshot({ path: join(out, "connectors.png"), fullPage: true });
     });

@@ -26,6 +26,7 @@ const PAGES: &[(&str, &str)] = &[
     ("post", "/teams/{team}/connectors/facebook/disconnect"),
     ("post", "/teams/{team}/syncs"),
     ("get", "/assets/app.css"),
+    ("get", "/assets/progress.js"),
 ];
 
 /// Parameter names the routes read, so random values reach the parsers behind them.

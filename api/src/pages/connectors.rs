@@ -125,7 +125,8 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
         }
         section.card aria-labelledby="runs-title" {
             h2 id="runs-title" { "Syncs" }
-            (runs_table(&runs))
+            div data-poll={ "/api/v1/teams/" (t) "/syncs" } { (runs_table(&runs)) }
+            script src="/assets/progress.js" defer {}
             @if fb.status == "connected" {
                 form.resync method="post" action={ "/teams/" (t) "/syncs" } {
                     h3 { "Resync a date range" }
@@ -154,13 +155,17 @@ pub fn runs_table(runs: &[SyncRun]) -> Markup {
     html! {
         @if runs.is_empty() { p { "No syncs yet." } } @else {
             table.runs {
-                thead { tr { th scope="col" { "Run" } th scope="col" { "Kind" } th scope="col" { "Status" } th scope="col" { "Progress" } th scope="col" { "Rows" } } }
+                thead { tr { th scope="col" { "Run" } th scope="col" { "Kind" } th scope="col" { "Status" } th scope="col" { "Progress (chunks)" } th scope="col" { "Rows" } } }
                 tbody {
                     @for r in runs {
                         tr data-run=(r.id) data-status=(r.status.as_str()) {
-                            td { (r.id) } td { (r.kind.as_str()) } td { (r.status.as_str()) @if let Some(e) = &r.error { br; small.error { (e) } } }
-                            td { progress max=(r.progress.total.max(1)) value=(r.progress.done) { (r.progress.done) "/" (r.progress.total) } }
-                            td { (r.rows_written) }
+                            td { (r.id) } td { (r.kind.as_str()) }
+                            td data-cell="status" aria-live="polite" { (r.status.as_str()) @if let Some(e) = &r.error { br; small.error { (e) } } }
+                            td {
+                                progress max=(r.progress.total.max(1)) value=(r.progress.done) aria-label={ "Run " (r.id) " progress" } { (r.progress.done) "/" (r.progress.total) }
+                                " " small data-cell="done" { (r.progress.done) "/" (r.progress.total) }
+                            }
+                            td data-cell="rows" { (r.rows_written) }
                         }
                     }
                 }

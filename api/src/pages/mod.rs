@@ -22,11 +22,23 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/teams") }))
         .route("/assets/app.css", get(stylesheet))
+        .route("/assets/progress.js", get(progress_script))
         .merge(login::router())
         .merge(teams::router())
         .merge(connectors::router())
         .merge(dashboard::router())
         .route("/teams/{team}/syncs", axum::routing::post(connectors::resync))
+}
+
+/// Live progress of sync runs on the connectors page (no framework, no CDN).
+async fn progress_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("progress.js"),
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {
