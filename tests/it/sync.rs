@@ -346,10 +346,12 @@ async fn restated_conversions_land_only_inside_the_lookback() {
 
 /// The medium dataset (200 ads) makes ad-level chunks span several pages: after the first,
 /// chunks go through async report runs; some of those fail and fall back to paged calls.
+/// Which chunks go async depends on timing (the first few start before any is known to be
+/// big), so the range holds enough chunks that several reports run and fail on every run.
 #[tokio::test]
 async fn big_accounts_use_async_reports_and_stay_exact() {
     let faults = FaultConfig {
-        async_failure: 0.3,
+        async_failure: 0.5,
         ..FaultConfig::none()
     };
     let sandbox = SandboxConfig {
@@ -359,7 +361,7 @@ async fn big_accounts_use_async_reports_and_stay_exact() {
     };
     let (f, state, _) = connected(Backend::Sqlite, sandbox).await;
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
-    let (since, until) = (ds.today() - chrono::Duration::days(27), ds.today());
+    let (since, until) = (ds.today() - chrono::Duration::days(55), ds.today());
     let run = sync_runs::create(
         &f.app.db,
         &NewRun {
