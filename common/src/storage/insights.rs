@@ -35,6 +35,8 @@ pub struct Checkpoint<'a> {
 }
 
 const INSIGHT_BATCH: usize = 1000;
+// Bulk statements are not kept prepared (`persistent(false)`): their text changes with the
+// row count, so the per-connection statement cache would fill with huge one-off statements.
 const ACTION_BATCH: usize = 2000;
 
 /// Writes one page and its checkpoint atomically. `Err(NotFound)` when the run's lease was
@@ -52,7 +54,7 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
             });
             q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, ad_account_id = excluded.ad_account_id, \
                     updated_at = excluded.updated_at");
-            q.build().execute(&mut *tx).await?;
+            q.build().persistent(false).execute(&mut *tx).await?;
         }
         if !adsets.is_empty() {
             let mut q = QueryBuilder::new("INSERT INTO adsets (team_id, ad_account_id, id, name, campaign_id, updated_at) ");
@@ -61,7 +63,7 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
             });
             q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, campaign_id = excluded.campaign_id, \
                     updated_at = excluded.updated_at");
-            q.build().execute(&mut *tx).await?;
+            q.build().persistent(false).execute(&mut *tx).await?;
         }
         if !ads.is_empty() {
             let mut q = QueryBuilder::new("INSERT INTO ads (team_id, ad_account_id, id, name, campaign_id, adset_id, updated_at) ");
@@ -70,7 +72,7 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
             });
             q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, campaign_id = excluded.campaign_id, \
                     adset_id = excluded.adset_id, updated_at = excluded.updated_at");
-            q.build().execute(&mut *tx).await?;
+            q.build().persistent(false).execute(&mut *tx).await?;
         }
         for batch in rows.chunks(INSIGHT_BATCH) {
             let mut q = QueryBuilder::new(
@@ -88,7 +90,7 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
                  reach = excluded.reach, clicks = excluded.clicks, inline_link_clicks = excluded.inline_link_clicks, \
                  spend_micros = excluded.spend_micros, synced_at = excluded.synced_at",
             );
-            q.build().execute(&mut *tx).await?;
+            q.build().persistent(false).execute(&mut *tx).await?;
         }
         let actions: Vec<_> = rows.iter().flat_map(|r| r.actions.iter().map(move |a| (r, a))).collect();
         for batch in actions.chunks(ACTION_BATCH) {
@@ -105,7 +107,7 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
                 " ON CONFLICT (team_id, ad_account_id, level, object_id, date, breakdown, action_type, attribution_window) \
                  DO UPDATE SET count = excluded.count, value_micros = excluded.value_micros, synced_at = excluded.synced_at",
             );
-            q.build().execute(&mut *tx).await?;
+            q.build().persistent(false).execute(&mut *tx).await?;
         }
         if let Some((since, until)) = cp.chunk_done {
             sqlx::query(
