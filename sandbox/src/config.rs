@@ -15,6 +15,9 @@ pub enum DatasetName {
     Medium,
     /// 2 accounts, 2,000 ads, 365 days (about 700k ad-days).
     Large,
+    /// 16 small accounts (12 ads, 90 days each), each with its own budget: for scaling
+    /// benchmarks over many accounts.
+    Many,
 }
 
 impl FromStr for DatasetName {
@@ -24,7 +27,10 @@ impl FromStr for DatasetName {
             "small" => Ok(Self::Small),
             "medium" => Ok(Self::Medium),
             "large" => Ok(Self::Large),
-            other => Err(format!("unknown dataset {other:?} (expected small, medium or large)")),
+            "many" => Ok(Self::Many),
+            other => Err(format!(
+                "unknown dataset {other:?} (expected small, medium, large or many)"
+            )),
         }
     }
 }
@@ -35,6 +41,7 @@ impl fmt::Display for DatasetName {
             Self::Small => "small",
             Self::Medium => "medium",
             Self::Large => "large",
+            Self::Many => "many",
         })
     }
 }

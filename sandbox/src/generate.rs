@@ -42,7 +42,32 @@ fn shape(name: DatasetName) -> Shape {
         ("Acme Europe", "EUR", "Europe/Berlin", 1),
         ("Acme Americas", "USD", "America/New_York", -5),
     ];
+    const MANY: &[(&str, &str, &str, i32)] = &[
+        ("Shop 01", "EUR", "Europe/Berlin", 1),
+        ("Shop 02", "USD", "America/New_York", -5),
+        ("Shop 03", "GBP", "Europe/London", 0),
+        ("Shop 04", "JPY", "Asia/Tokyo", 9),
+        ("Shop 05", "EUR", "Europe/Paris", 1),
+        ("Shop 06", "USD", "America/Chicago", -6),
+        ("Shop 07", "AUD", "Australia/Sydney", 11),
+        ("Shop 08", "EUR", "Europe/Madrid", 1),
+        ("Shop 09", "USD", "America/Los_Angeles", -8),
+        ("Shop 10", "CAD", "America/Toronto", -5),
+        ("Shop 11", "EUR", "Europe/Rome", 1),
+        ("Shop 12", "SEK", "Europe/Stockholm", 1),
+        ("Shop 13", "USD", "America/Denver", -7),
+        ("Shop 14", "CHF", "Europe/Zurich", 1),
+        ("Shop 15", "EUR", "Europe/Vienna", 1),
+        ("Shop 16", "BRL", "America/Sao_Paulo", -3),
+    ];
     match name {
+        DatasetName::Many => Shape {
+            accounts: MANY,
+            campaigns: 3,
+            adsets: 2,
+            ads: 2,
+            days: 90,
+        },
         DatasetName::Small => Shape {
             accounts: SMALL,
             campaigns: 3,

@@ -38,6 +38,8 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Full backfill of a sandbox dataset into a fresh database, then metrics API latency.
     Sync(SyncArgs),
+    /// Throughput with 1, 2, 4 … worker processes over many small accounts (PostgreSQL + Redis).
+    Scale(scale::ScaleArgs),
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +82,7 @@ pub enum Budget {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Sync(a) => sync(a).await,
+        BenchCommand::Scale(a) => scale::run(a).await,
     }
 }
 
@@ -115,21 +118,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()?;
-    let dialog = connector.start(team, user, "/teams").await?;
-    let res = http.get(dialog.as_str()).send().await?;
-    let location = res
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .context("the sandbox dialog redirects back")?;
-    let back = reqwest::Url::parse(location)?;
-    let query: HashMap<String, String> = back.query_pairs().into_owned().collect();
-    let params = CallbackParams {
-        code: query.get("code").cloned(),
-        state: query.get("state").cloned(),
-        ..CallbackParams::default()
-    };
-    connector.callback(params, Some(user)).await.result?;
+    connect_team(&connector, &http, team, user).await?;
     let accounts = connections::active_ad_accounts(&db, team).await?;
 
     let run = sync_runs::create(
@@ -269,6 +258,32 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Connects `team` through the real OAuth flow: the sandbox's auto-approved dialog, the
+/// code exchange, the ad-account discovery.
+async fn connect_team(
+    connector: &adsync_common::connect::Connector,
+    http: &reqwest::Client,
+    team: TeamId,
+    user: adsync_common::ids::UserId,
+) -> anyhow::Result<()> {
+    let dialog = connector.start(team, user, "/teams").await?;
+    let res = http.get(dialog.as_str()).send().await?;
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .context("the sandbox dialog redirects back")?;
+    let back = reqwest::Url::parse(location)?;
+    let query: HashMap<String, String> = back.query_pairs().into_owned().collect();
+    let params = CallbackParams {
+        code: query.get("code").cloned(),
+        state: query.get("state").cloned(),
+        ..CallbackParams::default()
+    };
+    connector.callback(params, Some(user)).await.result?;
+    Ok(())
+}
+
 fn config(scratch: &Scratch, sandbox: &SandboxHandle, base: &str) -> anyhow::Result<Config> {
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", scratch.url.clone()),
@@ -378,4 +393,5 @@ async fn time_calls(http: &reqwest::Client, url: &str, token: &str, calls: usize
 }
 
 mod env;
+mod scale;
 use env::*;
