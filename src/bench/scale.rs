@@ -184,7 +184,7 @@ fn worker_env(config: &Config, concurrency: usize) -> Vec<(&'static str, String)
         ("ADSYNC_WORKER_CONCURRENCY", concurrency.to_string()),
         ("ADSYNC_QUEUE_NAMESPACE", config.queue_namespace.clone()),
         ("ADSYNC_PUBLIC_URL", config.public_url.to_string()),
-        ("RUST_LOG", "warn".into()),
+        ("RUST_LOG", "error".into()),
     ];
     if let Some(k) = &config.encryption_key {
         env.push(("ADSYNC_ENCRYPTION_KEY", k.expose().clone()));

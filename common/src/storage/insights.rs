@@ -39,41 +39,14 @@ const INSIGHT_BATCH: usize = 1000;
 // row count, so the per-connection statement cache would fill with huge one-off statements.
 const ACTION_BATCH: usize = 2000;
 
-/// Writes one page and its checkpoint atomically. `Err(NotFound)` when the run's lease was
+/// Writes one page's facts and its checkpoint atomically (names go first, through
+/// [`upsert_names`]). `Err(NotFound)` when the run's lease was
 /// lost (another worker took over): nothing is written then.
 pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Checkpoint<'_>) -> StorageResult<()> {
     let at = now();
     let rows_added = rows.len() as i64;
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let (campaigns, adsets, ads) = collect_names(rows);
-        if !campaigns.is_empty() {
-            let mut q = QueryBuilder::new("INSERT INTO campaigns (team_id, ad_account_id, id, name, updated_at) ");
-            q.push_values(&campaigns, |mut b, (id, name)| {
-                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(at);
-            });
-            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, ad_account_id = excluded.ad_account_id, \
-                    updated_at = excluded.updated_at");
-            q.build().persistent(false).execute(&mut *tx).await?;
-        }
-        if !adsets.is_empty() {
-            let mut q = QueryBuilder::new("INSERT INTO adsets (team_id, ad_account_id, id, name, campaign_id, updated_at) ");
-            q.push_values(&adsets, |mut b, (id, name, c)| {
-                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(c).push_bind(at);
-            });
-            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, campaign_id = excluded.campaign_id, \
-                    updated_at = excluded.updated_at");
-            q.build().persistent(false).execute(&mut *tx).await?;
-        }
-        if !ads.is_empty() {
-            let mut q = QueryBuilder::new("INSERT INTO ads (team_id, ad_account_id, id, name, campaign_id, adset_id, updated_at) ");
-            q.push_values(&ads, |mut b, (id, name, c, s)| {
-                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(c).push_bind(s).push_bind(at);
-            });
-            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, campaign_id = excluded.campaign_id, \
-                    adset_id = excluded.adset_id, updated_at = excluded.updated_at");
-            q.build().persistent(false).execute(&mut *tx).await?;
-        }
         for batch in rows.chunks(INSIGHT_BATCH) {
             let mut q = QueryBuilder::new(
                 "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, campaign_id, adset_id, \
@@ -140,37 +113,108 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
     Ok(())
 }
 
+/// Upserts campaign, ad set and ad names, each statement on its own (no transaction): the
+/// rows are shared by every page of a run, and holding their locks for a whole page
+/// transaction serialised the pages written in parallel. Names are dimensions, not facts:
+/// one written ahead of a page that then fails is harmless.
+pub async fn upsert_names(db: &Db, t: &PageTarget<'_>, names: &Dimensions) -> StorageResult<()> {
+    let at = now();
+    let Dimensions { campaigns, adsets, ads } = names;
+    on_pool!(db, p => {
+        if !campaigns.is_empty() {
+            let mut q = QueryBuilder::new("INSERT INTO campaigns (team_id, ad_account_id, id, name, updated_at) ");
+            q.push_values(campaigns, |mut b, (id, name)| {
+                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(at);
+            });
+            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, ad_account_id = excluded.ad_account_id, \
+                    updated_at = excluded.updated_at");
+            q.build().persistent(false).execute(p).await?;
+        }
+        if !adsets.is_empty() {
+            let mut q = QueryBuilder::new("INSERT INTO adsets (team_id, ad_account_id, id, name, campaign_id, updated_at) ");
+            q.push_values(adsets, |mut b, (id, name, c)| {
+                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(c).push_bind(at);
+            });
+            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, campaign_id = excluded.campaign_id, \
+                    updated_at = excluded.updated_at");
+            q.build().persistent(false).execute(p).await?;
+        }
+        if !ads.is_empty() {
+            let mut q = QueryBuilder::new("INSERT INTO ads (team_id, ad_account_id, id, name, campaign_id, adset_id, updated_at) ");
+            q.push_values(ads, |mut b, (id, name, c, s)| {
+                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(id).push_bind(name).push_bind(c).push_bind(s).push_bind(at);
+            });
+            q.push(" ON CONFLICT (team_id, id) DO UPDATE SET name = excluded.name, campaign_id = excluded.campaign_id, \
+                    adset_id = excluded.adset_id, updated_at = excluded.updated_at");
+            q.build().persistent(false).execute(p).await?;
+        }
+    });
+    Ok(())
+}
+
 type CampaignName = (String, String);
 type AdsetName = (String, String, String);
 type AdName = (String, String, String, String);
 
-/// Campaign, ad set and ad names carried by the rows (ad-level rows carry all three).
-fn collect_names(rows: &[DailyRow]) -> (Vec<CampaignName>, Vec<AdsetName>, Vec<AdName>) {
-    let (mut campaigns, mut adsets, mut ads) = (Vec::new(), Vec::new(), Vec::new());
-    let mut seen = HashSet::new();
-    for r in rows {
-        if let Some((id, name)) = &r.names.campaign
-            && seen.insert(("c", id.as_str()))
-        {
-            campaigns.push((id.clone(), name.clone()));
+/// Campaign, ad set and ad names carried by a page's rows, each list sorted by id.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Dimensions {
+    pub campaigns: Vec<CampaignName>,
+    pub adsets: Vec<AdsetName>,
+    pub ads: Vec<AdName>,
+}
+
+impl Dimensions {
+    /// The names the rows carry (ad-level rows carry all three).
+    pub fn of(rows: &[DailyRow]) -> Self {
+        let (mut campaigns, mut adsets, mut ads) = (Vec::new(), Vec::new(), Vec::new());
+        let mut seen = HashSet::new();
+        for r in rows {
+            if let Some((id, name)) = &r.names.campaign
+                && seen.insert(("c", id.as_str()))
+            {
+                campaigns.push((id.clone(), name.clone()));
+            }
+            if let (Some((id, name)), Some(c)) = (&r.names.adset, &r.campaign_id)
+                && seen.insert(("s", id.as_str()))
+            {
+                adsets.push((id.clone(), name.clone(), c.clone()));
+            }
+            if let (Some((id, name)), Some(c), Some(s)) = (&r.names.ad, &r.campaign_id, &r.adset_id)
+                && seen.insert(("a", id.as_str()))
+            {
+                ads.push((id.clone(), name.clone(), c.clone(), s.clone()));
+            }
         }
-        if let (Some((id, name)), Some(c)) = (&r.names.adset, &r.campaign_id)
-            && seen.insert(("s", id.as_str()))
-        {
-            adsets.push((id.clone(), name.clone(), c.clone()));
-        }
-        if let (Some((id, name)), Some(c), Some(s)) = (&r.names.ad, &r.campaign_id, &r.adset_id)
-            && seen.insert(("a", id.as_str()))
-        {
-            ads.push((id.clone(), name.clone(), c.clone(), s.clone()));
-        }
+        // Sorted by id: writers then lock shared names in the same order, so PostgreSQL
+        // never sees two of them wait on each other (a deadlock otherwise).
+        campaigns.sort();
+        adsets.sort();
+        ads.sort();
+        Self { campaigns, adsets, ads }
     }
-    // Sorted by id: pages written in parallel then lock shared names in the same order, so
-    // PostgreSQL never sees two transactions wait on each other (a deadlock otherwise).
-    campaigns.sort();
-    adsets.sort();
-    ads.sort();
-    (campaigns, adsets, ads)
+
+    pub fn is_empty(&self) -> bool {
+        self.campaigns.is_empty() && self.adsets.is_empty() && self.ads.is_empty()
+    }
+
+    /// Drops entries whose key `seen` already holds; returns the keys of those kept, to mark
+    /// them seen once written. A key covers the whole entry, so a renamed or moved object
+    /// is written again.
+    pub fn retain_unseen(&mut self, seen: &HashSet<String>) -> Vec<String> {
+        let mut kept = Vec::new();
+        let mut keep = |key: String| {
+            let new = !seen.contains(&key);
+            if new {
+                kept.push(key);
+            }
+            new
+        };
+        self.campaigns.retain(|(id, n)| keep(format!("c\0{id}\0{n}")));
+        self.adsets.retain(|(id, n, c)| keep(format!("s\0{id}\0{n}\0{c}")));
+        self.ads.retain(|(id, n, c, s)| keep(format!("a\0{id}\0{n}\0{c}\0{s}")));
+        kept
+    }
 }
 
 /// Chunks of this run already committed: `(ad account, level, since)`.
@@ -195,4 +239,52 @@ pub async fn unlock_account(db: &Db, team: TeamId, account: &str, run: RunId) ->
     const SQL: &str = "DELETE FROM sync_locks WHERE team_id = $1 AND ad_account_id = $2 AND run_id = $3";
     on_pool!(db, p => sqlx::query(SQL).bind(team).bind(account).bind(run).execute(p).await.map(|_| ())?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::Dimensions;
+    use crate::insights::{DailyRow, Names};
+
+    fn ad_row(ad: &str, ad_name: &str) -> DailyRow {
+        DailyRow {
+            object_id: ad.into(),
+            date: "2026-11-20".parse().expect("date"),
+            breakdown: String::new(),
+            campaign_id: Some("c1".into()),
+            adset_id: Some("s1".into()),
+            impressions: 1,
+            reach: None,
+            clicks: 0,
+            inline_link_clicks: 0,
+            spend_micros: 0,
+            actions: Vec::new(),
+            names: Names {
+                campaign: Some(("c1".into(), "Spring".into())),
+                adset: Some(("s1".into(), "Broad".into())),
+                ad: Some((ad.into(), ad_name.into())),
+            },
+        }
+    }
+
+    #[test]
+    fn names_are_collected_once_sorted_and_skipped_once_written() {
+        let rows = [ad_row("a2", "Video"), ad_row("a1", "Carousel"), ad_row("a2", "Video")];
+        let mut names = Dimensions::of(&rows);
+        assert_eq!(names.campaigns, vec![("c1".to_string(), "Spring".to_string())]);
+        let ad_ids: Vec<&str> = names.ads.iter().map(|a| a.0.as_str()).collect();
+        assert_eq!(ad_ids, ["a1", "a2"], "sorted by id, each once");
+
+        let mut seen = HashSet::new();
+        seen.extend(names.retain_unseen(&seen));
+        assert_eq!(seen.len(), 4, "campaign, ad set and two ads are new");
+
+        let mut again = Dimensions::of(&[ad_row("a1", "Carousel"), ad_row("a2", "Video v2")]);
+        again.retain_unseen(&seen);
+        assert!(again.campaigns.is_empty() && again.adsets.is_empty());
+        let renamed: Vec<&str> = again.ads.iter().map(|a| a.1.as_str()).collect();
+        assert_eq!(renamed, ["Video v2"], "only the renamed ad is written again");
+    }
 }

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use adsync_common::Secret;
 use adsync_common::dates::DateRange;
 use adsync_common::graph::{GraphClient, GraphError, InsightsPage, InsightsRequest, Level, MAX_PAGE_SIZE};
-use adsync_common::insights::normalize;
-use adsync_common::storage::insights::{Checkpoint, PageTarget, write_page};
+use adsync_common::insights::{DailyRow, normalize};
+use adsync_common::storage::insights::{Checkpoint, Dimensions, PageTarget, upsert_names, write_page};
 use adsync_common::storage::sync_runs::Progress;
 use adsync_common::storage::{Db, StorageError};
 use tokio_util::sync::CancellationToken;
@@ -40,6 +40,8 @@ pub struct RunCtx {
     pub total: AtomicI64,
     /// Accounts whose ad-level chunks span several pages (fetched with async reports).
     pub big_accounts: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Names (campaigns, ad sets, ads) this run already wrote, so later pages skip them.
+    pub names_written: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Cancelled on a fatal error (expired token: no more calls) or shutdown.
     pub stop: CancellationToken,
 }
@@ -216,6 +218,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 chunk_done: unit_done.then(|| (unit.range.since(), unit.range.until())),
                 chunk_started,
             };
+            write_names(ctx, &target, &rows).await?;
             write_page(&ctx.db, &target, &rows, &checkpoint)
                 .await
                 .map_err(|e| match e {
@@ -235,6 +238,23 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         }
     }
     Ok(written)
+}
+
+/// Upserts the names on `rows` that this run has not written yet.
+async fn write_names(ctx: &RunCtx, target: &PageTarget<'_>, rows: &[DailyRow]) -> Result<(), SyncError> {
+    let mut names = Dimensions::of(rows);
+    let keys = {
+        let seen = ctx.names_written.lock().unwrap_or_else(|e| e.into_inner());
+        names.retain_unseen(&seen)
+    };
+    if names.is_empty() {
+        return Ok(());
+    }
+    upsert_names(&ctx.db, target, &names)
+        .await
+        .map_err(SyncError::Storage)?;
+    ctx.names_written.lock().unwrap_or_else(|e| e.into_inner()).extend(keys);
+    Ok(())
 }
 
 /// Splits a range of two or more days into its older and newer halves.

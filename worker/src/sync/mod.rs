@@ -101,6 +101,7 @@ async fn sync_accounts(
         done: AtomicI64::new(0),
         total: AtomicI64::new(0),
         big_accounts: Default::default(),
+        names_written: Default::default(),
         stop: state.shutdown.child_token(),
     });
 
