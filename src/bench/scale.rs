@@ -39,6 +39,8 @@ struct Outcome {
     requests: u64,
     while_blocked: u64,
     spread: usize,
+    /// Mean claim-to-finish time of one run.
+    run_seconds: f64,
 }
 
 pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
@@ -49,7 +51,9 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
         "adsync bench scale · dataset many · latency {} ms · PostgreSQL + Redis · {} job(s) per worker process",
         args.latency_ms, args.concurrency
     );
-    println!("  workers   wall s   runs/s   rows/s   requests   calls while blocked   workers used   speed-up");
+    println!(
+        "  workers   wall s   runs/s   rows/s   requests   calls while blocked   workers used   s per run   speed-up"
+    );
     let mut first: Option<f64> = None;
     for &workers in &args.workers {
         let scratch = Scratch::create(BenchDatabase::Postgres).await?;
@@ -59,7 +63,7 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
         let speed_up = first.map(|w| w / o.wall).unwrap_or(1.0);
         first.get_or_insert(o.wall);
         println!(
-            "  {:>7}   {:>6.1}   {:>6.2}   {:>6.0}   {:>8}   {:>19}   {:>12}   {:>7.2}×",
+            "  {:>7}   {:>6.1}   {:>6.2}   {:>6.0}   {:>8}   {:>19}   {:>12}   {:>9.2}   {:>7.2}×",
             o.workers,
             o.wall,
             o.runs as f64 / o.wall,
@@ -67,6 +71,7 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
             o.requests,
             o.while_blocked,
             o.spread,
+            o.run_seconds,
             speed_up
         );
     }
@@ -129,6 +134,7 @@ async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Re
         .map(|_| spawn_worker(&env))
         .collect::<anyhow::Result<_>>()?;
     let mut rows = 0;
+    let mut run_seconds = 0.0;
     let outcome = async {
         for (team, run) in &runs {
             loop {
@@ -136,6 +142,9 @@ async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Re
                 match r.status {
                     RunStatus::Succeeded => {
                         rows += r.rows_written;
+                        if let (Some(a), Some(b)) = (r.started_at, r.finished_at) {
+                            run_seconds += (b - a).as_seconds_f64() / runs.len() as f64;
+                        }
                         break;
                     }
                     RunStatus::Failed => bail!("run {run} failed: {:?}", r.error),
@@ -163,6 +172,7 @@ async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Re
         requests: stats.requests,
         while_blocked: stats.calls_while_blocked,
         spread,
+        run_seconds,
     })
 }
 
