@@ -6,7 +6,7 @@ use adsync_common::ids::Role;
 use crate::helpers::{Backend, spawn_app};
 
 /// Lines of the exposition that belong to `metric` (samples, not HELP/TYPE comments).
-fn samples<'a>(text: &'a str, metric: &str) -> Vec<&'a str> {
+pub fn samples<'a>(text: &'a str, metric: &str) -> Vec<&'a str> {
     text.lines()
         .filter(|l| l.starts_with(metric) && l[metric.len()..].starts_with(['{', ' ']))
         .collect()

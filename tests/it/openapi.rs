@@ -31,7 +31,8 @@ const PROMISED: &[(&str, &str)] = &[
     ("get", "/metrics"),
 ];
 
-fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+/// Every `(method, path, operation)` of an OpenAPI document.
+pub fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {

@@ -70,8 +70,9 @@ pub fn spawn_process(f: &Fixture, command: &str, database_url: &str) -> Worker {
 
 /// The value of the first sample of `metric` whose labels contain `labels`, if any.
 pub fn sample(text: &str, metric: &str, labels: &str) -> Option<f64> {
-    text.lines()
-        .filter(|l| l.starts_with(metric) && l[metric.len()..].starts_with(['{', ' ']) && l.contains(labels))
+    crate::observability::samples(text, metric)
+        .into_iter()
+        .filter(|l| l.contains(labels))
         .find_map(|l| l.rsplit(' ').next()?.parse().ok())
 }
 
