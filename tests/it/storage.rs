@@ -143,7 +143,121 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
     );
 }
 
-crate::on_both_backends!(users_and_teams, runs_are_claimed_by_one_worker_at_a_time);
+/// A page replaces the actions of the object-days it carries: an action the source stopped
+/// reporting (a restatement to zero) goes, other days keep theirs, and a page that repeats
+/// an object-day keeps its last report instead of failing.
+async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
+    use adsync_common::insights::{ActionRow, DailyRow, Names};
+    use adsync_common::storage::insights::{Checkpoint, PageTarget, write_page};
+
+    let (_guard, db) = fresh(backend).await;
+    let team = teams::create(&db, "Acme").await.expect("team");
+    let new = NewRun {
+        team_id: team,
+        kind: RunKind::Backfill,
+        ad_account_id: Some("act_1".into()),
+        since: None,
+        until: None,
+        requested_by: None,
+    };
+    let run = sync_runs::create(&db, &new).await.expect("run");
+    sync_runs::claim(&db, run.id, "w1", Duration::seconds(60))
+        .await
+        .expect("claim")
+        .expect("claimed");
+    let target = PageTarget {
+        team,
+        ad_account_id: "act_1",
+        level: "ad",
+    };
+    let checkpoint = Checkpoint {
+        run: run.id,
+        owner: "w1",
+        lease: Duration::seconds(60),
+        progress: Progress { done: 0, total: 1 },
+        chunk_done: None,
+    };
+    let row = |day: &str, impressions: i64, actions: &[(&str, &str, i64)]| DailyRow {
+        object_id: "ad1".into(),
+        date: day.parse().expect("date"),
+        breakdown: String::new(),
+        campaign_id: Some("c1".into()),
+        adset_id: Some("s1".into()),
+        impressions,
+        reach: Some(1),
+        clicks: 0,
+        inline_link_clicks: 0,
+        spend_micros: 10,
+        actions: actions
+            .iter()
+            .map(|(kind, window, count)| ActionRow {
+                action_type: (*kind).into(),
+                window: (*window).into(),
+                count: *count,
+                value_micros: None,
+            })
+            .collect(),
+        names: Names::default(),
+    };
+    let stored = |db: Db| async move {
+        let rows: Vec<(String, String, String, i64)> = match &db {
+            Db::Sqlite(p) => sqlx::query_as(ACTIONS).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_as(ACTIONS).fetch_all(p).await,
+        }
+        .expect("actions");
+        rows
+    };
+    const ACTIONS: &str = "SELECT CAST(date AS TEXT), action_type, attribution_window, count FROM insight_actions \
+                           ORDER BY 1, 2, 3";
+
+    let first = [
+        row(
+            "2026-11-01",
+            5,
+            &[("purchase", "default", 2), ("purchase", "7d_click", 3)],
+        ),
+        row("2026-11-02", 6, &[("purchase", "default", 1)]),
+    ];
+    write_page(&db, &target, &first, &checkpoint).await.expect("first page");
+    assert_eq!(stored(db.clone()).await.len(), 3);
+
+    // Day 1 restated: the 7-day-click purchases are gone and the default count changed; the
+    // page also repeats day 1, whose last report wins. Day 2 is not on the page.
+    let restated = [
+        row("2026-11-01", 5, &[("purchase", "default", 9)]),
+        row(
+            "2026-11-01",
+            7,
+            &[("purchase", "default", 4), ("purchase", "default", 4)],
+        ),
+    ];
+    write_page(&db, &target, &restated, &checkpoint)
+        .await
+        .expect("restated page");
+    let expected = [
+        (
+            "2026-11-01".to_string(),
+            "purchase".to_string(),
+            "default".to_string(),
+            4,
+        ),
+        (
+            "2026-11-02".to_string(),
+            "purchase".to_string(),
+            "default".to_string(),
+            1,
+        ),
+    ];
+    assert_eq!(stored(db.clone()).await, expected);
+    let run = sync_runs::get(&db, team, run.id).await.expect("get").expect("run");
+    assert_eq!(run.rows_written, 3, "two rows, then one distinct object-day");
+}
+
+crate::on_both_backends!(
+    users_and_teams,
+    runs_are_claimed_by_one_worker_at_a_time,
+    pages_replace_the_actions_of_their_object_days
+);
 
 /// Column names, nullability and a coarse type per table must match across dialects.
 #[tokio::test]

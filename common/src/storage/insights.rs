@@ -1,12 +1,13 @@
-//! Writing normalized insights. A page is one transaction: its rows and actions (idempotent
-//! upserts on natural keys), the names it carries and the run's checkpoint; a chunk's last
-//! page also removes actions a restatement made vanish.
+//! Writing normalized insights. A page is one transaction: its rows (idempotent upserts on
+//! natural keys), their actions (replaced per object-day, see [`super::facts`]) and the run's
+//! checkpoint. Names are written ahead, in statements of their own.
 
 use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDate};
 use sqlx::QueryBuilder;
 
+use super::facts::{WriteFacts, unique_rows};
 use super::sync_runs::Progress;
 use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
 use crate::ids::{RunId, TeamId};
@@ -29,66 +30,19 @@ pub struct Checkpoint<'a> {
     pub progress: Progress,
     /// Set on a chunk's last page: the chunk is then recorded as done.
     pub chunk_done: Option<(NaiveDate, NaiveDate)>,
-    /// When the chunk's first page was fetched: on its last page, actions of the chunk's
-    /// days not written since (a restatement removed them) are deleted.
-    pub chunk_started: chrono::DateTime<chrono::Utc>,
 }
-
-const INSIGHT_BATCH: usize = 1000;
-// Bulk statements are not kept prepared (`persistent(false)`): their text changes with the
-// row count, so the per-connection statement cache would fill with huge one-off statements.
-const ACTION_BATCH: usize = 2000;
 
 /// Writes one page's facts and its checkpoint atomically (names go first, through
 /// [`upsert_names`]). `Err(NotFound)` when the run's lease was
 /// lost (another worker took over): nothing is written then.
 pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Checkpoint<'_>) -> StorageResult<()> {
     let at = now();
+    let rows = unique_rows(rows);
     let rows_added = rows.len() as i64;
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        for batch in rows.chunks(INSIGHT_BATCH) {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, campaign_id, adset_id, \
-                 impressions, reach, clicks, inline_link_clicks, spend_micros, synced_at) ",
-            );
-            q.push_values(batch, |mut b, r| {
-                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(t.level).push_bind(&r.object_id).push_bind(r.date)
-                    .push_bind(&r.breakdown).push_bind(&r.campaign_id).push_bind(&r.adset_id).push_bind(r.impressions)
-                    .push_bind(r.reach).push_bind(r.clicks).push_bind(r.inline_link_clicks).push_bind(r.spend_micros).push_bind(at);
-            });
-            q.push(
-                " ON CONFLICT (team_id, ad_account_id, level, object_id, date, breakdown) DO UPDATE SET \
-                 campaign_id = excluded.campaign_id, adset_id = excluded.adset_id, impressions = excluded.impressions, \
-                 reach = excluded.reach, clicks = excluded.clicks, inline_link_clicks = excluded.inline_link_clicks, \
-                 spend_micros = excluded.spend_micros, synced_at = excluded.synced_at",
-            );
-            q.build().persistent(false).execute(&mut *tx).await?;
-        }
-        let actions: Vec<_> = rows.iter().flat_map(|r| r.actions.iter().map(move |a| (r, a))).collect();
-        for batch in actions.chunks(ACTION_BATCH) {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO insight_actions (team_id, ad_account_id, level, object_id, date, breakdown, action_type, \
-                 attribution_window, count, value_micros, synced_at) ",
-            );
-            q.push_values(batch, |mut b, (r, a)| {
-                b.push_bind(t.team).push_bind(t.ad_account_id).push_bind(t.level).push_bind(&r.object_id).push_bind(r.date)
-                    .push_bind(&r.breakdown).push_bind(&a.action_type).push_bind(&a.window).push_bind(a.count)
-                    .push_bind(a.value_micros).push_bind(at);
-            });
-            q.push(
-                " ON CONFLICT (team_id, ad_account_id, level, object_id, date, breakdown, action_type, attribution_window) \
-                 DO UPDATE SET count = excluded.count, value_micros = excluded.value_micros, synced_at = excluded.synced_at",
-            );
-            q.build().persistent(false).execute(&mut *tx).await?;
-        }
+        tx.write_facts(t, &rows, at).await?;
         if let Some((since, until)) = cp.chunk_done {
-            sqlx::query(
-                "DELETE FROM insight_actions WHERE team_id = $1 AND ad_account_id = $2 AND level = $3 \
-                 AND date >= $4 AND date <= $5 AND synced_at < $6",
-            )
-            .bind(t.team).bind(t.ad_account_id).bind(t.level).bind(since).bind(until).bind(cp.chunk_started)
-            .execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO sync_chunks (run_id, ad_account_id, level, since, until, rows_written, finished_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, ad_account_id, level, since) DO NOTHING",

@@ -9,6 +9,7 @@ pub mod connections;
 pub mod deletion;
 mod error;
 pub mod events;
+mod facts;
 pub mod insights;
 pub mod metrics;
 pub mod oauth_states;

@@ -144,7 +144,6 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         ad_account_id: account,
         level: unit.level.as_str(),
     };
-    let chunk_started = adsync_common::storage::now();
     let mut pending = vec![unit.range];
     let mut limit = MAX_PAGE_SIZE;
     let mut written = 0u64;
@@ -216,7 +215,6 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 lease: ctx.lease,
                 progress,
                 chunk_done: unit_done.then(|| (unit.range.since(), unit.range.until())),
-                chunk_started,
             };
             write_names(ctx, &target, &rows).await?;
             write_page(&ctx.db, &target, &rows, &checkpoint)
