@@ -11,6 +11,35 @@ use crate::graph::{ATTRIBUTION_WINDOWS, GraphError, InsightRow, Level};
 /// The attribution window name used for Facebook's default `value`.
 pub const DEFAULT_WINDOW: &str = "default";
 
+/// Windows of the purchase rollup on `insights_daily`, in column order.
+pub const PURCHASE_WINDOWS: [&str; 7] = [
+    DEFAULT_WINDOW,
+    "1d_click",
+    "7d_click",
+    "28d_click",
+    "1d_view",
+    "7d_view",
+    "28d_view",
+];
+
+/// The rollup's columns: `purchases_<window>` for each window, then
+/// `purchase_value_<window>_micros` for each.
+pub fn purchase_columns() -> Vec<String> {
+    let counts = PURCHASE_WINDOWS.iter().map(|w| format!("purchases_{w}"));
+    counts
+        .chain(PURCHASE_WINDOWS.iter().map(|w| format!("purchase_value_{w}_micros")))
+        .collect()
+}
+
+/// The column of purchase counts (`value = false`) or values in a window; `None` for an
+/// unknown window.
+pub fn purchase_column(window: &str, value: bool) -> Option<String> {
+    PURCHASE_WINDOWS
+        .iter()
+        .position(|w| *w == window)
+        .map(|i| purchase_columns()[i + if value { 7 } else { 0 }].clone())
+}
+
 /// One object's metrics on one day (and breakdown).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DailyRow {
@@ -43,6 +72,22 @@ pub struct ActionRow {
     pub window: String,
     pub count: i64,
     pub value_micros: Option<i64>,
+}
+
+impl DailyRow {
+    /// Purchases per window, then purchase values per window (micro-units), in the order of
+    /// [`purchase_columns`]. A window Facebook did not report counts 0.
+    pub fn purchase_rollup(&self) -> [i64; 14] {
+        let mut out = [0; 14];
+        for a in self.actions.iter().filter(|a| a.action_type == "purchase") {
+            if let Some(i) = PURCHASE_WINDOWS.iter().position(|w| *w == a.window) {
+                // The last report of a (type, window) wins, as when the actions are stored.
+                out[i] = a.count;
+                out[i + 7] = a.value_micros.unwrap_or(0);
+            }
+        }
+        out
+    }
 }
 
 /// Decimal → micro-units, exactly (Facebook reports at most 2–4 decimals for money).

@@ -3,7 +3,7 @@
 //! the account currency).
 
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::storage::metrics::{Aggregate, Granularity};
 
@@ -79,60 +79,122 @@ pub fn currency_decimals(code: &str) -> u32 {
     }
 }
 
-fn money(micros: i64, dp: u32) -> String {
-    Decimal::new(micros, 6).round_dp(dp).to_string()
+fn money(micros: i64, dp: u32) -> Decimal {
+    Decimal::new(micros, 6).round_dp(dp)
 }
 
-fn ratio(num: Decimal, den: Decimal, dp: u32) -> Option<String> {
-    (!den.is_zero()).then(|| (num / den).round_dp(dp).to_string())
+fn ratio(num: Decimal, den: Decimal, dp: u32) -> Option<Decimal> {
+    (!den.is_zero()).then(|| (num / den).round_dp(dp))
 }
 
-/// One aggregate as a JSON row with the requested metrics. Ratios without a denominator
-/// (no impressions, no clicks) are omitted rather than shown as zero.
-pub fn row_json(a: &Aggregate, metrics: &[&str], dp: u32, period_label: Option<String>) -> Value {
-    let mut m = Map::new();
-    m.insert("date".into(), period_label.map(Value::String).unwrap_or(Value::Null));
-    m.insert("id".into(), Value::String(a.object_id.clone()));
-    m.insert("name".into(), a.name.clone().map(Value::String).unwrap_or(Value::Null));
+/// A metric's value for one aggregate, as shown (money rounded to the currency's `dp`
+/// digits, ratios to 4). `None` when it has none: reach outside daily rows, a ratio without
+/// a denominator (no impressions, no clicks), an unknown metric.
+pub fn metric_value(a: &Aggregate, metric: &str, dp: u32) -> Option<Decimal> {
     let spend = Decimal::new(a.spend_micros, 6);
-    let value = Decimal::new(a.purchase_value_micros, 6);
-    for metric in metrics {
-        let v = match *metric {
-            "impressions" => Some(a.impressions.to_string()),
-            "reach" => a.reach.map(|r| r.to_string()),
-            "clicks" => Some(a.clicks.to_string()),
-            "inline_link_clicks" => Some(a.inline_link_clicks.to_string()),
-            "spend" => Some(money(a.spend_micros, dp)),
-            "ctr" => ratio(
-                Decimal::from(a.clicks) * Decimal::from(100),
-                Decimal::from(a.impressions),
-                4,
-            ),
-            "cpc" => ratio(spend, Decimal::from(a.clicks), 4),
-            "cpm" => ratio(spend * Decimal::from(1000), Decimal::from(a.impressions), 4),
-            "purchases" => Some(a.purchases.to_string()),
-            "purchase_value" => Some(money(a.purchase_value_micros, dp)),
-            "roas" => ratio(value, spend, 4),
-            _ => None,
-        };
-        if let Some(v) = v {
-            m.insert((*metric).to_string(), Value::String(v));
-        }
+    match metric {
+        "impressions" => Some(a.impressions.into()),
+        "reach" => a.reach.map(Decimal::from),
+        "clicks" => Some(a.clicks.into()),
+        "inline_link_clicks" => Some(a.inline_link_clicks.into()),
+        "spend" => Some(money(a.spend_micros, dp)),
+        "ctr" => ratio(Decimal::from(a.clicks) * Decimal::from(100), a.impressions.into(), 4),
+        "cpc" => ratio(spend, a.clicks.into(), 4),
+        "cpm" => ratio(spend * Decimal::from(1000), a.impressions.into(), 4),
+        "purchases" => Some(a.purchases.into()),
+        "purchase_value" => Some(money(a.purchase_value_micros, dp)),
+        "roas" => ratio(Decimal::new(a.purchase_value_micros, 6), spend, 4),
+        _ => None,
     }
-    Value::Object(m)
 }
 
-/// Sort key of a row for a metric (numeric, so "9" sorts below "10").
-pub fn sort_key(row: &Value, metric: &str) -> Decimal {
-    row.get(metric)
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(Decimal::MIN)
+/// One aggregate as a row: `date` (the period, or `label` when given), `id`, `name` and the
+/// requested metrics as exact decimal strings; a metric without a value is omitted rather
+/// than shown as zero.
+pub struct RowView<'a> {
+    pub aggregate: &'a Aggregate,
+    pub metrics: &'a [&'a str],
+    pub dp: u32,
+    pub label: Option<&'a str>,
+}
+
+impl Serialize for RowView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.aggregate;
+        let mut m = s.serialize_map(None)?;
+        match (self.label, a.period) {
+            (Some(label), _) => m.serialize_entry("date", label)?,
+            (None, Some(day)) => m.serialize_entry("date", &day)?,
+            (None, None) => m.serialize_entry("date", &())?,
+        }
+        m.serialize_entry("id", &a.object_id)?;
+        m.serialize_entry("name", &a.name)?;
+        for metric in self.metrics {
+            if let Some(v) = metric_value(a, metric, self.dp) {
+                // Decimal's Display: exact, no exponent.
+                m.serialize_entry(metric, &format_args!("{v}"))?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// How rows are ordered: by period, name or a metric's value (numerically, so 9 sorts
+/// below 10), ties by period and object id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortBy<'a> {
+    Date,
+    Name,
+    Metric(&'a str),
+}
+
+/// Sorts aggregates before they become JSON, computing each row's key once.
+pub fn sort(rows: &mut [Aggregate], by: SortBy<'_>, descending: bool, dp: u32) {
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    enum Key {
+        Date(Option<chrono::NaiveDate>),
+        Name(Option<String>),
+        // `None` (no value) sorts below every number.
+        Number(Option<Decimal>),
+    }
+    let key = |a: &Aggregate| match by {
+        SortBy::Date => Key::Date(a.period),
+        SortBy::Name => Key::Name(a.name.clone()),
+        SortBy::Metric(m) => Key::Number(metric_value(a, m, dp)),
+    };
+    let mut keyed: Vec<(Key, usize)> = rows.iter().enumerate().map(|(i, a)| (key(a), i)).collect();
+    keyed.sort_by(|(ka, ia), (kb, ib)| {
+        let primary = if descending { kb.cmp(ka) } else { ka.cmp(kb) };
+        let (a, b) = (&rows[*ia], &rows[*ib]);
+        primary.then_with(|| (a.period, &a.object_id).cmp(&(b.period, &b.object_id)))
+    });
+    let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+    permute(rows, &order);
+}
+
+/// Puts `rows[order[k]]` at position `k`.
+fn permute<T: Default>(rows: &mut [T], order: &[usize]) {
+    let mut taken: Vec<T> = rows.iter_mut().map(std::mem::take).collect();
+    for (slot, &from) in rows.iter_mut().zip(order) {
+        *slot = std::mem::take(&mut taken[from]);
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
+
+    fn row_json(a: &Aggregate, metrics: &[&str], dp: u32, label: Option<String>) -> Value {
+        let view = RowView {
+            aggregate: a,
+            metrics,
+            dp,
+            label: label.as_deref(),
+        };
+        serde_json::to_value(view).expect("serializes")
+    }
 
     #[test]
     fn ratios_come_from_sums_and_money_is_exact() {
@@ -183,5 +245,22 @@ mod tests {
         let v = row_json(&a, &["ctr", "cpc", "roas", "spend"], 2, None);
         assert!(v.get("ctr").is_none() && v.get("cpc").is_none() && v.get("roas").is_none());
         assert_eq!(v["spend"], "0.00");
+    }
+
+    #[test]
+    fn sorting_is_numeric_with_missing_values_lowest_and_ties_by_period_and_id() {
+        let row = |id: &str, clicks: i64, impressions: i64| Aggregate {
+            object_id: id.into(),
+            clicks,
+            impressions,
+            ..Default::default()
+        };
+        let mut rows = vec![row("b", 9, 100), row("a", 10, 100), row("c", 9, 0), row("d", 9, 100)];
+        sort(&mut rows, SortBy::Metric("clicks"), true, 2);
+        let ids: Vec<&str> = rows.iter().map(|r| r.object_id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c", "d"], "10 above 9; equal clicks by id");
+        sort(&mut rows, SortBy::Metric("ctr"), false, 2);
+        let ids: Vec<&str> = rows.iter().map(|r| r.object_id.as_str()).collect();
+        assert_eq!(ids, ["c", "b", "d", "a"], "no impressions, no ctr: lowest");
     }
 }

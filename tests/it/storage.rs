@@ -249,6 +249,18 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         ),
     ];
     assert_eq!(stored(db.clone()).await, expected);
+    // The purchase rollup on the daily rows agrees with the actions.
+    const ROLLUP: &str =
+        "SELECT CAST(date AS TEXT), purchases_default, purchases_7d_click FROM insights_daily ORDER BY 1";
+    let rollup: Vec<(String, i64, i64)> = match &db {
+        Db::Sqlite(p) => sqlx::query_as(ROLLUP).fetch_all(p).await,
+        Db::Postgres(p) => sqlx::query_as(ROLLUP).fetch_all(p).await,
+    }
+    .expect("rollup");
+    assert_eq!(
+        rollup,
+        [("2026-11-01".to_string(), 4, 0), ("2026-11-02".to_string(), 1, 0)]
+    );
     let run = sync_runs::get(&db, team, run.id).await.expect("get").expect("run");
     assert_eq!(run.rows_written, 3, "two rows, then one distinct object-day");
 }

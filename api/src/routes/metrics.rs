@@ -1,12 +1,12 @@
 //! `GET /api/v1/teams/{team}/metrics`: synced numbers for members and owners.
 
 use adsync_common::dates::{DateRange, parse_day};
-use adsync_common::reporting::{self, DEFAULT_METRICS, WINDOWS};
+use adsync_common::reporting::{self, DEFAULT_METRICS, SortBy, WINDOWS};
 use adsync_common::storage::connections::{self, AdAccount};
-use adsync_common::storage::metrics::{Granularity, MetricsQuery, aggregate};
+use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery, aggregate};
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::TeamMember;
@@ -51,7 +51,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 }
 
 /// The answer for one team, shared by the API and the dashboard page.
-pub async fn query(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Value, ApiError> {
+pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Answer, ApiError> {
     let level = reporting::parse_level(p.level.as_deref().unwrap_or("account")).map_err(bad)?;
     let granularity = reporting::parse_granularity(p.granularity.as_deref().unwrap_or("day")).map_err(bad)?;
     let metrics = match &p.metrics {
@@ -129,55 +129,92 @@ pub async fn query(state: &AppState, team: adsync_common::ids::TeamId, p: &Metri
         window: window.clone(),
     };
     let dp = currency.as_deref().map(reporting::currency_decimals).unwrap_or(2);
-    let mut rows: Vec<Value> = aggregate(&state.db, &q)
-        .await?
-        .iter()
-        .map(|a| {
-            let label = match granularity {
-                Granularity::Total => Some(format!("{}..{}", range.since(), range.until())),
-                _ => a.period.map(|d| d.to_string()),
-            };
-            reporting::row_json(a, &metrics, dp, label)
-        })
-        .collect();
-    match p.sort.as_deref() {
+    let (descending, sort_by) = match p.sort.as_deref() {
+        None => (false, SortBy::Date),
         Some(s) => {
             let (desc, key) = s.strip_prefix('-').map(|k| (true, k)).unwrap_or((false, s));
-            if !metrics.contains(&key) && key != "date" && key != "name" {
-                return Err(bad(format!(
-                    "sort: {key:?} is not one of the requested metrics, date or name"
-                )));
-            }
-            rows.sort_by(|a, b| {
-                let ord = match key {
-                    "date" | "name" => a[key].as_str().cmp(&b[key].as_str()),
-                    m => reporting::sort_key(a, m).cmp(&reporting::sort_key(b, m)),
-                };
-                if desc { ord.reverse() } else { ord }
-            });
+            let by = match key {
+                "date" => SortBy::Date,
+                "name" => SortBy::Name,
+                m => match metrics.iter().find(|k| **k == m) {
+                    Some(known) => SortBy::Metric(known),
+                    None => {
+                        return Err(bad(format!(
+                            "sort: {key:?} is not one of the requested metrics, date or name"
+                        )));
+                    }
+                },
+            };
+            (desc, by)
         }
-        None => {
-            rows.sort_by(|a, b| (a["date"].as_str(), a["id"].as_str()).cmp(&(b["date"].as_str(), b["id"].as_str())))
-        }
-    }
-    let truncated = rows.len() > limit;
-    rows.truncate(limit);
+    };
+    // Sorted and cut while still typed: only the rows returned become JSON.
+    let mut aggregates = aggregate(&state.db, &q).await?;
+    reporting::sort(&mut aggregates, sort_by, descending, dp);
+    let truncated = aggregates.len() > limit;
+    aggregates.truncate(limit);
     let mut notes = Vec::new();
     if metrics.contains(&"reach") && granularity != Granularity::Day {
         notes.push("reach is not additive across days, so it is only reported with granularity=day");
     }
-    Ok(json!({
-        "currency": currency,
-        "time_zone": time_zone,
-        "level": level,
-        "granularity": p.granularity.as_deref().unwrap_or("day"),
-        "since": range.since(),
-        "until": range.until(),
-        "window": window,
-        "rows": rows,
-        "truncated": truncated,
-        "notes": notes,
-    }))
+    Ok(Answer {
+        currency,
+        time_zone,
+        level,
+        granularity: p.granularity.clone().unwrap_or_else(|| "day".into()),
+        since: range.since(),
+        until: range.until(),
+        window,
+        rows: Rows {
+            total_label: (granularity == Granularity::Total).then(|| format!("{}..{}", range.since(), range.until())),
+            aggregates,
+            metrics,
+            dp,
+        },
+        truncated,
+        notes,
+    })
+}
+
+/// The answer as JSON, for the pages that read it.
+pub async fn query(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Value, ApiError> {
+    let answer = answer(state, team, p).await?;
+    serde_json::to_value(&answer).map_err(|e| ApiError::Internal(Box::new(e)))
+}
+
+/// What the metrics API returns. Rows are written straight from the aggregates: for a year of
+/// daily rows, building a `serde_json::Value` per row first cost more than the queries.
+#[derive(Serialize)]
+pub struct Answer {
+    currency: Option<String>,
+    time_zone: Option<String>,
+    level: &'static str,
+    granularity: String,
+    since: chrono::NaiveDate,
+    until: chrono::NaiveDate,
+    window: String,
+    rows: Rows,
+    truncated: bool,
+    notes: Vec<&'static str>,
+}
+
+struct Rows {
+    aggregates: Vec<Aggregate>,
+    metrics: Vec<&'static str>,
+    dp: u32,
+    /// `since..until`, the period of every row with granularity=total.
+    total_label: Option<String>,
+}
+
+impl Serialize for Rows {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.aggregates.iter().map(|a| reporting::RowView {
+            aggregate: a,
+            metrics: &self.metrics,
+            dp: self.dp,
+            label: self.total_label.as_deref(),
+        }))
+    }
 }
 
 /// Sums per period and object, ratios from sums, money as exact decimal strings in the
@@ -191,6 +228,6 @@ async fn metrics(
     State(state): State<AppState>,
     member: TeamMember,
     ApiQuery(p): ApiQuery<MetricsParams>,
-) -> Result<axum::Json<Value>, ApiError> {
-    Ok(axum::Json(query(&state, member.team, &p).await?))
+) -> Result<axum::Json<Answer>, ApiError> {
+    Ok(axum::Json(answer(&state, member.team, &p).await?))
 }

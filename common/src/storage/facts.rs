@@ -13,13 +13,14 @@
 //! skips the unique-key pre-check an upsert makes for every action row (~17 per ad-day).
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, QueryBuilder, SqliteConnection};
 
 use super::StorageResult;
 use super::insights::PageTarget;
-use crate::insights::DailyRow;
+use crate::insights::{DailyRow, purchase_columns};
 
 /// The page's rows, one per natural key: a source that repeats an object-day within a page
 /// (Facebook should not) must not fail the page, and the last report of it wins, as an
@@ -54,18 +55,49 @@ pub(crate) trait WriteFacts {
     async fn write_facts(&mut self, t: &PageTarget<'_>, rows: &[&DailyRow], at: DateTime<Utc>) -> StorageResult<()>;
 }
 
-const UPSERT_ROWS_PG: &str = "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, \
-     campaign_id, adset_id, impressions, reach, clicks, inline_link_clicks, spend_micros, synced_at) \
-     SELECT $1, $2, $3, u.*, $14 FROM UNNEST($4::text[], $5::date[], $6::text[], $7::text[], $8::text[], \
-     $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int8[]) AS u \
-     ON CONFLICT (team_id, ad_account_id, level, object_id, date, breakdown) DO UPDATE SET \
-     campaign_id = excluded.campaign_id, adset_id = excluded.adset_id, impressions = excluded.impressions, \
-     reach = excluded.reach, clicks = excluded.clicks, inline_link_clicks = excluded.inline_link_clicks, \
-     spend_micros = excluded.spend_micros, synced_at = excluded.synced_at";
+/// `insights_daily`'s columns after the key, in bind order (the purchase rollup last).
+fn value_columns() -> Vec<String> {
+    let fixed = [
+        "campaign_id",
+        "adset_id",
+        "impressions",
+        "reach",
+        "clicks",
+        "inline_link_clicks",
+        "spend_micros",
+    ];
+    fixed.iter().map(|c| c.to_string()).chain(purchase_columns()).collect()
+}
 
-// One index probe per object-day: the lateral subquery, fenced by `OFFSET 0` so the planner
-// cannot flatten it into a join, makes the page's keys the outer loop. As a plain join the
-// planner, misled by statistics that lag a fast-growing table, scanned all of the level's rows.
+fn upsert_tail() -> String {
+    let sets: Vec<String> = value_columns()
+        .iter()
+        .chain(std::iter::once(&"synced_at".to_string()))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        " ON CONFLICT (team_id, ad_account_id, level, object_id, date, breakdown) DO UPDATE SET {}",
+        sets.join(", ")
+    )
+}
+
+static UPSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
+    let columns = value_columns();
+    // $4..: object, date, breakdown, then one array per value column; synced_at last.
+    let types = ["text", "date", "text", "text", "text"]
+        .into_iter()
+        .chain(std::iter::repeat_n("int8", columns.len() - 2));
+    let arrays: Vec<String> = types.enumerate().map(|(i, t)| format!("${}::{t}[]", i + 4)).collect();
+    format!(
+        "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) \
+         SELECT $1, $2, $3, u.*, ${} FROM UNNEST({}) AS u{}",
+        columns.join(", "),
+        arrays.len() + 4,
+        arrays.join(", "),
+        upsert_tail()
+    )
+});
+
 const DELETE_ACTIONS_PG: &str = "DELETE FROM insight_actions WHERE ctid = ANY (ARRAY( \
      SELECT a.ctid FROM UNNEST($4::text[], $5::date[], $6::text[]) AS k(object_id, date, breakdown) \
      CROSS JOIN LATERAL (SELECT ctid FROM insight_actions a WHERE a.team_id = $1 AND a.ad_account_id = $2 \
@@ -89,6 +121,7 @@ impl WriteFacts for PgConnection {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
+        let mut purchases: Vec<Vec<i64>> = (0..14).map(|_| Vec::with_capacity(n)).collect();
         for r in rows {
             object.push(r.object_id.as_str());
             date.push(r.date);
@@ -100,8 +133,11 @@ impl WriteFacts for PgConnection {
             clicks.push(r.clicks);
             link_clicks.push(r.inline_link_clicks);
             spend.push(r.spend_micros);
+            for (column, v) in purchases.iter_mut().zip(r.purchase_rollup()) {
+                column.push(v);
+            }
         }
-        sqlx::query(UPSERT_ROWS_PG)
+        let mut upsert = sqlx::query(UPSERT_ROWS_PG.as_str())
             .bind(t.team)
             .bind(t.ad_account_id)
             .bind(t.level)
@@ -114,10 +150,11 @@ impl WriteFacts for PgConnection {
             .bind(&reach)
             .bind(&clicks)
             .bind(&link_clicks)
-            .bind(&spend)
-            .bind(at)
-            .execute(&mut *self)
-            .await?;
+            .bind(&spend);
+        for column in &purchases {
+            upsert = upsert.bind(column);
+        }
+        upsert.bind(at).execute(&mut *self).await?;
         sqlx::query(DELETE_ACTIONS_PG)
             .bind(t.team)
             .bind(t.ad_account_id)
@@ -162,7 +199,7 @@ impl WriteFacts for PgConnection {
 }
 
 // SQLite allows 32,766 bound parameters per statement.
-const SQLITE_ROW_BATCH: usize = 1000; // × 14 parameters
+const SQLITE_ROW_BATCH: usize = 1000; // × 28 parameters
 const SQLITE_ACTION_BATCH: usize = 2000; // × 11 parameters
 
 const DELETE_ACTIONS_SQLITE: &str = "DELETE FROM insight_actions WHERE team_id = $1 AND ad_account_id = $2 AND level = $3 \
@@ -173,10 +210,10 @@ impl WriteFacts for SqliteConnection {
         // Multi-row statements change text with their row count: not kept prepared, or the
         // per-connection statement cache fills with huge one-off statements.
         for batch in rows.chunks(SQLITE_ROW_BATCH) {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, campaign_id, adset_id, \
-                 impressions, reach, clicks, inline_link_clicks, spend_micros, synced_at) ",
-            );
+            let mut q = QueryBuilder::new(format!(
+                "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) ",
+                value_columns().join(", ")
+            ));
             q.push_values(batch, |mut b, r| {
                 b.push_bind(t.team)
                     .push_bind(t.ad_account_id)
@@ -190,15 +227,13 @@ impl WriteFacts for SqliteConnection {
                     .push_bind(r.reach)
                     .push_bind(r.clicks)
                     .push_bind(r.inline_link_clicks)
-                    .push_bind(r.spend_micros)
-                    .push_bind(at);
+                    .push_bind(r.spend_micros);
+                for v in r.purchase_rollup() {
+                    b.push_bind(v);
+                }
+                b.push_bind(at);
             });
-            q.push(
-                " ON CONFLICT (team_id, ad_account_id, level, object_id, date, breakdown) DO UPDATE SET \
-                 campaign_id = excluded.campaign_id, adset_id = excluded.adset_id, impressions = excluded.impressions, \
-                 reach = excluded.reach, clicks = excluded.clicks, inline_link_clicks = excluded.inline_link_clicks, \
-                 spend_micros = excluded.spend_micros, synced_at = excluded.synced_at",
-            );
+            q.push(upsert_tail());
             q.build().persistent(false).execute(&mut *self).await?;
         }
         // In-process: one small prepared statement per object-day costs microseconds.
