@@ -22,15 +22,8 @@ pub const METRICS: &[&str] = &[
     "roas",
 ];
 pub const DEFAULT_METRICS: &[&str] = &["impressions", "clicks", "spend", "purchases", "purchase_value"];
-pub const WINDOWS: &[&str] = &[
-    "default",
-    "1d_click",
-    "7d_click",
-    "28d_click",
-    "1d_view",
-    "7d_view",
-    "28d_view",
-];
+/// Attribution windows of purchases, `default` first.
+pub const WINDOWS: &[&str] = &crate::insights::PURCHASE_WINDOWS;
 
 pub fn parse_granularity(raw: &str) -> Result<Granularity, String> {
     match raw {

@@ -47,9 +47,9 @@ async fn users_and_teams(backend: Backend) {
     assert!(teams::of_user(&db, ann).await.expect("teams").is_empty());
 }
 
-async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
-    let (_guard, db) = fresh(backend).await;
-    let team = teams::create(&db, "Acme").await.expect("team");
+/// A team "Acme" with a queued backfill of `act_1`.
+async fn team_with_backfill(db: &Db) -> (adsync_common::ids::TeamId, sync_runs::SyncRun) {
+    let team = teams::create(db, "Acme").await.expect("team");
     let new = NewRun {
         team_id: team,
         kind: RunKind::Backfill,
@@ -58,7 +58,12 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
         until: None,
         requested_by: None,
     };
-    let run = sync_runs::create(&db, &new).await.expect("run");
+    (team, sync_runs::create(db, &new).await.expect("run"))
+}
+
+async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
+    let (_guard, db) = fresh(backend).await;
+    let (team, run) = team_with_backfill(&db).await;
     assert_eq!(run.status, RunStatus::Queued);
 
     let claimed = sync_runs::claim(&db, run.id, "w1", Duration::seconds(60))
@@ -151,16 +156,7 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
     use adsync_common::storage::insights::{Checkpoint, PageTarget, write_page};
 
     let (_guard, db) = fresh(backend).await;
-    let team = teams::create(&db, "Acme").await.expect("team");
-    let new = NewRun {
-        team_id: team,
-        kind: RunKind::Backfill,
-        ad_account_id: Some("act_1".into()),
-        since: None,
-        until: None,
-        requested_by: None,
-    };
-    let run = sync_runs::create(&db, &new).await.expect("run");
+    let (team, run) = team_with_backfill(&db).await;
     sync_runs::claim(&db, run.id, "w1", Duration::seconds(60))
         .await
         .expect("claim")
