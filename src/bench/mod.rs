@@ -184,7 +184,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
         args.budget
     );
     println!(
-        "  accounts {} · chunks (account × level × 7 days) {}",
+        "  accounts {} · chunks (account × level × the plan's days) {}",
         accounts.len(),
         counts.chunks
     );
@@ -199,7 +199,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
         ad_rows as f64 / wall
     );
     println!(
-        "  graph requests   {} made; minimum at {PAGE_SIZE}/page {} (ratio {:.2}); minimum with 7-day chunks and the probe {} (ratio {:.2})",
+        "  graph requests   {} made; minimum at {PAGE_SIZE}/page {} (ratio {:.2}); minimum with the plan's chunks and the probe {} (ratio {:.2})",
         stats.requests,
         counts.minimum,
         stats.requests as f64 / counts.minimum.max(1) as f64,

@@ -10,9 +10,17 @@ use chrono::NaiveDate;
 #[cfg(test)]
 use chrono::Utc;
 
-/// Days per chunk. A week at ad level is a few pages even for thousands of ads, and keeps
-/// a resumed run's redo small.
-pub const CHUNK_DAYS: u32 = 7;
+/// Days per chunk at a level. A week at ad level is a few pages even for thousands of ads,
+/// and keeps a resumed run's redo small. Upper levels have one row per object and day, far
+/// fewer than ads: a week of an account is 7 rows, so longer chunks fill pages instead of
+/// paying a call per week (500 rows fit a page).
+pub fn chunk_days(level: Level) -> u32 {
+    match level {
+        Level::Ad | Level::Adset => 7,
+        Level::Campaign => 28,
+        Level::Account => 91,
+    }
+}
 /// Levels in the order they are fetched (ad first: its rows carry every name).
 pub const LEVELS: [Level; 4] = [Level::Ad, Level::Adset, Level::Campaign, Level::Account];
 /// How far back a backfill reaches: Facebook keeps 37 months.
@@ -46,19 +54,26 @@ pub fn range_for(
     DateRange::new(since.max(oldest), until).ok()
 }
 
-/// Every unit of an account's range: newest chunk first, all levels of a chunk together, so
-/// the dashboard's recent days complete first.
+/// Every unit of an account's range: newest chunks first, the levels of chunks that end on
+/// the same day together, so the dashboard's recent days complete first.
 pub fn units(account: &AdAccount, range: DateRange) -> Vec<Unit> {
-    range
-        .chunks_newest_first(CHUNK_DAYS)
-        .into_iter()
-        .flat_map(|chunk| LEVELS.iter().map(move |level| (chunk, *level)))
+    let mut units: Vec<Unit> = LEVELS
+        .iter()
+        .flat_map(|level| {
+            range
+                .chunks_newest_first(chunk_days(*level))
+                .into_iter()
+                .map(move |range| (range, *level))
+        })
         .map(|(range, level)| Unit {
             account: account.clone(),
             level,
             range,
         })
-        .collect()
+        .collect();
+    let rank = |l: Level| LEVELS.iter().position(|x| *x == l);
+    units.sort_by_key(|u| (std::cmp::Reverse(u.range.until()), rank(u.level)));
+    units
 }
 
 #[cfg(test)]
@@ -142,10 +157,16 @@ mod tests {
             timezone_name: "Europe/Berlin".into(),
         };
         let u = units(&acct, DateRange::new(d("2026-11-01"), d("2026-11-20")).expect("range"));
-        assert_eq!(u.len(), 3 * 4);
-        assert_eq!(u[0].range.until(), d("2026-11-20"));
-        assert_eq!(u[0].level, Level::Ad);
-        assert_eq!(u[3].level, Level::Account);
+        // Ads and ad sets in three weekly chunks; campaigns and the account in one each.
+        assert_eq!(u.len(), 3 + 3 + 1 + 1);
+        let first: Vec<Level> = u[..4].iter().map(|x| x.level).collect();
+        assert_eq!(first, [Level::Ad, Level::Adset, Level::Campaign, Level::Account]);
+        assert!(u[..4].iter().all(|x| x.range.until() == d("2026-11-20")));
+        assert_eq!(u[2].range.since(), d("2026-11-01"), "a campaign chunk holds 28 days");
         assert_eq!(u.last().map(|x| x.range.since()), Some(d("2026-11-01")));
+        assert!(
+            u.windows(2).all(|w| w[0].range.until() >= w[1].range.until()),
+            "newest first"
+        );
     }
 }
