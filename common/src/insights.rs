@@ -6,13 +6,14 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::graph::{ATTRIBUTION_WINDOWS, GraphError, InsightRow, Level};
+use crate::graph::{GraphError, InsightRow, Level};
 
 /// The attribution window name used for Facebook's default `value`.
 pub const DEFAULT_WINDOW: &str = "default";
 
-/// Windows of the purchase rollup on `insights_daily`, in column order.
-pub const PURCHASE_WINDOWS: [&str; 7] = [
+/// Every attribution window stored: Facebook's default first, then the explicit ones. Also
+/// the column order of the purchase rollup on `insights_daily`.
+pub const WINDOWS: [&str; 7] = [
     DEFAULT_WINDOW,
     "1d_click",
     "7d_click",
@@ -22,22 +23,21 @@ pub const PURCHASE_WINDOWS: [&str; 7] = [
     "28d_view",
 ];
 
-/// The rollup's columns: `purchases_<window>` for each window, then
-/// `purchase_value_<window>_micros` for each.
-pub fn purchase_columns() -> Vec<String> {
-    let counts = PURCHASE_WINDOWS.iter().map(|w| format!("purchases_{w}"));
-    counts
-        .chain(PURCHASE_WINDOWS.iter().map(|w| format!("purchase_value_{w}_micros")))
-        .collect()
+/// The rollup's column of purchase counts (`value = false`) or values in a window; `None`
+/// for an unknown window.
+pub fn purchase_column(window: &str, value: bool) -> Option<String> {
+    WINDOWS.contains(&window).then(|| match value {
+        false => format!("purchases_{window}"),
+        true => format!("purchase_value_{window}_micros"),
+    })
 }
 
-/// The column of purchase counts (`value = false`) or values in a window; `None` for an
-/// unknown window.
-pub fn purchase_column(window: &str, value: bool) -> Option<String> {
-    PURCHASE_WINDOWS
-        .iter()
-        .position(|w| *w == window)
-        .map(|i| purchase_columns()[i + if value { 7 } else { 0 }].clone())
+/// The rollup's columns: the count for each window, then the value for each.
+pub fn purchase_columns() -> Vec<String> {
+    [false, true]
+        .into_iter()
+        .flat_map(|value| WINDOWS.iter().filter_map(move |w| purchase_column(w, value)))
+        .collect()
 }
 
 /// One object's metrics on one day (and breakdown).
@@ -80,7 +80,7 @@ impl DailyRow {
     pub fn purchase_rollup(&self) -> [i64; 14] {
         let mut out = [0; 14];
         for a in self.actions.iter().filter(|a| a.action_type == "purchase") {
-            if let Some(i) = PURCHASE_WINDOWS.iter().position(|w| *w == a.window) {
+            if let Some(i) = WINDOWS.iter().position(|w| *w == a.window) {
                 // The last report of a (type, window) wins, as when the actions are stored.
                 out[i] = a.count;
                 out[i + 7] = a.value_micros.unwrap_or(0);
@@ -126,8 +126,7 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
     let mut actions = Vec::new();
     for a in &row.actions {
         let value = row.action_values.iter().find(|v| v.action_type == a.action_type);
-        let windows = std::iter::once(DEFAULT_WINDOW).chain(ATTRIBUTION_WINDOWS.iter().copied());
-        for w in windows {
+        for w in WINDOWS {
             let count = to_count(a.get(w))?;
             let value_micros = value.map(|v| to_micros(v.get(w))).transpose()?;
             let present =
@@ -166,7 +165,17 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::ATTRIBUTION_WINDOWS;
     use serde_json::json;
+
+    #[test]
+    fn stored_windows_are_the_default_and_the_requested_ones() {
+        assert_eq!(WINDOWS[0], DEFAULT_WINDOW);
+        assert_eq!(&WINDOWS[1..], ATTRIBUTION_WINDOWS);
+        assert_eq!(purchase_columns()[8], "purchase_value_1d_click_micros");
+        assert_eq!(purchase_column("7d_view", false).as_deref(), Some("purchases_7d_view"));
+        assert_eq!(purchase_column("2d_click", false), None);
+    }
 
     fn row(v: serde_json::Value) -> InsightRow {
         InsightRow::parse(v.as_object().expect("object")).expect("parse")

@@ -23,7 +23,7 @@ pub const METRICS: &[&str] = &[
 ];
 pub const DEFAULT_METRICS: &[&str] = &["impressions", "clicks", "spend", "purchases", "purchase_value"];
 /// Attribution windows of purchases, `default` first.
-pub const WINDOWS: &[&str] = &crate::insights::PURCHASE_WINDOWS;
+pub const WINDOWS: &[&str] = &crate::insights::WINDOWS;
 
 pub fn parse_granularity(raw: &str) -> Result<Granularity, String> {
     match raw {

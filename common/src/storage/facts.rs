@@ -205,15 +205,22 @@ const SQLITE_ACTION_BATCH: usize = 2000; // × 11 parameters
 const DELETE_ACTIONS_SQLITE: &str = "DELETE FROM insight_actions WHERE team_id = $1 AND ad_account_id = $2 AND level = $3 \
      AND object_id = $4 AND date = $5 AND breakdown = $6";
 
+/// The SQLite upsert around its `VALUES` list, built once.
+static UPSERT_ROWS_SQLITE: LazyLock<(String, String)> = LazyLock::new(|| {
+    let head = format!(
+        "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) ",
+        value_columns().join(", ")
+    );
+    (head, upsert_tail())
+});
+
 impl WriteFacts for SqliteConnection {
     async fn write_facts(&mut self, t: &PageTarget<'_>, rows: &[&DailyRow], at: DateTime<Utc>) -> StorageResult<()> {
         // Multi-row statements change text with their row count: not kept prepared, or the
         // per-connection statement cache fills with huge one-off statements.
         for batch in rows.chunks(SQLITE_ROW_BATCH) {
-            let mut q = QueryBuilder::new(format!(
-                "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) ",
-                value_columns().join(", ")
-            ));
+            let (head, tail) = &*UPSERT_ROWS_SQLITE;
+            let mut q = QueryBuilder::new(head.as_str());
             q.push_values(batch, |mut b, r| {
                 b.push_bind(t.team)
                     .push_bind(t.ad_account_id)
@@ -233,7 +240,7 @@ impl WriteFacts for SqliteConnection {
                 }
                 b.push_bind(at);
             });
-            q.push(upsert_tail());
+            q.push(tail);
             q.build().persistent(false).execute(&mut *self).await?;
         }
         // In-process: one small prepared statement per object-day costs microseconds.

@@ -48,10 +48,11 @@ pub struct Aggregate {
     pub purchase_value_micros: i64,
 }
 
-fn bucket(db: &Db, g: Granularity) -> &'static str {
+/// The period a row falls in (its first day; NULL for the whole range).
+fn period(db: &Db, g: Granularity) -> &'static str {
     match (db, g) {
         (_, Granularity::Day) => "i.date",
-        (_, Granularity::Total) => "NULL",
+        (_, Granularity::Total) => "CAST(NULL AS DATE)",
         (Db::Postgres(_), Granularity::Week) => "CAST(date_trunc('week', i.date) AS DATE)",
         (Db::Postgres(_), Granularity::Month) => "CAST(date_trunc('month', i.date) AS DATE)",
         (Db::Sqlite(_), Granularity::Week) => "date(i.date, 'weekday 0', '-6 days')",
@@ -89,16 +90,13 @@ fn statement(db: &Db, q: &MetricsQuery) -> StorageResult<String> {
         "FROM insights_daily i WHERE i.team_id = $1 AND i.level = $2 AND i.date >= $3 AND i.date <= $4 \
          {account} AND i.breakdown = ''"
     );
+    let period = period(db, q.granularity);
     if q.granularity == Granularity::Day {
         return Ok(format!(
-            "SELECT i.date, i.object_id, i.impressions, i.clicks, i.inline_link_clicks, i.spend_micros, i.reach, \
+            "SELECT {period}, i.object_id, i.impressions, i.clicks, i.inline_link_clicks, i.spend_micros, i.reach, \
              i.{count}, i.{value} {from}"
         ));
     }
-    let period = match q.granularity {
-        Granularity::Total => "CAST(NULL AS DATE)",
-        g => bucket(db, g),
-    };
     Ok(format!(
         "SELECT {period}, i.object_id, CAST(SUM(i.impressions) AS BIGINT), CAST(SUM(i.clicks) AS BIGINT), \
          CAST(SUM(i.inline_link_clicks) AS BIGINT), CAST(SUM(i.spend_micros) AS BIGINT), CAST(NULL AS BIGINT), \
