@@ -8,12 +8,14 @@ use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use adsync_common::storage::{Db, connections};
 use adsync_sandbox::{BudgetConfig, FaultConfig, Level, SandboxConfig};
 use adsync_worker::WorkerState;
+use adsync_worker::sync::ChunkPolicy;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use tokio_util::sync::CancellationToken;
 
 use crate::connect::{Fixture, auto_approve, fixture};
 use crate::helpers::Backend;
+use crate::resilience::SMALL_CHUNK_ROWS;
 
 async fn worker(f: &Fixture) -> WorkerState {
     let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
@@ -216,7 +218,7 @@ async fn faults_still_end_in_exact_data(backend: Backend) {
     // Every failure kind but throttles: an injected throttle carries a real reset time (up to
     // minutes) that the gate rightly waits out; `a_tight_budget_is_never_exceeded` covers pacing.
     // Faults are decided per request identity (deterministic), at rates high enough that the
-    // run's ~50 calls meet every kind.
+    // run's ~50 calls (in small chunks) meet every kind.
     let faults = FaultConfig {
         unknown_error: 0.1,
         transient: 0.1,
@@ -230,7 +232,8 @@ async fn faults_still_end_in_exact_data(backend: Backend) {
         faults,
         ..auto_approve()
     };
-    let (f, state, run) = connected(backend, sandbox).await;
+    let (f, mut state, run) = connected(backend, sandbox).await;
+    state.chunk_policy = ChunkPolicy::new(SMALL_CHUNK_ROWS);
     let done = run_to_end(&f, &state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
@@ -264,10 +267,10 @@ async fn an_expired_token_stops_the_run_and_asks_for_reconnect(backend: Backend)
 }
 
 async fn a_tight_budget_is_never_exceeded(backend: Backend) {
-    // 40 calls per 2 s per account: a 90-day backfill (50+ calls, 4 in flight) must pace
-    // itself on the usage headers rather than run into Meta's block.
+    // 40 calls per 2 s per account: a 90-day backfill (50+ calls in small chunks, 4 in
+    // flight) must pace itself on the usage headers rather than run into Meta's block.
     let budget = BudgetConfig::with_millis(40, 10_000, 2_000, 60_000);
-    let (f, state, run) = connected(
+    let (f, mut state, run) = connected(
         backend,
         SandboxConfig {
             budget,
@@ -275,6 +278,7 @@ async fn a_tight_budget_is_never_exceeded(backend: Backend) {
         },
     )
     .await;
+    state.chunk_policy = ChunkPolicy::new(SMALL_CHUNK_ROWS);
     let done = run_to_end(&f, &state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     let stats = f.app.sandbox.as_ref().expect("sandbox").stats();
@@ -346,10 +350,9 @@ async fn restated_conversions_land_only_inside_the_lookback() {
     );
 }
 
-/// The medium dataset (200 ads) makes ad-level chunks span several pages: after the first,
-/// chunks go through async report runs; some of those fail and fall back to paged calls.
-/// Which chunks go async depends on timing (the first few start before any is known to be
-/// big), so the range holds enough chunks that several reports run and fail on every run.
+/// Chunks of accounts dense enough go through async report runs; some of those fail and
+/// fall back to paged calls. The policy here makes the medium dataset (≈ 90 ad rows a day)
+/// dense, in report chunks of about a page, so the range holds many reports and several fail.
 #[tokio::test]
 async fn big_accounts_use_async_reports_and_stay_exact() {
     let faults = FaultConfig {
@@ -361,7 +364,12 @@ async fn big_accounts_use_async_reports_and_stay_exact() {
         faults,
         ..auto_approve()
     };
-    let (f, state, _) = connected(Backend::Sqlite, sandbox).await;
+    let (f, mut state, _) = connected(Backend::Sqlite, sandbox).await;
+    state.chunk_policy = ChunkPolicy {
+        report_from_rows_per_day: 1.0,
+        report_rows: 500,
+        ..ChunkPolicy::default()
+    };
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     let (since, until) = (ds.today() - chrono::Duration::days(55), ds.today());
     let run = sync_runs::create(

@@ -22,8 +22,8 @@ use adsync_common::telemetry::WorkerReadiness;
 use apalis::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::sync::RetryPolicy;
 use crate::sync::gate::RateGate;
+use crate::sync::{ChunkPolicy, RetryPolicy};
 
 /// How often an idle worker looks for jobs pushed by other processes. apalis otherwise
 /// parks until its 30 s heartbeat.
@@ -49,6 +49,8 @@ pub struct WorkerState {
     /// Paces Graph API calls; shared with other replicas through Redis when configured.
     pub gate: Arc<RateGate>,
     pub retry: RetryPolicy,
+    /// How chunks after each level's head are sized, and which go through async reports.
+    pub chunk_policy: ChunkPolicy,
     /// The queue's Redis (scaled-out mode): the refill watches it for lost contents.
     pub redis: Option<redis::aio::ConnectionManager>,
     /// Set while the worker takes jobs; `/readyz` of a worker process reports it.
@@ -81,6 +83,7 @@ impl WorkerState {
         let redis = shared.as_ref().map(|(conn, _)| conn.clone());
         let gate =
             Arc::new(RateGate::new(GRAPH_CALLS_PER_SECOND, shared).with_account_labels(config.metrics_id_labels));
+        let chunk_policy = ChunkPolicy::new(config.sync_chunk_rows);
         Self {
             db,
             queue,
@@ -90,6 +93,7 @@ impl WorkerState {
             connector,
             gate,
             retry: RetryPolicy::default(),
+            chunk_policy,
             readiness: WorkerReadiness::default(),
             redis,
         }

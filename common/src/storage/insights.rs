@@ -2,7 +2,7 @@
 //! natural keys), their actions (replaced per object-day, see [`super::facts`]) and the run's
 //! checkpoint. Names are written ahead, in statements of their own.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
 use sqlx::QueryBuilder;
@@ -29,7 +29,16 @@ pub struct Checkpoint<'a> {
     pub lease: Duration,
     pub progress: Progress,
     /// Set on a chunk's last page: the chunk is then recorded as done.
-    pub chunk_done: Option<(NaiveDate, NaiveDate)>,
+    pub chunk_done: Option<ChunkDone>,
+}
+
+/// A chunk completed by a page: its days and the rows all its pages held, which size the
+/// chunks planned after it (also when a resumed run finds it done).
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkDone {
+    pub since: NaiveDate,
+    pub until: NaiveDate,
+    pub rows: i64,
 }
 
 /// Writes one page's facts and its checkpoint atomically (names go first, through
@@ -42,12 +51,12 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         tx.write_facts(t, &rows, at).await?;
-        if let Some((since, until)) = cp.chunk_done {
+        if let Some(ChunkDone { since, until, rows }) = cp.chunk_done {
             sqlx::query(
                 "INSERT INTO sync_chunks (run_id, ad_account_id, level, since, until, rows_written, finished_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, ad_account_id, level, since) DO NOTHING",
             )
-            .bind(cp.run).bind(t.ad_account_id).bind(t.level).bind(since).bind(until).bind(rows_added).bind(at)
+            .bind(cp.run).bind(t.ad_account_id).bind(t.level).bind(since).bind(until).bind(rows).bind(at)
             .execute(&mut *tx).await?;
         }
         // The run row last: its lock is held only for the commit, so pages of one run
@@ -171,11 +180,15 @@ impl Dimensions {
     }
 }
 
-/// Chunks of this run already committed: `(ad account, level, since)`.
-pub async fn done_chunks(db: &Db, run: RunId) -> StorageResult<HashSet<(String, String, NaiveDate)>> {
-    const SQL: &str = "SELECT ad_account_id, level, since FROM sync_chunks WHERE run_id = $1";
-    let rows: Vec<(String, String, NaiveDate)> = on_pool!(db, p => sqlx::query_as(SQL).bind(run).fetch_all(p).await?);
-    Ok(rows.into_iter().collect())
+/// A committed chunk of a run: `(ad account, level, since)`.
+pub type ChunkKey = (String, String, NaiveDate);
+
+/// Chunks of this run already committed, with the rows each held.
+pub async fn done_chunks(db: &Db, run: RunId) -> StorageResult<HashMap<ChunkKey, i64>> {
+    const SQL: &str = "SELECT ad_account_id, level, since, rows_written FROM sync_chunks WHERE run_id = $1";
+    let rows: Vec<(String, String, NaiveDate, i64)> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(run).fetch_all(p).await?);
+    Ok(rows.into_iter().map(|(a, l, s, n)| ((a, l, s), n)).collect())
 }
 
 /// Takes (or renews) the team's lock on an ad account for `run`. False while another live

@@ -28,6 +28,9 @@ impl Drop for Worker {
     }
 }
 
+/// Rows per paged chunk in tests that need a run of many calls.
+pub const SMALL_CHUNK_ROWS: u32 = 30;
+
 pub fn spawn_worker(f: &Fixture) -> Worker {
     spawn_process(f, "work", f.app.config.database_url.expose())
 }
@@ -53,6 +56,9 @@ pub fn spawn_process(f: &Fixture, command: &str, database_url: &str) -> Worker {
         .env("ADSYNC_QUEUE_NAMESPACE", &cfg.queue_namespace)
         .env("ADSYNC_RUN_LEASE", "3s")
         .env("ADSYNC_WORKER_CONCURRENCY", "1")
+        // Small chunks: the small dataset then takes dozens of calls, so a run lasts long
+        // enough to act on in its middle (kill it, restart servers, share a budget).
+        .env("ADSYNC_SYNC_CHUNK_ROWS", SMALL_CHUNK_ROWS.to_string())
         .env("ADSYNC_LISTEN", format!("127.0.0.1:{port}"))
         .env("ADSYNC_WORKER_LISTEN", format!("127.0.0.1:{port}"))
         .env("RUST_LOG", "warn")

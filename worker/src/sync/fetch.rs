@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use adsync_common::Secret;
 use adsync_common::dates::DateRange;
-use adsync_common::graph::{GraphClient, GraphError, InsightsPage, InsightsRequest, Level, MAX_PAGE_SIZE};
+use adsync_common::graph::{GraphClient, GraphError, InsightsPage, InsightsRequest, MAX_PAGE_SIZE};
 use adsync_common::insights::{DailyRow, normalize};
-use adsync_common::storage::insights::{Checkpoint, Dimensions, PageTarget, upsert_names, write_page};
+use adsync_common::storage::insights::{Checkpoint, ChunkDone, Dimensions, PageTarget, upsert_names, write_page};
 use adsync_common::storage::sync_runs::Progress;
 use adsync_common::storage::{Db, StorageError};
 use tokio_util::sync::CancellationToken;
@@ -38,8 +38,6 @@ pub struct RunCtx {
     pub lease: chrono::Duration,
     pub done: AtomicI64,
     pub total: AtomicI64,
-    /// Accounts whose ad-level chunks span several pages (fetched with async reports).
-    pub big_accounts: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Names (campaigns, ad sets, ads) this run already wrote, so later pages skip them.
     pub names_written: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Cancelled on a fatal error (expired token: no more calls) or shutdown.
@@ -47,17 +45,6 @@ pub struct RunCtx {
 }
 
 impl RunCtx {
-    /// Whether the account's ad-level chunks are big enough for async reports.
-    pub fn is_big(&self, account: &str) -> bool {
-        self.big_accounts.lock().is_ok_and(|s| s.contains(account))
-    }
-
-    fn mark_big(&self, account: &str) {
-        if let Ok(mut s) = self.big_accounts.lock() {
-            s.insert(account.to_string());
-        }
-    }
-
     fn complete_unit(&self) -> Progress {
         let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         Progress {
@@ -150,12 +137,11 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
     while let Some(range) = pending.pop() {
         let mut after: Option<String> = None;
         let mut req = InsightsRequest::daily(account, unit.level, range.since(), range.until());
-        let mut report = if unit.level == Level::Ad && ctx.is_big(account) {
+        let mut report = if unit.report {
             report::run_report(ctx, account, &req).await?
         } else {
             None
         };
-        let mut pages = 0u32;
         loop {
             req.limit = limit;
             let page: Result<InsightsPage, SyncError> = match &report {
@@ -214,7 +200,11 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 owner: &ctx.owner,
                 lease: ctx.lease,
                 progress,
-                chunk_done: unit_done.then(|| (unit.range.since(), unit.range.until())),
+                chunk_done: unit_done.then(|| ChunkDone {
+                    since: unit.range.since(),
+                    until: unit.range.until(),
+                    rows: (written + rows.len() as u64) as i64,
+                }),
             };
             write_names(ctx, &target, &rows).await?;
             write_page(&ctx.db, &target, &rows, &checkpoint)
@@ -224,10 +214,6 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                     other => SyncError::Storage(other),
                 })?;
             written += rows.len() as u64;
-            pages += 1;
-            if unit.level == Level::Ad && report.is_none() && pages > report::ASYNC_AFTER_PAGES {
-                ctx.mark_big(account);
-            }
             metrics::counter!("adsync_rows_written_total").increment(rows.len() as u64);
             match page.after {
                 Some(next) => after = Some(next),

@@ -8,6 +8,7 @@ mod plan;
 mod report;
 mod retry;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -16,11 +17,12 @@ use adsync_common::connect::{ConnectError, Provider};
 use adsync_common::graph::{GraphError, InsightsRequest, Level, TimeIncrement};
 use adsync_common::storage::StorageError;
 use adsync_common::storage::connections::{self, AdAccount};
-use adsync_common::storage::insights::{done_chunks, lock_account, unlock_account};
+use adsync_common::storage::insights::{ChunkKey, done_chunks, lock_account, unlock_account};
 use adsync_common::storage::sync_runs::{RunKind, SyncRun};
 use futures::{StreamExt, TryStreamExt};
 
 pub use fetch::RunCtx;
+pub use plan::ChunkPolicy;
 pub use retry::RetryPolicy;
 
 use crate::WorkerState;
@@ -100,13 +102,12 @@ async fn sync_accounts(
         lease: crate::runs::lease(state),
         done: AtomicI64::new(0),
         total: AtomicI64::new(0),
-        big_accounts: Default::default(),
         names_written: Default::default(),
         stop: state.shutdown.child_token(),
     });
 
-    // Plan every account first so progress has a true total.
-    let mut units = Vec::new();
+    // Plan every account first so progress has a total from the start.
+    let mut lanes = Vec::new();
     for account in &accounts {
         let today = account.today();
         let earliest = if run.kind == RunKind::Backfill && run.since.is_none() {
@@ -115,30 +116,28 @@ async fn sync_accounts(
             None
         };
         if let Some(range) = plan::range_for(run, today, state.config.lookback_days, earliest) {
-            units.extend(plan::units(account, range));
+            lanes.extend(plan::lanes(account, range));
         }
     }
     let done = done_chunks(&state.db, run.id).await?;
-    let total = units.len() as i64;
-    let todo: Vec<_> = units
-        .into_iter()
-        .filter(|u| !done.contains(&(u.account.id.clone(), u.level.as_str().to_string(), u.range.since())))
-        .collect();
-    ctx.total.store(total, Ordering::SeqCst);
-    ctx.done.store(total - todo.len() as i64, Ordering::SeqCst);
+    // Until the heads tell the rows per day, the rest is counted in head-sized chunks.
+    let estimate: i64 = lanes
+        .iter()
+        .map(|l| {
+            1 + l
+                .rest
+                .map_or(0, |r| r.chunks_newest_first(plan::head_days(l.head.level)).len() as i64)
+        })
+        .sum();
+    ctx.total.store(estimate, Ordering::SeqCst);
+    ctx.done.store(done.len() as i64, Ordering::SeqCst);
 
     for account in &accounts {
         wait_for_lock(&ctx, &account.id).await?;
     }
     let account_ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
     let heartbeat = tokio::spawn(heartbeat(ctx.clone(), account_ids));
-    let result = futures::stream::iter(todo.into_iter().map(|unit| {
-        let ctx = ctx.clone();
-        async move { fetch::fetch_unit(&ctx, &unit).await }
-    }))
-    .buffer_unordered(UNITS_IN_FLIGHT)
-    .try_fold(0u64, |acc, n| async move { Ok(acc + n) })
-    .await;
+    let result = fetch_lanes(&ctx, &lanes, &done, &state.chunk_policy).await;
     heartbeat.abort();
     if result.is_err() {
         ctx.stop.cancel();
@@ -147,6 +146,62 @@ async fn sync_accounts(
         let _ = unlock_account(&state.db, run.team_id, &account.id, run.id).await;
     }
     result
+}
+
+/// Fetches the heads of every lane, then the rest sized by what the heads held. Units a
+/// resumed run committed before are skipped (the rest's chunks come out the same, as they
+/// are sized from the head's stored row count).
+async fn fetch_lanes(
+    ctx: &Arc<RunCtx>,
+    lanes: &[plan::Lane],
+    done: &HashMap<ChunkKey, i64>,
+    policy: &plan::ChunkPolicy,
+) -> Result<u64, SyncError> {
+    let heads: Vec<plan::Unit> = lanes.iter().map(|l| l.head.clone()).collect();
+    let head_rows = fetch_units(
+        ctx,
+        heads.into_iter().filter(|u| !done.contains_key(&u.key())).collect(),
+    )
+    .await?;
+    let mut rest = Vec::new();
+    for lane in lanes {
+        let Some(range) = lane.rest else { continue };
+        let head = &lane.head;
+        let rows = head_rows
+            .get(&head.key())
+            .or_else(|| done.get(&head.key()))
+            .copied()
+            .unwrap_or(0);
+        rest.extend(
+            policy
+                .chunks(head.level, range, head.range.days(), rows)
+                .into_iter()
+                .map(|(range, report)| plan::Unit {
+                    range,
+                    report,
+                    ..head.clone()
+                }),
+        );
+    }
+    ctx.total.store((lanes.len() + rest.len()) as i64, Ordering::SeqCst);
+    plan::newest_first(&mut rest);
+    rest.retain(|u| !done.contains_key(&u.key()));
+    let written = head_rows.values().sum::<i64>() + fetch_units(ctx, rest).await?.values().sum::<i64>();
+    Ok(written as u64)
+}
+
+/// Fetches units a few at a time; the rows each wrote, by chunk.
+async fn fetch_units(ctx: &Arc<RunCtx>, units: Vec<plan::Unit>) -> Result<HashMap<ChunkKey, i64>, SyncError> {
+    futures::stream::iter(units.into_iter().map(|unit| {
+        let ctx = ctx.clone();
+        async move {
+            let rows = fetch::fetch_unit(&ctx, &unit).await?;
+            Ok::<_, SyncError>((unit.key(), rows as i64))
+        }
+    }))
+    .buffer_unordered(UNITS_IN_FLIGHT)
+    .try_collect()
+    .await
 }
 
 /// The backfill probe: one account-level, monthly call over 37 months finds where data

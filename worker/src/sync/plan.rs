@@ -1,20 +1,25 @@
-//! What a run fetches: per ad account a date range (in the account's time zone), split into
-//! chunks, newest first, each fetched at every level (reach is not additive, so each level's
-//! own rows are stored).
+//! What a run fetches: per ad account a date range (in the account's time zone), fetched
+//! at every level (reach is not additive, so each level's own rows are stored).
+//!
+//! Each level starts with a short *head* chunk of the newest days, so the dashboard's recent
+//! days land first. The rows per day it held size the rest of the range: every call should
+//! return a full page (500 rows), because a chunk's last page is usually partial and each
+//! chunk costs at least one call. Dense accounts go through async report runs, whose start
+//! and status polls pay off only over many pages.
 
+use adsync_common::config::DEFAULT_SYNC_CHUNK_ROWS;
 use adsync_common::dates::DateRange;
-use adsync_common::graph::Level;
+use adsync_common::graph::{Level, MAX_PAGE_SIZE};
 use adsync_common::storage::connections::AdAccount;
+use adsync_common::storage::insights::ChunkKey;
 use adsync_common::storage::sync_runs::{RunKind, SyncRun};
 use chrono::NaiveDate;
 #[cfg(test)]
 use chrono::Utc;
 
-/// Days per chunk at a level. A week at ad level is a few pages even for thousands of ads,
-/// and keeps a resumed run's redo small. Upper levels have one row per object and day, far
-/// fewer than ads: a week of an account is 7 rows, so longer chunks fill pages instead of
-/// paying a call per week (500 rows fit a page).
-pub fn chunk_days(level: Level) -> u32 {
+/// Days of a level's head chunk. A week at ad level is a few pages even for thousands of
+/// ads; upper levels have one row per object and day, so their heads can be longer.
+pub fn head_days(level: Level) -> u32 {
     match level {
         Level::Ad | Level::Adset => 7,
         Level::Campaign => 28,
@@ -26,12 +31,85 @@ pub const LEVELS: [Level; 4] = [Level::Ad, Level::Adset, Level::Campaign, Level:
 /// How far back a backfill reaches: Facebook keeps 37 months.
 pub const BACKFILL_MONTHS: u32 = 37;
 
-/// One fetch: an account, a level and a chunk of days.
+/// How the chunks after a level's head are sized and fetched.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChunkPolicy {
+    /// Rows a paged (synchronous) chunk aims at.
+    pub paged_rows: u32,
+    /// Rows per day from which a level's chunks go through async report runs.
+    pub report_from_rows_per_day: f64,
+    /// Rows a report chunk aims at.
+    pub report_rows: u32,
+}
+
+impl ChunkPolicy {
+    /// Paged chunks of `paged_rows` ([`DEFAULT_SYNC_CHUNK_ROWS`]: half a page lost per chunk
+    /// is then ~3 %); reports of 50 pages less 10 %, over which a report's start and ~3
+    /// status polls cost ~8 %.
+    pub fn new(paged_rows: u32) -> Self {
+        Self {
+            paged_rows: paged_rows.max(1),
+            report_from_rows_per_day: 2_000.0,
+            report_rows: 50 * MAX_PAGE_SIZE * 9 / 10,
+        }
+    }
+}
+
+impl Default for ChunkPolicy {
+    fn default() -> Self {
+        Self::new(DEFAULT_SYNC_CHUNK_ROWS)
+    }
+}
+
+impl ChunkPolicy {
+    /// Chunks of `rest` (the days before the head), newest first, sized from the head's
+    /// rows per day; `true` marks report chunks. An empty head tells nothing: the rest
+    /// then goes in head-sized chunks.
+    pub fn chunks(&self, level: Level, rest: DateRange, head_days: i64, head_rows: i64) -> Vec<(DateRange, bool)> {
+        if head_rows <= 0 || head_days <= 0 {
+            return rest
+                .chunks_newest_first(self::head_days(level))
+                .into_iter()
+                .map(|r| (r, false))
+                .collect();
+        }
+        let per_day = head_rows as f64 / head_days as f64;
+        let report = per_day >= self.report_from_rows_per_day;
+        let target = f64::from(if report { self.report_rows } else { self.paged_rows });
+        // At least a day; at most the whole rest (37 months fit a u32 many times over).
+        let days = (target / per_day).floor().clamp(1.0, rest.days() as f64) as u32;
+        rest.chunks_newest_first(days)
+            .into_iter()
+            .map(|r| (r, report))
+            .collect()
+    }
+}
+
+/// One fetch: an account, a level and a chunk of days, paged or as an async report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
     pub account: AdAccount,
     pub level: Level,
     pub range: DateRange,
+    pub report: bool,
+}
+
+impl Unit {
+    /// How a committed chunk is recorded (see [`done_chunks`](adsync_common::storage::insights::done_chunks)).
+    pub fn key(&self) -> ChunkKey {
+        (
+            self.account.id.clone(),
+            self.level.as_str().to_string(),
+            self.range.since(),
+        )
+    }
+}
+
+/// A level of an account's range: its head chunk and the days before it.
+#[derive(Debug, Clone)]
+pub struct Lane {
+    pub head: Unit,
+    pub rest: Option<DateRange>,
 }
 
 /// The range a run covers for one account. `earliest` is the first day with data (from the
@@ -54,26 +132,34 @@ pub fn range_for(
     DateRange::new(since.max(oldest), until).ok()
 }
 
-/// Every unit of an account's range: newest chunks first, the levels of chunks that end on
-/// the same day together, so the dashboard's recent days complete first.
-pub fn units(account: &AdAccount, range: DateRange) -> Vec<Unit> {
-    let mut units: Vec<Unit> = LEVELS
+/// The lanes of an account's range, one per level, in [`LEVELS`] order.
+pub fn lanes(account: &AdAccount, range: DateRange) -> Vec<Lane> {
+    LEVELS
         .iter()
-        .flat_map(|level| {
-            range
-                .chunks_newest_first(chunk_days(*level))
-                .into_iter()
-                .map(move |range| (range, *level))
+        .map(|&level| {
+            let head = DateRange::ending(range.until(), head_days(level));
+            let head = DateRange::new(head.since().max(range.since()), range.until()).unwrap_or(range);
+            let rest = head
+                .since()
+                .pred_opt()
+                .and_then(|end| DateRange::new(range.since(), end).ok());
+            Lane {
+                head: Unit {
+                    account: account.clone(),
+                    level,
+                    range: head,
+                    report: false,
+                },
+                rest,
+            }
         })
-        .map(|(range, level)| Unit {
-            account: account.clone(),
-            level,
-            range,
-        })
-        .collect();
+        .collect()
+}
+
+/// Orders units newest first, the levels of chunks that end on the same day together.
+pub fn newest_first(units: &mut [Unit]) {
     let rank = |l: Level| LEVELS.iter().position(|x| *x == l);
     units.sort_by_key(|u| (std::cmp::Reverse(u.range.until()), rank(u.level)));
-    units
 }
 
 #[cfg(test)]
@@ -147,26 +233,70 @@ mod tests {
         assert_eq!(r.until(), d("2026-11-20"));
     }
 
-    #[test]
-    fn units_are_newest_first_with_every_level() {
-        let acct = AdAccount {
+    fn account() -> AdAccount {
+        AdAccount {
             id: "act_1".into(),
             account_id: "1".into(),
             name: "A".into(),
             currency: "EUR".into(),
             timezone_name: "Europe/Berlin".into(),
-        };
-        let u = units(&acct, DateRange::new(d("2026-11-01"), d("2026-11-20")).expect("range"));
-        // Ads and ad sets in three weekly chunks; campaigns and the account in one each.
-        assert_eq!(u.len(), 3 + 3 + 1 + 1);
-        let first: Vec<Level> = u[..4].iter().map(|x| x.level).collect();
-        assert_eq!(first, [Level::Ad, Level::Adset, Level::Campaign, Level::Account]);
-        assert!(u[..4].iter().all(|x| x.range.until() == d("2026-11-20")));
-        assert_eq!(u[2].range.since(), d("2026-11-01"), "a campaign chunk holds 28 days");
-        assert_eq!(u.last().map(|x| x.range.since()), Some(d("2026-11-01")));
-        assert!(
-            u.windows(2).all(|w| w[0].range.until() >= w[1].range.until()),
-            "newest first"
+        }
+    }
+
+    fn range(since: &str, until: &str) -> DateRange {
+        DateRange::new(d(since), d(until)).expect("range")
+    }
+
+    #[test]
+    fn each_level_starts_with_a_head_of_the_newest_days() {
+        let lanes = lanes(&account(), range("2026-11-01", "2026-11-20"));
+        let levels: Vec<Level> = lanes.iter().map(|l| l.head.level).collect();
+        assert_eq!(levels, LEVELS);
+        assert!(lanes.iter().all(|l| l.head.range.until() == d("2026-11-20")));
+        assert_eq!(lanes[0].head.range.since(), d("2026-11-14"), "a week of ads");
+        assert_eq!(lanes[0].rest, Some(range("2026-11-01", "2026-11-13")));
+        assert_eq!(
+            lanes[2].head.range.since(),
+            d("2026-11-01"),
+            "28 campaign days cover the range"
         );
+        assert_eq!(lanes[2].rest, None, "nothing before the head");
+    }
+
+    #[test]
+    fn later_chunks_are_sized_to_fill_pages() {
+        let policy = ChunkPolicy::default();
+        let rest = range("2025-11-21", "2026-11-13");
+        // 90 rows a day (a week's head of 630 rows): 7,200 rows are 80 days.
+        let chunks = policy.chunks(Level::Ad, rest, 7, 630);
+        assert_eq!(chunks[0].0, range("2026-08-26", "2026-11-13"));
+        assert!(chunks.iter().all(|(r, report)| r.days() <= 80 && !report));
+        assert_eq!(chunks.last().map(|c| c.0.since()), Some(rest.since()), "the whole rest");
+        let days: i64 = chunks.iter().map(|c| c.0.days()).sum();
+        assert_eq!(days, rest.days(), "no gap, no overlap");
+
+        // One row a day (an account): the whole rest in one call's worth.
+        assert_eq!(policy.chunks(Level::Account, rest, 91, 91), vec![(rest, false)]);
+
+        // Dense: async reports over bigger chunks.
+        let dense = policy.chunks(Level::Ad, rest, 7, 7 * 5_000);
+        assert_eq!(dense[0].0.days(), 4);
+        assert!(dense.iter().all(|(r, report)| *report && r.days() <= 4));
+
+        // Denser than a chunk per day: still a day each.
+        assert!(
+            policy
+                .chunks(Level::Ad, rest, 1, 10_000_000)
+                .iter()
+                .all(|(r, _)| r.days() == 1)
+        );
+    }
+
+    #[test]
+    fn an_empty_head_leaves_head_sized_chunks() {
+        let rest = range("2026-10-01", "2026-11-13");
+        let chunks = ChunkPolicy::default().chunks(Level::Ad, rest, 7, 0);
+        assert_eq!(chunks.len(), 7);
+        assert!(chunks.iter().all(|(r, report)| r.days() <= 7 && !report));
     }
 }

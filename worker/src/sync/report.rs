@@ -1,6 +1,6 @@
 //! Async report runs for big queries: Facebook prepares the result set server-side, so a
-//! large ad-level chunk costs one start, a few status polls and large pages, instead of many
-//! synchronous calls that risk timeouts. A run that fails or is skipped falls back to the
+//! chunk of a dense account costs one start, a few status polls and its pages, instead of
+//! synchronous calls over so many rows that they risk timeouts (the plan decides which). A run that fails or is skipped falls back to the
 //! synchronous path (which halves pages or splits days as needed).
 
 use std::time::Duration;
@@ -10,9 +10,6 @@ use adsync_common::graph::InsightsRequest;
 use super::SyncError;
 use super::fetch::{RunCtx, call};
 
-/// An ad-level sync fetch of more pages than this marks the account as big: its later
-/// ad-level chunks use async reports.
-pub const ASYNC_AFTER_PAGES: u32 = 1;
 const FIRST_POLL: Duration = Duration::from_millis(100);
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// About half an hour of polling before giving up on a run.
