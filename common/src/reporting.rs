@@ -72,33 +72,129 @@ pub fn currency_decimals(code: &str) -> u32 {
     }
 }
 
-fn money(micros: i64, dp: u32) -> Decimal {
-    Decimal::new(micros, 6).round_dp(dp)
+/// A metric's value before it is shown: counts and money stay integers (the bulk of a large
+/// answer is written straight from them); ratios are exact decimals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Value {
+    Count(i64),
+    /// Micro-units of the account currency.
+    Money(i64),
+    /// Already rounded to 4 digits.
+    Ratio(Decimal),
 }
 
-fn ratio(num: Decimal, den: Decimal, dp: u32) -> Option<Decimal> {
-    (!den.is_zero()).then(|| (num / den).round_dp(dp))
+fn ratio(num: Decimal, den: Decimal) -> Option<Value> {
+    (!den.is_zero()).then(|| Value::Ratio((num / den).round_dp(4)))
+}
+
+/// A metric of an aggregate. `None` when it has none: reach outside daily rows, a ratio
+/// without a denominator (no impressions, no clicks), an unknown metric.
+fn value(a: &Aggregate, metric: &str) -> Option<Value> {
+    let spend = || Decimal::new(a.spend_micros, 6);
+    match metric {
+        "impressions" => Some(Value::Count(a.impressions)),
+        "reach" => a.reach.map(Value::Count),
+        "clicks" => Some(Value::Count(a.clicks)),
+        "inline_link_clicks" => Some(Value::Count(a.inline_link_clicks)),
+        "spend" => Some(Value::Money(a.spend_micros)),
+        "ctr" => ratio(Decimal::from(a.clicks) * Decimal::from(100), a.impressions.into()),
+        "cpc" => ratio(spend(), a.clicks.into()),
+        "cpm" => ratio(spend() * Decimal::from(1000), a.impressions.into()),
+        "purchases" => Some(Value::Count(a.purchases)),
+        "purchase_value" => Some(Value::Money(a.purchase_value_micros)),
+        "roas" => ratio(Decimal::new(a.purchase_value_micros, 6), spend()),
+        _ => None,
+    }
+}
+
+impl Value {
+    /// Money rounded to the currency's `dp` digits (half to even), ratios to 4.
+    fn decimal(self, dp: u32) -> Decimal {
+        match self {
+            Value::Count(n) => n.into(),
+            Value::Money(micros) => Decimal::new(micros, 6).round_dp(dp),
+            Value::Ratio(r) => r,
+        }
+    }
+
+    /// Writes the value as [`Value::decimal`]'s `Display` would, without building a
+    /// `Decimal` for counts and money (most of a large answer's CPU went there).
+    fn write(self, dp: u32, out: &mut Shown) {
+        match self {
+            Value::Count(n) => out.push(itoa::Buffer::new().format(n)),
+            Value::Money(micros) if micros >= 0 && dp <= 6 => {
+                let scale = 10i64.pow(6 - dp);
+                let (mut units, rest) = (micros / scale, micros % scale);
+                if 2 * rest > scale || (2 * rest == scale && units % 2 == 1) {
+                    units += 1;
+                }
+                let unit = 10i64.pow(dp);
+                out.push(itoa::Buffer::new().format(units / unit));
+                if dp > 0 {
+                    out.push(".");
+                    out.push_padded(units % unit, dp as usize);
+                }
+            }
+            other => {
+                let _ = std::fmt::Write::write_fmt(out, format_args!("{}", other.decimal(dp)));
+            }
+        }
+    }
+}
+
+/// A short string on the stack (a number or a day as shown).
+struct Shown {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Shown {
+    fn new() -> Self {
+        Self { buf: [0; 64], len: 0 }
+    }
+
+    fn push(&mut self, s: &str) {
+        let end = (self.len + s.len()).min(self.buf.len());
+        self.buf[self.len..end].copy_from_slice(&s.as_bytes()[..end - self.len]);
+        self.len = end;
+    }
+
+    /// `n` with leading zeros to `width` digits.
+    fn push_padded(&mut self, n: i64, width: usize) {
+        let mut b = itoa::Buffer::new();
+        let digits = b.format(n);
+        for _ in digits.len()..width {
+            self.push("0");
+        }
+        self.push(digits);
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for Shown {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push(s);
+        Ok(())
+    }
 }
 
 /// A metric's value for one aggregate, as shown (money rounded to the currency's `dp`
-/// digits, ratios to 4). `None` when it has none: reach outside daily rows, a ratio without
-/// a denominator (no impressions, no clicks), an unknown metric.
+/// digits, ratios to 4). `None` when it has none (see [`value`]).
 pub fn metric_value(a: &Aggregate, metric: &str, dp: u32) -> Option<Decimal> {
-    let spend = Decimal::new(a.spend_micros, 6);
-    match metric {
-        "impressions" => Some(a.impressions.into()),
-        "reach" => a.reach.map(Decimal::from),
-        "clicks" => Some(a.clicks.into()),
-        "inline_link_clicks" => Some(a.inline_link_clicks.into()),
-        "spend" => Some(money(a.spend_micros, dp)),
-        "ctr" => ratio(Decimal::from(a.clicks) * Decimal::from(100), a.impressions.into(), 4),
-        "cpc" => ratio(spend, a.clicks.into(), 4),
-        "cpm" => ratio(spend * Decimal::from(1000), a.impressions.into(), 4),
-        "purchases" => Some(a.purchases.into()),
-        "purchase_value" => Some(money(a.purchase_value_micros, dp)),
-        "roas" => ratio(Decimal::new(a.purchase_value_micros, 6), spend, 4),
-        _ => None,
-    }
+    value(a, metric).map(|v| v.decimal(dp))
+}
+
+/// `YYYY-MM-DD`, as `NaiveDate`'s `Display` writes days of years 0 to 9999.
+fn iso_date(day: chrono::NaiveDate, out: &mut Shown) {
+    use chrono::Datelike;
+    out.push_padded(i64::from(day.year()), 4);
+    out.push("-");
+    out.push_padded(i64::from(day.month()), 2);
+    out.push("-");
+    out.push_padded(i64::from(day.day()), 2);
 }
 
 /// One aggregate as a row: `date` (the period, or `label` when given), `id`, `name` and the
@@ -117,15 +213,20 @@ impl Serialize for RowView<'_> {
         let mut m = s.serialize_map(None)?;
         match (self.label, a.period) {
             (Some(label), _) => m.serialize_entry("date", label)?,
-            (None, Some(day)) => m.serialize_entry("date", &day)?,
+            (None, Some(day)) => {
+                let mut shown = Shown::new();
+                iso_date(day, &mut shown);
+                m.serialize_entry("date", shown.as_str())?
+            }
             (None, None) => m.serialize_entry("date", &())?,
         }
         m.serialize_entry("id", &a.object_id)?;
         m.serialize_entry("name", &a.name)?;
         for metric in self.metrics {
-            if let Some(v) = metric_value(a, metric, self.dp) {
-                // Decimal's Display: exact, no exponent.
-                m.serialize_entry(metric, &format_args!("{v}"))?;
+            if let Some(v) = value(a, metric) {
+                let mut shown = Shown::new();
+                v.write(self.dp, &mut shown);
+                m.serialize_entry(metric, shown.as_str())?;
             }
         }
         m.end()
@@ -175,11 +276,11 @@ fn permute<T: Default>(rows: &mut [T], order: &[usize]) {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
+    use serde_json::Value as Json;
 
     use super::*;
 
-    fn row_json(a: &Aggregate, metrics: &[&str], dp: u32, label: Option<String>) -> Value {
+    fn row_json(a: &Aggregate, metrics: &[&str], dp: u32, label: Option<String>) -> Json {
         let view = RowView {
             aggregate: a,
             metrics,
@@ -227,6 +328,32 @@ mod tests {
         );
         assert!(parse_level("country").expect_err("country").starts_with("level"));
         assert!(parse_granularity("year").expect_err("year").starts_with("granularity"));
+    }
+
+    #[test]
+    fn values_are_written_as_their_decimals_would_be() {
+        let amounts = [
+            0, 1, 4_999, 5_000, 5_001, 15_000, 25_000, 994_999, 995_000, 1_005_000, 45_670_000,
+        ];
+        let big = [123_456_789_012_345, i64::MAX / 2, -5_000, -1];
+        for micros in amounts.into_iter().chain(big).chain((0..20_000).map(|n| n * 2_500 + 7)) {
+            for dp in [0, 2, 3] {
+                let v = Value::Money(micros);
+                let mut shown = Shown::new();
+                v.write(dp, &mut shown);
+                assert_eq!(shown.as_str(), v.decimal(dp).to_string(), "{micros} µ at {dp} digits");
+            }
+        }
+        for n in [0, 7, -3, i64::MAX, i64::MIN] {
+            let mut shown = Shown::new();
+            Value::Count(n).write(2, &mut shown);
+            assert_eq!(shown.as_str(), n.to_string());
+        }
+        for day in ["2026-01-05", "0999-12-31", "2024-02-29"] {
+            let mut shown = Shown::new();
+            iso_date(day.parse().expect("day"), &mut shown);
+            assert_eq!(shown.as_str(), day);
+        }
     }
 
     #[test]
