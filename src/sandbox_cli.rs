@@ -20,6 +20,12 @@ pub struct SandboxArgs {
     /// Approve the OAuth dialog without showing it.
     #[arg(long)]
     pub auto_approve: bool,
+    /// Latency added to every Graph API response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// No call budgets (no usage-based throttling); for benchmarks of adsync itself.
+    #[arg(long)]
+    pub unlimited_budget: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +95,12 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
                 dataset: args.dataset,
                 seed: args.seed,
                 auto_approve: args.auto_approve,
+                latency: std::time::Duration::from_millis(args.latency_ms),
+                budget: if args.unlimited_budget {
+                    adsync_sandbox::BudgetConfig::unlimited()
+                } else {
+                    adsync_sandbox::BudgetConfig::default()
+                },
                 ..SandboxConfig::default()
             };
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
     /// All requests, Graph and dialog.
     pub requests: u64,
@@ -28,6 +28,28 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// What happened after `earlier` (a snapshot of the same sandbox's stats).
+    pub fn since(&self, earlier: &Stats) -> Stats {
+        let minus = |now: &BTreeMap<String, u64>, then: &BTreeMap<String, u64>| -> BTreeMap<String, u64> {
+            now.iter()
+                .map(|(k, n)| (k.clone(), n - then.get(k).copied().unwrap_or(0).min(*n)))
+                .filter(|(_, n)| *n > 0)
+                .collect()
+        };
+        Stats {
+            requests: self.requests.saturating_sub(earlier.requests),
+            requests_by_endpoint: minus(&self.requests_by_endpoint, &earlier.requests_by_endpoint),
+            rows_served: self.rows_served.saturating_sub(earlier.rows_served),
+            throttled_calls: self.throttled_calls.saturating_sub(earlier.throttled_calls),
+            calls_while_blocked: self.calls_while_blocked.saturating_sub(earlier.calls_while_blocked),
+            errors_injected: minus(&self.errors_injected, &earlier.errors_injected),
+            error_responses: self.error_responses.saturating_sub(earlier.error_responses),
+            errors_by_code: minus(&self.errors_by_code, &earlier.errors_by_code),
+            tokens_issued: self.tokens_issued.saturating_sub(earlier.tokens_issued),
+            async_runs_created: self.async_runs_created.saturating_sub(earlier.async_runs_created),
+        }
+    }
+
     pub(crate) fn count_request(&mut self, label: &str) {
         self.requests += 1;
         *self.requests_by_endpoint.entry(label.to_string()).or_default() += 1;

@@ -1,7 +1,7 @@
-//! The benchmark's environment: a scratch database, the sandbox on its own thread, and
+//! The benchmark's environment: a scratch database, the sandbox in a process of its own, and
 //! process CPU and memory readings from /proc.
 
-use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use adsync_sandbox::{DatasetName, Stats};
 use anyhow::Context;
 
 use super::{BenchDatabase, TICKS_PER_SECOND};
@@ -79,60 +79,71 @@ impl Scratch {
     }
 }
 
-/// The sandbox on a single-threaded runtime of its own thread, like a remote server whose
-/// CPU time is its own.
-pub(super) struct SandboxThread {
-    pub(super) handle: SandboxHandle,
-    pub(super) tid: String,
-    pub(super) stop: Option<tokio::sync::oneshot::Sender<()>>,
-    pub(super) thread: Option<std::thread::JoinHandle<()>>,
+/// The sandbox as a process of its own (`adsync sandbox`), like the remote server it stands
+/// in for: its CPU time and memory are apart from adsync's.
+pub(super) struct SandboxProcess {
+    child: std::process::Child,
+    base_url: String,
+    http: reqwest::Client,
 }
 
-impl SandboxThread {
-    pub(super) fn start(config: SandboxConfig) -> anyhow::Result<Self> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<(SandboxHandle, String)>>();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("sandbox".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e.into()));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                let started = async {
-                    let tid = std::fs::read_link("/proc/thread-self")?
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .context("no thread id")?;
-                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                    anyhow::Ok((Sandbox::new(config).spawn(listener).await, tid))
-                };
-                let _ = ready_tx.send(started.await);
-                let _ = stop_rx.await;
-            });
-        })?;
-        let (handle, tid) = ready_rx.recv().context("the sandbox thread ended")??;
+impl SandboxProcess {
+    /// Starts it and waits for the line saying it listens.
+    pub(super) async fn start(dataset: DatasetName, latency_ms: u64, unlimited_budget: bool) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut cmd = std::process::Command::new(std::env::current_exe()?);
+        cmd.args(["sandbox", "--auto-approve", "--port", &port.to_string()])
+            .args(["--dataset", &dataset.to_string(), "--latency-ms", &latency_ms.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        if unlimited_budget {
+            cmd.arg("--unlimited-budget");
+        }
+        let mut child = cmd.spawn().context("cannot start `adsync sandbox`")?;
+        let stdout = child.stdout.take().context("the sandbox's stdout")?;
+        let ready = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map(|_| line)
+        })
+        .await??;
+        if !ready.contains("Graph API sandbox on") {
+            let _ = child.kill();
+            anyhow::bail!("the sandbox did not start: {ready:?}");
+        }
         Ok(Self {
-            handle,
-            tid,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            http: {
+                adsync_common::graph::install_crypto_provider();
+                reqwest::Client::new()
+            },
         })
     }
 
-    pub(super) fn cpu_seconds(&self) -> f64 {
-        cpu_seconds_of(&format!("/proc/self/task/{}/stat", self.tid))
+    pub(super) fn base_url(&self) -> &str {
+        &self.base_url
     }
 
-    pub(super) async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = tokio::task::spawn_blocking(move || t.join()).await;
-        }
+    /// Its counters so far (`Stats::since` gives a stretch's own).
+    pub(super) async fn stats(&self) -> anyhow::Result<Stats> {
+        let url = format!("{}/__sandbox/stats", self.base_url);
+        Ok(self.http.get(url).send().await?.error_for_status()?.json().await?)
+    }
+
+    pub(super) fn cpu_seconds(&self) -> f64 {
+        cpu_seconds_of(&format!("/proc/{}/stat", self.child.id()))
+    }
+
+    /// Its peak resident memory so far, in kB.
+    pub(super) fn peak_rss_kb(&self) -> u64 {
+        status_kb(&format!("/proc/{}/status", self.child.id()), "VmHWM")
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -158,7 +169,11 @@ pub(super) fn cpu_seconds_of(path: &str) -> f64 {
 
 /// A `kB` line of `/proc/self/status` (`VmRSS`, `VmHWM`), in kB.
 pub(super) fn proc_status_kb(key: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    status_kb("/proc/self/status", key)
+}
+
+fn status_kb(path: &str, key: &str) -> u64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             s.lines()

@@ -2,9 +2,8 @@
 //! with the Graph requests it made against the minimum, CPU seconds and peak memory; then
 //! the metrics API's latency over a year of campaign-level daily rows.
 //!
-//! The sandbox runs in this process but on a runtime and OS thread of its own, so its CPU
-//! time is measured apart from adsync's. Its memory cannot be told apart: the peak RSS
-//! printed is the whole process (adsync, API and sandbox).
+//! The sandbox runs as a process of its own (`adsync sandbox`), like the remote API it stands
+//! in for, so adsync's CPU time and peak memory are measured apart from it.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use adsync_common::connect::CallbackParams;
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use adsync_common::storage::{Db, api_tokens, connections, teams};
-use adsync_sandbox::{BudgetConfig, DatasetName, SandboxConfig, SandboxHandle};
+use adsync_sandbox::{DatasetName, SandboxConfig};
 use adsync_worker::WorkerState;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -94,19 +93,10 @@ async fn sync(args: SyncArgs) -> anyhow::Result<()> {
 }
 
 async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
-    let sandbox = SandboxThread::start(SandboxConfig {
-        dataset: args.dataset,
-        auto_approve: true,
-        latency: Duration::from_millis(args.latency_ms),
-        budget: match args.budget {
-            Budget::Default => BudgetConfig::default(),
-            Budget::Unlimited => BudgetConfig::unlimited(),
-        },
-        ..SandboxConfig::default()
-    })?;
+    let sandbox = SandboxProcess::start(args.dataset, args.latency_ms, args.budget == Budget::Unlimited).await?;
     let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", api_listener.local_addr()?);
-    let services = Services::connect(config(scratch, &sandbox.handle, &base)?).await?;
+    let services = Services::connect(config(scratch, &sandbox, &base)?).await?;
     let connector = services.connector.clone().context("the sandbox is configured")?;
     let db = services.db.clone();
 
@@ -149,7 +139,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
             stop.cancel();
         });
     }
-    sandbox.handle.control().reset_stats();
+    let stats_before = sandbox.stats().await?;
     let baseline_rss = proc_status_kb("VmRSS");
     reset_peak_rss();
     let (cpu0, sandbox_cpu0) = (process_cpu_seconds(), sandbox.cpu_seconds());
@@ -163,7 +153,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
     if partial && !stop_sync.is_cancelled() {
         bail!("the backfill ended {:?}: {:?}", done.status, done.error);
     }
-    let stats = sandbox.handle.stats();
+    let stats = sandbox.stats().await?.since(&stats_before);
     let counts = counts(&db, team, run.id).await?;
 
     let ad_rows = counts.rows_by_level.get("ad").copied().unwrap_or(0);
@@ -218,9 +208,10 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
         cpu - sandbox_cpu
     );
     println!(
-        "  memory           peak RSS {:.1} MB during the sync (RSS {:.1} MB before it; whole process incl. sandbox)",
+        "  memory           peak RSS {:.1} MB during the sync (RSS {:.1} MB before it; adsync's process: API, worker, bench client); sandbox process peak {:.1} MB",
         peak_rss as f64 / 1024.0,
-        baseline_rss as f64 / 1024.0
+        baseline_rss as f64 / 1024.0,
+        sandbox.peak_rss_kb() as f64 / 1024.0
     );
 
     // The metrics API: a year of campaign-level daily rows of the first account.
@@ -254,7 +245,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
         latency.calls, latency.rows, latency.p50, latency.p95, latency.p99, latency.max
     );
     db.close().await;
-    sandbox.stop().await;
+    drop(sandbox);
     Ok(())
 }
 
@@ -284,15 +275,17 @@ async fn connect_team(
     Ok(())
 }
 
-fn config(scratch: &Scratch, sandbox: &SandboxHandle, base: &str) -> anyhow::Result<Config> {
+fn config(scratch: &Scratch, sandbox: &SandboxProcess, base: &str) -> anyhow::Result<Config> {
+    // The sandbox's app credentials are its defaults; `adsync sandbox` has no flags for them.
+    let app = SandboxConfig::default();
     let mut vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", scratch.url.clone()),
         ("ADSYNC_ENCRYPTION_KEY", adsync_common::crypto::Keyring::generate_key()),
         ("ADSYNC_PUBLIC_URL", base.to_string()),
-        ("FACEBOOK_APP_ID", sandbox.app_id().to_string()),
-        ("FACEBOOK_APP_SECRET", sandbox.app_secret().to_string()),
-        ("FACEBOOK_GRAPH_URL", sandbox.base_url()),
-        ("FACEBOOK_DIALOG_URL", sandbox.base_url()),
+        ("FACEBOOK_APP_ID", app.app_id),
+        ("FACEBOOK_APP_SECRET", app.app_secret),
+        ("FACEBOOK_GRAPH_URL", sandbox.base_url().to_string()),
+        ("FACEBOOK_DIALOG_URL", sandbox.base_url().to_string()),
     ]);
     if let Some((redis, namespace)) = &scratch.redis {
         vars.insert("REDIS_URL", redis.clone());

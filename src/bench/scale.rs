@@ -10,11 +10,11 @@ use adsync_common::Config;
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use adsync_common::storage::{connections, teams};
-use adsync_sandbox::{DatasetName, SandboxConfig};
+use adsync_sandbox::DatasetName;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use super::env::{SandboxThread, Scratch};
+use super::env::{SandboxProcess, Scratch};
 use super::{BenchDatabase, config, connect_team};
 use crate::app::Services;
 
@@ -79,13 +79,8 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
 }
 
 async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Result<Outcome> {
-    let sandbox = SandboxThread::start(SandboxConfig {
-        dataset: DatasetName::Many,
-        auto_approve: true,
-        latency: Duration::from_millis(args.latency_ms),
-        ..SandboxConfig::default()
-    })?;
-    let config = config(scratch, &sandbox.handle, "http://127.0.0.1:9")?;
+    let sandbox = SandboxProcess::start(DatasetName::Many, args.latency_ms, false).await?;
+    let config = config(scratch, &sandbox, "http://127.0.0.1:9")?;
     let env = worker_env(&config, args.concurrency);
     let services = Services::connect(config).await?;
     let connector = services.connector.clone().context("the sandbox is configured")?;
@@ -128,7 +123,7 @@ async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Re
         }
     }
 
-    sandbox.handle.control().reset_stats();
+    let stats_before = sandbox.stats().await?;
     let started = Instant::now();
     let mut children: Vec<Child> = (0..workers)
         .map(|_| spawn_worker(&env))
@@ -161,9 +156,9 @@ async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Re
     }
     let wall = outcome?;
     let spread = claimants(&db).await?;
-    let stats = sandbox.handle.stats();
+    let stats = sandbox.stats().await?.since(&stats_before);
     db.close().await;
-    sandbox.stop().await;
+    drop(sandbox);
     Ok(Outcome {
         workers,
         wall,
