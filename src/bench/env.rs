@@ -93,7 +93,12 @@ impl SandboxProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
         cmd.args(["sandbox", "--auto-approve", "--port", &port.to_string()])
-            .args(["--dataset", &dataset.to_string(), "--latency-ms", &latency_ms.to_string()])
+            .args([
+                "--dataset",
+                &dataset.to_string(),
+                "--latency-ms",
+                &latency_ms.to_string(),
+            ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
         if unlimited_budget {
