@@ -187,7 +187,14 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 .map(|r| normalize(unit.level, r))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(SyncError::Graph)?;
-            let last = page.after.is_none();
+            // The page as parsed JSON is several times its text; drop it before the write,
+            // which takes longest, rather than hold it for every unit in flight.
+            let InsightsPage {
+                rows: parsed,
+                after: next,
+            } = page;
+            drop(parsed);
+            let last = next.is_none();
             let unit_done = last && pending.is_empty();
             // Count the unit before its last write, so reported progress only ever grows.
             let progress = if unit_done {
@@ -215,7 +222,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 })?;
             written += rows.len() as u64;
             metrics::counter!("adsync_rows_written_total").increment(rows.len() as u64);
-            match page.after {
+            match next {
                 Some(next) => after = Some(next),
                 None => break,
             }
