@@ -105,24 +105,24 @@ impl SandboxProcess {
             cmd.arg("--unlimited-budget");
         }
         let mut child = cmd.spawn().context("cannot start `adsync sandbox`")?;
-        let stdout = child.stdout.take().context("the sandbox's stdout")?;
+        let stdout = child.stdout.take();
+        adsync_common::graph::install_crypto_provider();
+        // Owned from here on: every early return below kills the process (see `Drop`).
+        let sandbox = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        let stdout = stdout.context("the sandbox's stdout")?;
         let ready = tokio::task::spawn_blocking(move || {
             let mut line = String::new();
             std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map(|_| line)
         })
         .await??;
         if !ready.contains("Graph API sandbox on") {
-            let _ = child.kill();
             anyhow::bail!("the sandbox did not start: {ready:?}");
         }
-        Ok(Self {
-            child,
-            base_url: format!("http://127.0.0.1:{port}"),
-            http: {
-                adsync_common::graph::install_crypto_provider();
-                reqwest::Client::new()
-            },
-        })
+        Ok(sandbox)
     }
 
     pub(super) fn base_url(&self) -> &str {
