@@ -8,12 +8,11 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use adsync_api::AppState;
 use adsync_common::Config;
 use adsync_common::connect::CallbackParams;
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
-use adsync_common::storage::{Db, api_tokens, connections, teams};
+use adsync_common::storage::{Db, connections, teams};
 use adsync_sandbox::{DatasetName, SandboxConfig};
 use adsync_worker::WorkerState;
 use anyhow::{Context, bail};
@@ -37,6 +36,8 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Full backfill of a sandbox dataset into a fresh database, then metrics API latency.
     Sync(SyncArgs),
+    /// Metrics API latency on a database a `bench sync --keep-database` filled.
+    Metrics(metrics::MetricsArgs),
     /// Throughput with 1, 2, 4 … worker processes over many small accounts (PostgreSQL + Redis).
     Scale(scale::ScaleArgs),
 }
@@ -64,6 +65,9 @@ pub struct SyncArgs {
     /// Stop the backfill after this many seconds (as on SIGTERM) and report the partial run.
     #[arg(long)]
     pub max_seconds: Option<u64>,
+    /// Keep the filled database (its URL is printed) for `adsync bench metrics`.
+    #[arg(long)]
+    pub keep_database: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -81,6 +85,7 @@ pub enum Budget {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     match args.command {
         BenchCommand::Sync(a) => sync(a).await,
+        BenchCommand::Metrics(a) => metrics::run(a).await,
         BenchCommand::Scale(a) => scale::run(a).await,
     }
 }
@@ -88,7 +93,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 async fn sync(args: SyncArgs) -> anyhow::Result<()> {
     let scratch = Scratch::create(args.database).await?;
     let result = sync_in(&args, &scratch).await;
-    scratch.remove().await;
+    if args.keep_database && result.is_ok() {
+        println!("  database kept: adsync bench metrics --database-url {}", scratch.url);
+    } else {
+        scratch.remove().await;
+    }
     result
 }
 
@@ -216,34 +225,8 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
 
     // The metrics API: a year of campaign-level daily rows of the first account.
     let account = accounts.first().context("the team has an ad account")?;
-    let (_, token) = api_tokens::create(&db, user, "bench").await?;
-    let state = AppState {
-        db: db.clone(),
-        queue: services.queue.clone(),
-        config: services.config.clone(),
-        connector: services.connector.clone(),
-        worker: None,
-    };
-    let stop = CancellationToken::new();
-    let stopped = stop.clone();
-    let server = tokio::spawn(adsync_api::serve(adsync_api::router(state), api_listener, async move {
-        stopped.cancelled().await
-    }));
-    let until = account.today();
-    let since = until - chrono::Duration::days(364);
-    let url = format!(
-        "{base}/api/v1/teams/{team}/metrics?since={since}&until={until}&level=campaign&granularity=day\
-         &metrics=impressions,clicks,spend,reach,purchases,purchase_value&ad_account_id={}&limit=10000",
-        account.id
-    );
-    let latency = time_calls(&http, &url, token.expose(), args.metrics_calls).await;
-    stop.cancel();
-    let _ = server.await;
-    let latency = latency?;
-    println!(
-        "  metrics API      {} calls, {} rows each: p50 {:.1} ms · p95 {:.1} ms · p99 {:.1} ms · max {:.1} ms",
-        latency.calls, latency.rows, latency.p50, latency.p95, latency.p99, latency.max
-    );
+    let latency = metrics::measure(&services, api_listener, team, user, account, args.metrics_calls).await?;
+    latency.print();
     db.close().await;
     drop(sandbox);
     Ok(())
@@ -339,52 +322,7 @@ async fn counts(db: &Db, team: TeamId, run: adsync_common::ids::RunId) -> anyhow
     })
 }
 
-struct Latency {
-    calls: usize,
-    rows: usize,
-    p50: f64,
-    p95: f64,
-    p99: f64,
-    max: f64,
-}
-
-/// Times `calls` sequential GETs (after 5 untimed warm-up calls), in milliseconds.
-async fn time_calls(http: &reqwest::Client, url: &str, token: &str, calls: usize) -> anyhow::Result<Latency> {
-    let mut times = Vec::with_capacity(calls);
-    let mut rows = 0;
-    for i in 0..calls + 5 {
-        let started = Instant::now();
-        let res = http.get(url).bearer_auth(token).send().await?;
-        let status = res.status();
-        let body = res.bytes().await?;
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        if !status.is_success() {
-            bail!("metrics API answered {status}: {}", String::from_utf8_lossy(&body));
-        }
-        if i >= 5 {
-            times.push(elapsed);
-        } else {
-            let json: serde_json::Value = serde_json::from_slice(&body)?;
-            rows = json["rows"].as_array().map_or(0, Vec::len);
-        }
-    }
-    times.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        times
-            .get(((times.len() as f64 * q).ceil() as usize).saturating_sub(1))
-            .copied()
-            .unwrap_or(0.0)
-    };
-    Ok(Latency {
-        calls,
-        rows,
-        p50: at(0.50),
-        p95: at(0.95),
-        p99: at(0.99),
-        max: times.last().copied().unwrap_or(0.0),
-    })
-}
-
 mod env;
+mod metrics;
 mod scale;
 use env::*;

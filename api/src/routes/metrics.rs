@@ -5,6 +5,8 @@ use adsync_common::reporting::{self, DEFAULT_METRICS, SortBy, WINDOWS};
 use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery, aggregate};
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -158,34 +160,41 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
         notes.push("reach is not additive across days, so it is only reported with granularity=day");
     }
     Ok(Answer {
-        currency,
-        time_zone,
-        level,
-        granularity: p.granularity.clone().unwrap_or_else(|| "day".into()),
-        since: range.since(),
-        until: range.until(),
-        window,
+        head: Head {
+            currency,
+            time_zone,
+            level,
+            granularity: p.granularity.clone().unwrap_or_else(|| "day".into()),
+            since: range.since(),
+            until: range.until(),
+            window,
+            truncated,
+            notes,
+        },
         rows: Rows {
             total_label: (granularity == Granularity::Total).then(|| format!("{}..{}", range.since(), range.until())),
             aggregates,
             metrics,
             dp,
         },
-        truncated,
-        notes,
     })
 }
 
 /// The answer as JSON, for the pages that read it.
 pub async fn query(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Value, ApiError> {
     let answer = answer(state, team, p).await?;
-    serde_json::to_value(&answer).map_err(|e| ApiError::Internal(Box::new(e)))
+    serde_json::from_slice(&answer.to_json()).map_err(|e| ApiError::Internal(Box::new(e)))
 }
 
-/// What the metrics API returns. Rows are written straight from the aggregates: for a year of
-/// daily rows, building a `serde_json::Value` per row first cost more than the queries.
-#[derive(Serialize)]
+/// What the metrics API returns: `{currency, time_zone, level, granularity, since, until,
+/// window, truncated, notes, rows}`.
 pub struct Answer {
+    head: Head,
+    rows: Rows,
+}
+
+#[derive(Serialize)]
+struct Head {
     currency: Option<String>,
     time_zone: Option<String>,
     level: &'static str,
@@ -193,7 +202,6 @@ pub struct Answer {
     since: chrono::NaiveDate,
     until: chrono::NaiveDate,
     window: String,
-    rows: Rows,
     truncated: bool,
     notes: Vec<&'static str>,
 }
@@ -206,14 +214,22 @@ struct Rows {
     total_label: Option<String>,
 }
 
-impl Serialize for Rows {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.aggregates.iter().map(|a| reporting::RowView {
-            aggregate: a,
-            metrics: &self.metrics,
-            dp: self.dp,
-            label: self.total_label.as_deref(),
-        }))
+impl Answer {
+    /// The answer's JSON. The few head fields go through serde; the rows, the bulk of a
+    /// large answer, are written by [`reporting::write_rows`].
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Writing a plain struct into a `Vec` cannot fail; `{}` keeps the JSON whole if it did.
+        if serde_json::to_writer(&mut out, &self.head).is_err() || out.pop() != Some(b'}') {
+            out = b"{".to_vec();
+        } else {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"rows\":");
+        let r = &self.rows;
+        reporting::write_rows(&mut out, &r.aggregates, &r.metrics, r.dp, r.total_label.as_deref());
+        out.push(b'}');
+        out
     }
 }
 
@@ -228,6 +244,10 @@ async fn metrics(
     State(state): State<AppState>,
     member: TeamMember,
     ApiQuery(p): ApiQuery<MetricsParams>,
-) -> Result<axum::Json<Answer>, ApiError> {
-    Ok(axum::Json(answer(&state, member.team, &p).await?))
+) -> Result<impl IntoResponse, ApiError> {
+    let json = answer(&state, member.team, &p).await?.to_json();
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        json,
+    ))
 }
