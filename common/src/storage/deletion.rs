@@ -7,15 +7,9 @@ use serde::Serialize;
 use super::{BeginWrite, Db, StorageResult, now, on_pool};
 use crate::ids::TeamId;
 
-/// Every table holding ad data synced for a team, children first.
-const SYNCED_TABLES: &[&str] = &[
-    "insight_actions",
-    "insights_daily",
-    "ads",
-    "adsets",
-    "campaigns",
-    "ad_accounts",
-];
+/// Every table holding ad data synced for a team, children first (actions are part of
+/// `insights_daily` rows).
+const SYNCED_TABLES: &[&str] = &["insights_daily", "ads", "adsets", "campaigns", "ad_accounts"];
 
 /// A stored deletion request, shown on the public status page.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -2,15 +2,15 @@
 //! transaction. This is the hot path of a backfill, so each dialect gets the statement shape
 //! that is cheap for it:
 //!
-//! - PostgreSQL binds one array per column (`UNNEST`), so every page runs the same three
-//!   prepared statements, whatever its size: no parsing or planning of statements with
-//!   thousands of parameters, and nothing new for the statement cache to keep.
+//! - PostgreSQL binds one array per column (`UNNEST`), so every page runs the same prepared
+//!   statement, whatever its size: no parsing or planning of statements with thousands of
+//!   parameters, and nothing new for the statement cache to keep.
 //! - SQLite runs in-process; multi-row `VALUES` statements are cheap to prepare there.
 //!
-//! Both replace, rather than upsert, a row's actions: a page deletes the actions of the
-//! object-days it carries, then inserts the ones the source reports now. An action a
-//! restatement removed disappears with the page that no longer reports it, and inserting
-//! skips the unique-key pre-check an upsert makes for every action row (~17 per ad-day).
+//! A row's actions (~17 per ad-day: types × attribution windows) travel on the row as one
+//! JSON array (migration 0005), so the upsert that writes the row replaces them whole: an
+//! action a restatement removed disappears with the page that no longer reports it, and no
+//! action row enters a B-tree of its own.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -50,29 +50,54 @@ fn unique_actions(r: &DailyRow) -> impl Iterator<Item = &crate::insights::Action
         .map(|(_, a)| a)
 }
 
-/// Writes the daily rows (upsert) and replaces their actions.
+/// The row's actions as stored in `insights_daily.actions`:
+/// `[[action_type, attribution_window, count, value_micros], ...]`, one per type and window.
+pub(crate) fn actions_json(r: &DailyRow) -> String {
+    let actions: Vec<(&str, &str, i64, Option<i64>)> = unique_actions(r)
+        .map(|a| (a.action_type.as_str(), a.window.as_str(), a.count, a.value_micros))
+        .collect();
+    // Strings and integers always serialize; "[]" keeps the row writable if that changed.
+    serde_json::to_string(&actions).unwrap_or_else(|_| "[]".into())
+}
+
+/// Writes the daily rows with their actions (upsert).
 pub(crate) trait WriteFacts {
     async fn write_facts(&mut self, t: &PageTarget<'_>, rows: &[&DailyRow], at: DateTime<Utc>) -> StorageResult<()>;
 }
 
-/// `insights_daily`'s columns after the key, in bind order (the purchase rollup last).
-fn value_columns() -> Vec<String> {
+/// `insights_daily`'s columns after the key, in bind order, with their PostgreSQL types
+/// (the purchase rollup, then the actions, last).
+fn value_columns() -> Vec<(String, &'static str)> {
     let fixed = [
-        "campaign_id",
-        "adset_id",
-        "impressions",
-        "reach",
-        "clicks",
-        "inline_link_clicks",
-        "spend_micros",
+        ("campaign_id", "text"),
+        ("adset_id", "text"),
+        ("impressions", "int8"),
+        ("reach", "int8"),
+        ("clicks", "int8"),
+        ("inline_link_clicks", "int8"),
+        ("spend_micros", "int8"),
     ];
-    fixed.iter().map(|c| c.to_string()).chain(purchase_columns()).collect()
+    fixed
+        .iter()
+        .map(|(c, t)| (c.to_string(), *t))
+        .chain(purchase_columns().into_iter().map(|c| (c, "int8")))
+        .chain(std::iter::once(("actions".to_string(), "text")))
+        .collect()
+}
+
+fn column_names() -> String {
+    value_columns()
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn upsert_tail() -> String {
     let sets: Vec<String> = value_columns()
-        .iter()
-        .chain(std::iter::once(&"synced_at".to_string()))
+        .into_iter()
+        .map(|(c, _)| c)
+        .chain(std::iter::once("synced_at".to_string()))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!(
@@ -82,31 +107,20 @@ fn upsert_tail() -> String {
 }
 
 static UPSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
-    let columns = value_columns();
     // $4..: object, date, breakdown, then one array per value column; synced_at last.
-    let types = ["text", "date", "text", "text", "text"]
+    let types = ["text", "date", "text"]
         .into_iter()
-        .chain(std::iter::repeat_n("int8", columns.len() - 2));
+        .chain(value_columns().into_iter().map(|(_, t)| t));
     let arrays: Vec<String> = types.enumerate().map(|(i, t)| format!("${}::{t}[]", i + 4)).collect();
     format!(
         "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) \
          SELECT $1, $2, $3, u.*, ${} FROM UNNEST({}) AS u{}",
-        columns.join(", "),
+        column_names(),
         arrays.len() + 4,
         arrays.join(", "),
         upsert_tail()
     )
 });
-
-const DELETE_ACTIONS_PG: &str = "DELETE FROM insight_actions WHERE ctid = ANY (ARRAY( \
-     SELECT a.ctid FROM UNNEST($4::text[], $5::date[], $6::text[]) AS k(object_id, date, breakdown) \
-     CROSS JOIN LATERAL (SELECT ctid FROM insight_actions a WHERE a.team_id = $1 AND a.ad_account_id = $2 \
-     AND a.level = $3 AND a.object_id = k.object_id AND a.date = k.date AND a.breakdown = k.breakdown OFFSET 0) a))";
-
-const INSERT_ACTIONS_PG: &str = "INSERT INTO insight_actions (team_id, ad_account_id, level, object_id, date, breakdown, \
-     action_type, attribution_window, count, value_micros, synced_at) \
-     SELECT $1, $2, $3, u.*, $11 FROM UNNEST($4::text[], $5::date[], $6::text[], $7::text[], $8::text[], \
-     $9::int8[], $10::int8[]) AS u";
 
 impl WriteFacts for PgConnection {
     async fn write_facts(&mut self, t: &PageTarget<'_>, rows: &[&DailyRow], at: DateTime<Utc>) -> StorageResult<()> {
@@ -122,7 +136,9 @@ impl WriteFacts for PgConnection {
             Vec::with_capacity(n),
         );
         let mut purchases: Vec<Vec<i64>> = (0..14).map(|_| Vec::with_capacity(n)).collect();
+        let mut actions = Vec::with_capacity(n);
         for r in rows {
+            actions.push(actions_json(r));
             object.push(r.object_id.as_str());
             date.push(r.date);
             breakdown.push(r.breakdown.as_str());
@@ -154,62 +170,19 @@ impl WriteFacts for PgConnection {
         for column in &purchases {
             upsert = upsert.bind(column);
         }
-        upsert.bind(at).execute(&mut *self).await?;
-        sqlx::query(DELETE_ACTIONS_PG)
-            .bind(t.team)
-            .bind(t.ad_account_id)
-            .bind(t.level)
-            .bind(&object)
-            .bind(&date)
-            .bind(&breakdown)
-            .execute(&mut *self)
-            .await?;
-
-        let (mut a_object, mut a_date, mut a_breakdown) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut kind, mut window, mut count, mut value) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for r in rows {
-            for a in unique_actions(r) {
-                a_object.push(r.object_id.as_str());
-                a_date.push(r.date);
-                a_breakdown.push(r.breakdown.as_str());
-                kind.push(a.action_type.as_str());
-                window.push(a.window.as_str());
-                count.push(a.count);
-                value.push(a.value_micros);
-            }
-        }
-        if !kind.is_empty() {
-            sqlx::query(INSERT_ACTIONS_PG)
-                .bind(t.team)
-                .bind(t.ad_account_id)
-                .bind(t.level)
-                .bind(&a_object)
-                .bind(&a_date)
-                .bind(&a_breakdown)
-                .bind(&kind)
-                .bind(&window)
-                .bind(&count)
-                .bind(&value)
-                .bind(at)
-                .execute(&mut *self)
-                .await?;
-        }
+        upsert.bind(&actions).bind(at).execute(&mut *self).await?;
         Ok(())
     }
 }
 
 // SQLite allows 32,766 bound parameters per statement.
-const SQLITE_ROW_BATCH: usize = 1000; // × 28 parameters
-const SQLITE_ACTION_BATCH: usize = 2000; // × 11 parameters
-
-const DELETE_ACTIONS_SQLITE: &str = "DELETE FROM insight_actions WHERE team_id = $1 AND ad_account_id = $2 AND level = $3 \
-     AND object_id = $4 AND date = $5 AND breakdown = $6";
+const SQLITE_ROW_BATCH: usize = 1000; // × 29 parameters
 
 /// The SQLite upsert around its `VALUES` list, built once.
 static UPSERT_ROWS_SQLITE: LazyLock<(String, String)> = LazyLock::new(|| {
     let head = format!(
         "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) ",
-        value_columns().join(", ")
+        column_names()
     );
     (head, upsert_tail())
 });
@@ -238,45 +211,9 @@ impl WriteFacts for SqliteConnection {
                 for v in r.purchase_rollup() {
                     b.push_bind(v);
                 }
-                b.push_bind(at);
+                b.push_bind(actions_json(r)).push_bind(at);
             });
             q.push(tail);
-            q.build().persistent(false).execute(&mut *self).await?;
-        }
-        // In-process: one small prepared statement per object-day costs microseconds.
-        for r in rows {
-            sqlx::query(DELETE_ACTIONS_SQLITE)
-                .bind(t.team)
-                .bind(t.ad_account_id)
-                .bind(t.level)
-                .bind(&r.object_id)
-                .bind(r.date)
-                .bind(&r.breakdown)
-                .execute(&mut *self)
-                .await?;
-        }
-        let actions: Vec<_> = rows
-            .iter()
-            .flat_map(|r| unique_actions(r).map(move |a| (*r, a)))
-            .collect();
-        for batch in actions.chunks(SQLITE_ACTION_BATCH) {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO insight_actions (team_id, ad_account_id, level, object_id, date, breakdown, action_type, \
-                 attribution_window, count, value_micros, synced_at) ",
-            );
-            q.push_values(batch, |mut b, (r, a)| {
-                b.push_bind(t.team)
-                    .push_bind(t.ad_account_id)
-                    .push_bind(t.level)
-                    .push_bind(&r.object_id)
-                    .push_bind(r.date)
-                    .push_bind(&r.breakdown)
-                    .push_bind(&a.action_type)
-                    .push_bind(&a.window)
-                    .push_bind(a.count)
-                    .push_bind(a.value_micros)
-                    .push_bind(at);
-            });
             q.build().persistent(false).execute(&mut *self).await?;
         }
         Ok(())
@@ -285,7 +222,7 @@ impl WriteFacts for SqliteConnection {
 
 #[cfg(test)]
 mod tests {
-    use super::{unique_actions, unique_rows};
+    use super::{actions_json, unique_actions, unique_rows};
     use crate::insights::{ActionRow, DailyRow, Names};
 
     fn row(object: &str, impressions: i64, actions: &[(&str, &str, i64)]) -> DailyRow {
@@ -333,5 +270,29 @@ mod tests {
         );
         let kept: Vec<(&str, i64)> = unique_actions(&r).map(|a| (a.window.as_str(), a.count)).collect();
         assert_eq!(kept, [("7d_click", 3), ("default", 2)]);
+    }
+
+    #[test]
+    fn actions_are_stored_as_one_array_per_row() {
+        let mut r = row(
+            "a1",
+            1,
+            &[
+                ("purchase", "default", 1),
+                ("link_click", "7d_click", 4),
+                ("purchase", "default", 2),
+            ],
+        );
+        r.actions[0].value_micros = Some(45_670_000);
+        assert_eq!(
+            actions_json(&r),
+            r#"[["link_click","7d_click",4,null],["purchase","default",2,null]]"#
+        );
+        r.actions[2].value_micros = Some(12_500_000);
+        assert_eq!(
+            actions_json(&r),
+            r#"[["link_click","7d_click",4,null],["purchase","default",2,12500000]]"#
+        );
+        assert_eq!(actions_json(&row("a2", 1, &[])), "[]");
     }
 }
