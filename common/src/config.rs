@@ -74,11 +74,19 @@ pub struct Config {
     /// Rows a paged insights chunk aims at (`ADSYNC_SYNC_CHUNK_ROWS`): fewer mean more calls
     /// and less redone after a crash.
     pub sync_chunk_rows: u32,
+    /// Graph API calls per second per ad account from one worker process
+    /// (`ADSYNC_GRAPH_CALLS_PER_SECOND`): the pace inside a process; Meta's usage headers
+    /// steer below it.
+    pub graph_calls_per_second: u32,
 }
 
 /// 16 pages of 500 rows, less 10 % so a denser stretch of days rarely spills onto one more
 /// call.
 pub const DEFAULT_SYNC_CHUNK_ROWS: u32 = 16 * 500 * 9 / 10;
+
+/// Real insights calls take hundreds of milliseconds, so 4 chunks in flight rarely reach this;
+/// it caps bursts (a fast API, retries) before Meta's usage headers have a say.
+pub const DEFAULT_GRAPH_CALLS_PER_SECOND: u32 = 20;
 
 impl Config {
     /// Reads `.env` (if present; real environment variables win), then the environment.
@@ -168,6 +176,12 @@ impl Config {
             u64::from(DEFAULT_SYNC_CHUNK_ROWS),
             1..=1_000_000,
         )?;
+        let graph_calls_per_second = parse_num(
+            "ADSYNC_GRAPH_CALLS_PER_SECOND",
+            var("ADSYNC_GRAPH_CALLS_PER_SECOND"),
+            u64::from(DEFAULT_GRAPH_CALLS_PER_SECOND),
+            1..=10_000,
+        )?;
         let lookback_days = parse_num("ADSYNC_LOOKBACK_DAYS", var("ADSYNC_LOOKBACK_DAYS"), 28, 0..=1128)?;
         let sync_interval = match var("ADSYNC_SYNC_INTERVAL") {
             None => Duration::from_secs(3600),
@@ -221,6 +235,7 @@ impl Config {
             worker_listen,
             metrics_id_labels,
             sync_chunk_rows: sync_chunk_rows as u32,
+            graph_calls_per_second: graph_calls_per_second as u32,
         })
     }
 
@@ -349,6 +364,7 @@ mod tests {
             ("ADSYNC_LOOKBACK_DAYS", "-1"),
             ("ADSYNC_SYNC_INTERVAL", "soon"),
             ("ADSYNC_SYNC_CHUNK_ROWS", "0"),
+            ("ADSYNC_GRAPH_CALLS_PER_SECOND", "0"),
             ("ADSYNC_LOG_FORMAT", "xml"),
         ];
         for (k, v) in cases {

@@ -2,6 +2,8 @@
 //! integer micro-units of the account currency (exact, summable in SQL on both databases);
 //! actions become one row per action type and attribution window.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -66,10 +68,13 @@ pub struct Names {
     pub ad: Option<(String, String)>,
 }
 
+/// One action type in one attribution window. A row carries ~17 of them (types × windows),
+/// so the type is shared between its windows and the window is one of [`WINDOWS`]: no
+/// allocation per action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionRow {
-    pub action_type: String,
-    pub window: String,
+    pub action_type: Arc<str>,
+    pub window: &'static str,
     pub count: i64,
     pub value_micros: Option<i64>,
 }
@@ -79,7 +84,7 @@ impl DailyRow {
     /// [`purchase_columns`]. A window Facebook did not report counts 0.
     pub fn purchase_rollup(&self) -> [i64; 14] {
         let mut out = [0; 14];
-        for a in self.actions.iter().filter(|a| a.action_type == "purchase") {
+        for a in self.actions.iter().filter(|a| &*a.action_type == "purchase") {
             if let Some(i) = WINDOWS.iter().position(|w| *w == a.window) {
                 // The last report of a (type, window) wins, as when the actions are stored.
                 out[i] = a.count;
@@ -126,6 +131,7 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
     let mut actions = Vec::new();
     for a in &row.actions {
         let value = row.action_values.iter().find(|v| v.action_type == a.action_type);
+        let action_type: Arc<str> = a.action_type.as_str().into();
         for w in WINDOWS {
             let count = to_count(a.get(w))?;
             let value_micros = value.map(|v| to_micros(v.get(w))).transpose()?;
@@ -133,8 +139,8 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
                 w == DEFAULT_WINDOW || a.windows.contains_key(w) || value.is_some_and(|v| v.windows.contains_key(w));
             if present {
                 actions.push(ActionRow {
-                    action_type: a.action_type.clone(),
-                    window: w.to_string(),
+                    action_type: action_type.clone(),
+                    window: w,
                     count,
                     value_micros,
                 });
@@ -178,7 +184,7 @@ mod tests {
     }
 
     fn row(v: serde_json::Value) -> InsightRow {
-        InsightRow::parse(v.as_object().expect("object")).expect("parse")
+        InsightRow::parse(&v).expect("parse")
     }
 
     #[test]
@@ -203,11 +209,7 @@ mod tests {
             ("a1", 1000, 12_340_000, Some(800))
         );
         assert_eq!(d.names.ad, Some(("a1".into(), "A".into())));
-        let windows: Vec<_> = d
-            .actions
-            .iter()
-            .map(|a| (a.window.as_str(), a.count, a.value_micros))
-            .collect();
+        let windows: Vec<_> = d.actions.iter().map(|a| (a.window, a.count, a.value_micros)).collect();
         assert_eq!(
             windows,
             vec![

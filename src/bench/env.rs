@@ -1,6 +1,9 @@
 //! The benchmark's environment: a scratch database, the sandbox in a process of its own, and
 //! process CPU and memory readings from /proc.
 
+use std::collections::HashMap;
+
+use adsync_common::storage::Db;
 use adsync_sandbox::{DatasetName, Stats};
 use anyhow::Context;
 
@@ -170,6 +173,34 @@ pub(super) fn cpu_seconds_of(path: &str) -> f64 {
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     // After the name come field 3 (state) at index 0, so utime (14) is index 11.
     (ticks(11) + ticks(12)) as f64 / TICKS_PER_SECOND
+}
+
+/// CPU seconds so far of each PostgreSQL backend serving this database, by pid; empty on
+/// SQLite (it runs inside adsync's process) or when the server's `/proc` is not readable
+/// (a server on another machine).
+pub(super) async fn backend_cpu_seconds(db: &Db) -> HashMap<i32, f64> {
+    let Db::Postgres(pool) = db else {
+        return HashMap::new();
+    };
+    let pids: Vec<i32> = sqlx::query_scalar("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default();
+    pids.into_iter()
+        .filter(|pid| std::path::Path::new(&format!("/proc/{pid}/stat")).exists())
+        .map(|pid| (pid, cpu_seconds_of(&format!("/proc/{pid}/stat"))))
+        .collect()
+}
+
+/// The backends' CPU seconds between two [`backend_cpu_seconds`] readings (`None` when
+/// none could be read). A backend that exited in between is missed, so this is a floor.
+pub(super) fn backend_cpu_since(before: &HashMap<i32, f64>, after: &HashMap<i32, f64>) -> Option<f64> {
+    (!after.is_empty()).then(|| {
+        after
+            .iter()
+            .map(|(pid, now)| now - before.get(pid).copied().unwrap_or(0.0))
+            .sum()
+    })
 }
 
 /// A `kB` line of `/proc/self/status` (`VmRSS`, `VmHWM`), in kB.

@@ -65,6 +65,11 @@ pub struct SyncArgs {
     /// Stop the backfill after this many seconds (as on SIGTERM) and report the partial run.
     #[arg(long)]
     pub max_seconds: Option<u64>,
+    /// adsync's own pace, calls per second per ad account (ADSYNC_GRAPH_CALLS_PER_SECOND;
+    /// default: the product's default). With `--budget unlimited` the pace is then all that
+    /// limits the calls.
+    #[arg(long)]
+    pub calls_per_second: Option<u32>,
     /// Keep the filled database (its URL is printed) for `adsync bench metrics`.
     #[arg(long)]
     pub keep_database: bool,
@@ -105,7 +110,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let sandbox = SandboxProcess::start(args.dataset, args.latency_ms, args.budget == Budget::Unlimited).await?;
     let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", api_listener.local_addr()?);
-    let services = Services::connect(config(scratch, &sandbox, &base)?).await?;
+    let services = Services::connect(config(scratch, &sandbox, &base, args.calls_per_second)?).await?;
     let connector = services.connector.clone().context("the sandbox is configured")?;
     let db = services.db.clone();
 
@@ -152,10 +157,12 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
     let baseline_rss = proc_status_kb("VmRSS");
     reset_peak_rss();
     let (cpu0, sandbox_cpu0) = (process_cpu_seconds(), sandbox.cpu_seconds());
+    let backends0 = backend_cpu_seconds(&db).await;
     let started = Instant::now();
     adsync_worker::execute_run(&worker, run.id).await?;
     let wall = started.elapsed().as_secs_f64();
     let (cpu, sandbox_cpu) = (process_cpu_seconds() - cpu0, sandbox.cpu_seconds() - sandbox_cpu0);
+    let database_cpu = backend_cpu_since(&backends0, &backend_cpu_seconds(&db).await);
     let peak_rss = proc_status_kb("VmHWM");
     let done = sync_runs::get(&db, team, run.id).await?.context("the run exists")?;
     let partial = done.status != RunStatus::Succeeded;
@@ -176,11 +183,12 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
         );
     }
     println!(
-        "  dataset {} · latency {} ms · {} · sandbox budget {:?}",
+        "  dataset {} · latency {} ms · {} · sandbox budget {:?} · adsync pace {} calls/s per ad account",
         args.dataset,
         args.latency_ms,
         db.dialect(),
-        args.budget
+        args.budget,
+        services.config.graph_calls_per_second
     );
     println!(
         "  accounts {} · chunks (account × level × the plan's days) {}",
@@ -212,10 +220,9 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
         "  throttled        {} calls; {} while blocked; {} error responses",
         stats.throttled_calls, stats.calls_while_blocked, stats.error_responses
     );
-    println!(
-        "  cpu              {:.2} s adsync + {sandbox_cpu:.2} s sandbox",
-        cpu - sandbox_cpu
-    );
+    // The sandbox is a process of its own: `cpu` is adsync's alone (API, worker, bench client).
+    let database_cpu = database_cpu.map_or(String::new(), |s| format!(" + {s:.2} s PostgreSQL backends"));
+    println!("  cpu              {cpu:.2} s adsync + {sandbox_cpu:.2} s sandbox{database_cpu}");
     println!(
         "  memory           peak RSS {:.1} MB during the sync (RSS {:.1} MB before it; adsync's process: API, worker, bench client); sandbox process peak {:.1} MB",
         peak_rss as f64 / 1024.0,
@@ -258,7 +265,12 @@ async fn connect_team(
     Ok(())
 }
 
-fn config(scratch: &Scratch, sandbox: &SandboxProcess, base: &str) -> anyhow::Result<Config> {
+fn config(
+    scratch: &Scratch,
+    sandbox: &SandboxProcess,
+    base: &str,
+    calls_per_second: Option<u32>,
+) -> anyhow::Result<Config> {
     // The sandbox's app credentials are its defaults; `adsync sandbox` has no flags for them.
     let app = SandboxConfig::default();
     let mut vars: HashMap<&str, String> = HashMap::from([
@@ -270,6 +282,9 @@ fn config(scratch: &Scratch, sandbox: &SandboxProcess, base: &str) -> anyhow::Re
         ("FACEBOOK_GRAPH_URL", sandbox.base_url().to_string()),
         ("FACEBOOK_DIALOG_URL", sandbox.base_url().to_string()),
     ]);
+    if let Some(n) = calls_per_second {
+        vars.insert("ADSYNC_GRAPH_CALLS_PER_SECOND", n.to_string());
+    }
     if let Some((redis, namespace)) = &scratch.redis {
         vars.insert("REDIS_URL", redis.clone());
         vars.insert("ADSYNC_QUEUE_NAMESPACE", namespace.clone());

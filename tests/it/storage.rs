@@ -173,7 +173,7 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         progress: Progress { done: 0, total: 1 },
         chunk_done: None,
     };
-    let row = |day: &str, impressions: i64, actions: &[(&str, &str, i64)]| DailyRow {
+    let row = |day: &str, impressions: i64, actions: &[(&str, &'static str, i64)]| DailyRow {
         object_id: "ad1".into(),
         date: day.parse().expect("date"),
         breakdown: String::new(),
@@ -188,7 +188,7 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
             .iter()
             .map(|(kind, window, count)| ActionRow {
                 action_type: (*kind).into(),
-                window: (*window).into(),
+                window,
                 count: *count,
                 value_micros: None,
             })

@@ -31,8 +31,6 @@ const POLL_INTERVAL: Duration = Duration::from_millis(200);
 /// Pause before starting a failed job consumer again, doubling up to the maximum.
 const RESTART_BACKOFF_MIN: Duration = Duration::from_millis(500);
 const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(30);
-/// Calls per second per ad account from one process (Meta's budget headers steer below this).
-const GRAPH_CALLS_PER_SECOND: u32 = 20;
 
 /// What a job handler needs.
 #[derive(Clone)]
@@ -81,8 +79,9 @@ impl WorkerState {
             None => None,
         };
         let redis = shared.as_ref().map(|(conn, _)| conn.clone());
-        let gate =
-            Arc::new(RateGate::new(GRAPH_CALLS_PER_SECOND, shared).with_account_labels(config.metrics_id_labels));
+        let gate = Arc::new(
+            RateGate::new(config.graph_calls_per_second, shared).with_account_labels(config.metrics_id_labels),
+        );
         let chunk_policy = ChunkPolicy::new(config.sync_chunk_rows);
         Self {
             db,

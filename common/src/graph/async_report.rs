@@ -3,8 +3,9 @@
 
 use reqwest::Method;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::InsightRow;
 use super::accounts::Paged;
 use super::client::{Call, GraphClient, check_segment};
 use super::error::GraphError;
@@ -165,7 +166,7 @@ impl GraphClient {
         if let Some(a) = after {
             call = call.query("after", a);
         }
-        let (paged, usage) = self.json::<Paged<Map<String, Value>>>("report results", call).await?;
+        let (paged, usage) = self.json::<Paged<InsightRow>>("report results", call).await?;
         Ok((InsightsPage::from_paged(paged), usage))
     }
 }

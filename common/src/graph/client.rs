@@ -223,7 +223,8 @@ impl GraphClient {
         let status = resp.status().as_u16();
         let usage = Usage::from_headers(resp.headers());
         self.observe(call.account.as_deref(), &usage);
-        let body = resp.bytes().await.map_err(GraphError::from_reqwest)?.to_vec();
+        // Without a copy when the body arrived as one buffer.
+        let body: Vec<u8> = resp.bytes().await.map_err(GraphError::from_reqwest)?.into();
         if !(200..300).contains(&status) {
             return Err(GraphError::from_response(status, &body, &usage));
         }

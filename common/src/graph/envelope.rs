@@ -24,10 +24,18 @@ fn int(v: Option<&Value>) -> Option<i64> {
     }
 }
 
+/// A body's `error` member alone. Every successful answer is checked for an envelope too,
+/// and a page of insights is large: the other members are skipped without being built.
+#[derive(serde::Deserialize)]
+struct ErrorMember {
+    error: Option<Value>,
+}
+
 impl Envelope {
     pub fn parse(body: &[u8]) -> Option<Self> {
-        let v: Value = serde_json::from_slice(body).ok()?;
-        let e = v.get("error")?.as_object()?;
+        let member: ErrorMember = serde_json::from_slice(body).ok()?;
+        let e = member.error?;
+        let e = e.as_object()?;
         Some(Self {
             code: int(e.get("code"))?,
             subcode: int(e.get("error_subcode")),

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::accounts::Paged;
 use super::client::{Call, GraphClient, check_segment};
@@ -208,21 +208,16 @@ impl InsightsRequest {
     }
 }
 
-/// One page of insights rows.
+/// One page of insights rows, read straight from the page's text.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct InsightsPage {
-    pub rows: Vec<Map<String, Value>>,
+    pub rows: Vec<InsightRow>,
     /// The cursor of the next page; `None` on the last page (no `paging.next`).
     pub after: Option<String>,
 }
 
 impl InsightsPage {
-    /// The rows, typed.
-    pub fn typed_rows(&self) -> Result<Vec<InsightRow>, GraphError> {
-        self.rows.iter().map(InsightRow::parse).collect()
-    }
-
-    pub(crate) fn from_paged(p: Paged<Map<String, Value>>) -> Self {
+    pub(crate) fn from_paged(p: Paged<InsightRow>) -> Self {
         Self {
             rows: p.data,
             after: p.paging.and_then(|pg| pg.after()),
@@ -244,9 +239,7 @@ impl GraphClient {
         if let Some(a) = after {
             call = call.query("after", a);
         }
-        let (paged, usage) = self
-            .json::<Paged<Map<String, Value>>>("insights response", call)
-            .await?;
+        let (paged, usage) = self.json::<Paged<InsightRow>>("insights response", call).await?;
         Ok((InsightsPage::from_paged(paged), usage))
     }
 

@@ -22,6 +22,7 @@ mod insights;
 mod oauth;
 mod proof;
 mod row;
+mod row_de;
 mod usage;
 
 pub use accounts::{AdAccountInfo, FacebookUser, Permission, is_granted};

@@ -54,7 +54,7 @@ fn unique_actions(r: &DailyRow) -> impl Iterator<Item = &crate::insights::Action
 /// `[[action_type, attribution_window, count, value_micros], ...]`, one per type and window.
 pub(crate) fn actions_json(r: &DailyRow) -> String {
     let actions: Vec<(&str, &str, i64, Option<i64>)> = unique_actions(r)
-        .map(|a| (a.action_type.as_str(), a.window.as_str(), a.count, a.value_micros))
+        .map(|a| (&*a.action_type, a.window, a.count, a.value_micros))
         .collect();
     // Strings and integers always serialize; "[]" keeps the row writable if that changed.
     serde_json::to_string(&actions).unwrap_or_else(|_| "[]".into())
@@ -225,7 +225,7 @@ mod tests {
     use super::{actions_json, unique_actions, unique_rows};
     use crate::insights::{ActionRow, DailyRow, Names};
 
-    fn row(object: &str, impressions: i64, actions: &[(&str, &str, i64)]) -> DailyRow {
+    fn row(object: &str, impressions: i64, actions: &[(&str, &'static str, i64)]) -> DailyRow {
         DailyRow {
             object_id: object.into(),
             date: "2026-11-20".parse().expect("date"),
@@ -241,7 +241,7 @@ mod tests {
                 .iter()
                 .map(|(t, w, c)| ActionRow {
                     action_type: (*t).into(),
-                    window: (*w).into(),
+                    window: w,
                     count: *c,
                     value_micros: None,
                 })
@@ -268,7 +268,7 @@ mod tests {
                 ("purchase", "default", 2),
             ],
         );
-        let kept: Vec<(&str, i64)> = unique_actions(&r).map(|a| (a.window.as_str(), a.count)).collect();
+        let kept: Vec<(&str, i64)> = unique_actions(&r).map(|a| (a.window, a.count)).collect();
         assert_eq!(kept, [("7d_click", 3), ("default", 2)]);
     }
 

@@ -18,7 +18,7 @@ async fn all_rows(env: &Env, token: &Secret<String>, req: &InsightsRequest) -> (
             .expect("insights page");
         assert!(usage.ad_account.is_some() && !usage.business.is_empty(), "{usage:?}");
         pages += 1;
-        rows.extend(page.typed_rows().expect("typed rows"));
+        rows.extend(page.rows);
         match page.after {
             Some(a) => after = Some(a),
             None => return (rows, pages),
@@ -117,7 +117,7 @@ async fn insights_paged_to_the_end_match_the_ground_truth() {
             .report_page(&token, &run, 100, after.as_deref())
             .await
             .expect("report page");
-        rows.extend(page.typed_rows().expect("rows"));
+        rows.extend(page.rows);
         match page.after {
             Some(a) => after = Some(a),
             None => break,

@@ -181,14 +181,14 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 Err(e) => return Err(e),
             };
             let rows = page
-                .typed_rows()
-                .map_err(SyncError::Graph)?
+                .rows
                 .iter()
                 .map(|r| normalize(unit.level, r))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(SyncError::Graph)?;
-            // The page as parsed JSON is several times its text; drop it before the write,
-            // which takes longest, rather than hold it for every unit in flight.
+            // The parsed rows (decimals, maps of windows) are larger than their normalized
+            // form; drop them before the write, which takes longest, rather than hold them
+            // for every unit in flight.
             let InsightsPage {
                 rows: parsed,
                 after: next,

@@ -227,7 +227,7 @@ async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option
             ctx.graph.insights_page(&ctx.token, &req, after.as_deref())
         })
         .await?;
-        for row in page.typed_rows().map_err(SyncError::Graph)? {
+        for row in &page.rows {
             if row.impressions > 0 || !row.spend.is_zero() {
                 earliest = Some(earliest.map_or(row.date_start, |e: chrono::NaiveDate| e.min(row.date_start)));
             }
