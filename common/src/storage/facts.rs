@@ -175,8 +175,11 @@ impl WriteFacts for PgConnection {
     }
 }
 
-// SQLite allows 32,766 bound parameters per statement.
-const SQLITE_ROW_BATCH: usize = 1000; // × 29 parameters
+// Rows per multi-row statement (× 29 parameters; SQLite allows 32,766). Each statement is
+// compiled once and holds its bound text (a row's actions are ~700 bytes) in the connection
+// thread's allocator: 1,000-row statements cost ~10 MB of peak memory over 100-row ones and
+// were no faster (docs/benchmarks.md, session 5).
+const SQLITE_ROW_BATCH: usize = 100;
 
 /// The SQLite upsert around its `VALUES` list, built once.
 static UPSERT_ROWS_SQLITE: LazyLock<(String, String)> = LazyLock::new(|| {
