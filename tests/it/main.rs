@@ -8,6 +8,7 @@ mod fuzz;
 mod helpers;
 mod jobs;
 mod metrics;
+mod migrations;
 mod observability;
 mod openapi;
 mod pages;

@@ -193,4 +193,62 @@ mod tests {
             assert!(matches!(e, GraphError::Decode(_)), "{bad_row}: {e:?}");
         }
     }
+
+    /// A page's rows read from text, as the client reads them.
+    fn from_text(text: &str) -> Result<Vec<InsightRow>, GraphError> {
+        serde_json::from_str(text).map_err(|e| GraphError::decode("insights response", &e))
+    }
+
+    #[test]
+    fn rows_read_from_text_with_escapes_numbers_and_labels() {
+        let rows = from_text(
+            r#"[{"ad_id": "122001", "ad_name": "Say \"hi\" \u00e9", "a\u0067e": "25-34", "date_start": "2026-11-01",
+                 "date_stop": "2026-11-01", "impressions": 1234, "reach": null, "spend": 12.5, "clicks": " 7 ",
+                 "actions": [{"action_type": "purchase", "value": "3", "7d_click": "2", "action_device": "iphone",
+                              "28d_view": 1}],
+                 "action_values": null, "objective": "OUTCOME_SALES", "ad_count": 3}]"#,
+        )
+        .expect("rows");
+        let r = &rows[0];
+        assert_eq!(r.ad_name.as_deref(), Some("Say \"hi\" é"));
+        assert_eq!(r.breakdowns.get("age").map(String::as_str), Some("25-34"));
+        assert_eq!(r.breakdowns.len(), 1, "known fields and numbers are not breakdowns");
+        assert_eq!((r.impressions, r.reach, r.clicks), (1234, 0, 7));
+        assert_eq!(r.spend, Decimal::new(125, 1));
+        assert_eq!(r.action("purchase", "value"), Decimal::from(3));
+        assert_eq!(r.action("purchase", "7d_click"), Decimal::from(2));
+        assert_eq!(r.action("purchase", "28d_view"), Decimal::from(1));
+        assert_eq!(r.actions[0].windows.len(), 2, "the label is not a window");
+        assert!(r.action_values.is_empty());
+    }
+
+    #[test]
+    fn errors_name_the_field_and_never_quote_the_value() {
+        let row = |extra: &str| format!(r#"[{{"date_start": "2026-11-01", "date_stop": "2026-11-01", {extra}}}]"#);
+        for (extra, field) in [
+            (r#""impressions": "SECRET""#, "impressions"),
+            (r#""impressions": "12.5""#, "impressions"),
+            (r#""spend": "SECRET""#, "spend"),
+            (r#""spend": {"SECRET": 1}"#, "spend"),
+            (r#""actions": "SECRET""#, "actions"),
+            (r#""actions": {"SECRET": 1}"#, "actions"),
+            (r#""actions": ["SECRET"]"#, "actions"),
+            (r#""actions": [{"value": "1"}]"#, "actions"),
+            (
+                r#""action_values": [{"action_type": "purchase", "7d_click": ["SECRET"]}]"#,
+                "action_values",
+            ),
+            (r#""date_stop": "SECRET""#, "date_stop"),
+        ] {
+            let e = from_text(&row(extra)).expect_err(extra).to_string();
+            assert!(e.contains(field), "{extra}: {e}");
+            assert!(!e.contains("SECRET"), "{extra}: {e}");
+        }
+        let e = from_text(r#"[{"date_stop": "2026-11-01"}]"#)
+            .expect_err("no start")
+            .to_string();
+        assert!(e.contains("date_start"), "{e}");
+        let e = from_text(r#"["SECRET"]"#).expect_err("not a row").to_string();
+        assert!(!e.contains("SECRET"), "{e}");
+    }
 }
