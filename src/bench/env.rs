@@ -186,8 +186,12 @@ pub(super) async fn backend_cpu_seconds(db: &Db) -> HashMap<i32, f64> {
         .fetch_all(pool)
         .await
         .unwrap_or_default();
+    // Only processes of this machine named `postgres`: a server in a container or on
+    // another host has pids of its own, which may name unrelated local processes.
+    let is_backend =
+        |pid: &i32| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "postgres");
     pids.into_iter()
-        .filter(|pid| std::path::Path::new(&format!("/proc/{pid}/stat")).exists())
+        .filter(is_backend)
         .map(|pid| (pid, cpu_seconds_of(&format!("/proc/{pid}/stat"))))
         .collect()
 }

@@ -24,17 +24,39 @@ fn int(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-/// A body's `error` member alone. Every successful answer is checked for an envelope too,
-/// and a page of insights is large: the other members are skipped without being built.
-#[derive(serde::Deserialize)]
-struct ErrorMember {
-    error: Option<Value>,
+/// A body's `error` member alone: every successful answer is checked for an envelope too,
+/// and a page of insights is large, so the other members are skipped without being built.
+/// Only an object has members (an array or a scalar body has none); the last `error` wins.
+struct ErrorMember(Option<Value>);
+
+impl<'de> serde::Deserialize<'de> for ErrorMember {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ErrorMember;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ErrorMember, A::Error> {
+                let mut error = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if key == "error" {
+                        error = Some(map.next_value::<Value>()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(ErrorMember(error))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 impl Envelope {
     pub fn parse(body: &[u8]) -> Option<Self> {
-        let member: ErrorMember = serde_json::from_slice(body).ok()?;
-        let e = member.error?;
+        let ErrorMember(e) = serde_json::from_slice(body).ok()?;
+        let e = e?;
         let e = e.as_object()?;
         Some(Self {
             code: int(e.get("code"))?,
@@ -221,6 +243,22 @@ mod tests {
         let none = GraphError::from_response(400, body(613).as_bytes(), &Usage::default());
         assert_eq!(none.retry_after(), None);
         assert!(none.is_retryable());
+    }
+
+    #[test]
+    fn only_an_objects_error_member_is_an_envelope() {
+        let page = br#"{"data": [{"error": {"code": 1}}], "paging": {"cursors": {"after": "x"}}}"#;
+        assert_eq!(
+            Envelope::parse(page),
+            None,
+            "an `error` inside the data is not the envelope"
+        );
+        assert_eq!(Envelope::parse(br#"[{"error": {"code": 190}}]"#), None);
+        assert_eq!(Envelope::parse(br#""error""#), None);
+        let twice = Envelope::parse(br#"{"error": {"code": 1}, "x": [1, {"y": 2}], "error": {"code": 190}}"#);
+        assert_eq!(twice.map(|e| e.code), Some(190), "the last member wins, as in a map");
+        let e = Envelope::parse(br#"{"error": {"message": "Invalid", "code": "190", "error_subcode": 463}}"#);
+        assert_eq!(e.map(|e| (e.code, e.subcode)), Some((190, Some(463))));
     }
 
     #[test]

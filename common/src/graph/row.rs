@@ -205,7 +205,8 @@ mod tests {
             r#"[{"ad_id": "122001", "ad_name": "Say \"hi\" \u00e9", "a\u0067e": "25-34", "date_start": "2026-11-01",
                  "date_stop": "2026-11-01", "impressions": 1234, "reach": null, "spend": 12.5, "clicks": " 7 ",
                  "actions": [{"action_type": "purchase", "value": "3", "7d_click": "2", "action_device": "iphone",
-                              "28d_view": 1}],
+                              "28d_view": 1},
+                             {"action_type": "lead", "value": null, "1d_click": null}],
                  "action_values": null, "objective": "OUTCOME_SALES", "ad_count": 3}]"#,
         )
         .expect("rows");
@@ -219,6 +220,8 @@ mod tests {
         assert_eq!(r.action("purchase", "7d_click"), Decimal::from(2));
         assert_eq!(r.action("purchase", "28d_view"), Decimal::from(1));
         assert_eq!(r.actions[0].windows.len(), 2, "the label is not a window");
+        assert_eq!(r.action("lead", "value"), Decimal::ZERO, "null reads as omitted");
+        assert!(r.actions[1].windows.is_empty());
         assert!(r.action_values.is_empty());
     }
 

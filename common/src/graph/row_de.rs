@@ -245,6 +245,7 @@ impl<'de> Visitor<'de> for Action {
                     Scalar::Text(s) => action_type = Some(s.into_owned()),
                     _ => return Err(bad(field)),
                 },
+                // `null` reads as omitted: 0 for the default value, no figure for a window.
                 "value" => value = v.decimal(field)?.unwrap_or_default(),
                 _ => {
                     let label = matches!(v, Scalar::Text(_));
