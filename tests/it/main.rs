@@ -15,3 +15,4 @@ mod pages;
 mod resilience;
 mod storage;
 mod sync;
+mod truth;

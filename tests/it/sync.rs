@@ -9,13 +9,12 @@ use adsync_common::storage::{Db, connections};
 use adsync_sandbox::{BudgetConfig, FaultConfig, Level, SandboxConfig};
 use adsync_worker::WorkerState;
 use adsync_worker::sync::ChunkPolicy;
-use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use tokio_util::sync::CancellationToken;
 
 use crate::connect::{Fixture, auto_approve, fixture};
 use crate::helpers::Backend;
 use crate::resilience::SMALL_CHUNK_ROWS;
+use crate::truth::{assert_matches_truth, micros, stored};
 
 async fn worker(f: &Fixture) -> WorkerState {
     let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
@@ -50,114 +49,6 @@ async fn connected(backend: Backend, sandbox: SandboxConfig) -> (Fixture, Worker
 async fn run_to_end(f: &Fixture, state: &WorkerState, run: RunId) -> sync_runs::SyncRun {
     adsync_worker::execute_run(state, run).await.expect("execute");
     sync_runs::get(&f.app.db, f.team, run).await.expect("get").expect("run")
-}
-
-/// One object's stored metrics for a day: impressions, clicks, spend (micros), reach,
-/// purchases and purchase value (micros) in the 7-day-click window.
-async fn stored(
-    db: &Db,
-    team: i64,
-    level: &str,
-    id: &str,
-    date: NaiveDate,
-) -> Option<(i64, i64, i64, Option<i64>, i64, i64)> {
-    macro_rules! q {
-        ($p:expr) => {{
-            let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
-                "SELECT impressions, clicks, spend_micros, reach FROM insights_daily \
-                 WHERE team_id = $1 AND level = $2 AND object_id = $3 AND date = $4 AND breakdown = ''",
-            )
-            .bind(team)
-            .bind(level)
-            .bind(id)
-            .bind(date)
-            .fetch_optional($p)
-            .await
-            .expect("row");
-            let act: Option<(i64, Option<i64>)> = sqlx::query_as(
-                "SELECT count, value_micros FROM insight_actions WHERE team_id = $1 AND level = $2 AND object_id = $3 \
-                 AND date = $4 AND breakdown = '' AND action_type = 'purchase' AND attribution_window = '7d_click'",
-            )
-            .bind(team)
-            .bind(level)
-            .bind(id)
-            .bind(date)
-            .fetch_optional($p)
-            .await
-            .expect("actions");
-            row.map(|(i, c, s, r)| {
-                (
-                    i,
-                    c,
-                    s,
-                    r,
-                    act.map(|a| a.0).unwrap_or(0),
-                    act.and_then(|a| a.1).unwrap_or(0),
-                )
-            })
-        }};
-    }
-    match db {
-        Db::Sqlite(p) => q!(p),
-        Db::Postgres(p) => q!(p),
-    }
-}
-
-fn micros(d: Decimal) -> i64 {
-    (d * Decimal::from(1_000_000)).round().try_into().expect("fits")
-}
-
-/// Every campaign and the account, every day of `days`, equal the sandbox's truth.
-pub async fn assert_matches_truth(
-    app: &crate::helpers::TestApp,
-    team: adsync_common::ids::TeamId,
-    since: NaiveDate,
-    until: NaiveDate,
-) {
-    let ds = app.sandbox.as_ref().expect("sandbox").dataset();
-    let account = &ds.accounts()[0];
-    let mut objects = vec![(Level::Account, account.id.clone())];
-    objects.extend(
-        ds.campaigns(&account.id)
-            .iter()
-            .map(|c| (Level::Campaign, c.id.clone())),
-    );
-    let mut checked = 0;
-    for (level, id) in &objects {
-        let level_name = match level {
-            Level::Account => "account",
-            Level::Campaign => "campaign",
-            Level::Adset => "adset",
-            Level::Ad => "ad",
-        };
-        let mut day = since;
-        while day <= until {
-            let truth = ds
-                .row(*level, id, day)
-                .filter(|r| r.impressions > 0 || !r.spend.is_zero());
-            let got = stored(&app.db, team.0, level_name, id, day).await;
-            match truth {
-                None => assert!(
-                    got.is_none() || got.is_some_and(|g| g.0 == 0),
-                    "{level_name} {id} {day}: no data expected, got {got:?}"
-                ),
-                Some(t) => {
-                    let expected = (
-                        t.impressions as i64,
-                        t.clicks as i64,
-                        micros(t.spend),
-                        Some(t.reach as i64),
-                        t.purchases.click_7d as i64,
-                        micros(t.purchase_value.click_7d),
-                    );
-                    assert_eq!(got, Some(expected), "{level_name} {id} {day}");
-                    checked += 1;
-                }
-            }
-            day = day.succ_opt().expect("next day");
-        }
-    }
-    assert!(checked > 0, "compared real rows");
 }
 
 async fn row_count(db: &Db) -> (i64, i64) {

@@ -9,7 +9,7 @@ use adsync_sandbox::SandboxConfig;
 use super::{run_state, spawn_worker};
 use crate::connect::{auto_approve, fixture};
 use crate::helpers::Backend;
-use crate::sync::assert_matches_truth;
+use crate::truth::assert_matches_truth;
 
 #[tokio::test]
 async fn a_worker_killed_mid_backfill_is_resumed_by_another_with_exact_data() {

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use super::{run_state, spawn_process};
 use crate::connect::{auto_approve, fixture};
 use crate::helpers::{Backend, client};
-use crate::sync::assert_matches_truth;
+use crate::truth::assert_matches_truth;
 
 /// A TCP proxy in front of PostgreSQL that can cut every connection and refuse new ones.
 struct DatabaseProxy {

@@ -11,7 +11,7 @@ use adsync_sandbox::SandboxConfig;
 use super::{PrivateRedis, free_port, spawn_worker};
 use crate::connect::{Fixture, auto_approve};
 use crate::helpers::{Backend, spawn_app_with_sandbox_and};
-use crate::sync::assert_matches_truth;
+use crate::truth::assert_matches_truth;
 
 async fn backfill(f: &Fixture, team: adsync_common::ids::TeamId) -> SyncRun {
     sync_runs::list(&f.app.db, team, 10)

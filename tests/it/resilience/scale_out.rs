@@ -8,7 +8,7 @@ use adsync_sandbox::SandboxConfig;
 use super::{Worker, sample, spawn_worker};
 use crate::connect::{auto_approve, fixture};
 use crate::helpers::Backend;
-use crate::sync::assert_matches_truth;
+use crate::truth::assert_matches_truth;
 
 /// Scale-out proof: PostgreSQL + Redis, the API in this process and three `adsync work`
 /// processes; three teams connect; runs spread over the workers, every team's data is exact,
