@@ -125,7 +125,7 @@ pub(crate) fn insights_page(
     default_limit: u32,
     path: &str,
     extra: &BTreeMap<String, String>,
-) -> Result<Value, GraphError> {
+) -> Result<String, GraphError> {
     let limit = limit(req, default_limit, sh.cfg().max_page_size)? as usize;
     let start = match req.param("after") {
         Some(c) => {
@@ -135,14 +135,20 @@ pub(crate) fn insights_page(
         None => [0, 0, 0],
     };
     let p = page(&sh.dataset, q, start, limit);
-    sh.stats().rows_served += p.rows.len() as u64;
+    sh.stats().rows_served += p.rows as u64;
     let after = encode(&p.end);
     let next = p.more.then(|| next_url(req, path, extra, &after));
-    Ok(json!({"data": p.rows, "paging": paging(&encode(&start), &after, next)}))
+    let mut body = p.json;
+    body.splice(0..0, b"{\"data\":".iter().copied());
+    body.extend_from_slice(b",\"paging\":");
+    body.extend_from_slice(paging(&encode(&start), &after, next).to_string().as_bytes());
+    body.push(b'}');
+    // Only `json_str`-escaped text and ASCII went in.
+    String::from_utf8(body).map_err(|_| GraphError::unknown_error())
 }
 
 /// `GET /{node}/insights`.
-pub(crate) fn sync_insights(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<Value, GraphError> {
+pub(crate) fn sync_insights(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<String, GraphError> {
     let q = parse(&sh.dataset, req, scope)?;
     insights_page(sh, req, &q, 25, &req.path(), &BTreeMap::new())
 }

@@ -127,7 +127,7 @@ pub(crate) fn status(sh: &Shared, run_id: &str) -> Result<Value, GraphError> {
 }
 
 /// `GET /{run}/insights`.
-pub(crate) fn results(sh: &Shared, req: &Req, run_id: &str) -> Result<Value, GraphError> {
+pub(crate) fn results(sh: &Shared, req: &Req, run_id: &str) -> Result<String, GraphError> {
     let run = lock(&sh.runs)
         .runs
         .get(run_id)

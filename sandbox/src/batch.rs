@@ -19,7 +19,7 @@ fn error_reply(sh: &Shared, e: GraphError) -> Reply {
     Reply::Json {
         status: e.status,
         headers,
-        body: e.body(&sh.trace_id()),
+        body: e.body(&sh.trace_id()).to_string(),
     }
 }
 
@@ -104,6 +104,6 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
     Reply::Json {
         status: 200,
         headers,
-        body: Value::Array(out),
+        body: Value::Array(out).to_string(),
     }
 }

@@ -5,8 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use crate::budget::Verdict;
 use crate::dataset::Level;
 use crate::errors::GraphError;
@@ -183,13 +181,19 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
             Reply::Json {
                 status: e.status,
                 headers,
-                body: e.body(&trace),
+                body: e.body(&trace).to_string(),
             }
         }
     }
 }
 
-async fn run(sh: &Arc<Shared>, req: &Req, route: &Route, acc_key: Option<&str>, insights: bool) -> Result<Value, Stop> {
+async fn run(
+    sh: &Arc<Shared>,
+    req: &Req,
+    route: &Route,
+    acc_key: Option<&str>,
+    insights: bool,
+) -> Result<String, Stop> {
     let auth = match route {
         Route::AccessToken | Route::DebugToken | Route::Batch => None,
         _ => Some(authenticate(sh, req)?),
@@ -234,20 +238,20 @@ async fn run(sh: &Arc<Shared>, req: &Req, route: &Route, acc_key: Option<&str>, 
     let auth = auth.unwrap_or(Auth::App);
     let method = req.method.as_str().to_ascii_lowercase();
     Ok(match route {
-        Route::AccessToken => oauth::access_token(sh, req)?,
-        Route::DebugToken => oauth::debug_token(sh, req)?,
-        Route::Me => me::me(sh, &auth)?,
-        Route::MeAdAccounts => me::adaccounts(sh, req, &auth)?,
-        Route::MePermissions => me::permissions(&auth)?,
-        Route::MeRevoke(p) => me::revoke(sh, &auth, p.as_deref())?,
-        Route::Account(a) => ads::account_node(sh, req, *a)?,
-        Route::List(a, l) => ads::list_objects(sh, req, *a, *l)?,
+        Route::AccessToken => oauth::access_token(sh, req)?.to_string(),
+        Route::DebugToken => oauth::debug_token(sh, req)?.to_string(),
+        Route::Me => me::me(sh, &auth)?.to_string(),
+        Route::MeAdAccounts => me::adaccounts(sh, req, &auth)?.to_string(),
+        Route::MePermissions => me::permissions(&auth)?.to_string(),
+        Route::MeRevoke(p) => me::revoke(sh, &auth, p.as_deref())?.to_string(),
+        Route::Account(a) => ads::account_node(sh, req, *a)?.to_string(),
+        Route::List(a, l) => ads::list_objects(sh, req, *a, *l)?.to_string(),
         Route::Insights {
             scope,
             run_async: false,
         } => ads::sync_insights(sh, req, *scope)?,
-        Route::Insights { scope, run_async: true } => async_reports::create(sh, req, *scope)?,
-        Route::RunStatus(id, _) => async_reports::status(sh, id)?,
+        Route::Insights { scope, run_async: true } => async_reports::create(sh, req, *scope)?.to_string(),
+        Route::RunStatus(id, _) => async_reports::status(sh, id)?.to_string(),
         Route::RunInsights(id, _) => async_reports::results(sh, req, id)?,
         Route::Batch => return Err(GraphError::param("Batch requests cannot be nested").into()),
         Route::Unknown(id) if id.is_empty() => return Err(GraphError::unknown_path().into()),

@@ -103,7 +103,7 @@ async fn fallback(
         return to_response(Reply::Json {
             status: 400,
             headers: Vec::new(),
-            body: e.body(&sh.trace_id()),
+            body: e.body(&sh.trace_id()).to_string(),
         });
     };
     let mut params = BTreeMap::new();
@@ -140,7 +140,7 @@ fn to_response(reply: Reply) -> Response {
     match reply {
         Reply::Json { status, headers, body } => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut resp = (code, body.to_string()).into_response();
+            let mut resp = (code, body).into_response();
             let h = resp.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,

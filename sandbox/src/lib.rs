@@ -25,6 +25,7 @@ mod me;
 mod metrics;
 mod oauth;
 mod paging;
+mod row_json;
 mod rows;
 mod state;
 mod stats;

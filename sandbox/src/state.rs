@@ -5,8 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use serde_json::Value;
-
 use crate::async_reports::RunStore;
 use crate::budget::BudgetState;
 use crate::config::SandboxConfig;
@@ -161,7 +159,8 @@ pub(crate) enum Reply {
     Json {
         status: u16,
         headers: Vec<(String, String)>,
-        body: Value,
+        /// JSON text.
+        body: String,
     },
     Html {
         status: u16,

@@ -1,0 +1,429 @@
+//! One insights row as the API encodes it (numbers as strings, fields without data
+//! omitted), written straight into the page's buffer.
+//!
+//! Written by hand rather than as a `serde_json::Value`: a benchmark backfill asks for
+//! ~750k rows, and building, sorting and dropping a map per row (and one per action) was
+//! most of the sandbox's CPU, which shares the machine with adsync (docs/benchmarks.md,
+//! session 6). Keys come out in the order Facebook writes them: ids, figures, actions,
+//! breakdown values, then the dates.
+
+use rust_decimal::Decimal;
+
+use crate::dataset::{Dataset, Level};
+use crate::format::{Object, rate_str, write_count, write_money, write_str};
+use crate::insights::{InsightsQuery, ancestor};
+use crate::metrics::{
+    ADD_TO_CART, CLICKS, IMPRESSIONS, LANDING_PAGE_VIEWS, LINK_CLICKS, Metrics, PURCHASE_VALUE, PURCHASES, REACH,
+    SPEND, UNIQUE_CLICKS, WINDOWS,
+};
+
+/// The row fields this module writes, in writing order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Field {
+    AccountId,
+    AccountName,
+    AccountCurrency,
+    CampaignId,
+    CampaignName,
+    Objective,
+    AdsetId,
+    AdsetName,
+    AdId,
+    AdName,
+    Impressions,
+    Spend,
+    Reach,
+    Frequency,
+    Clicks,
+    UniqueClicks,
+    InlineLinkClicks,
+    Cpc,
+    Cpm,
+    Cpp,
+    Ctr,
+    UniqueCtr,
+    InlineLinkClickCtr,
+    CostPerInlineLinkClick,
+    Actions,
+    CostPerActionType,
+    ActionValues,
+    PurchaseRoas,
+}
+
+impl Field {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "account_id" => Self::AccountId,
+            "account_name" => Self::AccountName,
+            "account_currency" => Self::AccountCurrency,
+            "campaign_id" => Self::CampaignId,
+            "campaign_name" => Self::CampaignName,
+            "objective" => Self::Objective,
+            "adset_id" => Self::AdsetId,
+            "adset_name" => Self::AdsetName,
+            "ad_id" => Self::AdId,
+            "ad_name" => Self::AdName,
+            "impressions" => Self::Impressions,
+            "spend" => Self::Spend,
+            "reach" => Self::Reach,
+            "frequency" => Self::Frequency,
+            "clicks" => Self::Clicks,
+            "unique_clicks" => Self::UniqueClicks,
+            "inline_link_clicks" => Self::InlineLinkClicks,
+            "cpc" => Self::Cpc,
+            "cpm" => Self::Cpm,
+            "cpp" => Self::Cpp,
+            "ctr" => Self::Ctr,
+            "unique_ctr" => Self::UniqueCtr,
+            "inline_link_click_ctr" => Self::InlineLinkClickCtr,
+            "cost_per_inline_link_click" => Self::CostPerInlineLinkClick,
+            "actions" => Self::Actions,
+            "cost_per_action_type" => Self::CostPerActionType,
+            "action_values" => Self::ActionValues,
+            "purchase_roas" => Self::PurchaseRoas,
+            // date_start and date_stop are always written; anything else was refused when
+            // the query was parsed.
+            _ => return None,
+        })
+    }
+
+    /// The lowest level whose rows carry this field (ids and names of the levels above).
+    fn min_level(self) -> Level {
+        match self {
+            Self::CampaignId | Self::CampaignName | Self::Objective => Level::Campaign,
+            Self::AdsetId | Self::AdsetName => Level::Adset,
+            Self::AdId | Self::AdName => Level::Ad,
+            _ => Level::Account,
+        }
+    }
+}
+
+/// Writes the rows of one query: what is requested is worked out once, not per row.
+pub(crate) struct RowWriter<'a> {
+    ds: &'a Dataset,
+    q: &'a InsightsQuery,
+    fields: Vec<Field>,
+    decimals: u32,
+}
+
+/// One row's place in the query: the object, its figures, its breakdown values and period.
+pub(crate) struct RowAt<'r> {
+    pub idx: usize,
+    pub metrics: &'r Metrics,
+    pub labels: &'r [(&'static str, &'static str)],
+    /// `date_start` and `date_stop`, formatted.
+    pub dates: (&'r str, &'r str),
+}
+
+impl<'a> RowWriter<'a> {
+    pub fn new(ds: &'a Dataset, q: &'a InsightsQuery) -> Self {
+        let mut fields: Vec<Field> = q
+            .fields
+            .iter()
+            .filter_map(|f| Field::parse(f))
+            .filter(|f| q.level >= f.min_level())
+            .collect();
+        fields.sort();
+        fields.dedup();
+        RowWriter {
+            ds,
+            q,
+            fields,
+            decimals: ds.accounts[q.account].currency_decimals(),
+        }
+    }
+
+    /// Appends the row as a JSON object.
+    pub fn write(&self, row: &RowAt<'_>, out: &mut Vec<u8>) {
+        let (ds, q, m) = (self.ds, self.q, row.metrics);
+        let mut w = Object::open(out);
+        let d = Decimal::from;
+        let spend = crate::format::money(m.get(SPEND), self.decimals);
+        let (imps, reach, clicks) = (m.get(IMPRESSIONS), m.get(REACH), m.get(CLICKS));
+        let (uniq, link) = (m.get(UNIQUE_CLICKS), m.get(LINK_CLICKS));
+        let acc = &ds.accounts[q.account];
+        let actions = actions(m);
+        for &f in &self.fields {
+            match f {
+                Field::AccountId => w.text("account_id", &acc.account_id),
+                Field::AccountName => w.text("account_name", &acc.name),
+                Field::AccountCurrency => w.text("account_currency", &acc.currency),
+                Field::CampaignId => w.text("campaign_id", &self.campaign(row.idx).id),
+                Field::CampaignName => w.text("campaign_name", &self.campaign(row.idx).name),
+                Field::Objective => w.text("objective", &self.campaign(row.idx).objective),
+                Field::AdsetId => w.text("adset_id", &self.adset(row.idx).id),
+                Field::AdsetName => w.text("adset_name", &self.adset(row.idx).name),
+                Field::AdId => w.text("ad_id", &ds.ads[row.idx].id),
+                Field::AdName => w.text("ad_name", &ds.ads[row.idx].name),
+                Field::Impressions => w.count("impressions", imps),
+                Field::Spend => w.money("spend", m.get(SPEND), self.decimals),
+                Field::Reach => w.nonzero("reach", reach),
+                Field::Frequency => w.rate("frequency", d(imps), d(reach)),
+                Field::Clicks => w.nonzero("clicks", clicks),
+                Field::UniqueClicks => w.nonzero("unique_clicks", uniq),
+                Field::InlineLinkClicks => w.nonzero("inline_link_clicks", link),
+                Field::Cpc => w.rate("cpc", spend, d(clicks)),
+                Field::Cpm => w.rate("cpm", spend * d(1000), d(imps)),
+                Field::Cpp => w.rate("cpp", spend * d(1000), d(reach)),
+                Field::Ctr if clicks > 0 => w.rate("ctr", d(clicks * 100), d(imps)),
+                Field::UniqueCtr if uniq > 0 => w.rate("unique_ctr", d(uniq * 100), d(reach)),
+                Field::InlineLinkClickCtr if link > 0 => w.rate("inline_link_click_ctr", d(link * 100), d(imps)),
+                Field::CostPerInlineLinkClick => w.rate("cost_per_inline_link_click", spend, d(link)),
+                Field::Ctr | Field::UniqueCtr | Field::InlineLinkClickCtr => {}
+                Field::Actions => self.write_actions(&mut w, m, &actions),
+                Field::CostPerActionType => write_costs(&mut w, spend, &actions),
+                Field::ActionValues => self.write_values(&mut w, m),
+                Field::PurchaseRoas => {
+                    let pv = m.conv_value(PURCHASE_VALUE);
+                    if pv > 0
+                        && let Some(r) = rate_str(d(pv), d(m.get(SPEND)))
+                    {
+                        w.key("purchase_roas");
+                        w.out
+                            .extend_from_slice(b"[{\"action_type\":\"omni_purchase\",\"value\":");
+                        write_str(w.out, &r);
+                        w.out.extend_from_slice(b"}]");
+                    }
+                }
+            }
+        }
+        for (k, v) in row.labels {
+            w.text(k, v);
+        }
+        w.text("date_start", row.dates.0);
+        w.text("date_stop", row.dates.1);
+        w.close();
+    }
+
+    fn campaign(&self, idx: usize) -> &crate::dataset::Campaign {
+        &self.ds.campaigns[ancestor(self.ds, self.q.level, idx, Level::Campaign)]
+    }
+
+    fn adset(&self, idx: usize) -> &crate::dataset::AdSet {
+        &self.ds.adsets[ancestor(self.ds, self.q.level, idx, Level::Adset)]
+    }
+
+    /// `actions`: one entry per type with data, its default `value` and requested windows.
+    fn write_actions(&self, w: &mut Object<'_>, m: &Metrics, actions: &[(&'static str, u64, Windows)]) {
+        let mut list = List::open(w, "actions");
+        for &(kind, value, windows) in actions {
+            list.entry(kind, value, &self.q.windows, |i| windows.get(m, i), Amount::Count);
+        }
+        list.close();
+    }
+
+    /// `action_values`: purchases' value in the account's currency.
+    fn write_values(&self, w: &mut Object<'_>, m: &Metrics) {
+        let mut list = List::open(w, "action_values");
+        let value = m.conv_value(PURCHASE_VALUE);
+        let window = |i: usize| m.get(PURCHASE_VALUE + i);
+        list.entry("purchase", value, &self.q.windows, window, Amount::Money(self.decimals));
+        list.close();
+    }
+}
+
+/// `cost_per_action_type`: spend per action, for the action types counted at all.
+fn write_costs(w: &mut Object<'_>, spend: Decimal, actions: &[(&'static str, u64, Windows)]) {
+    let costs: Vec<(&str, String)> = actions
+        .iter()
+        .filter(|a| a.1 > 0)
+        .filter_map(|a| rate_str(spend, Decimal::from(a.1)).map(|v| (a.0, v)))
+        .collect();
+    if costs.is_empty() {
+        return;
+    }
+    w.key("cost_per_action_type");
+    w.out.push(b'[');
+    for (i, (kind, v)) in costs.iter().enumerate() {
+        if i > 0 {
+            w.out.push(b',');
+        }
+        w.out.extend_from_slice(b"{\"action_type\":");
+        write_str(w.out, kind);
+        w.out.extend_from_slice(b",\"value\":");
+        write_str(w.out, v);
+        w.out.push(b'}');
+    }
+    w.out.push(b']');
+}
+
+/// Where an action type's per-window figures come from.
+#[derive(Clone, Copy)]
+enum Windows {
+    /// A conversion block of six windows.
+    Block(usize),
+    /// Clicks: counted in the click windows only, as the whole.
+    ClicksOnly(u64),
+}
+
+impl Windows {
+    fn get(self, m: &Metrics, window: usize) -> u64 {
+        match self {
+            Windows::Block(b) => m.get(b + window),
+            Windows::ClicksOnly(n) if window < 3 => n,
+            Windows::ClicksOnly(_) => 0,
+        }
+    }
+}
+
+/// The action types of a row with their default value, in the API's (alphabetical) order.
+fn actions(m: &Metrics) -> [(&'static str, u64, Windows); 4] {
+    [
+        ("add_to_cart", m.conv_value(ADD_TO_CART), Windows::Block(ADD_TO_CART)),
+        (
+            "landing_page_view",
+            m.get(LANDING_PAGE_VIEWS),
+            Windows::ClicksOnly(m.get(LANDING_PAGE_VIEWS)),
+        ),
+        (
+            "link_click",
+            m.get(LINK_CLICKS),
+            Windows::ClicksOnly(m.get(LINK_CLICKS)),
+        ),
+        ("purchase", m.conv_value(PURCHASES), Windows::Block(PURCHASES)),
+    ]
+}
+
+/// How an action list's numbers are written.
+#[derive(Clone, Copy)]
+enum Amount {
+    Count,
+    /// Minor units in a currency with this many decimals.
+    Money(u32),
+}
+
+/// An action list (`actions`, `action_values`) being written; omitted when no entry has data.
+struct List<'w, 'o> {
+    obj: &'w mut Object<'o>,
+    key: &'static str,
+    entries: usize,
+}
+
+impl<'w, 'o> List<'w, 'o> {
+    fn open(obj: &'w mut Object<'o>, key: &'static str) -> Self {
+        List { obj, key, entries: 0 }
+    }
+
+    /// `{"action_type":..,"value":..,"<window>":..}` with the requested windows that have
+    /// data; nothing when neither the value nor any window has.
+    fn entry(&mut self, kind: &str, value: u64, windows: &[usize], window: impl Fn(usize) -> u64, amount: Amount) {
+        if value == 0 && windows.iter().all(|&i| window(i) == 0) {
+            return;
+        }
+        if self.entries == 0 {
+            self.obj.key(self.key);
+            self.obj.out.push(b'[');
+        } else {
+            self.obj.out.push(b',');
+        }
+        self.entries += 1;
+        let out = &mut *self.obj.out;
+        let number = |out: &mut Vec<u8>, n: u64| match amount {
+            Amount::Count => write_count(out, n),
+            Amount::Money(decimals) => write_money(out, n, decimals),
+        };
+        out.extend_from_slice(b"{\"action_type\":");
+        write_str(out, kind);
+        out.extend_from_slice(b",\"value\":");
+        number(out, value);
+        for &i in windows {
+            let v = window(i);
+            if v > 0 {
+                out.push(b',');
+                write_str(out, WINDOWS[i]);
+                out.push(b':');
+                number(out, v);
+            }
+        }
+        out.push(b'}');
+    }
+
+    fn close(self) {
+        if self.entries > 0 {
+            self.obj.out.push(b']');
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::config::DatasetName;
+    use crate::insights::parse;
+    use crate::state::{Method, Req};
+
+    fn query(ds: &Dataset, params: &[(&str, &str)]) -> InsightsQuery {
+        let req = Req {
+            method: Method::Get,
+            version: None,
+            segments: vec![],
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            token: None,
+            base_url: String::new(),
+            in_batch: false,
+        };
+        parse(ds, &req, (Level::Account, 0)).unwrap_or_else(|e| panic!("{}", e.body("t")))
+    }
+
+    #[test]
+    fn a_row_carries_what_was_asked_in_the_apis_encoding() {
+        let ds = Dataset::generate(DatasetName::Small, 1);
+        let q = query(
+            &ds,
+            &[
+                ("level", "ad"),
+                ("time_increment", "1"),
+                ("date_preset", "last_7d"),
+                (
+                    "fields",
+                    "ad_id,spend,impressions,clicks,actions,action_values,campaign_name",
+                ),
+                ("action_attribution_windows", "[\"7d_click\",\"1d_view\"]"),
+            ],
+        );
+        let writer = RowWriter::new(&ds, &q);
+        let mut m = Metrics::default();
+        m.0[IMPRESSIONS] = 1200;
+        m.0[SPEND] = 4567;
+        m.0[PURCHASES + 1] = 3; // 7d_click
+        m.0[PURCHASES + 2] = 9; // 28d_click: not asked for
+        m.0[PURCHASE_VALUE + 1] = 12_500;
+        let mut out = Vec::new();
+        let at = RowAt {
+            idx: q.objects[0],
+            metrics: &m,
+            labels: &[("age", "25-34")],
+            dates: ("2026-11-01", "2026-11-01"),
+        };
+        writer.write(&at, &mut out);
+        let text = String::from_utf8(out).expect("utf-8");
+        let row: Value = serde_json::from_str(&text).expect("json");
+        let ad = &ds.ads[q.objects[0]];
+        assert_eq!(row["ad_id"], ad.id.as_str());
+        assert_eq!(row["campaign_name"], ds.campaigns[ad.campaign].name.as_str());
+        assert_eq!(row["impressions"], "1200");
+        assert_eq!(row["spend"], "45.67");
+        // Zero counts are omitted, as Facebook omits them; so are fields not asked for.
+        assert!(row.get("clicks").is_none() && row.get("reach").is_none());
+        assert_eq!(
+            row["actions"],
+            serde_json::json!([{"action_type": "purchase", "value": "3", "7d_click": "3"}])
+        );
+        assert_eq!(
+            row["action_values"],
+            serde_json::json!([{"action_type": "purchase", "value": "125.00", "7d_click": "125.00"}])
+        );
+        assert_eq!(row["age"], "25-34");
+        assert!(
+            text.ends_with(r#""date_start":"2026-11-01","date_stop":"2026-11-01"}"#),
+            "{text}"
+        );
+    }
+}
