@@ -150,10 +150,11 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
 
 /// A page replaces the actions of the object-days it carries: an action the source stopped
 /// reporting (a restatement to zero) goes, other days keep theirs, and a page that repeats
-/// an object-day keeps its last report instead of failing.
+/// an object-day keeps its last report instead of failing. Pages of a range found empty go
+/// in as plain inserts; one that meets rows already there is written again as upserts.
 async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
     use adsync_common::insights::{ActionRow, DailyRow, Names};
-    use adsync_common::storage::insights::{Checkpoint, PageTarget, write_page};
+    use adsync_common::storage::insights::{Checkpoint, PageTarget, WriteMode, range_is_empty, write_page};
 
     let (_guard, db) = fresh(backend).await;
     let (team, run) = team_with_backfill(&db).await;
@@ -214,8 +215,34 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         ),
         row("2026-11-02", 6, &[("purchase", "default", 1)]),
     ];
-    write_page(&db, &target, &first, &checkpoint).await.expect("first page");
+    let (nov1, nov2) = ("2026-11-01".parse().expect("day"), "2026-11-02".parse().expect("day"));
+    let empty = |t: PageTarget<'static>| {
+        let db = db.clone();
+        async move { range_is_empty(&db, &t, nov1, nov2).await.expect("range") }
+    };
+    assert!(empty(target.clone()).await);
+    let mut mode = WriteMode::Insert;
+    write_page(&db, &target, &first, &checkpoint, &mut mode)
+        .await
+        .expect("first page");
     assert_eq!(stored(db.clone()).await.len(), 3);
+    assert_eq!(mode, WriteMode::Insert, "nothing was there");
+    assert!(!empty(target.clone()).await);
+    // Other accounts and levels on those days are still empty.
+    assert!(
+        empty(PageTarget {
+            ad_account_id: "act_2",
+            ..target.clone()
+        })
+        .await
+    );
+    assert!(
+        empty(PageTarget {
+            level: "campaign",
+            ..target.clone()
+        })
+        .await
+    );
 
     // Day 1 restated: the 7-day-click purchases are gone and the default count changed; the
     // page also repeats day 1, whose last report wins. Day 2 is not on the page.
@@ -227,9 +254,14 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
             &[("purchase", "default", 4), ("purchase", "default", 4)],
         ),
     ];
-    write_page(&db, &target, &restated, &checkpoint)
+    write_page(&db, &target, &restated, &checkpoint, &mut mode)
         .await
         .expect("restated page");
+    assert_eq!(
+        mode,
+        WriteMode::Upsert,
+        "the insert met day 1 and the page was upserted"
+    );
     let expected = [
         (
             "2026-11-01".to_string(),
@@ -267,7 +299,8 @@ crate::on_both_backends!(
     pages_replace_the_actions_of_their_object_days
 );
 
-/// Column names, nullability and a coarse type per table must match across dialects.
+/// Column names, nullability and a coarse type per table, and primary keys (columns in
+/// order), must match across dialects.
 #[tokio::test]
 async fn schemas_match_across_dialects() {
     let (_s, sqlite) = fresh(Backend::Sqlite).await;
@@ -299,6 +332,7 @@ async fn schemas_match_across_dialects() {
     .await
     .expect("tables");
     let mut lite = Schema::new();
+    let mut lite_keys: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
     for table in &tables {
         let cols: Vec<(String, String, bool, i64)> =
             sqlx::query_as("SELECT name, type, \"notnull\", pk FROM pragma_table_info($1)")
@@ -315,6 +349,9 @@ async fn schemas_match_across_dialects() {
             };
             // An INTEGER PRIMARY KEY is the rowid: never NULL, though not declared so.
             let not_null = notnull || (pk > 0 && ty == "INTEGER");
+            if pk > 0 {
+                lite_keys.entry(table.clone()).or_default().push((pk, name.clone()));
+            }
             lite.insert((table.clone(), name), (not_null, kind));
         }
     }
@@ -332,4 +369,32 @@ async fn schemas_match_across_dialects() {
         .collect();
     assert!(!lite.is_empty());
     assert_eq!(lite, postgres);
+
+    let lite_keys: BTreeMap<String, Vec<String>> = lite_keys
+        .into_iter()
+        .map(|(t, mut cols)| {
+            cols.sort();
+            (t, cols.into_iter().map(|(_, c)| c).collect())
+        })
+        .collect();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.table_name::text, k.column_name::text FROM information_schema.table_constraints c \
+         JOIN information_schema.key_column_usage k \
+           ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema \
+         WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = 'public' \
+           AND c.table_name <> 'adsync_migrations' AND c.table_name NOT LIKE '\\_%' \
+         ORDER BY c.table_name, k.ordinal_position",
+    )
+    .fetch_all(pp)
+    .await
+    .expect("keys");
+    let mut postgres_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (t, c) in rows {
+        postgres_keys.entry(t).or_default().push(c);
+    }
+    assert_eq!(
+        lite_keys["insights_daily"],
+        ["team_id", "level", "date", "ad_account_id", "object_id", "breakdown"]
+    );
+    assert_eq!(lite_keys, postgres_keys);
 }

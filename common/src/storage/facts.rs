@@ -60,9 +60,28 @@ pub(crate) fn actions_json(r: &DailyRow) -> String {
     serde_json::to_string(&actions).unwrap_or_else(|_| "[]".into())
 }
 
-/// Writes the daily rows with their actions (upsert).
+/// How a page's rows go in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Plain inserts: the chunk's days held no rows of this account and level when its first
+    /// page was written (see `super::insights::range_is_empty`). An upsert first looks for the
+    /// row it may have to update, which cost PostgreSQL nearly as much again as the insert
+    /// (docs/benchmarks.md, session 6); a backfill finds nothing. Should a row be there after
+    /// all (pages that overlap), the page is written again as upserts.
+    Insert,
+    /// Idempotent upserts on the natural key: re-syncs, lookback, resumed chunks.
+    Upsert,
+}
+
+/// Writes the daily rows with their actions.
 pub(crate) trait WriteFacts {
-    async fn write_facts(&mut self, t: &PageTarget<'_>, rows: &[&DailyRow], at: DateTime<Utc>) -> StorageResult<()>;
+    async fn write_facts(
+        &mut self,
+        t: &PageTarget<'_>,
+        rows: &[&DailyRow],
+        at: DateTime<Utc>,
+        mode: WriteMode,
+    ) -> StorageResult<()>;
 }
 
 /// `insights_daily`'s columns after the key, in bind order, with their PostgreSQL types
@@ -106,7 +125,7 @@ fn upsert_tail() -> String {
     )
 }
 
-static UPSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
+static INSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
     // $4..: object, date, breakdown, then one array per value column; synced_at last.
     let types = ["text", "date", "text"]
         .into_iter()
@@ -114,16 +133,22 @@ static UPSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
     let arrays: Vec<String> = types.enumerate().map(|(i, t)| format!("${}::{t}[]", i + 4)).collect();
     format!(
         "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) \
-         SELECT $1, $2, $3, u.*, ${} FROM UNNEST({}) AS u{}",
+         SELECT $1, $2, $3, u.*, ${} FROM UNNEST({}) AS u",
         column_names(),
         arrays.len() + 4,
         arrays.join(", "),
-        upsert_tail()
     )
 });
+static UPSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| format!("{}{}", *INSERT_ROWS_PG, upsert_tail()));
 
 impl WriteFacts for PgConnection {
-    async fn write_facts(&mut self, t: &PageTarget<'_>, rows: &[&DailyRow], at: DateTime<Utc>) -> StorageResult<()> {
+    async fn write_facts(
+        &mut self,
+        t: &PageTarget<'_>,
+        rows: &[&DailyRow],
+        at: DateTime<Utc>,
+        mode: WriteMode,
+    ) -> StorageResult<()> {
         let n = rows.len();
         let (mut object, mut date, mut breakdown) =
             (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
@@ -153,7 +178,11 @@ impl WriteFacts for PgConnection {
                 column.push(v);
             }
         }
-        let mut upsert = sqlx::query(UPSERT_ROWS_PG.as_str())
+        let sql = match mode {
+            WriteMode::Insert => INSERT_ROWS_PG.as_str(),
+            WriteMode::Upsert => UPSERT_ROWS_PG.as_str(),
+        };
+        let mut upsert = sqlx::query(sql)
             .bind(t.team)
             .bind(t.ad_account_id)
             .bind(t.level)
@@ -181,22 +210,27 @@ impl WriteFacts for PgConnection {
 // were no faster (docs/benchmarks.md, session 5).
 const SQLITE_ROW_BATCH: usize = 100;
 
-/// The SQLite upsert around its `VALUES` list, built once.
-static UPSERT_ROWS_SQLITE: LazyLock<(String, String)> = LazyLock::new(|| {
-    let head = format!(
+/// The SQLite insert before its `VALUES` list, built once.
+static INSERT_ROWS_SQLITE: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) ",
         column_names()
-    );
-    (head, upsert_tail())
+    )
 });
+static UPSERT_TAIL: LazyLock<String> = LazyLock::new(upsert_tail);
 
 impl WriteFacts for SqliteConnection {
-    async fn write_facts(&mut self, t: &PageTarget<'_>, rows: &[&DailyRow], at: DateTime<Utc>) -> StorageResult<()> {
+    async fn write_facts(
+        &mut self,
+        t: &PageTarget<'_>,
+        rows: &[&DailyRow],
+        at: DateTime<Utc>,
+        mode: WriteMode,
+    ) -> StorageResult<()> {
         // Multi-row statements change text with their row count: not kept prepared, or the
         // per-connection statement cache fills with huge one-off statements.
         for batch in rows.chunks(SQLITE_ROW_BATCH) {
-            let (head, tail) = &*UPSERT_ROWS_SQLITE;
-            let mut q = QueryBuilder::new(head.as_str());
+            let mut q = QueryBuilder::new(INSERT_ROWS_SQLITE.as_str());
             q.push_values(batch, |mut b, r| {
                 b.push_bind(t.team)
                     .push_bind(t.ad_account_id)
@@ -216,7 +250,9 @@ impl WriteFacts for SqliteConnection {
                 }
                 b.push_bind(actions_json(r)).push_bind(at);
             });
-            q.push(tail);
+            if mode == WriteMode::Upsert {
+                q.push(UPSERT_TAIL.as_str());
+            }
             q.build().persistent(false).execute(&mut *self).await?;
         }
         Ok(())

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Duration, NaiveDate};
 use sqlx::QueryBuilder;
 
+pub use super::facts::WriteMode;
 use super::facts::{WriteFacts, unique_rows};
 use super::sync_runs::Progress;
 use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
@@ -44,13 +45,43 @@ pub struct ChunkDone {
 /// Writes one page's facts and its checkpoint atomically (names go first, through
 /// [`upsert_names`]). `Err(NotFound)` when the run's lease was
 /// lost (another worker took over): nothing is written then.
-pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Checkpoint<'_>) -> StorageResult<()> {
-    let at = now();
+///
+/// With [`WriteMode::Insert`], a row already there makes the page be written again as
+/// upserts, and `mode` turns to [`WriteMode::Upsert`] for the pages after it.
+pub async fn write_page(
+    db: &Db,
+    t: &PageTarget<'_>,
+    rows: &[DailyRow],
+    cp: &Checkpoint<'_>,
+    mode: &mut WriteMode,
+) -> StorageResult<()> {
     let rows = unique_rows(rows);
+    match write_rows(db, t, &rows, cp, *mode).await {
+        Err(StorageError::Conflict) if *mode == WriteMode::Insert => {
+            tracing::debug!(
+                account = t.ad_account_id,
+                level = t.level,
+                "rows already there; writing the page as upserts"
+            );
+            *mode = WriteMode::Upsert;
+            write_rows(db, t, &rows, cp, WriteMode::Upsert).await
+        }
+        other => other,
+    }
+}
+
+async fn write_rows(
+    db: &Db,
+    t: &PageTarget<'_>,
+    rows: &[&DailyRow],
+    cp: &Checkpoint<'_>,
+    mode: WriteMode,
+) -> StorageResult<()> {
+    let at = now();
     let rows_added = rows.len() as i64;
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        tx.write_facts(t, &rows, at).await?;
+        tx.write_facts(t, rows, at, mode).await?;
         if let Some(ChunkDone { since, until, rows }) = cp.chunk_done {
             sqlx::query(
                 "INSERT INTO sync_chunks (run_id, ad_account_id, level, since, until, rows_written, finished_at) \
@@ -74,6 +105,42 @@ pub async fn write_page(db: &Db, t: &PageTarget<'_>, rows: &[DailyRow], cp: &Che
         tx.commit().await?;
     });
     Ok(())
+}
+
+/// Whether the account has no rows at `t`'s level on any of the days: a chunk's pages are then
+/// written with [`WriteMode::Insert`]. One key lookup per day, so the rows of the team's other
+/// accounts on those days (the key orders by day before account) are never scanned; spelled
+/// so that neither planner can turn the days into a filter over the level's whole range.
+pub async fn range_is_empty(db: &Db, t: &PageTarget<'_>, since: NaiveDate, until: NaiveDate) -> StorageResult<bool> {
+    let days: Vec<NaiveDate> = since.iter_days().take_while(|d| *d <= until).collect();
+    let found: Option<i64> = match db {
+        Db::Postgres(p) => {
+            const SQL: &str = "SELECT CAST(1 AS BIGINT) FROM UNNEST($3::date[]) AS d (day) CROSS JOIN LATERAL \
+                               (SELECT 1 FROM insights_daily i WHERE i.team_id = $1 AND i.level = $2 \
+                                AND i.date = d.day AND i.ad_account_id = $4 LIMIT 1) AS found LIMIT 1";
+            sqlx::query_scalar(SQL)
+                .bind(t.team)
+                .bind(t.level)
+                .bind(&days)
+                .bind(t.ad_account_id)
+                .fetch_optional(p)
+                .await?
+        }
+        Db::Sqlite(p) => {
+            const SQL: &str = "SELECT CAST(1 AS BIGINT) FROM insights_daily WHERE team_id = $1 AND level = $2 \
+                               AND date IN (SELECT value FROM json_each($3)) AND ad_account_id = $4 LIMIT 1";
+            let quoted: Vec<String> = days.iter().map(|d| format!("\"{d}\"")).collect();
+            let days = format!("[{}]", quoted.join(","));
+            sqlx::query_scalar(SQL)
+                .bind(t.team)
+                .bind(t.level)
+                .bind(days)
+                .bind(t.ad_account_id)
+                .fetch_optional(p)
+                .await?
+        }
+    };
+    Ok(found.is_none())
 }
 
 /// Upserts campaign, ad set and ad names, each statement on its own (no transaction): the

@@ -9,7 +9,9 @@ use adsync_common::Secret;
 use adsync_common::dates::DateRange;
 use adsync_common::graph::{GraphClient, GraphError, InsightsPage, InsightsRequest, MAX_PAGE_SIZE};
 use adsync_common::insights::{DailyRow, normalize};
-use adsync_common::storage::insights::{Checkpoint, ChunkDone, Dimensions, PageTarget, upsert_names, write_page};
+use adsync_common::storage::insights::{
+    Checkpoint, ChunkDone, Dimensions, PageTarget, WriteMode, range_is_empty, upsert_names, write_page,
+};
 use adsync_common::storage::sync_runs::Progress;
 use adsync_common::storage::{Db, StorageError};
 use tokio_util::sync::CancellationToken;
@@ -131,6 +133,13 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         ad_account_id: account,
         level: unit.level.as_str(),
     };
+    // Decided once per attempt at the unit: pages of an earlier attempt (a resumed run, a
+    // split range) make it upserts.
+    let mut mode = match range_is_empty(&ctx.db, &target, unit.range.since(), unit.range.until()).await {
+        Ok(true) => WriteMode::Insert,
+        Ok(false) => WriteMode::Upsert,
+        Err(e) => return Err(SyncError::Storage(e)),
+    };
     let mut pending = vec![unit.range];
     let mut limit = MAX_PAGE_SIZE;
     let mut written = 0u64;
@@ -214,7 +223,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 }),
             };
             write_names(ctx, &target, &rows).await?;
-            write_page(&ctx.db, &target, &rows, &checkpoint)
+            write_page(&ctx.db, &target, &rows, &checkpoint, &mut mode)
                 .await
                 .map_err(|e| match e {
                     StorageError::NotFound => SyncError::LeaseLost,
