@@ -19,7 +19,6 @@ use adsync_common::storage::StorageError;
 use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::insights::{ChunkKey, done_chunks, lock_account, unlock_account};
 use adsync_common::storage::sync_runs::{RunKind, SyncRun};
-use futures::{StreamExt, TryStreamExt};
 
 pub use fetch::RunCtx;
 pub use plan::ChunkPolicy;
@@ -29,7 +28,7 @@ use crate::WorkerState;
 
 /// Units of one run in flight at once: enough to hide Graph API latency, few enough to
 /// stay inside an account's budget (the gate paces them anyway).
-pub const UNITS_IN_FLIGHT: usize = 4;
+pub const UNITS_IN_FLIGHT: usize = 8;
 const LOCK_TTL: chrono::Duration = chrono::Duration::seconds(120);
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +49,9 @@ pub enum SyncError {
     LeaseLost,
     #[error("stopped before finishing; the run resumes where it left off")]
     Stopped,
+    /// A unit's task ended without an answer (a bug: it panicked).
+    #[error("a sync task failed: {0}")]
+    Task(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -190,18 +192,44 @@ async fn fetch_lanes(
     Ok(written as u64)
 }
 
-/// Fetches units a few at a time; the rows each wrote, by chunk.
+/// Fetches units a few at a time, each a task of its own so that reading the pages of
+/// several units (JSON, decimals) runs on every core; the rows each wrote, by chunk.
+///
+/// On the first error the run stops: the other units finish the page they are writing (the
+/// stop token ends them at their next Graph call) and are awaited, so no write is cut off.
 async fn fetch_units(ctx: &Arc<RunCtx>, units: Vec<plan::Unit>) -> Result<HashMap<ChunkKey, i64>, SyncError> {
-    futures::stream::iter(units.into_iter().map(|unit| {
-        let ctx = ctx.clone();
-        async move {
-            let rows = fetch::fetch_unit(&ctx, &unit).await?;
-            Ok::<_, SyncError>((unit.key(), rows as i64))
+    let mut queue = units.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    let mut written = HashMap::new();
+    let mut failure: Option<SyncError> = None;
+    loop {
+        while failure.is_none() && running.len() < UNITS_IN_FLIGHT {
+            let Some(unit) = queue.next() else { break };
+            let ctx = ctx.clone();
+            running.spawn(async move {
+                let rows = fetch::fetch_unit(&ctx, &unit).await?;
+                Ok::<_, SyncError>((unit.key(), rows as i64))
+            });
         }
-    }))
-    .buffer_unordered(UNITS_IN_FLIGHT)
-    .try_collect()
-    .await
+        let Some(joined) = running.join_next().await else { break };
+        let outcome = joined.unwrap_or_else(|e| Err(SyncError::Task(e.to_string())));
+        match outcome {
+            Ok((key, rows)) => {
+                written.insert(key, rows);
+            }
+            Err(e) => {
+                ctx.stop.cancel();
+                // The first error is the cause; the others are its echo (`Stopped`).
+                if failure.is_none() || matches!(failure, Some(SyncError::Stopped)) {
+                    failure = Some(e);
+                }
+            }
+        }
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
 }
 
 /// The backfill probe: one account-level, monthly call over 37 months finds where data
