@@ -135,8 +135,7 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
         for w in WINDOWS {
             let count = to_count(a.get(w))?;
             let value_micros = value.map(|v| to_micros(v.get(w))).transpose()?;
-            let present =
-                w == DEFAULT_WINDOW || a.windows.contains_key(w) || value.is_some_and(|v| v.windows.contains_key(w));
+            let present = w == DEFAULT_WINDOW || a.windows.contains(w) || value.is_some_and(|v| v.windows.contains(w));
             if present {
                 actions.push(ActionRow {
                     action_type: action_type.clone(),

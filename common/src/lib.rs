@@ -8,6 +8,7 @@ pub mod dates;
 pub mod graph;
 pub mod ids;
 pub mod insights;
+mod json_text;
 pub mod password;
 pub mod queue;
 pub mod reporting;

@@ -1,6 +1,7 @@
--- One B-tree for `insights_daily`'s key and reads (see ../postgres/0006_one_key_for_facts.sql
--- for why). SQLite cannot change a table's primary key, so the table is rebuilt under the
--- same name, with the same columns; the `insight_actions` view is recreated over it.
+-- The primary key of `insights_daily` orders rows by team, level and day, then ad account,
+-- object and breakdown (see ../postgres/0006_one_key_for_facts.sql for why). SQLite cannot
+-- change a table's primary key, so the table is rebuilt under the same name with the same
+-- columns; its index and the `insight_actions` view are recreated over it.
 DROP VIEW insight_actions;
 
 CREATE TABLE insights_daily_new (
@@ -46,6 +47,7 @@ INSERT INTO insights_daily_new SELECT
 FROM insights_daily;
 DROP TABLE insights_daily;
 ALTER TABLE insights_daily_new RENAME TO insights_daily;
+CREATE INDEX insights_daily_for_metrics ON insights_daily (team_id, level, date, ad_account_id, breakdown);
 
 CREATE VIEW insight_actions AS
 SELECT i.team_id, i.ad_account_id, i.level, i.object_id, i.date, i.breakdown,

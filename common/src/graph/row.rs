@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::error::GraphError;
+use super::insights::ATTRIBUTION_WINDOWS;
 
 /// One `actions` / `action_values` / `cost_per_action_type` entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,8 +18,49 @@ pub struct ActionStat {
     pub action_type: String,
     /// The default-attribution `value`.
     pub value: Decimal,
-    /// By window name (`1d_click`, `7d_click`, ...); windows without data are absent.
-    pub windows: BTreeMap<String, Decimal>,
+    /// The figure per attribution window Facebook reported.
+    pub windows: Windows,
+}
+
+/// An action's figures per attribution window ([`ATTRIBUTION_WINDOWS`]); windows without
+/// data are absent. Held in place, not in a map: a row carries a dozen of them, and building
+/// and freeing a map per action was a large part of reading a page (docs/benchmarks.md,
+/// session 6). Keys Facebook may add beside the windows are not figures adsync stores.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Windows([Option<Decimal>; ATTRIBUTION_WINDOWS.len()]);
+
+impl Windows {
+    /// The figure of a window; `None` when absent or not an attribution window.
+    pub fn get(&self, window: &str) -> Option<Decimal> {
+        Self::index(window).and_then(|i| self.0[i])
+    }
+
+    pub fn contains(&self, window: &str) -> bool {
+        self.get(window).is_some()
+    }
+
+    /// Sets a window's figure; false (and nothing set) when `window` is not one.
+    pub fn set(&mut self, window: &str, figure: Decimal) -> bool {
+        Self::index(window).map(|i| self.0[i] = Some(figure)).is_some()
+    }
+
+    /// Whether `key` names an attribution window.
+    pub fn is_window(key: &str) -> bool {
+        Self::index(key).is_some()
+    }
+
+    /// Windows with a figure.
+    pub fn len(&self) -> usize {
+        self.0.iter().flatten().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn index(window: &str) -> Option<usize> {
+        ATTRIBUTION_WINDOWS.iter().position(|w| *w == window)
+    }
 }
 
 impl ActionStat {
@@ -27,7 +69,7 @@ impl ActionStat {
     pub fn get(&self, window: &str) -> Decimal {
         match window {
             "value" | "default" => self.value,
-            w => self.windows.get(w).copied().unwrap_or_default(),
+            w => self.windows.get(w).unwrap_or_default(),
         }
     }
 }

@@ -7,7 +7,6 @@
 //! fields are breakdown values. Errors name the field, never its value.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -15,7 +14,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::row::{ActionStat, InsightRow, KNOWN};
+use super::row::{ActionStat, InsightRow, KNOWN, Windows};
 
 /// The start of every message these visitors fail with; [`super::GraphError::decode`] keeps
 /// such messages (they hold a field name, never a value).
@@ -237,26 +236,26 @@ impl<'de> Visitor<'de> for Action {
         let field = self.0;
         let mut action_type = None;
         let mut value = Decimal::ZERO;
-        let mut windows = BTreeMap::new();
+        let mut windows = Windows::default();
         while let Some(Key(key)) = map.next_key::<Key>()? {
+            let key = key.as_ref();
+            if !matches!(key, "action_type" | "value") && !Windows::is_window(key) {
+                // Not a figure adsync keeps (an action breakdown's label, a key Facebook
+                // added): skipped unread.
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
             let v: Scalar = map.next_value()?;
-            match key.as_ref() {
+            match key {
                 "action_type" => match v {
                     Scalar::Text(s) => action_type = Some(s.into_owned()),
                     _ => return Err(bad(field)),
                 },
                 // `null` reads as omitted: 0 for the default value, no figure for a window.
                 "value" => value = v.decimal(field)?.unwrap_or_default(),
-                _ => {
-                    let label = matches!(v, Scalar::Text(_));
-                    match v.decimal(field) {
-                        Ok(Some(d)) => {
-                            windows.insert(key.into_owned(), d);
-                        }
-                        Ok(None) => {}
-                        // A label (an action breakdown), not a figure.
-                        Err(_) if label => {}
-                        Err(e) => return Err(e),
+                window => {
+                    if let Some(d) = v.decimal(field)? {
+                        windows.set(window, d);
                     }
                 }
             }
@@ -284,7 +283,7 @@ impl<'de> de::Deserialize<'de> for InsightRow {
                 let (mut start, mut stop) = (None, None);
                 let date = |v: Scalar, field: &str| -> Result<NaiveDate, A::Error> {
                     match v {
-                        Scalar::Text(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| bad(field)),
+                        Scalar::Text(s) => s.parse::<NaiveDate>().map_err(|_| bad(field)),
                         _ => Err(bad(field)),
                     }
                 };

@@ -4,6 +4,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::json_text::push_padded;
 use crate::storage::metrics::{Aggregate, Granularity};
 
 mod rows_json;
@@ -143,16 +144,6 @@ impl Value {
             }
         }
     }
-}
-
-/// `n` with leading zeros to `width` digits.
-pub(crate) fn push_padded(out: &mut Vec<u8>, n: i64, width: usize) {
-    let mut b = itoa::Buffer::new();
-    let digits = b.format(n);
-    for _ in digits.len()..width {
-        out.push(b'0');
-    }
-    out.extend_from_slice(digits.as_bytes());
 }
 
 /// A metric's value for one aggregate, as shown (money rounded to the currency's `dp`

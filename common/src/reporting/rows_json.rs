@@ -1,6 +1,7 @@
 //! The metrics API's rows as JSON, written by hand (see [`write_rows`]).
 
-use super::{Aggregate, push_padded, value};
+use super::{Aggregate, value};
+use crate::json_text::{json_str, push_padded, quoted};
 
 /// `YYYY-MM-DD`, as `NaiveDate`'s `Display` writes days of years 0 to 9999.
 pub(super) fn iso_date(day: chrono::NaiveDate, out: &mut Vec<u8>) {
@@ -57,24 +58,6 @@ pub fn write_rows(out: &mut Vec<u8>, rows: &[Aggregate], metrics: &[&str], dp: u
         out.push(b'}');
     }
     out.push(b']');
-}
-
-/// `s` in quotes, for text known to need no escaping (digits, days, metric names).
-fn quoted(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    out.extend_from_slice(s.as_bytes());
-    out.push(b'"');
-}
-
-/// `s` as a JSON string, escaped exactly as serde_json escapes it. Ids and names rarely hold
-/// a quote, a backslash or a control character, so they are scanned once and copied.
-fn json_str(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        quoted(out, s);
-    } else {
-        // Writing into a `Vec` cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
-    }
 }
 
 #[cfg(test)]

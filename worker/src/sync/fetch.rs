@@ -27,12 +27,20 @@ const MIN_PAGE_SIZE: u32 = 25;
 /// Consecutive throttles tolerated on one call before the run gives up.
 const MAX_THROTTLES: u32 = 100;
 
+/// Graph calls of one run in flight at once. Units in flight outnumber them, so reading and
+/// writing pages overlaps the calls, but the calls stay few: every call in flight when the
+/// budget crosses the slow-down line lands beyond it, so with replicas sharing an ad account,
+/// calls in flight × replicas must fit in the budget's last quarter.
+pub const CALLS_IN_FLIGHT: usize = 4;
+
 /// What every unit of a run shares.
 pub struct RunCtx {
     pub db: Db,
     pub graph: GraphClient,
     pub token: Secret<String>,
     pub gate: Arc<RateGate>,
+    /// [`CALLS_IN_FLIGHT`] permits.
+    pub calls: tokio::sync::Semaphore,
     pub retry: RetryPolicy,
     pub run: adsync_common::ids::RunId,
     pub team: adsync_common::ids::TeamId,
@@ -74,12 +82,15 @@ where
         if ctx.stop.is_cancelled() {
             return Err(SyncError::Stopped);
         }
+        // Held for the call only, not while backing off. The semaphore is never closed.
+        let permit = ctx.calls.acquire().await.map_err(|_| SyncError::Stopped)?;
         let waited = ctx.gate.acquire(account).await;
         metrics::histogram!("adsync_rate_wait_seconds").record(waited.as_secs_f64());
         if ctx.stop.is_cancelled() {
             return Err(SyncError::Stopped);
         }
         let result = f().await;
+        drop(permit);
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
             Err(e) => e.code().map(|c| c.to_string()).unwrap_or_else(|| "transport".into()),

@@ -26,8 +26,8 @@ pub use retry::RetryPolicy;
 
 use crate::WorkerState;
 
-/// Units of one run in flight at once: enough to hide Graph API latency, few enough to
-/// stay inside an account's budget (the gate paces them anyway).
+/// Units of one run in flight at once: enough to keep both cores busy reading and writing
+/// pages while calls are out. Their Graph calls are bounded apart ([`fetch::CALLS_IN_FLIGHT`]).
 pub const UNITS_IN_FLIGHT: usize = 8;
 const LOCK_TTL: chrono::Duration = chrono::Duration::seconds(120);
 
@@ -97,6 +97,7 @@ async fn sync_accounts(
         graph,
         token,
         gate: state.gate.clone(),
+        calls: tokio::sync::Semaphore::new(fetch::CALLS_IN_FLIGHT),
         retry: state.retry,
         run: run.id,
         team: run.team_id,
