@@ -206,6 +206,16 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
     };
     const ACTIONS: &str = "SELECT CAST(date AS TEXT), action_type, attribution_window, count FROM insight_actions \
                            ORDER BY 1, 2, 3";
+    let rollup = |db: Db| async move {
+        const ROLLUP: &str = "SELECT CAST(date AS TEXT), purchases_default, purchases_7d_click, impressions \
+                              FROM insights_daily ORDER BY 1";
+        let rows: Vec<(String, i64, i64, i64)> = match &db {
+            Db::Sqlite(p) => sqlx::query_as(ROLLUP).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_as(ROLLUP).fetch_all(p).await,
+        }
+        .expect("rollup");
+        rows
+    };
 
     let first = [
         row(
@@ -227,6 +237,10 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         .expect("first page");
     assert_eq!(stored(db.clone()).await.len(), 3);
     assert_eq!(mode, WriteMode::Insert, "nothing was there");
+    assert_eq!(
+        rollup(db.clone()).await,
+        [("2026-11-01".to_string(), 2, 3, 5), ("2026-11-02".to_string(), 1, 0, 6)]
+    );
     assert!(!empty(target.clone()).await);
     // Other accounts and levels on those days are still empty.
     assert!(
@@ -278,16 +292,9 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
     ];
     assert_eq!(stored(db.clone()).await, expected);
     // The purchase rollup on the daily rows agrees with the actions.
-    const ROLLUP: &str =
-        "SELECT CAST(date AS TEXT), purchases_default, purchases_7d_click FROM insights_daily ORDER BY 1";
-    let rollup: Vec<(String, i64, i64)> = match &db {
-        Db::Sqlite(p) => sqlx::query_as(ROLLUP).fetch_all(p).await,
-        Db::Postgres(p) => sqlx::query_as(ROLLUP).fetch_all(p).await,
-    }
-    .expect("rollup");
     assert_eq!(
-        rollup,
-        [("2026-11-01".to_string(), 4, 0), ("2026-11-02".to_string(), 1, 0)]
+        rollup(db.clone()).await,
+        [("2026-11-01".to_string(), 4, 0, 7), ("2026-11-02".to_string(), 1, 0, 6)]
     );
     let run = sync_runs::get(&db, team, run.id).await.expect("get").expect("run");
     assert_eq!(run.rows_written, 3, "two rows, then one distinct object-day");

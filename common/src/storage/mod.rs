@@ -6,6 +6,7 @@
 
 pub mod api_tokens;
 pub mod connections;
+mod copy_binary;
 pub mod deletion;
 mod error;
 pub mod events;
