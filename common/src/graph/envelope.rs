@@ -53,8 +53,18 @@ impl<'de> serde::Deserialize<'de> for ErrorMember {
     }
 }
 
+/// False only when `body` cannot hold an `error` key: the text `"error"` is nowhere in it,
+/// and no `\u` escape could spell it otherwise. Every successful page passes this check, and
+/// a byte search costs a fraction of reading a page's JSON a second time.
+fn may_hold_error_key(body: &[u8]) -> bool {
+    memchr::memmem::find(body, b"\"error\"").is_some() || memchr::memmem::find(body, b"\\u").is_some()
+}
+
 impl Envelope {
     pub fn parse(body: &[u8]) -> Option<Self> {
+        if !may_hold_error_key(body) {
+            return None;
+        }
         let ErrorMember(e) = serde_json::from_slice(body).ok()?;
         let e = e?;
         let e = e.as_object()?;
@@ -257,6 +267,13 @@ mod tests {
         assert_eq!(Envelope::parse(br#""error""#), None);
         let twice = Envelope::parse(br#"{"error": {"code": 1}, "x": [1, {"y": 2}], "error": {"code": 190}}"#);
         assert_eq!(twice.map(|e| e.code), Some(190), "the last member wins, as in a map");
+        let escaped = Envelope::parse(br#"{"data": [], "\u0065rror": {"code": 190}}"#);
+        assert_eq!(
+            escaped.map(|e| e.code),
+            Some(190),
+            "a key spelled with escapes is still found"
+        );
+        assert_eq!(Envelope::parse(br#"{"data": [{"name": "no errors here"}]}"#), None);
         let e = Envelope::parse(br#"{"error": {"message": "Invalid", "code": "190", "error_subcode": 463}}"#);
         assert_eq!(e.map(|e| (e.code, e.subcode)), Some((190, Some(463))));
     }
