@@ -28,7 +28,13 @@ use crate::WorkerState;
 
 /// Units of one run in flight at once: enough to keep both cores busy reading and writing
 /// pages while calls are out. Their Graph calls are bounded apart ([`fetch::CALLS_IN_FLIGHT`]).
-pub const UNITS_IN_FLIGHT: usize = 8;
+/// SQLite writes one page at a time, so more units there only hold more pages in memory.
+pub fn units_in_flight(db: &adsync_common::storage::Db) -> usize {
+    match db {
+        adsync_common::storage::Db::Postgres(_) => 8,
+        adsync_common::storage::Db::Sqlite(_) => 4,
+    }
+}
 const LOCK_TTL: chrono::Duration = chrono::Duration::seconds(120);
 
 #[derive(Debug, thiserror::Error)]
@@ -204,7 +210,7 @@ async fn fetch_units(ctx: &Arc<RunCtx>, units: Vec<plan::Unit>) -> Result<HashMa
     let mut written = HashMap::new();
     let mut failure: Option<SyncError> = None;
     loop {
-        while failure.is_none() && running.len() < UNITS_IN_FLIGHT {
+        while failure.is_none() && running.len() < units_in_flight(&ctx.db) {
             let Some(unit) = queue.next() else { break };
             let ctx = ctx.clone();
             running.spawn(async move {
