@@ -17,13 +17,15 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgConnection, QueryBuilder, SqliteConnection};
+use sqlx::query_builder::Separated;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::StorageResult;
-use super::copy_binary::CopyBinary;
 use super::insights::PageTarget;
 use crate::insights::{DailyRow, purchase_columns};
 use crate::json_text::{json_str, push_padded};
+
+mod postgres;
 
 /// The page's rows, one per natural key: a source that repeats an object-day within a page
 /// (Facebook should not) must not fail the page, and the last report of it wins, as an
@@ -125,6 +127,32 @@ fn value_columns() -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// Where a row's values after its key go: one call per column of [`value_columns`], in order.
+trait ValueSink {
+    fn text(&mut self, v: Option<&str>);
+    fn int8(&mut self, v: Option<i64>);
+}
+
+/// A row's values after its key, in the order of [`value_columns`]: the one place that lists
+/// them, for each way a page is written (`COPY`, `UNNEST` arrays, SQLite's `VALUES`).
+fn put_values(r: &DailyRow, out: &mut impl ValueSink) {
+    out.text(r.campaign_id.as_deref());
+    out.text(r.adset_id.as_deref());
+    for v in [
+        Some(r.impressions),
+        r.reach,
+        Some(r.clicks),
+        Some(r.inline_link_clicks),
+        Some(r.spend_micros),
+    ] {
+        out.int8(v);
+    }
+    for v in r.purchase_rollup() {
+        out.int8(Some(v));
+    }
+    out.text(Some(&actions_json(r)));
+}
+
 fn column_names() -> String {
     value_columns()
         .into_iter()
@@ -146,135 +174,6 @@ fn upsert_tail() -> String {
     )
 }
 
-static INSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
-    // $4..: object, date, breakdown, then one array per value column; synced_at last.
-    let types = ["text", "date", "text"]
-        .into_iter()
-        .chain(value_columns().into_iter().map(|(_, t)| t));
-    let arrays: Vec<String> = types.enumerate().map(|(i, t)| format!("${}::{t}[]", i + 4)).collect();
-    format!(
-        "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) \
-         SELECT $1, $2, $3, u.*, ${} FROM UNNEST({}) AS u",
-        column_names(),
-        arrays.len() + 4,
-        arrays.join(", "),
-    )
-});
-static UPSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| format!("{}{}", *INSERT_ROWS_PG, upsert_tail()));
-static COPY_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "COPY insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, {}, synced_at) \
-         FROM STDIN (FORMAT binary)",
-        column_names()
-    )
-});
-
-/// Plain inserts on PostgreSQL: the rows as one binary `COPY`, which PostgreSQL takes in with
-/// less work than the same rows through `INSERT ... SELECT FROM UNNEST` (docs/benchmarks.md,
-/// session 6). A row already there fails it as a unique violation, like an insert.
-async fn copy_rows(
-    conn: &mut PgConnection,
-    t: &PageTarget<'_>,
-    rows: &[&DailyRow],
-    at: DateTime<Utc>,
-) -> StorageResult<()> {
-    // The key, the value columns, synced_at.
-    let fields = i16::try_from(6 + value_columns().len() + 1).unwrap_or(i16::MAX);
-    let mut copy = CopyBinary::new(rows.len() * 1_100);
-    for r in rows {
-        copy.row(fields);
-        copy.int8(t.team.0);
-        copy.text(t.ad_account_id);
-        copy.text(t.level);
-        copy.text(&r.object_id);
-        copy.date(r.date);
-        copy.text(&r.breakdown);
-        // In the order of `value_columns`.
-        copy.opt_text(r.campaign_id.as_deref());
-        copy.opt_text(r.adset_id.as_deref());
-        copy.int8(r.impressions);
-        copy.opt_int8(r.reach);
-        copy.int8(r.clicks);
-        copy.int8(r.inline_link_clicks);
-        copy.int8(r.spend_micros);
-        for v in r.purchase_rollup() {
-            copy.int8(v);
-        }
-        copy.text(&actions_json(r));
-        copy.timestamptz(at);
-    }
-    let mut sink = conn.copy_in_raw(&COPY_ROWS_PG).await?;
-    if let Err(e) = sink.send(copy.finish()).await {
-        // The connection is left as it was before the COPY; the error is the one to report.
-        let _ = sink.abort("adsync could not send the page").await;
-        return Err(e.into());
-    }
-    sink.finish().await?;
-    Ok(())
-}
-
-impl WriteFacts for PgConnection {
-    async fn write_facts(
-        &mut self,
-        t: &PageTarget<'_>,
-        rows: &[&DailyRow],
-        at: DateTime<Utc>,
-        mode: WriteMode,
-    ) -> StorageResult<()> {
-        if mode == WriteMode::Insert {
-            return copy_rows(self, t, rows, at).await;
-        }
-        let n = rows.len();
-        let (mut object, mut date, mut breakdown) =
-            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-        let (mut campaign, mut adset) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let (mut impressions, mut reach, mut clicks, mut link_clicks, mut spend) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        let mut purchases: Vec<Vec<i64>> = (0..14).map(|_| Vec::with_capacity(n)).collect();
-        let mut actions = Vec::with_capacity(n);
-        for r in rows {
-            actions.push(actions_json(r));
-            object.push(r.object_id.as_str());
-            date.push(r.date);
-            breakdown.push(r.breakdown.as_str());
-            campaign.push(r.campaign_id.as_deref());
-            adset.push(r.adset_id.as_deref());
-            impressions.push(r.impressions);
-            reach.push(r.reach);
-            clicks.push(r.clicks);
-            link_clicks.push(r.inline_link_clicks);
-            spend.push(r.spend_micros);
-            for (column, v) in purchases.iter_mut().zip(r.purchase_rollup()) {
-                column.push(v);
-            }
-        }
-        let mut upsert = sqlx::query(UPSERT_ROWS_PG.as_str())
-            .bind(t.team)
-            .bind(t.ad_account_id)
-            .bind(t.level)
-            .bind(&object)
-            .bind(&date)
-            .bind(&breakdown)
-            .bind(&campaign)
-            .bind(&adset)
-            .bind(&impressions)
-            .bind(&reach)
-            .bind(&clicks)
-            .bind(&link_clicks)
-            .bind(&spend);
-        for column in &purchases {
-            upsert = upsert.bind(column);
-        }
-        upsert.bind(&actions).bind(at).execute(&mut *self).await?;
-        Ok(())
-    }
-}
-
 // Rows per multi-row statement (× 29 parameters; SQLite allows 32,766). Each statement is
 // compiled once and holds its bound text (a row's actions are ~700 bytes) in the connection
 // thread's allocator: 1,000-row statements cost ~10 MB of peak memory over 100-row ones and
@@ -289,6 +188,15 @@ static INSERT_ROWS_SQLITE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 static UPSERT_TAIL: LazyLock<String> = LazyLock::new(upsert_tail);
+
+impl ValueSink for Separated<'_, Sqlite, &'static str> {
+    fn text(&mut self, v: Option<&str>) {
+        self.push_bind(v);
+    }
+    fn int8(&mut self, v: Option<i64>) {
+        self.push_bind(v);
+    }
+}
 
 impl WriteFacts for SqliteConnection {
     async fn write_facts(
@@ -308,18 +216,9 @@ impl WriteFacts for SqliteConnection {
                     .push_bind(t.level)
                     .push_bind(&r.object_id)
                     .push_bind(r.date)
-                    .push_bind(&r.breakdown)
-                    .push_bind(&r.campaign_id)
-                    .push_bind(&r.adset_id)
-                    .push_bind(r.impressions)
-                    .push_bind(r.reach)
-                    .push_bind(r.clicks)
-                    .push_bind(r.inline_link_clicks)
-                    .push_bind(r.spend_micros);
-                for v in r.purchase_rollup() {
-                    b.push_bind(v);
-                }
-                b.push_bind(actions_json(r)).push_bind(at);
+                    .push_bind(&r.breakdown);
+                put_values(r, &mut b);
+                b.push_bind(at);
             });
             if mode == WriteMode::Upsert {
                 q.push(UPSERT_TAIL.as_str());
@@ -332,7 +231,7 @@ impl WriteFacts for SqliteConnection {
 
 #[cfg(test)]
 mod tests {
-    use super::{actions_json, unique_actions, unique_rows};
+    use super::{ValueSink, actions_json, put_values, unique_actions, unique_rows, value_columns};
     use crate::insights::{ActionRow, DailyRow, Names};
 
     fn row(object: &str, impressions: i64, actions: &[(&str, &'static str, i64)]) -> DailyRow {
@@ -380,6 +279,23 @@ mod tests {
         );
         let kept: Vec<(&str, i64)> = unique_actions(&r).map(|a| (a.window, a.count)).collect();
         assert_eq!(kept, [("7d_click", 3), ("default", 2)]);
+    }
+
+    #[test]
+    fn a_rows_values_come_in_the_columns_order_and_types() {
+        struct Kinds(Vec<&'static str>);
+        impl ValueSink for Kinds {
+            fn text(&mut self, _: Option<&str>) {
+                self.0.push("text");
+            }
+            fn int8(&mut self, _: Option<i64>) {
+                self.0.push("int8");
+            }
+        }
+        let mut kinds = Kinds(Vec::new());
+        put_values(&row("a1", 1, &[]), &mut kinds);
+        let expected: Vec<&str> = value_columns().into_iter().map(|(_, t)| t).collect();
+        assert_eq!(kinds.0, expected);
     }
 
     #[test]
