@@ -4,6 +4,7 @@
 //! Everything is deterministic from the seed: the dataset, the ground truth
 //! ([`Dataset::row`], [`Dataset::totals`], [`truth`]) and the injected faults.
 
+mod action_json;
 mod ads;
 mod async_reports;
 mod batch;

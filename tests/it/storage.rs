@@ -1,7 +1,5 @@
-//! The storage suite, run against both dialects, plus the check that keeps the two
-//! migration sets in step.
-
-use std::collections::BTreeMap;
+//! The storage suite, run against both dialects (the check that keeps the two migration
+//! sets in step is in `migrations`).
 
 use adsync_common::ids::{Email, Role};
 use adsync_common::storage::sync_runs::{self, NewRun, Progress, RunKind, RunStatus};
@@ -10,7 +8,7 @@ use chrono::Duration;
 
 use crate::helpers::{Backend, TestDatabase};
 
-async fn fresh(backend: Backend) -> (TestDatabase, Db) {
+pub(crate) async fn fresh(backend: Backend) -> (TestDatabase, Db) {
     let database = TestDatabase::new(backend).await;
     let db = Db::connect_and_migrate(&database.url).await.expect("migrate");
     db.migrate().await.expect("migrating twice is a no-op");
@@ -305,103 +303,3 @@ crate::on_both_backends!(
     runs_are_claimed_by_one_worker_at_a_time,
     pages_replace_the_actions_of_their_object_days
 );
-
-/// Column names, nullability and a coarse type per table, and primary keys (columns in
-/// order), must match across dialects.
-#[tokio::test]
-async fn schemas_match_across_dialects() {
-    let (_s, sqlite) = fresh(Backend::Sqlite).await;
-    let (_p, pg) = fresh(Backend::Postgres).await;
-    let Db::Sqlite(sp) = &sqlite else { panic!("sqlite") };
-    let Db::Postgres(pp) = &pg else { panic!("postgres") };
-
-    type Schema = BTreeMap<(String, String), (bool, &'static str)>;
-    fn coarse(t: &str) -> &'static str {
-        let t = t.to_ascii_lowercase();
-        if t.contains("int") {
-            "integer"
-        } else if t.contains("time") {
-            "timestamp"
-        } else if t == "date" {
-            "date"
-        } else if t.contains("bool") {
-            "boolean"
-        } else if t.contains("numeric") {
-            "numeric"
-        } else {
-            "text"
-        }
-    }
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\' AND name <> 'adsync_migrations'",
-    )
-    .fetch_all(sp)
-    .await
-    .expect("tables");
-    let mut lite = Schema::new();
-    let mut lite_keys: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
-    for table in &tables {
-        let cols: Vec<(String, String, bool, i64)> =
-            sqlx::query_as("SELECT name, type, \"notnull\", pk FROM pragma_table_info($1)")
-                .bind(table)
-                .fetch_all(sp)
-                .await
-                .expect("columns");
-        for (name, ty, notnull, pk) in cols {
-            // SQLite stores dates and timestamps as TEXT; its declared names carry the intent.
-            let kind = match (ty.as_str(), name.as_str()) {
-                ("TEXT", n) if n.ends_with("_at") => "timestamp",
-                ("TEXT", "since" | "until" | "date" | "date_start" | "day") => "date",
-                (t, _) => coarse(t),
-            };
-            // An INTEGER PRIMARY KEY is the rowid: never NULL, though not declared so.
-            let not_null = notnull || (pk > 0 && ty == "INTEGER");
-            if pk > 0 {
-                lite_keys.entry(table.clone()).or_default().push((pk, name.clone()));
-            }
-            lite.insert((table.clone(), name), (not_null, kind));
-        }
-    }
-    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
-        "SELECT table_name::text, column_name::text, data_type::text, is_nullable::text FROM information_schema.columns \
-         WHERE table_schema = 'public' AND table_name <> 'adsync_migrations' AND table_name NOT LIKE '\\_%' \
-         AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE')",
-    )
-    .fetch_all(pp)
-    .await
-    .expect("columns");
-    let postgres: Schema = rows
-        .into_iter()
-        .map(|(t, c, ty, n)| ((t, c), (n == "NO", coarse(&ty))))
-        .collect();
-    assert!(!lite.is_empty());
-    assert_eq!(lite, postgres);
-
-    let lite_keys: BTreeMap<String, Vec<String>> = lite_keys
-        .into_iter()
-        .map(|(t, mut cols)| {
-            cols.sort();
-            (t, cols.into_iter().map(|(_, c)| c).collect())
-        })
-        .collect();
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT c.table_name::text, k.column_name::text FROM information_schema.table_constraints c \
-         JOIN information_schema.key_column_usage k \
-           ON k.constraint_name = c.constraint_name AND k.table_schema = c.table_schema \
-         WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = 'public' \
-           AND c.table_name <> 'adsync_migrations' AND c.table_name NOT LIKE '\\_%' \
-         ORDER BY c.table_name, k.ordinal_position",
-    )
-    .fetch_all(pp)
-    .await
-    .expect("keys");
-    let mut postgres_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (t, c) in rows {
-        postgres_keys.entry(t).or_default().push(c);
-    }
-    assert_eq!(
-        lite_keys["insights_daily"],
-        ["team_id", "level", "date", "ad_account_id", "object_id", "breakdown"]
-    );
-    assert_eq!(lite_keys, postgres_keys);
-}
