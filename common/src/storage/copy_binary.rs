@@ -71,10 +71,20 @@ impl CopyBinary {
         self.int8(t.timestamp_micros() - PG_EPOCH_UNIX_MICROS);
     }
 
-    /// The payload, with its trailer.
-    pub fn finish(mut self) -> Vec<u8> {
+    /// The bytes written since the last [`CopyBinary::clear`]: a payload can be sent in
+    /// pieces rather than held whole.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Forgets the bytes written so far (they were sent), keeping the buffer's capacity.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Writes the trailer that ends the payload.
+    pub fn end(&mut self) {
         self.buf.extend_from_slice(&(-1i16).to_be_bytes());
-        self.buf
     }
 }
 
@@ -89,7 +99,8 @@ mod tests {
         c.row(2);
         c.date(epoch);
         c.timestamptz(epoch.and_hms_opt(0, 0, 1).expect("time").and_utc());
-        let out = c.finish();
+        c.end();
+        let out = c.bytes();
         assert_eq!(&out[..11], b"PGCOPY\n\xff\r\n\0");
         assert_eq!(&out[19..21], &2i16.to_be_bytes());
         assert_eq!(&out[21..29], &[0, 0, 0, 4, 0, 0, 0, 0], "day 0 is 2000-01-01");

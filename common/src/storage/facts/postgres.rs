@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
+use sqlx::postgres::PgCopyIn;
 
 use super::{ValueSink, WriteFacts, WriteMode, column_names, put_values, upsert_tail, value_columns};
 use crate::insights::DailyRow;
@@ -35,6 +36,11 @@ static COPY_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// How much of a `COPY` payload is encoded before it is sent. The connection's write buffer
+/// grows to the largest message it sends and keeps that size, so a page sent whole would
+/// leave every pooled connection holding a page's worth of memory.
+const COPY_MESSAGE_BYTES: usize = 64 * 1024;
+
 /// Plain inserts on PostgreSQL: the rows as one binary `COPY`, which PostgreSQL takes in with
 /// less work than the same rows through `INSERT ... SELECT FROM UNNEST` (docs/benchmarks.md,
 /// session 6). A row already there fails it as a unique violation, like an insert.
@@ -44,9 +50,25 @@ async fn copy_rows(
     rows: &[&DailyRow],
     at: DateTime<Utc>,
 ) -> StorageResult<()> {
+    let mut sink = conn.copy_in_raw(&COPY_ROWS_PG).await?;
+    if let Err(e) = send_rows(&mut sink, t, rows, at).await {
+        // The connection is left as it was before the COPY; the error is the one to report.
+        let _ = sink.abort("adsync could not send the page").await;
+        return Err(e);
+    }
+    sink.finish().await?;
+    Ok(())
+}
+
+async fn send_rows(
+    sink: &mut PgCopyIn<&mut PgConnection>,
+    t: &PageTarget<'_>,
+    rows: &[&DailyRow],
+    at: DateTime<Utc>,
+) -> StorageResult<()> {
     // The key, the value columns, synced_at.
     let fields = i16::try_from(6 + value_columns().len() + 1).unwrap_or(i16::MAX);
-    let mut copy = CopyBinary::new(rows.len() * 1_100);
+    let mut copy = CopyBinary::new(COPY_MESSAGE_BYTES + 4 * 1024);
     for r in rows {
         copy.row(fields);
         copy.int8(t.team.0);
@@ -57,14 +79,13 @@ async fn copy_rows(
         copy.text(&r.breakdown);
         put_values(r, &mut copy);
         copy.timestamptz(at);
+        if copy.bytes().len() >= COPY_MESSAGE_BYTES {
+            sink.send(copy.bytes()).await?;
+            copy.clear();
+        }
     }
-    let mut sink = conn.copy_in_raw(&COPY_ROWS_PG).await?;
-    if let Err(e) = sink.send(copy.finish()).await {
-        // The connection is left as it was before the COPY; the error is the one to report.
-        let _ = sink.abort("adsync could not send the page").await;
-        return Err(e.into());
-    }
-    sink.finish().await?;
+    copy.end();
+    sink.send(copy.bytes()).await?;
     Ok(())
 }
 
@@ -153,6 +174,9 @@ impl WriteFacts for PgConnection {
             };
         }
         upsert.bind(at).execute(&mut *self).await?;
+        // The statement went out as one message the size of the page; give the connection's
+        // write buffer back rather than keep that much per pooled connection.
+        sqlx::Connection::shrink_buffers(self);
         Ok(())
     }
 }
