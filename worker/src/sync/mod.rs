@@ -28,10 +28,13 @@ use crate::WorkerState;
 
 /// Units of one run in flight at once: enough to keep both cores busy reading and writing
 /// pages while calls are out. Their Graph calls are bounded apart ([`fetch::CALLS_IN_FLIGHT`]).
-/// SQLite writes one page at a time, so more units there only hold more pages in memory.
+/// On PostgreSQL a page's transaction waits on the network, the run's row and the commit's
+/// flush; with 8 units a quarter of the machine sat idle in a backfill, with 16 none did
+/// (docs/benchmarks.md, session 7). SQLite writes one page at a time, so more units there
+/// only hold more pages in memory.
 pub fn units_in_flight(db: &adsync_common::storage::Db) -> usize {
     match db {
-        adsync_common::storage::Db::Postgres(_) => 8,
+        adsync_common::storage::Db::Postgres(_) => 16,
         adsync_common::storage::Db::Sqlite(_) => 4,
     }
 }
