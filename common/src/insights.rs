@@ -61,11 +61,14 @@ pub struct DailyRow {
     pub names: Names,
 }
 
+/// The names a row carries, for the campaigns / ad sets / ads tables: its campaign's (id
+/// `campaign_id`), its ad set's (`adset_id`) and, on ad rows, its ad's (`object_id`). Only
+/// names: the ids are the row's own, not copies of them on every row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Names {
-    pub campaign: Option<(String, String)>,
-    pub adset: Option<(String, String)>,
-    pub ad: Option<(String, String)>,
+    pub campaign: Option<String>,
+    pub adset: Option<String>,
+    pub ad: Option<String>,
 }
 
 /// One action type in one attribution window. A row carries ~17 of them (types × windows),
@@ -109,61 +112,74 @@ fn to_count(d: Decimal) -> Result<i64, GraphError> {
         .ok_or_else(|| GraphError::Decode(format!("count {d} out of range")))
 }
 
-/// Converts a parsed Graph row at `level` into our normalized form.
-pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError> {
+/// Converts a parsed Graph row at `level` into our normalized form. It takes the row, so
+/// its ids and names move rather than being copied.
+pub fn normalize(level: Level, row: InsightRow) -> Result<DailyRow, GraphError> {
     let missing = |what: &str| GraphError::Decode(format!("insights row at {} level without {what}", level.as_str()));
+    let InsightRow {
+        account_id,
+        campaign_id,
+        campaign_name,
+        adset_id,
+        adset_name,
+        ad_id,
+        ad_name,
+        date_start,
+        impressions,
+        reach,
+        clicks,
+        inline_link_clicks,
+        spend,
+        actions: stats,
+        action_values,
+        breakdowns,
+        ..
+    } = row;
     let object_id = match level {
-        Level::Account => row
-            .account_id
-            .clone()
-            .map(|a| if a.starts_with("act_") { a } else { format!("act_{a}") }),
-        Level::Campaign => row.campaign_id.clone(),
-        Level::Adset => row.adset_id.clone(),
-        Level::Ad => row.ad_id.clone(),
+        Level::Account => account_id.map(|a| if a.starts_with("act_") { a } else { format!("act_{a}") }),
+        Level::Campaign => campaign_id.clone(),
+        Level::Adset => adset_id.clone(),
+        Level::Ad => ad_id,
     }
     .ok_or_else(|| missing("its id"))?;
-    let breakdown = row
-        .breakdowns
+    let breakdown = breakdowns
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("&");
-    let mut actions = Vec::new();
-    for a in &row.actions {
-        let value = row.action_values.iter().find(|v| v.action_type == a.action_type);
-        let action_type: Arc<str> = a.action_type.as_str().into();
+    let mut actions = Vec::with_capacity(stats.iter().map(|a| (1 + a.windows.len()).min(WINDOWS.len())).sum());
+    for a in &stats {
+        let value = action_values.iter().find(|v| v.action_type == a.action_type);
         for w in WINDOWS {
-            let count = to_count(a.get(w))?;
-            let value_micros = value.map(|v| to_micros(v.get(w))).transpose()?;
             let present = w == DEFAULT_WINDOW || a.windows.contains(w) || value.is_some_and(|v| v.windows.contains(w));
             if present {
                 actions.push(ActionRow {
-                    action_type: action_type.clone(),
+                    action_type: a.action_type.clone(),
                     window: w,
-                    count,
-                    value_micros,
+                    count: to_count(a.get(w))?,
+                    value_micros: value.map(|v| to_micros(v.get(w))).transpose()?,
                 });
             }
         }
     }
-    let pair = |id: &Option<String>, name: &Option<String>| id.clone().zip(name.clone());
     Ok(DailyRow {
         object_id,
-        date: row.date_start,
+        date: date_start,
         breakdown,
-        campaign_id: row.campaign_id.clone(),
-        adset_id: row.adset_id.clone(),
-        impressions: row.impressions,
-        reach: Some(row.reach),
-        clicks: row.clicks,
-        inline_link_clicks: row.inline_link_clicks,
-        spend_micros: to_micros(row.spend)?,
-        actions,
         names: Names {
-            campaign: pair(&row.campaign_id, &row.campaign_name),
-            adset: pair(&row.adset_id, &row.adset_name),
-            ad: pair(&row.ad_id, &row.ad_name),
+            campaign: campaign_id.as_ref().and(campaign_name),
+            adset: adset_id.as_ref().and(adset_name),
+            // Off ad rows the ad's id is not the row's; its ad rows carry the name.
+            ad: (level == Level::Ad).then_some(ad_name).flatten(),
         },
+        campaign_id,
+        adset_id,
+        impressions,
+        reach: Some(reach),
+        clicks,
+        inline_link_clicks,
+        spend_micros: to_micros(spend)?,
+        actions,
     })
 }
 
@@ -202,12 +218,13 @@ mod tests {
             "actions": [{"action_type": "purchase", "value": "3", "7d_click": "2", "1d_view": "1"}],
             "action_values": [{"action_type": "purchase", "value": "99.90", "7d_click": "66.60", "1d_view": "33.30"}]
         }));
-        let d = normalize(Level::Ad, &r).expect("normalize");
+        let d = normalize(Level::Ad, r.clone()).expect("normalize");
         assert_eq!(
             (d.object_id.as_str(), d.impressions, d.spend_micros, d.reach),
             ("a1", 1000, 12_340_000, Some(800))
         );
-        assert_eq!(d.names.ad, Some(("a1".into(), "A".into())));
+        assert_eq!(d.names.ad.as_deref(), Some("A"));
+        assert_eq!(d.names.campaign.as_deref(), Some("Spring"));
         let windows: Vec<_> = d.actions.iter().map(|a| (a.window, a.count, a.value_micros)).collect();
         assert_eq!(
             windows,
@@ -217,7 +234,7 @@ mod tests {
                 ("1d_view", 1, Some(33_300_000))
             ]
         );
-        let acct = normalize(Level::Account, &r).expect("account");
+        let acct = normalize(Level::Account, r).expect("account");
         assert_eq!(acct.object_id, "act_123");
     }
 
@@ -226,9 +243,9 @@ mod tests {
         let r = row(
             json!({"campaign_id": "c1", "date_start": "2026-11-01", "date_stop": "2026-11-01", "age": "25-34", "gender": "female"}),
         );
-        let d = normalize(Level::Campaign, &r).expect("normalize");
+        let d = normalize(Level::Campaign, r.clone()).expect("normalize");
         assert_eq!((d.impressions, d.spend_micros, d.actions.len()), (0, 0, 0));
         assert_eq!(d.breakdown, "age=25-34&gender=female");
-        assert!(normalize(Level::Ad, &r).is_err(), "no ad id at ad level");
+        assert!(normalize(Level::Ad, r.clone()).is_err(), "no ad id at ad level");
     }
 }

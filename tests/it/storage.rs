@@ -322,7 +322,7 @@ async fn facts_go_with_their_team(backend: Backend) {
         actions: Vec::new(),
         names: Names::default(),
     };
-    for (team, run) in [(team, &run), (other, &other_run)] {
+    for run in [&run, &other_run] {
         sync_runs::claim(&db, run.id, "w1", Duration::seconds(60))
             .await
             .expect("claim")

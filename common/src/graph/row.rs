@@ -4,6 +4,7 @@
 //! attribution window. Unknown string keys are breakdown values (`"age": "25-34"`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -15,7 +16,8 @@ use super::insights::ATTRIBUTION_WINDOWS;
 /// One `actions` / `action_values` / `cost_per_action_type` entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ActionStat {
-    pub action_type: String,
+    /// Shared by every row that names the type.
+    pub action_type: Arc<str>,
     /// The default-attribution `value`.
     pub value: Decimal,
     /// The figure per attribution window Facebook reported.
@@ -158,7 +160,7 @@ impl InsightRow {
 
 fn find(list: &[ActionStat], action_type: &str, window: &str) -> Decimal {
     list.iter()
-        .find(|a| a.action_type == action_type)
+        .find(|a| *a.action_type == *action_type)
         .map(|a| a.get(window))
         .unwrap_or_default()
 }

@@ -7,8 +7,10 @@
 //! fields are breakdown values. Errors name the field, never its value.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -212,6 +214,25 @@ impl<'de> Visitor<'de> for ActionList {
     refuse_other_shapes!(Vec<ActionStat>, visit_map);
 }
 
+/// The action type, shared: a row names a few types and every row names the same few, so
+/// each is allocated once per thread rather than once per row and list. Up to 64 are kept
+/// (Facebook has a few dozen); any beyond are allocated as they come.
+fn shared_action_type(s: &str) -> Arc<str> {
+    thread_local! {
+        static SEEN: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
+    }
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(t) = seen.iter().find(|t| ***t == *s) {
+            return t.clone();
+        }
+        let t: Arc<str> = s.into();
+        if seen.len() < 64 {
+            seen.push(t.clone());
+        }
+        t
+    })
+}
+
 /// One entry of an action list: `action_type`, the default `value`, and a figure per
 /// attribution window (the other keys; text that is not a number, such as an action
 /// breakdown label, is skipped).
@@ -248,7 +269,7 @@ impl<'de> Visitor<'de> for Action {
             let v: Scalar = map.next_value()?;
             match key {
                 "action_type" => match v {
-                    Scalar::Text(s) => action_type = Some(s.into_owned()),
+                    Scalar::Text(s) => action_type = Some(shared_action_type(&s)),
                     _ => return Err(bad(field)),
                 },
                 // `null` reads as omitted: 0 for the default value, no figure for a window.

@@ -200,20 +200,20 @@ impl Dimensions {
         let (mut campaigns, mut adsets, mut ads) = (Vec::new(), Vec::new(), Vec::new());
         let mut seen = HashSet::new();
         for r in rows {
-            if let Some((id, name)) = &r.names.campaign
+            if let (Some(name), Some(id)) = (&r.names.campaign, &r.campaign_id)
                 && seen.insert(("c", id.as_str()))
             {
                 campaigns.push((id.clone(), name.clone()));
             }
-            if let (Some((id, name)), Some(c)) = (&r.names.adset, &r.campaign_id)
+            if let (Some(name), Some(id), Some(c)) = (&r.names.adset, &r.adset_id, &r.campaign_id)
                 && seen.insert(("s", id.as_str()))
             {
                 adsets.push((id.clone(), name.clone(), c.clone()));
             }
-            if let (Some((id, name)), Some(c), Some(s)) = (&r.names.ad, &r.campaign_id, &r.adset_id)
-                && seen.insert(("a", id.as_str()))
+            if let (Some(name), Some(c), Some(s)) = (&r.names.ad, &r.campaign_id, &r.adset_id)
+                && seen.insert(("a", r.object_id.as_str()))
             {
-                ads.push((id.clone(), name.clone(), c.clone(), s.clone()));
+                ads.push((r.object_id.clone(), name.clone(), c.clone(), s.clone()));
             }
         }
         // Sorted by id: writers then lock shared names in the same order, so PostgreSQL
@@ -296,9 +296,9 @@ mod tests {
             spend_micros: 0,
             actions: Vec::new(),
             names: Names {
-                campaign: Some(("c1".into(), "Spring".into())),
-                adset: Some(("s1".into(), "Broad".into())),
-                ad: Some((ad.into(), ad_name.into())),
+                campaign: Some("Spring".into()),
+                adset: Some("Broad".into()),
+                ad: Some(ad_name.into()),
             },
         }
     }

@@ -200,20 +200,18 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 },
                 Err(e) => return Err(e),
             };
-            let rows = page
-                .rows
-                .iter()
-                .map(|r| normalize(unit.level, r))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(SyncError::Graph)?;
-            // The parsed rows (decimals, maps of windows) are larger than their normalized
-            // form; drop them before the write, which takes longest, rather than hold them
-            // for every unit in flight.
+            // The parsed rows (decimals, arrays of windows) are larger than their normalized
+            // form and are consumed by it, so the write, which takes longest, holds only the
+            // normalized rows of every unit in flight.
             let InsightsPage {
                 rows: parsed,
                 after: next,
             } = page;
-            drop(parsed);
+            let rows = parsed
+                .into_iter()
+                .map(|r| normalize(unit.level, r))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(SyncError::Graph)?;
             let last = next.is_none();
             let unit_done = last && pending.is_empty();
             // Count the unit before its last write, so reported progress only ever grows.
