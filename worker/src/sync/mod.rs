@@ -133,14 +133,7 @@ async fn sync_accounts(
     }
     let done = done_chunks(&state.db, run.id).await?;
     // Until the heads tell the rows per day, the rest is counted in head-sized chunks.
-    let estimate: i64 = lanes
-        .iter()
-        .map(|l| {
-            1 + l
-                .rest
-                .map_or(0, |r| r.chunks_newest_first(plan::head_days(l.head.level)).len() as i64)
-        })
-        .sum();
+    let estimate: i64 = lanes.iter().map(|l| 1 + l.estimated_rest_chunks()).sum();
     ctx.total.store(estimate, Ordering::SeqCst);
     ctx.done.store(done.len() as i64, Ordering::SeqCst);
 
@@ -160,72 +153,87 @@ async fn sync_accounts(
     result
 }
 
-/// Fetches the heads of every lane, then the rest sized by what the heads held. Units a
-/// resumed run committed before are skipped (the rest's chunks come out the same, as they
-/// are sized from the head's stored row count).
+/// Fetches every lane: its head, then the rest sized by what the head held. A lane's rest
+/// starts as soon as its own head is in: waiting for every head left half the machine idle
+/// at the start of a backfill, as the ad level's head takes longest (docs/benchmarks.md,
+/// session 7). Units a resumed run committed before are skipped (the rest's chunks come out
+/// the same, as they are sized from the head's stored row count).
 async fn fetch_lanes(
     ctx: &Arc<RunCtx>,
     lanes: &[plan::Lane],
     done: &HashMap<ChunkKey, i64>,
     policy: &plan::ChunkPolicy,
 ) -> Result<u64, SyncError> {
-    let heads: Vec<plan::Unit> = lanes.iter().map(|l| l.head.clone()).collect();
-    let head_rows = fetch_units(
-        ctx,
-        heads.into_iter().filter(|u| !done.contains_key(&u.key())).collect(),
-    )
-    .await?;
-    let mut rest = Vec::new();
-    for lane in lanes {
-        let Some(range) = lane.rest else { continue };
+    let rest_of = |lane: &plan::Lane, head_rows: i64| -> Vec<plan::Unit> {
+        let Some(range) = lane.rest else { return Vec::new() };
         let head = &lane.head;
-        let rows = head_rows
-            .get(&head.key())
-            .or_else(|| done.get(&head.key()))
-            .copied()
-            .unwrap_or(0);
-        rest.extend(
-            policy
-                .chunks(head.level, range, head.range.days(), rows)
-                .into_iter()
-                .map(|(range, report)| plan::Unit {
-                    range,
-                    report,
-                    ..head.clone()
-                }),
-        );
+        let mut rest: Vec<plan::Unit> = policy
+            .chunks(head.level, range, head.range.days(), head_rows)
+            .into_iter()
+            .map(|(range, report)| plan::Unit {
+                range,
+                report,
+                ..head.clone()
+            })
+            .collect();
+        // The total counted this lane's rest in head-sized chunks until now.
+        ctx.total
+            .fetch_add(rest.len() as i64 - lane.estimated_rest_chunks(), Ordering::SeqCst);
+        rest.retain(|u| !done.contains_key(&u.key()));
+        rest
+    };
+    let mut first = Vec::new();
+    for lane in lanes {
+        match done.get(&lane.head.key()) {
+            Some(&rows) => first.extend(rest_of(lane, rows)),
+            None => first.push(lane.head.clone()),
+        }
     }
-    ctx.total.store((lanes.len() + rest.len()) as i64, Ordering::SeqCst);
-    plan::newest_first(&mut rest);
-    rest.retain(|u| !done.contains_key(&u.key()));
-    let written = head_rows.values().sum::<i64>() + fetch_units(ctx, rest).await?.values().sum::<i64>();
-    Ok(written as u64)
+    fetch_units(ctx, first, |unit, rows| {
+        let key = unit.key();
+        lanes
+            .iter()
+            .find(|l| l.head.key() == key)
+            .map(|lane| rest_of(lane, rows))
+            .unwrap_or_default()
+    })
+    .await
 }
 
-/// Fetches units a few at a time, each a task of its own so that reading the pages of
-/// several units (JSON, decimals) runs on every core; the rows each wrote, by chunk.
+/// Fetches units a few at a time, newest first, each a task of its own so that reading the
+/// pages of several units (JSON, decimals) runs on every core; the rows written. `then`
+/// gives the units a finished one makes known (a lane's rest, once its head is in).
 ///
 /// On the first error the run stops: the other units finish the page they are writing (the
 /// stop token ends them at their next Graph call) and are awaited, so no write is cut off.
-async fn fetch_units(ctx: &Arc<RunCtx>, units: Vec<plan::Unit>) -> Result<HashMap<ChunkKey, i64>, SyncError> {
-    let mut queue = units.into_iter();
+async fn fetch_units(
+    ctx: &Arc<RunCtx>,
+    mut pending: Vec<plan::Unit>,
+    mut then: impl FnMut(&plan::Unit, i64) -> Vec<plan::Unit>,
+) -> Result<u64, SyncError> {
+    plan::newest_first(&mut pending);
     let mut running = tokio::task::JoinSet::new();
-    let mut written = HashMap::new();
+    let mut written = 0u64;
     let mut failure: Option<SyncError> = None;
     loop {
-        while failure.is_none() && running.len() < units_in_flight(&ctx.db) {
-            let Some(unit) = queue.next() else { break };
+        while failure.is_none() && running.len() < units_in_flight(&ctx.db) && !pending.is_empty() {
+            let unit = pending.remove(0);
             let ctx = ctx.clone();
             running.spawn(async move {
                 let rows = fetch::fetch_unit(&ctx, &unit).await?;
-                Ok::<_, SyncError>((unit.key(), rows as i64))
+                Ok::<_, SyncError>((unit, rows))
             });
         }
         let Some(joined) = running.join_next().await else { break };
         let outcome = joined.unwrap_or_else(|e| Err(SyncError::Task(e.to_string())));
         match outcome {
-            Ok((key, rows)) => {
-                written.insert(key, rows);
+            Ok((unit, rows)) => {
+                written += rows;
+                let next = then(&unit, rows as i64);
+                if !next.is_empty() {
+                    pending.extend(next);
+                    plan::newest_first(&mut pending);
+                }
             }
             Err(e) => {
                 ctx.stop.cancel();
