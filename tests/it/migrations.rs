@@ -18,8 +18,9 @@ macro_rules! on_pool {
     };
 }
 
-/// Migration 0005 moves actions onto their daily rows: what was synced before it reads the
-/// same through the `insight_actions` view afterwards, and rows without actions get `[]`.
+/// Migration 0005 moves actions onto their daily rows, and 0008 regroups them per action
+/// type: what was synced before 0005 reads the same through the `insight_actions` view after
+/// both, and rows without actions keep `[]`.
 async fn actions_synced_before_0005_survive_it(backend: Backend) {
     use sqlx::migrate::Migrator;
 

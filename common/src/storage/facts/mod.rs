@@ -22,14 +22,14 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::StorageResult;
 use super::insights::PageTarget;
-use crate::insights::{DailyRow, purchase_columns};
+use crate::insights::{DailyRow, WINDOWS, purchase_columns};
 use crate::json_text::{json_str, push_padded};
 
 mod postgres;
 
 /// The page's rows, one per natural key: a source that repeats an object-day within a page
 /// (Facebook should not) must not fail the page, and the last report of it wins, as an
-/// upsert would have it. Within a row, actions are unique per type and window likewise.
+/// upsert would have it. Within a row, an action type's window likewise (see [`actions_json`]).
 pub(crate) fn unique_rows(rows: &[DailyRow]) -> Vec<&DailyRow> {
     let mut last: HashMap<(&str, NaiveDate, &str), usize> = HashMap::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
@@ -42,45 +42,83 @@ pub(crate) fn unique_rows(rows: &[DailyRow]) -> Vec<&DailyRow> {
         .collect()
 }
 
-/// A row's actions, one per (type, window), the last one winning.
-fn unique_actions(r: &DailyRow) -> impl Iterator<Item = &crate::insights::ActionRow> {
-    r.actions
-        .iter()
-        .enumerate()
-        .filter(move |(i, a)| {
-            !r.actions[i + 1..]
-                .iter()
-                .any(|b| b.action_type == a.action_type && b.window == a.window)
-        })
-        .map(|(_, a)| a)
+/// A row's figures for one action type: per window of [`WINDOWS`], the count and the value
+/// in micro-units.
+struct TypeFigures<'a> {
+    action_type: &'a str,
+    counts: [Option<i64>; WINDOWS.len()],
+    values: [Option<i64>; WINDOWS.len()],
 }
 
-/// The row's actions as stored in `insights_daily.actions`:
-/// `[[action_type, attribution_window, count, value_micros], ...]`, one per type and window.
-/// Written by hand (~17 actions a row): through serde this was a tenth of a backfill's CPU.
+/// The row's actions as stored in `insights_daily.actions` (migration 0008): one element per
+/// action type, `[action_type, counts, values]`. `counts` has one entry per window of
+/// [`WINDOWS`], in that order: the count, or `null` where Facebook reported nothing in that
+/// window; `values` likewise holds the value in micro-units, or is `null` when the type has
+/// none (e.g. link clicks). `[["purchase",[2,null,3,null,null,null,null],[45670000,null,
+/// 50000000,null,null,null,null]]]` is 2 purchases worth 45.67 by default and 3 worth 50.00
+/// within 7 days of a click. A (type, window) reported twice keeps its last report.
+///
+/// One element per type rather than per type and window: the text is a third as long, and
+/// PostgreSQL's work on a backfill grows with the bytes it stores (docs/benchmarks.md,
+/// session 7). Written by hand (~17 figures a row): through serde this was a tenth of a
+/// backfill's CPU.
 pub(crate) fn actions_json(r: &DailyRow) -> String {
-    let mut out = Vec::with_capacity(40 * r.actions.len() + 2);
+    let mut types: Vec<TypeFigures> = Vec::with_capacity(r.actions.len().min(8));
+    for a in &r.actions {
+        // Windows come from `WINDOWS` (see `normalize`); anything else is not stored.
+        let Some(w) = WINDOWS.iter().position(|x| *x == a.window) else {
+            continue;
+        };
+        let at = match types.iter().position(|t| t.action_type == &*a.action_type) {
+            Some(at) => at,
+            None => {
+                types.push(TypeFigures {
+                    action_type: &a.action_type,
+                    counts: [None; WINDOWS.len()],
+                    values: [None; WINDOWS.len()],
+                });
+                types.len() - 1
+            }
+        };
+        types[at].counts[w] = Some(a.count);
+        types[at].values[w] = a.value_micros;
+    }
+    let mut out = Vec::with_capacity(2 + 96 * types.len());
     out.push(b'[');
-    for (i, a) in unique_actions(r).enumerate() {
+    for (i, t) in types.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.push(b'[');
-        json_str(&mut out, &a.action_type);
+        json_str(&mut out, t.action_type);
         out.push(b',');
-        json_str(&mut out, a.window);
+        push_figures(&mut out, &t.counts);
         out.push(b',');
-        push_padded(&mut out, a.count, 0);
-        out.push(b',');
-        match a.value_micros {
-            Some(v) => push_padded(&mut out, v, 0),
-            None => out.extend_from_slice(b"null"),
+        if t.values.iter().any(Option::is_some) {
+            push_figures(&mut out, &t.values);
+        } else {
+            out.extend_from_slice(b"null");
         }
         out.push(b']');
     }
     out.push(b']');
     // Only escaped text and ASCII went in; "[]" keeps the row writable were that to change.
     String::from_utf8(out).unwrap_or_else(|_| "[]".into())
+}
+
+/// `[f, f, ...]`, `null` for a missing figure.
+fn push_figures(out: &mut Vec<u8>, figures: &[Option<i64>]) {
+    out.push(b'[');
+    for (i, f) in figures.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match f {
+            Some(n) => push_padded(out, *n, 0),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+    out.push(b']');
 }
 
 /// How a page's rows go in.
@@ -231,7 +269,7 @@ impl WriteFacts for SqliteConnection {
 
 #[cfg(test)]
 mod tests {
-    use super::{ValueSink, actions_json, put_values, unique_actions, unique_rows, value_columns};
+    use super::{ValueSink, actions_json, put_values, unique_rows, value_columns};
     use crate::insights::{ActionRow, DailyRow, Names};
 
     fn row(object: &str, impressions: i64, actions: &[(&str, &'static str, i64)]) -> DailyRow {
@@ -260,25 +298,13 @@ mod tests {
     }
 
     #[test]
-    fn a_repeated_object_day_or_action_keeps_its_last_report() {
+    fn a_repeated_object_day_keeps_its_last_report() {
         let rows = [row("a1", 1, &[]), row("a2", 5, &[]), row("a1", 2, &[])];
         let kept: Vec<(&str, i64)> = unique_rows(&rows)
             .iter()
             .map(|r| (r.object_id.as_str(), r.impressions))
             .collect();
         assert_eq!(kept, [("a2", 5), ("a1", 2)]);
-
-        let r = row(
-            "a1",
-            1,
-            &[
-                ("purchase", "default", 1),
-                ("purchase", "7d_click", 3),
-                ("purchase", "default", 2),
-            ],
-        );
-        let kept: Vec<(&str, i64)> = unique_actions(&r).map(|a| (a.window, a.count)).collect();
-        assert_eq!(kept, [("7d_click", 3), ("default", 2)]);
     }
 
     #[test]
@@ -309,15 +335,23 @@ mod tests {
                 ("purchase", "default", 2),
             ],
         );
-        r.actions[0].value_micros = Some(45_670_000);
         assert_eq!(
             actions_json(&r),
-            r#"[["link_click","7d_click",4,null],["purchase","default",2,null]]"#
+            r#"[["purchase",[2,null,null,null,null,null,null],null],["link_click",[null,null,4,null,null,null,null],null]]"#,
+            "one element per type; the repeated (purchase, default) keeps its last report"
         );
-        r.actions[2].value_micros = Some(12_500_000);
+        r.actions[0].value_micros = Some(45_670_000);
+        r.actions[1].value_micros = Some(1);
+        r.actions.push(ActionRow {
+            action_type: "purchase".into(),
+            window: "28d_view",
+            count: 1,
+            value_micros: Some(12_500_000),
+        });
         assert_eq!(
             actions_json(&r),
-            r#"[["link_click","7d_click",4,null],["purchase","default",2,12500000]]"#
+            r#"[["purchase",[2,null,null,null,null,null,1],[null,null,null,null,null,null,12500000]],["link_click",[null,null,4,null,null,null,null],[null,null,1,null,null,null,null]]]"#,
+            "the last report's value, null where it had none"
         );
         assert_eq!(actions_json(&row("a2", 1, &[])), "[]");
     }
