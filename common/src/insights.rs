@@ -98,18 +98,28 @@ impl DailyRow {
     }
 }
 
-/// Decimal → micro-units, exactly (Facebook reports at most 2–4 decimals for money).
+/// Decimal → micro-units, exactly (Facebook reports at most 2–4 decimals for money). Up to
+/// six decimals the mantissa is scaled as an integer; Decimal arithmetic, which rounds
+/// more digits away, was a tenth of normalizing a row.
 pub fn to_micros(d: Decimal) -> Result<i64, GraphError> {
-    (d * Decimal::from(1_000_000))
-        .round()
-        .to_i64()
-        .ok_or_else(|| GraphError::Decode(format!("amount {d} out of range")))
+    let out_of_range = || GraphError::Decode(format!("amount {d} out of range"));
+    if d.scale() <= 6 {
+        let factor = 10i128.pow(6 - d.scale());
+        return d
+            .mantissa()
+            .checked_mul(factor)
+            .and_then(|m| i64::try_from(m).ok())
+            .ok_or_else(out_of_range);
+    }
+    (d * Decimal::from(1_000_000)).round().to_i64().ok_or_else(out_of_range)
 }
 
 fn to_count(d: Decimal) -> Result<i64, GraphError> {
-    d.round()
-        .to_i64()
-        .ok_or_else(|| GraphError::Decode(format!("count {d} out of range")))
+    let out_of_range = || GraphError::Decode(format!("count {d} out of range"));
+    if d.scale() == 0 {
+        return i64::try_from(d.mantissa()).map_err(|_| out_of_range());
+    }
+    d.round().to_i64().ok_or_else(out_of_range)
 }
 
 /// Converts a parsed Graph row at `level` into our normalized form. It takes the row, so
@@ -207,6 +217,24 @@ mod tests {
         assert_eq!(to_micros(Decimal::new(1234, 2)).expect("ok"), 12_340_000);
         assert_eq!(to_micros(Decimal::new(1, 0)).expect("ok"), 1_000_000);
         assert_eq!(to_micros(Decimal::new(5, 6)).expect("ok"), 5);
+        assert_eq!(to_micros(Decimal::new(-250, 2)).expect("ok"), -2_500_000);
+        assert_eq!(
+            to_micros(Decimal::new(12_345_675, 7)).expect("ok"),
+            1_234_568,
+            "rounded past 6 decimals"
+        );
+        assert!(to_micros(Decimal::MAX).is_err());
+        assert!(
+            to_micros(Decimal::new(i64::MAX / 10, 0)).is_err(),
+            "beyond i64 once scaled"
+        );
+        assert_eq!(to_count(Decimal::new(42, 0)).expect("ok"), 42);
+        assert_eq!(
+            to_count(Decimal::new(425, 1)).expect("ok"),
+            42,
+            "as before: rounded half to even"
+        );
+        assert!(to_count(Decimal::MAX).is_err());
     }
 
     #[test]

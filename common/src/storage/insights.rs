@@ -198,7 +198,8 @@ impl Dimensions {
     /// The names the rows carry (ad-level rows carry all three).
     pub fn of(rows: &[DailyRow]) -> Self {
         let (mut campaigns, mut adsets, mut ads) = (Vec::new(), Vec::new(), Vec::new());
-        let mut seen = HashSet::new();
+        // Three lookups a row; foldhash rather than SipHash (see `facts::unique_rows`).
+        let mut seen = foldhash::HashSet::default();
         for r in rows {
             if let (Some(name), Some(id)) = (&r.names.campaign, &r.campaign_id)
                 && seen.insert(("c", id.as_str()))

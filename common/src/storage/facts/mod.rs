@@ -13,7 +13,7 @@
 //! action a restatement removed disappears with the page that no longer reports it, and no
 //! action row enters a B-tree of its own.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -31,6 +31,8 @@ mod postgres;
 /// (Facebook should not) must not fail the page, and the last report of it wins, as an
 /// upsert would have it. Within a row, an action type's window likewise (see [`actions_json`]).
 pub(crate) fn unique_rows(rows: &[DailyRow]) -> Vec<&DailyRow> {
+    // Hashed with foldhash: these keys come from the page being written, and SipHash's
+    // protection against chosen keys costs more than the rest of this function.
     let mut last: HashMap<(&str, NaiveDate, &str), usize> = HashMap::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
         last.insert((r.object_id.as_str(), r.date, r.breakdown.as_str()), i);
