@@ -99,8 +99,8 @@ impl DailyRow {
 }
 
 /// Decimal → micro-units, exactly (Facebook reports at most 2–4 decimals for money). Up to
-/// six decimals the mantissa is scaled as an integer; Decimal arithmetic, which rounds
-/// more digits away, was a tenth of normalizing a row.
+/// six decimals the mantissa is scaled as an integer, without Decimal arithmetic (a row has
+/// a few dozen figures); only more decimals are rounded.
 pub fn to_micros(d: Decimal) -> Result<i64, GraphError> {
     let out_of_range = || GraphError::Decode(format!("amount {d} out of range"));
     if d.scale() <= 6 {

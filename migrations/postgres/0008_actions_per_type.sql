@@ -6,7 +6,7 @@
 --
 -- It held one element per type and window, `[action_type, attribution_window, count,
 -- value_micros]` (migration 0005): about 600 bytes for an ad-day, where this form takes about
--- 250. Every byte of it is parsed, stored, logged and written out by PostgreSQL on each
+-- 220. Every byte of it is parsed, stored, logged and written out by PostgreSQL on each
 -- insert, and it was two thirds of a daily row.
 --
 -- The `insight_actions` view reads the new form and keeps its columns.

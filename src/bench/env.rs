@@ -52,12 +52,10 @@ impl Scratch {
                 sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut conn)
                     .await?;
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b.to_string())
-                    .unwrap_or(admin.clone());
+                let url = adsync_common::storage::postgres_database_url(&admin, &name)
+                    .context("ADSYNC_TEST_POSTGRES_URL is not a URL")?;
                 Ok(Self {
-                    url: format!("{base}/{name}"),
+                    url,
                     redis: Some((redis, format!("adsync-bench-{unique}"))),
                     cleanup: Cleanup::Postgres { admin, name },
                 })

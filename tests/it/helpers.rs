@@ -68,9 +68,10 @@ impl TestDatabase {
                     .execute(&mut conn)
                     .await
                     .expect("create database");
-                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+                let url =
+                    adsync_common::storage::postgres_database_url(&admin, &name).expect("ADSYNC_TEST_POSTGRES_URL");
                 Self {
-                    url: format!("{base}/{name}"),
+                    url,
                     cleanup: Cleanup::Postgres { name },
                 }
             }

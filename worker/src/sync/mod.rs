@@ -29,7 +29,7 @@ use crate::WorkerState;
 /// Units of one run in flight at once: enough to keep both cores busy reading and writing
 /// pages while calls are out. Their Graph calls are bounded apart ([`fetch::CALLS_IN_FLIGHT`]).
 /// On PostgreSQL a page's transaction waits on the network, the run's row and the commit's
-/// flush; with 8 units a quarter of the machine sat idle in a backfill, with 16 none did
+/// flush; with 8 units a quarter of the machine sat idle in a backfill, with 16 about 5 %
 /// (docs/benchmarks.md, session 7). SQLite writes one page at a time, so more units there
 /// only hold more pages in memory.
 pub fn units_in_flight(db: &adsync_common::storage::Db) -> usize {
