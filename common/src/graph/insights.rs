@@ -118,6 +118,22 @@ pub const DEFAULT_FIELDS: &[&str] = &[
     "action_values",
 ];
 
+/// The fields of a daily sync at `level`: [`DEFAULT_FIELDS`] without the ids and names a row
+/// at that level has no use for. Each object's name comes from its own level's rows, so an
+/// ad row (nine in ten rows of a backfill) does not repeat its campaign's and ad set's names;
+/// `account_id` names account rows only.
+pub fn fields_for(level: Level) -> impl Iterator<Item = &'static str> {
+    DEFAULT_FIELDS.iter().copied().filter(move |field| match *field {
+        "account_id" => level == Level::Account,
+        "campaign_id" => level != Level::Account,
+        "campaign_name" => level == Level::Campaign,
+        "adset_id" => matches!(level, Level::Adset | Level::Ad),
+        "adset_name" => level == Level::Adset,
+        "ad_id" | "ad_name" => level == Level::Ad,
+        _ => true,
+    })
+}
+
 /// Every attribution window Facebook offers.
 pub const ATTRIBUTION_WINDOWS: &[&str] = &["1d_click", "7d_click", "28d_click", "1d_view", "7d_view", "28d_view"];
 
@@ -145,7 +161,8 @@ pub struct InsightsRequest {
 }
 
 impl InsightsRequest {
-    /// Daily rows of [`DEFAULT_FIELDS`] with every attribution window, 500 per page.
+    /// Daily rows of the level's fields ([`fields_for`]) with every attribution window, 500 per
+    /// page.
     pub fn daily(account_id: impl Into<String>, level: Level, since: NaiveDate, until: NaiveDate) -> Self {
         Self {
             account_id: account_id.into(),
@@ -153,7 +170,7 @@ impl InsightsRequest {
             since,
             until,
             time_increment: TimeIncrement::Days(1),
-            fields: DEFAULT_FIELDS.iter().map(|s| (*s).to_string()).collect(),
+            fields: fields_for(level).map(str::to_string).collect(),
             action_attribution_windows: ATTRIBUTION_WINDOWS.iter().map(|s| (*s).to_string()).collect(),
             breakdowns: Vec::new(),
             action_breakdowns: Vec::new(),
@@ -283,9 +300,27 @@ mod tests {
             p["filtering"],
             r#"[{"field":"campaign.id","operator":"IN","value":["9"]}]"#
         );
-        assert!(p["fields"].starts_with("account_id,campaign_id"));
+        assert!(p["fields"].starts_with("campaign_id,adset_id,ad_id,ad_name,date_start"));
         assert!(p["action_attribution_windows"].contains("28d_view"));
         assert!(!p.contains_key("action_breakdowns"));
+    }
+
+    #[test]
+    fn each_level_asks_for_its_own_ids_and_name() {
+        let ids_and_names = |level| -> Vec<&str> {
+            fields_for(level)
+                .filter(|f| f.ends_with("_id") || f.ends_with("_name"))
+                .collect()
+        };
+        assert_eq!(ids_and_names(Level::Account), ["account_id"]);
+        assert_eq!(ids_and_names(Level::Campaign), ["campaign_id", "campaign_name"]);
+        assert_eq!(ids_and_names(Level::Adset), ["campaign_id", "adset_id", "adset_name"]);
+        assert_eq!(
+            ids_and_names(Level::Ad),
+            ["campaign_id", "adset_id", "ad_id", "ad_name"]
+        );
+        let metrics = fields_for(Level::Ad).count() - 4;
+        assert_eq!(metrics, DEFAULT_FIELDS.len() - 7, "every metric at every level");
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub fn head_days(level: Level) -> u32 {
         Level::Account => 91,
     }
 }
-/// Levels in the order they are fetched (ad first: its rows carry every name).
+/// Levels in the order they are fetched (ad first: the most rows, so the longest to fetch).
 pub const LEVELS: [Level; 4] = [Level::Ad, Level::Adset, Level::Campaign, Level::Account];
 /// How far back a backfill reaches: Facebook keeps 37 months.
 pub const BACKFILL_MONTHS: u32 = 37;
