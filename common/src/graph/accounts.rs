@@ -52,9 +52,34 @@ pub fn is_granted(permissions: &[Permission], permission: &str) -> bool {
 
 #[derive(Deserialize)]
 pub(crate) struct Paged<T> {
+    #[serde(deserialize_with = "page_data", bound(deserialize = "T: Deserialize<'de>"))]
     pub data: Vec<T>,
     #[serde(default)]
     pub paging: Option<Paging>,
+}
+
+/// A page's `data`, its vector sized up front for a full page of insights rows: grown from
+/// empty, it moved every row read so far again at each doubling (a row is a few hundred bytes).
+fn page_data<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Rows<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Rows<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut rows = Vec::with_capacity(super::MAX_PAGE_SIZE as usize);
+            while let Some(row) = seq.next_element()? {
+                rows.push(row);
+            }
+            Ok(rows)
+        }
+    }
+    d.deserialize_seq(Rows(std::marker::PhantomData))
 }
 
 #[derive(Deserialize, Default)]

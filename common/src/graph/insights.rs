@@ -111,7 +111,6 @@ pub const DEFAULT_FIELDS: &[&str] = &[
     "reach",
     "frequency",
     "clicks",
-    "unique_clicks",
     "spend",
     "inline_link_clicks",
     "actions",

@@ -207,11 +207,10 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 rows: parsed,
                 after: next,
             } = page;
-            let rows = parsed
-                .into_iter()
-                .map(|r| normalize(unit.level, r))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(SyncError::Graph)?;
+            let mut rows = Vec::with_capacity(parsed.len());
+            for row in parsed {
+                rows.push(normalize(unit.level, row).map_err(SyncError::Graph)?);
+            }
             let last = next.is_none();
             let unit_done = last && pending.is_empty();
             // Count the unit before its last write, so reported progress only ever grows.
