@@ -159,17 +159,25 @@ pub fn normalize(level: Level, row: InsightRow) -> Result<DailyRow, GraphError> 
         .join("&");
     let mut actions = Vec::with_capacity(stats.iter().map(|a| (1 + a.windows.len()).min(WINDOWS.len())).sum());
     for a in &stats {
-        let value = action_values.iter().find(|v| v.action_type == a.action_type);
-        for w in WINDOWS {
-            let present = w == DEFAULT_WINDOW || a.windows.contains(w) || value.is_some_and(|v| v.windows.contains(w));
-            if present {
-                actions.push(ActionRow {
-                    action_type: a.action_type.clone(),
-                    window: w,
-                    count: to_count(a.get(w))?,
-                    value_micros: value.map(|v| to_micros(v.get(w))).transpose()?,
-                });
+        let value = action_values
+            .iter()
+            .find(|v| Arc::ptr_eq(&v.action_type, &a.action_type) || v.action_type == a.action_type);
+        // WINDOWS is the default (`value`), then ATTRIBUTION_WINDOWS in order. A window is
+        // stored when either list reports it; the other's figure is then 0.
+        for (i, w) in WINDOWS.into_iter().enumerate() {
+            let (count, amount) = match i.checked_sub(1) {
+                None => (Some(a.value), value.map(|v| v.value)),
+                Some(at) => (a.windows.at(at), value.and_then(|v| v.windows.at(at))),
+            };
+            if count.is_none() && amount.is_none() {
+                continue;
             }
+            actions.push(ActionRow {
+                action_type: a.action_type.clone(),
+                window: w,
+                count: to_count(count.unwrap_or_default())?,
+                value_micros: value.map(|_| to_micros(amount.unwrap_or_default())).transpose()?,
+            });
         }
     }
     Ok(DailyRow {
