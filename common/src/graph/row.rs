@@ -37,10 +37,6 @@ impl Windows {
         Self::index(window).and_then(|i| self.0[i])
     }
 
-    pub fn contains(&self, window: &str) -> bool {
-        self.get(window).is_some()
-    }
-
     /// Sets a window's figure; false (and nothing set) when `window` is not one.
     pub fn set(&mut self, window: &str, figure: Decimal) -> bool {
         Self::index(window).map(|i| self.0[i] = Some(figure)).is_some()
