@@ -1,27 +1,46 @@
 //! The list of the user's teams.
 
+use adsync_common::connect::ConnectError;
 use adsync_common::storage::teams;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use maud::html;
 
 use super::PageUser;
-use super::layout::page;
+use super::layout::{notice, page};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/teams", get(list_teams))
 }
 
-async fn list_teams(State(state): State<AppState>, user: PageUser) -> Response {
+#[derive(serde::Deserialize, Default)]
+struct Flash {
+    connect: Option<String>,
+}
+
+/// An OAuth callback that could not name its team lands here: say why, in the words the
+/// connectors page would use.
+fn connect_failure(kind: &str) -> String {
+    match kind {
+        "state_missing" => ConnectError::StateMissing.to_string(),
+        "state_unknown" => ConnectError::StateUnknown.to_string(),
+        "not_configured" => ConnectError::NotConfigured { provider: "Facebook" }.to_string(),
+        _ => "Connecting did not work. Start again from the team's connectors page.".into(),
+    }
+}
+
+async fn list_teams(State(state): State<AppState>, user: PageUser, Query(flash): Query<Flash>) -> Response {
+    let failure = flash.connect.as_deref().map(connect_failure);
     let teams = match teams::of_user(&state.db, user.id).await {
         Ok(t) => t,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let body = html! {
         h1 { "Your teams" }
+        @if let Some(m) = &failure { (notice("error", m)) }
         @if teams.is_empty() {
             p.card { "You are not in a team yet. Ask a team owner to add you (" code { "adsync admin add-member" } ")." }
         } @else {

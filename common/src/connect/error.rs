@@ -11,8 +11,10 @@ pub enum ConnectError {
     Denied { provider: &'static str },
     #[error("The connection link is incomplete (no state). Start again from the connectors page.")]
     StateMissing,
-    #[error("This connection link is not valid or was already used. Start again from the connectors page.")]
+    #[error("This connection link is not valid or has expired. Start again from the connectors page.")]
     StateUnknown,
+    #[error("This connection link was already used; each works once. Start again from the connectors page.")]
+    StateReused,
     #[error("This connection link expired (they last 10 minutes). Start again from the connectors page.")]
     StateExpired,
     #[error("This connection was started by another user or for another team. Start again from the connectors page.")]
@@ -60,6 +62,7 @@ impl ConnectError {
             ConnectError::Denied { .. } => "denied",
             ConnectError::StateMissing => "state_missing",
             ConnectError::StateUnknown => "state_unknown",
+            ConnectError::StateReused => "state_reused",
             ConnectError::StateExpired => "state_expired",
             ConnectError::StateMismatch => "state_mismatch",
             ConnectError::NotOwner => "not_owner",

@@ -12,6 +12,7 @@ use crate::crypto::Keyring;
 use crate::ids::{Role, TeamId, UserId};
 use crate::storage::connections::{self, Connection, ConnectionStatus, NewConnection, Saved};
 use crate::storage::events::{self, EventKind};
+use crate::storage::oauth_states::Taken;
 use crate::storage::{Db, oauth_states, teams};
 
 /// The query string Facebook (or any OAuth 2 provider) sends back to the callback.
@@ -105,8 +106,9 @@ impl Connector {
                 result: Err(ConnectError::StateMissing),
             };
         };
-        let pending = match oauth_states::take(&self.db, state).await {
-            Ok(Some(p)) if p.platform == self.platform() => p,
+        let (pending, reused) = match oauth_states::take(&self.db, state).await {
+            Ok(Taken::Fresh(p)) if p.platform == self.platform() => (p, false),
+            Ok(Taken::Reused(p)) if p.platform == self.platform() => (p, true),
             Ok(_) => {
                 return CallbackOutcome {
                     team: None,
@@ -123,7 +125,11 @@ impl Connector {
             }
         };
         let team = pending.team_id;
-        let result = self.finish(&params, &pending, session_user).await;
+        let result = if reused {
+            Err(ConnectError::StateReused)
+        } else {
+            self.finish(&params, &pending, session_user).await
+        };
         let (kind, detail) = match &result {
             Ok(Saved::Created) => (EventKind::ConnectionCreated, format!("Connected {}.", self.name())),
             Ok(Saved::Replaced {

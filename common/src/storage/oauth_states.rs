@@ -38,10 +38,31 @@ pub async fn create(
     Ok(state)
 }
 
-/// Consumes the state: it is deleted whether or not it has expired, so it works once at most.
-/// Returns it with its expiry; the caller decides what an expired one means.
-pub async fn take(db: &Db, state: &str) -> StorageResult<Option<PendingState>> {
-    const SQL: &str =
-        "DELETE FROM oauth_states WHERE state_digest = $1 RETURNING team_id, user_id, platform, return_to, expires_at";
-    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(bearer_digest(state)).fetch_optional(p).await?))
+/// What presenting a state found.
+#[derive(Debug, Clone)]
+pub enum Taken {
+    /// First use: the state is now marked used.
+    Fresh(PendingState),
+    /// Used before (a replayed callback); its team is known, so the failure can be shown there.
+    Reused(PendingState),
+    /// Never created here, or expired and purged.
+    Unknown,
+}
+
+/// Consumes the state: it is marked used whether or not it has expired, so it works once at
+/// most. The marked row stays until it expires, so a second use is recognised as one.
+pub async fn take(db: &Db, state: &str) -> StorageResult<Taken> {
+    const MARK: &str = "UPDATE oauth_states SET used_at = $2 WHERE state_digest = $1 AND used_at IS NULL \
+                        RETURNING team_id, user_id, platform, return_to, expires_at";
+    const SEEN: &str =
+        "SELECT team_id, user_id, platform, return_to, expires_at FROM oauth_states WHERE state_digest = $1";
+    let digest = bearer_digest(state);
+    let at = now();
+    let fresh: Option<PendingState> =
+        on_pool!(db, p => sqlx::query_as(MARK).bind(&digest).bind(at).fetch_optional(p).await?);
+    if let Some(p) = fresh {
+        return Ok(Taken::Fresh(p));
+    }
+    let seen: Option<PendingState> = on_pool!(db, p => sqlx::query_as(SEEN).bind(&digest).fetch_optional(p).await?);
+    Ok(seen.map_or(Taken::Unknown, Taken::Reused))
 }

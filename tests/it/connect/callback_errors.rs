@@ -75,6 +75,16 @@ async fn each_callback_failure_is_a_message_not_a_500(backend: Backend) {
         .callback(&f.c, &with_query(&f, &[("code", "AQxyz"), ("state", "forged")]))
         .await;
     assert_eq!(loc, "/teams?connect=state_unknown");
+    for (kind, says) in [("state_missing", "no state"), ("state_unknown", "not valid")] {
+        let res =
+            f.c.get(f.app.url(&format!("/teams?connect={kind}")))
+                .send()
+                .await
+                .expect("teams");
+        assert_eq!(res.status(), 200);
+        let page = res.text().await.expect("html");
+        assert!(page.contains(says) && page.contains("Start again"), "{kind}: {page}");
+    }
 
     // An expired state (older than 10 minutes).
     let authorize = f.start(&f.c, t).await;
@@ -89,16 +99,21 @@ async fn each_callback_failure_is_a_message_not_a_500(backend: Backend) {
     f.assert_failed(&f.callback(&f.c, callback.as_str()).await, "state_expired")
         .await;
 
-    // A state finished by someone else: a co-owner, another team's owner, nobody.
+    // A state finished by someone else: a co-owner, a member, another team's owner, nobody.
     let bob = f.app.user("bob@example.com").await;
     adsync_common::storage::teams::set_member(&f.app.db, t, bob, Role::Owner)
         .await
         .expect("co-owner");
+    let dave = f.app.user("dave@example.com").await;
+    adsync_common::storage::teams::set_member(&f.app.db, t, dave, Role::Member)
+        .await
+        .expect("member");
     let carol_id = f.app.user("carol@example.com").await;
     f.app.team("Carol's", &[(carol_id, Role::Owner)]).await;
     let carol = f.app.signed_in("carol@example.com").await;
     let strangers = [
         f.app.signed_in("bob@example.com").await,
+        f.app.signed_in("dave@example.com").await,
         carol,
         crate::helpers::client(),
     ];
@@ -132,7 +147,7 @@ async fn each_callback_failure_is_a_message_not_a_500(backend: Backend) {
 
     let kinds = f.event_kinds().await;
     assert!(kinds.iter().all(|k| k == "connection_failed"), "{kinds:?}");
-    assert_eq!(kinds.len(), 8, "{kinds:?}");
+    assert_eq!(kinds.len(), 9, "{kinds:?}");
     f.app.stop().await;
 }
 
@@ -142,9 +157,12 @@ async fn reused_state_and_code_change_nothing(backend: Backend) {
     assert_eq!(f.callback(&f.c, callback.as_str()).await, f.connected_location());
     let (cipher, _) = f.stored_token().await;
 
-    // The same callback again: the state was single-use.
+    // The same callback again: the state was single-use. It names its team, so the
+    // replay is reported there.
     let loc = f.callback(&f.c, callback.as_str()).await;
-    assert_eq!(loc, "/teams?connect=state_unknown");
+    assert_eq!(loc, format!("/teams/{}/connectors?connect=state_reused", f.team));
+    let page = f.page_after("state_reused").await;
+    assert!(page.contains("already used"), "{page}");
 
     // A fresh state with the already-used code.
     let used_code = callback
@@ -160,7 +178,10 @@ async fn reused_state_and_code_change_nothing(backend: Backend) {
     let (after, _) = f.stored_token().await;
     assert_eq!(cipher, after, "the working connection is untouched");
     assert_eq!(f.card().await["status"], "connected");
-    assert_eq!(f.event_kinds().await, ["connection_created", "connection_failed"]);
+    assert_eq!(
+        f.event_kinds().await,
+        ["connection_created", "connection_failed", "connection_failed"]
+    );
     f.app.stop().await;
 }
 
@@ -174,10 +195,8 @@ async fn a_slow_facebook_still_connects(backend: Backend) {
 
 /// Facebook answering slower than the Graph client's request timeout (30 s, not
 /// configurable) must end the callback with a message, not hang or fail with a 500.
-/// SQLite only: the backend plays no part and the test takes the full timeout.
-#[tokio::test]
-async fn a_facebook_slower_than_the_timeout_is_a_message() {
-    let f = fixture(Backend::Sqlite, auto_approve()).await;
+async fn a_facebook_slower_than_the_timeout_is_a_message(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
     let patient = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -206,4 +225,5 @@ crate::on_both_backends!(
     each_callback_failure_is_a_message_not_a_500,
     reused_state_and_code_change_nothing,
     a_slow_facebook_still_connects,
+    a_facebook_slower_than_the_timeout_is_a_message,
 );
