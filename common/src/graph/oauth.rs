@@ -154,7 +154,9 @@ impl GraphClient {
             .set_auth_type(AuthType::RequestBody))
     }
 
-    /// The login dialog URL: `/{v}/dialog/oauth?response_type=code&client_id&state&redirect_uri&scope`.
+    /// The login dialog URL: `/{v}/dialog/oauth?response_type=code&client_id&state&redirect_uri&scope`,
+    /// with `auth_type=rerequest`: without it Facebook does not ask again for a permission
+    /// the person declined before, so "connect again and allow it" could never succeed.
     pub fn authorize_url(&self, redirect_uri: &Url, state: &str, scopes: &[&str]) -> Url {
         let mut url = self.inner.dialog.clone();
         url.query_pairs_mut()
@@ -162,7 +164,8 @@ impl GraphClient {
             .append_pair("client_id", &self.inner.app_id)
             .append_pair("state", state)
             .append_pair("redirect_uri", redirect_uri.as_str())
-            .append_pair("scope", &scopes.join(","));
+            .append_pair("scope", &scopes.join(","))
+            .append_pair("auth_type", "rerequest");
         url
     }
 
@@ -278,6 +281,7 @@ mod tests {
         assert_eq!(q["redirect_uri"], redirect.as_str());
         assert_eq!(q["scope"], "ads_read,business_management");
         assert_eq!(q["response_type"], "code");
+        assert_eq!(q["auth_type"], "rerequest");
         assert!(!u.as_str().contains("s3cret"));
     }
 
