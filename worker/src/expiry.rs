@@ -93,6 +93,8 @@ async fn check_one(connector: &Connector, conn: &Connection) -> Result<Outcome, 
     connections::mark_checked(connector.db(), conn.id).await?;
     let window = chrono::Duration::from_std(spec.refresh_window).unwrap_or(chrono::Duration::days(7));
     let Some(expires_at) = expires_at.filter(|at| *at <= Utc::now() + window) else {
+        // A warning from an earlier check no longer applies (Facebook extended the token).
+        connections::set_warning(connector.db(), conn.id, None).await?;
         return Ok(Outcome::Valid);
     };
     match connector.refresh_token(&token).await {
@@ -103,6 +105,7 @@ async fn check_one(connector: &Connector, conn: &Connection) -> Result<Outcome, 
                 let until = new_expiry.map(day).unwrap_or_else(|| "no expiry".into());
                 let detail = format!("Access renewed with {} (now valid until {until}).", spec.display_name);
                 record(connector, conn, EventKind::TokenRefreshed, &detail).await?;
+                connections::set_warning(connector.db(), conn.id, None).await?;
             }
             // Otherwise a reconnect replaced the token meanwhile: it is fresh already.
             Ok(Outcome::Refreshed)
@@ -134,7 +137,11 @@ async fn warn_owner(
         "{name} access expires on {}; {why}. Reconnect before then to keep syncing.",
         day(expires_at)
     );
-    record(connector, conn, EventKind::TokenExpiringSoon, &detail).await
+    // On the card until it is renewed or reconnected; in the history once, not daily.
+    if connections::set_warning(connector.db(), conn.id, Some(&detail)).await? {
+        record(connector, conn, EventKind::TokenExpiringSoon, &detail).await?;
+    }
+    Ok(())
 }
 
 async fn record(connector: &Connector, conn: &Connection, kind: EventKind, detail: &str) -> Result<(), ConnectError> {

@@ -237,10 +237,24 @@ pub async fn of_external_user(db: &Db, platform: &str, external_user_id: &str) -
 
 /// Changes the status (with a reason shown to the owner). Returns whether it changed, so
 /// callers record an event only on a real transition.
+/// Moves the connection to `status` unless it is there already. `revoked` is final until a
+/// reconnect: a sync still in flight when Facebook deauthorized the user gets a 190 too,
+/// and that must not turn `revoked` into `needs_reconnect`.
 pub async fn set_status(db: &Db, id: i64, status: ConnectionStatus, detail: Option<&str>) -> StorageResult<bool> {
-    const SQL: &str =
-        "UPDATE connections SET status = $1, status_detail = $2, updated_at = $3 WHERE id = $4 AND status <> $1";
+    const SQL: &str = "UPDATE connections SET status = $1, status_detail = $2, updated_at = $3 \
+                       WHERE id = $4 AND status <> $1 AND status <> 'revoked'";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(status.as_str()).bind(detail).bind(now()).bind(id).execute(p).await?.rows_affected());
+    Ok(n > 0)
+}
+
+/// Sets or clears the warning a working connection shows on its card (a token about to
+/// expire). Returns whether it changed, so a warning repeated daily is recorded once.
+pub async fn set_warning(db: &Db, id: i64, warning: Option<&str>) -> StorageResult<bool> {
+    const SQL: &str = "UPDATE connections SET status_detail = $1, updated_at = $2 \
+                       WHERE id = $3 AND status = 'connected' \
+                       AND (status_detail IS NULL OR $1 IS NULL OR status_detail <> $1) \
+                       AND NOT (status_detail IS NULL AND $1 IS NULL)";
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(warning).bind(now()).bind(id).execute(p).await?.rows_affected());
     Ok(n > 0)
 }
 

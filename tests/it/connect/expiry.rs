@@ -1,12 +1,16 @@
 //! The expiry watch against the sandbox with short-lived long-lived tokens.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use adsync_common::config::Config;
 use adsync_common::queue::Queue;
 use adsync_common::storage::connections;
+use adsync_common::storage::sync_runs::{self, RunStatus};
 use adsync_sandbox::{BudgetConfig, SandboxConfig};
 use adsync_worker::WorkerState;
 use adsync_worker::expiry::{self, ExpiryReport};
+use adsync_worker::schedule;
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
@@ -63,6 +67,20 @@ async fn expiring_tokens_are_renewed_or_the_owner_is_warned(backend: Backend) {
             .await
             .expect("html");
     assert!(page.contains("Reconnect before"), "the owner is warned on the page");
+    let card = f.card().await;
+    assert_eq!(card["status"], "connected", "{card}");
+    assert!(
+        card["status_detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Reconnect before")),
+        "the card carries the warning: {card}"
+    );
+    // The next daily check warns again on the card, not again in the history.
+    let before = f.event_kinds().await.len();
+    f.control()
+        .set_budget(BudgetConfig::with_millis(1_000, 1, 60_000, 60_000));
+    assert_eq!(expiry::check_all(connector).await.expect("check").expiring_soon, 1);
+    assert_eq!(f.event_kinds().await.len(), before, "one warning event, not one a day");
 
     // Facebook allows it: a fresh token replaces the old one.
     f.control().set_budget(BudgetConfig::unlimited());
@@ -74,6 +92,10 @@ async fn expiring_tokens_are_renewed_or_the_owner_is_warned(backend: Backend) {
     assert_ne!(new_token.expose(), token.expose());
     assert_eq!(f.graph_me(&new_token).await.0, 200);
     assert!(expires_at(&f).await > first_expiry);
+    assert!(
+        f.card().await["status_detail"].is_null(),
+        "the warning is gone once renewed"
+    );
     assert_eq!(
         f.event_kinds().await.last().map(String::as_str),
         Some("token_refreshed")
@@ -116,24 +138,88 @@ async fn expiring_tokens_are_renewed_or_the_owner_is_warned(backend: Backend) {
     f.app.stop().await;
 }
 
-async fn the_daily_loop_checks_at_start_and_stops_on_shutdown(backend: Backend) {
-    let f = fixture(backend, auto_approve()).await;
-    f.connect().await;
-    let connector = f.app.connector.clone().expect("connector");
+/// A worker's state over the fixture's database and its own queue namespace, with `config`.
+async fn worker_state(
+    f: &super::Fixture,
+    backend: Backend,
+    config: Arc<Config>,
+    shutdown: CancellationToken,
+) -> WorkerState {
     let redis = (backend == Backend::Postgres).then(crate::helpers::redis_url);
     let namespace = format!("adsync-test-expiry-{}", uuid::Uuid::new_v4().simple());
     let queue = Queue::connect(&f.app.db, redis.as_deref(), &namespace)
         .await
         .expect("queue");
+    WorkerState::new(f.app.db.clone(), queue, config, f.app.connector.clone(), shutdown).await
+}
+
+/// Ends every open run of the team, as a worker would have.
+async fn finish_open_runs(f: &super::Fixture) {
+    for run in sync_runs::list(&f.app.db, f.team, 100).await.expect("runs") {
+        if run.status == RunStatus::Queued {
+            sync_runs::claim(&f.app.db, run.id, "test", chrono::Duration::seconds(60))
+                .await
+                .expect("claim")
+                .expect("claimed");
+            sync_runs::finish(&f.app.db, run.id, "test", RunStatus::Succeeded, None)
+                .await
+                .expect("finish");
+        }
+    }
+}
+
+async fn scheduled_syncs_stop_until_reconnected(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    f.connect().await;
+    let config = Arc::new(Config {
+        sync_interval: Duration::ZERO,
+        ..(*f.app.config).clone()
+    });
+    let state = worker_state(&f, backend, config, CancellationToken::new()).await;
+    assert_eq!(
+        schedule::enqueue_due(&state).await.expect("schedule"),
+        0,
+        "the backfill is open"
+    );
+    finish_open_runs(&f).await;
+    assert_eq!(schedule::enqueue_due(&state).await.expect("schedule"), 1, "due: queued");
+    finish_open_runs(&f).await;
+
+    // The token expires: the watch moves the connection to needs_reconnect, and the
+    // schedule leaves it alone however overdue it is.
+    let (_, token) = f.stored_token().await;
+    f.control().expire_token(token.expose());
+    let connector = f.app.connector.as_ref().expect("connector");
+    assert_eq!(expiry::check_all(connector).await.expect("check").needs_reconnect, 1);
+    assert_eq!(schedule::enqueue_due(&state).await.expect("schedule"), 0, "stopped");
+
+    // Reconnected: the backfill of the reconnect, then the schedule again.
+    assert_eq!(f.connect().await, f.connected_location());
+    finish_open_runs(&f).await;
+    assert_eq!(schedule::enqueue_due(&state).await.expect("schedule"), 1, "resumed");
+    finish_open_runs(&f).await;
+
+    // Disconnected: no connection, nothing scheduled.
+    let res =
+        f.c.delete(f.app.url(&format!("/api/v1/teams/{}/connectors/facebook", f.team)))
+            .send()
+            .await
+            .expect("disconnect");
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(
+        schedule::enqueue_due(&state).await.expect("schedule"),
+        0,
+        "disconnected"
+    );
+    f.app.stop().await;
+}
+
+async fn the_daily_loop_checks_at_start_and_stops_on_shutdown(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    f.connect().await;
+    let connector = f.app.connector.clone().expect("connector");
     let shutdown = CancellationToken::new();
-    let state = WorkerState::new(
-        f.app.db.clone(),
-        queue,
-        f.app.config.clone(),
-        Some(connector.clone()),
-        shutdown.clone(),
-    )
-    .await;
+    let state = worker_state(&f, backend, f.app.config.clone(), shutdown.clone()).await;
     let task = tokio::spawn(expiry::run(state, connector));
 
     // A 60-day token is valid and far from expiry: checked, nothing else.
@@ -161,4 +247,5 @@ async fn the_daily_loop_checks_at_start_and_stops_on_shutdown(backend: Backend) 
 crate::on_both_backends!(
     expiring_tokens_are_renewed_or_the_owner_is_warned,
     the_daily_loop_checks_at_start_and_stops_on_shutdown,
+    scheduled_syncs_stop_until_reconnected,
 );
