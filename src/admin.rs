@@ -11,14 +11,17 @@ use clap::Subcommand;
 
 mod connections;
 
-pub use connections::{RotationReport, list_connections, rotate_key};
+pub use connections::{RotationReport, Undecryptable, list_connections, rotate_key, undecryptable_tokens};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Create a user (password from --password or, safer, --password-stdin).
     CreateUser {
+        /// The user's e-mail (their sign-in name).
         #[arg(long)]
         email: String,
+        /// The password, at least 8 characters (visible in the process list and shell
+        /// history: prefer --password-stdin).
         #[arg(long, conflicts_with = "password_stdin")]
         password: Option<String>,
         /// Read the password from the first line of standard input.
@@ -29,6 +32,7 @@ pub enum AdminCommand {
     ListUsers,
     /// Create a team, optionally with its first owner.
     CreateTeam {
+        /// The team's name.
         #[arg(long)]
         name: String,
         /// E-mail of an existing user who becomes the owner.
@@ -39,39 +43,51 @@ pub enum AdminCommand {
     ListTeams,
     /// Add a user to a team (or change their role).
     AddMember {
+        /// Team id (see list-teams).
         #[arg(long)]
         team: TeamId,
+        /// E-mail of an existing user.
         #[arg(long)]
         email: String,
+        /// owner (manages connections and resyncs) or member (reads metrics).
         #[arg(long, default_value = "member")]
         role: Role,
     },
     /// Remove a user from a team.
     RemoveMember {
+        /// Team id (see list-teams).
         #[arg(long)]
         team: TeamId,
+        /// E-mail of the member to remove.
         #[arg(long)]
         email: String,
     },
     /// List a team's members.
     ListMembers {
+        /// Team id (see list-teams).
         #[arg(long)]
         team: TeamId,
     },
     /// Create an API token for a user; it is printed once and never again.
     CreateToken {
+        /// E-mail of the user the token acts as.
         #[arg(long)]
         email: String,
+        /// A label to tell tokens apart in list-tokens.
         #[arg(long, default_value = "cli")]
         name: String,
     },
     /// List API tokens (never their values).
     ListTokens {
+        /// Only the tokens of this user.
         #[arg(long)]
         email: Option<String>,
     },
     /// Revoke an API token by id.
-    RevokeToken { id: ApiTokenId },
+    RevokeToken {
+        /// Token id (see list-tokens).
+        id: ApiTokenId,
+    },
     /// List ad platform connections: team, status, Facebook user, expiry, key id (never tokens).
     ListConnections,
     /// Re-encrypt every stored token with the current ADSYNC_ENCRYPTION_KEY (old keys in
@@ -79,15 +95,26 @@ pub enum AdminCommand {
     RotateKey,
     /// Queue a sync run for a team (a manual resync).
     Resync {
+        /// Team id (see list-teams).
         #[arg(long)]
         team: TeamId,
+        /// First day to sync, YYYY-MM-DD (default: the lookback window).
         #[arg(long)]
         since: Option<String>,
+        /// Last day to sync, YYYY-MM-DD (default: today in each ad account's time zone).
         #[arg(long)]
         until: Option<String>,
+        /// Only this ad account (`act_<n>`; default: every active ad account of the team).
         #[arg(long)]
         ad_account_id: Option<String>,
     },
+}
+
+impl AdminCommand {
+    /// Whether the command pushes a job (only these need the queue configured).
+    pub fn needs_queue(&self) -> bool {
+        matches!(self, AdminCommand::Resync { .. })
+    }
 }
 
 fn email(raw: &str) -> anyhow::Result<Email> {
@@ -219,8 +246,8 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
             let keyring = config.keyring()?;
             let report = rotate_key(db, &keyring).await?;
             println!("key {}: {report}", keyring.current_key_id());
-            for (id, reason) in &report.failed {
-                eprintln!("connection {id}: {reason}");
+            for failed in &report.failed {
+                eprintln!("{failed}: {}", failed.reason);
             }
             if !report.failed.is_empty() {
                 bail!(

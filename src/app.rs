@@ -13,6 +13,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+mod keycheck;
+
 /// Which parts of adsync this process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -31,31 +33,40 @@ pub struct Services {
     pub connector: Option<Connector>,
 }
 
-impl Services {
-    /// Connects, applies migrations and sets up the queue.
-    pub async fn connect(config: Config) -> anyhow::Result<Self> {
-        let db = Db::connect_and_migrate(config.database_url.expose())
-            .await
-            .context("cannot open the database (DATABASE_URL)")?;
-        let queue = Queue::connect(
-            &db,
-            config.redis_url.as_ref().map(|u| u.expose().as_str()),
-            &config.queue_namespace,
-        )
+/// Connects to the database and applies pending migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    Db::connect_and_migrate(config.database_url.expose())
         .await
-        .context("cannot set up the job queue")?;
+        .context("cannot open the database (DATABASE_URL)")
+}
+
+/// Sets up the configured queue; PostgreSQL without Redis is refused as a configuration error.
+pub async fn open_queue(db: &Db, config: &Config) -> anyhow::Result<Queue> {
+    config.require_queue()?;
+    Queue::connect(
+        db,
+        config.redis_url.as_ref().map(|u| u.expose().as_str()),
+        &config.queue_namespace,
+    )
+    .await
+    .context("cannot set up the job queue")
+}
+
+impl Services {
+    /// Connects, applies migrations, sets up the queue and refuses to go on when a stored
+    /// token cannot be decrypted with the configured keys.
+    pub async fn connect(config: Config) -> anyhow::Result<Self> {
+        config.require_queue()?;
+        let db = open_database(&config).await?;
+        keycheck::stored_tokens_decrypt(&db, &config).await?;
+        let queue = open_queue(&db, &config).await?;
         let connector = match &config.facebook {
             None => None,
             Some(app) => {
                 let keyring = Arc::new(config.keyring()?);
                 let graph = GraphClient::new(app).context("cannot set up the Graph API client")?;
                 let provider = Provider::Facebook(FacebookAdapter::new(graph));
-                let connector = Connector::new(db.clone(), keyring, provider, &config.public_url);
-                connector.verify_stored_tokens().await.context(
-                    "stored tokens cannot be decrypted with the configured keys \
-                     (ADSYNC_ENCRYPTION_KEY / ADSYNC_ENCRYPTION_KEYS_OLD)",
-                )?;
-                Some(connector)
+                Some(Connector::new(db.clone(), keyring, provider, &config.public_url))
             }
         };
         Ok(Self {

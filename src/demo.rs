@@ -35,7 +35,7 @@ pub fn config(data_dir: &Path, public_url: &str, sandbox: &SandboxHandle) -> any
         ("FACEBOOK_GRAPH_URL", sandbox.base_url()),
         ("FACEBOOK_DIALOG_URL", sandbox.base_url()),
     ]);
-    adsync_common::config::load_dotenv();
+    // `.env` is already in the environment (loaded in `main`).
     Ok(Config::from_lookup(|k| match k {
         "REDIS_URL" | "ADSYNC_ENCRYPTION_KEYS_OLD" => None,
         _ => overrides.get(k).cloned().or_else(|| std::env::var(k).ok()),

@@ -72,6 +72,11 @@ impl From<ConfigError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Before any other thread exists: loading `.env` sets environment variables.
+    if let Err(e) = adsync_common::config::load_dotenv() {
+        eprintln!("configuration error: {e}");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -97,13 +102,17 @@ async fn execute(command: Command) -> Result<(), Failure> {
         Command::Demo { data_dir } => return run_demo(&data_dir).await,
         Command::Sandbox(args) => return sandbox_cli::run(args).await.map_err(Failure::from),
         Command::Bench(args) => {
-            let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,sqlx=error".into());
+            let filter = adsync_common::config::log_filter(std::env::var("RUST_LOG").ok(), "warn,sqlx=error")?;
             adsync_common::telemetry::init(&filter, adsync_common::config::LogFormat::Pretty);
             return bench::run(args).await.map_err(Failure::from);
         }
         _ => {}
     }
-    let config = Config::from_env()?;
+    // `.env` is already in the environment (loaded in `main`).
+    let config = Config::from_lookup(|k| std::env::var(k).ok())?;
+    if matches!(command, Command::Serve | Command::Work | Command::All) {
+        config.require_queue()?;
+    }
     adsync_common::telemetry::init(&config.log_filter, config.log_format);
     match command {
         Command::Migrate => {
@@ -113,15 +122,29 @@ async fn execute(command: Command) -> Result<(), Failure> {
             println!("migrations applied ({})", db.dialect());
             Ok(())
         }
-        Command::Admin { command } => {
-            let services = Services::connect(config).await?;
-            Ok(admin::run(command, &services.db, Some(&services.queue), &services.config).await?)
-        }
+        Command::Admin { command } => run_admin(config, command).await,
         Command::Serve => serve(config, Role::Api).await,
         Command::Work => serve(config, Role::Worker).await,
         Command::All => serve(config, Role::All).await,
         Command::Demo { .. } | Command::Sandbox(_) | Command::Bench(_) => Ok(()),
     }
+}
+
+/// Admin commands open the database without the start-up token check (`rotate-key` must be
+/// able to report every token it cannot read) and the queue only when they push a job.
+async fn run_admin(config: Config, command: admin::AdminCommand) -> Result<(), Failure> {
+    let queue_needed = command.needs_queue();
+    if queue_needed {
+        config.require_queue()?;
+    }
+    let db = app::open_database(&config).await?;
+    let queue = match queue_needed {
+        true => Some(app::open_queue(&db, &config).await?),
+        false => None,
+    };
+    let result = admin::run(command, &db, queue.as_ref(), &config).await;
+    db.close().await;
+    Ok(result?)
 }
 
 async fn bind(addr: std::net::SocketAddr) -> Result<tokio::net::TcpListener, Failure> {
@@ -162,7 +185,6 @@ async fn run_until_signal(
 /// The demo: bind first (so the OAuth redirect URI names the real port), start the
 /// sandbox, then everything else on SQLite in the data folder.
 async fn run_demo(data_dir: &std::path::Path) -> Result<(), Failure> {
-    adsync_common::config::load_dotenv();
     let probe = Config::from_lookup(|k| std::env::var(k).ok())?;
     adsync_common::telemetry::init(&probe.log_filter, probe.log_format);
     let listener = bind(probe.listen).await?;

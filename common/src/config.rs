@@ -91,7 +91,7 @@ pub const DEFAULT_GRAPH_CALLS_PER_SECOND: u32 = 20;
 impl Config {
     /// Reads `.env` (if present; real environment variables win), then the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        load_dotenv();
+        load_dotenv()?;
         Self::from_lookup(|k| std::env::var(k).ok())
     }
 
@@ -100,12 +100,7 @@ impl Config {
         let var = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
 
         let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/adsync.db".into());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(invalid("DATABASE_URL", "must start with sqlite:// or postgres://"));
-        }
+        check_database_url(&database_url)?;
         let redis_url = var("REDIS_URL");
         if let Some(r) = &redis_url
             && !(r.starts_with("redis://") || r.starts_with("rediss://"))
@@ -129,9 +124,11 @@ impl Config {
             .unwrap_or_default();
         // Validate keys now so a typo fails at start, not at the first token write.
         if let Some(k) = &encryption_key {
+            crate::crypto::Keyring::new(k.expose(), &[])
+                .map_err(|e| invalid("ADSYNC_ENCRYPTION_KEY", e.to_string()))?;
             let old: Vec<&str> = encryption_keys_old.iter().map(|k| k.expose().as_str()).collect();
             crate::crypto::Keyring::new(k.expose(), &old)
-                .map_err(|e| invalid("ADSYNC_ENCRYPTION_KEY", format!("{e} (or ADSYNC_ENCRYPTION_KEYS_OLD)")))?;
+                .map_err(|e| invalid("ADSYNC_ENCRYPTION_KEYS_OLD", e.to_string()))?;
         } else if !encryption_keys_old.is_empty() {
             return Err(invalid(
                 "ADSYNC_ENCRYPTION_KEY",
@@ -139,6 +136,18 @@ impl Config {
             ));
         }
 
+        // Checked even without an app: a typo should not wait until someone configures one.
+        let graph_url = parse_url(
+            "FACEBOOK_GRAPH_URL",
+            var("FACEBOOK_GRAPH_URL"),
+            "https://graph.facebook.com",
+        )?;
+        let dialog_url = parse_url(
+            "FACEBOOK_DIALOG_URL",
+            var("FACEBOOK_DIALOG_URL"),
+            "https://www.facebook.com",
+        )?;
+        let api_version = parse_api_version(var("FACEBOOK_API_VERSION"))?;
         let facebook = match (var("FACEBOOK_APP_ID"), var("FACEBOOK_APP_SECRET")) {
             (None, None) => None,
             (Some(_), None) => {
@@ -150,17 +159,9 @@ impl Config {
             (Some(app_id), Some(secret)) => Some(FacebookApp {
                 app_id,
                 app_secret: Secret::new(secret),
-                graph_url: parse_url(
-                    "FACEBOOK_GRAPH_URL",
-                    var("FACEBOOK_GRAPH_URL"),
-                    "https://graph.facebook.com",
-                )?,
-                dialog_url: parse_url(
-                    "FACEBOOK_DIALOG_URL",
-                    var("FACEBOOK_DIALOG_URL"),
-                    "https://www.facebook.com",
-                )?,
-                api_version: parse_api_version(var("FACEBOOK_API_VERSION"))?,
+                graph_url,
+                dialog_url,
+                api_version,
             }),
         };
 
@@ -228,7 +229,7 @@ impl Config {
             worker_concurrency: worker_concurrency as usize,
             lookback_days: lookback_days as u32,
             sync_interval,
-            log_filter: var("RUST_LOG").unwrap_or_else(|| "info".into()),
+            log_filter: log_filter(var("RUST_LOG"), "info")?,
             log_format,
             queue_namespace: var("ADSYNC_QUEUE_NAMESPACE").unwrap_or_else(|| "adsync".into()),
             run_lease,
@@ -245,6 +246,19 @@ impl Config {
         } else {
             DatabaseKind::Postgres
         }
+    }
+
+    /// The queue of a process that runs or feeds workers: Redis, or the embedded one in the
+    /// SQLite file. PostgreSQL without Redis has neither, so commands that need the queue
+    /// refuse it as a configuration error (commands that do not, like `migrate`, run).
+    pub fn require_queue(&self) -> Result<(), ConfigError> {
+        if self.redis_url.is_none() && self.database_kind() == DatabaseKind::Postgres {
+            return Err(invalid(
+                "REDIS_URL",
+                "required when DATABASE_URL is PostgreSQL (the embedded queue lives in SQLite)",
+            ));
+        }
+        Ok(())
     }
 
     /// The configured keyring, or an error naming the variable when tokens must be handled.
@@ -266,9 +280,64 @@ impl Config {
 }
 
 /// Loads `.env` from the working directory into the environment, if there is one.
-/// Variables already set win over the file.
-pub fn load_dotenv() {
-    let _ = dotenvy::dotenv();
+/// Variables already set win over the file. A file that exists but cannot be read or parsed
+/// is an error: silently ignoring it would run with settings the operator did not mean.
+///
+/// It sets process environment variables, so call it before starting other threads.
+pub fn load_dotenv() -> Result<(), ConfigError> {
+    const PATH: &str = ".env";
+    match dotenvy::from_path(PATH) {
+        Ok(()) => Ok(()),
+        Err(e) if e.not_found() => Ok(()),
+        Err(dotenvy::Error::LineParse(line, at)) => {
+            // Name the line by number, never by content: it may hold a secret.
+            let first = line.lines().next().unwrap_or_default();
+            let number = std::fs::read_to_string(PATH)
+                .ok()
+                .and_then(|text| text.lines().position(|l| l == first))
+                .map(|i| format!("line {}", i + 1))
+                .unwrap_or_else(|| "a line".into());
+            Err(invalid(
+                ".env",
+                format!("{number} is not KEY=VALUE (error at character {})", at + 1),
+            ))
+        }
+        Err(e) => Err(invalid(".env", format!("cannot read it ({e})"))),
+    }
+}
+
+/// A `RUST_LOG`-style filter, or `default`. Checked here so a typo fails at start instead
+/// of silently logging at some other level.
+pub fn log_filter(value: Option<String>, default: &str) -> Result<String, ConfigError> {
+    let filter = value.unwrap_or_else(|| default.to_string());
+    tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| {
+        invalid(
+            "RUST_LOG",
+            format!("not a log filter ({e}), e.g. info or info,adsync=debug"),
+        )
+    })?;
+    Ok(filter)
+}
+
+/// Rejects what could never connect: an unknown scheme, or a URL the database driver
+/// cannot parse. The message never repeats the URL (it may carry a password).
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    use std::str::FromStr;
+    let parsed = if let Some(rest) = url.strip_prefix("sqlite:") {
+        let rest = rest.trim_start_matches("//");
+        if rest.split('?').next().is_none_or(str::is_empty) && !rest.contains("mode=memory") {
+            return Err(invalid(
+                "DATABASE_URL",
+                "names no SQLite file, e.g. sqlite://data/adsync.db",
+            ));
+        }
+        sqlx::sqlite::SqliteConnectOptions::from_str(url).map(drop)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        sqlx::postgres::PgConnectOptions::from_str(url).map(drop)
+    } else {
+        return Err(invalid("DATABASE_URL", "must start with sqlite:// or postgres://"));
+    };
+    parsed.map_err(|e| invalid("DATABASE_URL", format!("malformed ({e})")))
 }
 
 fn parse_url(variable: &'static str, value: Option<String>, default: &str) -> Result<Url, ConfigError> {
@@ -366,18 +435,76 @@ mod tests {
             ("ADSYNC_SYNC_CHUNK_ROWS", "0"),
             ("ADSYNC_GRAPH_CALLS_PER_SECOND", "0"),
             ("ADSYNC_LOG_FORMAT", "xml"),
+            ("ADSYNC_RUN_LEASE", "forever"),
+            ("ADSYNC_RUN_LEASE", "1s"),
+            ("ADSYNC_WORKER_LISTEN", "9090"),
+            ("ADSYNC_METRICS_ID_LABELS", "yes"),
+            // Without an app id or secret: checked all the same.
+            ("FACEBOOK_GRAPH_URL", "graph.facebook.com"),
+            ("FACEBOOK_DIALOG_URL", "ftp://www.facebook.com"),
+            ("FACEBOOK_API_VERSION", "25"),
+            ("RUST_LOG", "info,adsync=loudest"),
+            ("DATABASE_URL", "postgres://user@db:port/adsync"),
+            ("DATABASE_URL", "postgres://[::1/adsync"),
+            ("DATABASE_URL", "sqlite://"),
+            ("DATABASE_URL", "sqlite://data/adsync.db?mode=sideways"),
         ];
         for (k, v) in cases {
             let err = load(&[(k, v)]).expect_err(k);
-            assert_eq!(err.variable, *k, "{err}");
+            assert_eq!(err.variable, *k, "{k}={v}: {err}");
+            assert!(!err.to_string().contains('\n'), "one line: {err}");
         }
-        let err = load(&[
-            ("FACEBOOK_APP_ID", "1"),
-            ("FACEBOOK_APP_SECRET", "s"),
-            ("FACEBOOK_API_VERSION", "25"),
-        ])
-        .expect_err("version");
-        assert_eq!(err.variable, "FACEBOOK_API_VERSION");
+        // Old keys: one that is not a key names them; without a current key, that one.
+        let key = crate::crypto::Keyring::generate_key();
+        let bad_old = [
+            ("ADSYNC_ENCRYPTION_KEY", key.as_str()),
+            ("ADSYNC_ENCRYPTION_KEYS_OLD", "c2hvcnQ="),
+        ];
+        assert_eq!(
+            load(&bad_old).err().map(|e| e.variable),
+            Some("ADSYNC_ENCRYPTION_KEYS_OLD")
+        );
+        assert_eq!(
+            load(&[("ADSYNC_ENCRYPTION_KEYS_OLD", &key)]).err().map(|e| e.variable),
+            Some("ADSYNC_ENCRYPTION_KEY")
+        );
+    }
+
+    #[test]
+    fn database_url_errors_do_not_repeat_the_password() {
+        let err = load(&[("DATABASE_URL", "postgres://u:hunter2@db:port/x")]).expect_err("port");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn good_database_urls_and_log_filters_pass() {
+        for url in [
+            "sqlite://data/adsync.db",
+            "sqlite:adsync.db",
+            "sqlite::memory:",
+            "postgres://postgres@127.0.0.1:5432/adsync?sslmode=disable",
+            "postgresql:///adsync",
+        ] {
+            load(&[("DATABASE_URL", url)]).expect(url);
+        }
+        for filter in ["debug", "warn,adsync=debug,sqlx=error", "adsync_worker[run]=trace"] {
+            assert_eq!(load(&[("RUST_LOG", filter)]).expect(filter).log_filter, filter);
+        }
+    }
+
+    #[test]
+    fn postgres_needs_redis_for_the_queue() {
+        let pg = "postgres://postgres@127.0.0.1/adsync";
+        let err = load(&[("DATABASE_URL", pg)])
+            .expect("loads")
+            .require_queue()
+            .expect_err("no queue");
+        assert_eq!(err.variable, "REDIS_URL");
+        load(&[("DATABASE_URL", pg), ("REDIS_URL", "redis://127.0.0.1")])
+            .expect("loads")
+            .require_queue()
+            .expect("Redis queue");
+        load(&[]).expect("loads").require_queue().expect("SQLite queue");
     }
 
     #[test]

@@ -5,7 +5,8 @@ use tracing_subscriber::EnvFilter;
 use crate::config::LogFormat;
 
 /// Installs the global subscriber. Safe to call twice (the second call is ignored), so
-/// tests and `adsync all` can share a process.
+/// tests and `adsync all` can share a process. `filter` comes checked from
+/// [`crate::config::log_filter`]; were it not, logging at `info` beats not logging.
 pub fn init(filter: &str, format: LogFormat) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()

@@ -2,6 +2,7 @@
 //! token or a ciphertext: only ids, statuses, dates and key ids.
 
 use adsync_common::crypto::Keyring;
+use adsync_common::ids::TeamId;
 use adsync_common::storage::Db;
 use adsync_common::storage::connections::{self, Connection};
 
@@ -20,8 +21,60 @@ pub struct RotationReport {
     /// Replaced by a concurrent reconnect or refresh while rotating (written with the
     /// current key by that writer).
     pub changed_concurrently: usize,
-    /// Connections whose token no configured key decrypts: (connection id, reason).
-    pub failed: Vec<(i64, String)>,
+    /// Connections whose token no configured key decrypts.
+    pub failed: Vec<Undecryptable>,
+}
+
+/// A connection whose stored token no configured key decrypts. Names the connection, never
+/// the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecryptable {
+    pub connection: i64,
+    pub team: TeamId,
+    pub platform: String,
+    /// Why decryption failed (an unknown key id, a damaged ciphertext, no key configured).
+    pub reason: String,
+}
+
+impl Undecryptable {
+    fn of(conn: &Connection, reason: String) -> Self {
+        Self {
+            connection: conn.id,
+            team: conn.team_id,
+            platform: conn.platform.clone(),
+            reason,
+        }
+    }
+}
+
+impl std::fmt::Display for Undecryptable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "connection {} (team {}, {})",
+            self.connection, self.team, self.platform
+        )
+    }
+}
+
+/// Every connection with a stored token that `keyring` cannot decrypt; with no keyring (no
+/// key configured), every connection with a stored token.
+pub async fn undecryptable_tokens(db: &Db, keyring: Option<&Keyring>) -> anyhow::Result<Vec<Undecryptable>> {
+    let mut failing = Vec::new();
+    for conn in every_connection(db).await? {
+        let Some(stored) = conn.token_ciphertext.as_deref() else {
+            continue;
+        };
+        let reason = match keyring {
+            None => "no encryption key is configured".to_string(),
+            Some(k) => match k.decrypt(stored) {
+                Ok(_) => continue,
+                Err(e) => e.to_string(),
+            },
+        };
+        failing.push(Undecryptable::of(&conn, reason));
+    }
+    Ok(failing)
 }
 
 impl std::fmt::Display for RotationReport {
@@ -55,17 +108,18 @@ pub async fn rotate_key(db: &Db, keyring: &Keyring) -> anyhow::Result<RotationRe
             report.without_token += 1;
             continue;
         };
+        // Decrypt even tokens already under the current key: a damaged one is reported.
+        let token = match keyring.decrypt(stored) {
+            Ok(t) => t,
+            Err(e) => {
+                report.failed.push(Undecryptable::of(&conn, e.to_string()));
+                continue;
+            }
+        };
         if !keyring.needs_rotation(stored) {
             report.current += 1;
             continue;
         }
-        let token = match keyring.decrypt(stored) {
-            Ok(t) => t,
-            Err(e) => {
-                report.failed.push((conn.id, e.to_string()));
-                continue;
-            }
-        };
         let fresh = keyring.encrypt(&token);
         if connections::replace_token(db, conn.id, stored, &fresh, conn.token_expires_at).await? {
             report.rotated += 1;

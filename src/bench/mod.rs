@@ -44,7 +44,7 @@ pub enum BenchCommand {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// Sandbox dataset: small, medium or large (≈700k ad-days).
+    /// Sandbox dataset: small, medium, large (≈700k ad-days) or many (many small accounts).
     #[arg(long, default_value = "large")]
     pub dataset: DatasetName,
     /// Latency the sandbox adds to every Graph API response.
