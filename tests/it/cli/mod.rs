@@ -1,6 +1,7 @@
 //! The binary's contract: help on every command, exit codes 0 / 1 / 2, configuration
 //! errors, admin commands, the demo.
 
+mod admin;
 mod config;
 mod keys;
 
