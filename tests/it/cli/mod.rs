@@ -3,6 +3,7 @@
 
 mod admin;
 mod config;
+mod demo;
 mod keys;
 
 use std::path::Path;
