@@ -20,6 +20,10 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -53,6 +57,16 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "urn:adsync:problem:forbidden", "Not allowed"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "urn:adsync:problem:not-found", "Not found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "urn:adsync:problem:conflict", "Conflict"),
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "urn:adsync:problem:method-not-allowed",
+                "Method not allowed",
+            ),
+            ApiError::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "urn:adsync:problem:payload-too-large",
+                "Request body too large",
+            ),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "urn:adsync:problem:unavailable",
@@ -124,4 +138,35 @@ impl From<adsync_common::syncs::RequestError> for ApiError {
             adsync_common::syncs::RequestError::Queue(e) => e.into(),
         }
     }
+}
+
+/// The largest request body accepted (bigger ones get 413).
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Turns the bare-text 405 (axum's router) and 413 (tower-http's body limit) into
+/// problem+json like every other error. For a 405, axum's method router adds `Allow`
+/// after this runs, so the detail points at that header.
+pub async fn bare_errors_as_problems(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
+    let res = next.run(req).await;
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    match res.status() {
+        _ if is_problem => res,
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(format!(
+            "{method} is not allowed on {path}; the Allow header lists the methods it takes."
+        ))
+        .into_response(),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large().into_response(),
+        _ => res,
+    }
+}
+
+pub fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "The request body is larger than the limit of {} KiB.",
+        BODY_LIMIT / 1024
+    ))
 }

@@ -18,6 +18,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::BadRequest(
                 "Send a JSON body with Content-Type: application/json.".into(),
             )),
+            // A body without Content-Length hits the limit only while it is read.
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(crate::error::too_large()),
             Err(e) => Err(ApiError::BadRequest(format!("Invalid JSON body: {}", e.body_text()))),
         }
     }

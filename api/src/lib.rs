@@ -50,7 +50,9 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
         }))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(error::BODY_LIMIT))
+        // Outside the body limit, which answers 413 itself.
+        .layer(axum::middleware::from_fn(error::bare_errors_as_problems))
         .with_state(state)
 }
 

@@ -12,6 +12,7 @@ mod migrations;
 mod observability;
 mod openapi;
 mod pages;
+mod protocol;
 mod resilience;
 mod storage;
 mod sync;
