@@ -47,6 +47,7 @@ async fn every_route_is_documented_and_behaves_as_documented() {
     let app = spawn_app(Backend::Sqlite).await;
     let owner = app.user("owner@example.com").await;
     let team = app.team("Acme", &[(owner, Role::Owner)]).await;
+    app.user("stranger@example.com").await;
     let (status, doc) = app.get_json(&client(), "/api/v1/openapi.json").await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{doc}");
@@ -107,5 +108,16 @@ async fn every_route_is_documented_and_behaves_as_documented() {
             "{method} {path} answered {status}, documented {documented:?}: {body}"
         );
         assert!(!body.contains("No route for"), "{method} {path} is routed: {body}");
+
+        // Someone signed in who is not in the team gets a documented answer too.
+        if path.contains("{team}") && op.get("security").is_some() {
+            let stranger = app.signed_in("stranger@example.com").await;
+            let res = request(&stranger).send().await.expect("request");
+            let status = res.status().as_u16().to_string();
+            assert!(
+                documented.contains(&status),
+                "{method} {path} answered a non-member {status}, documented {documented:?}"
+            );
+        }
     }
 }

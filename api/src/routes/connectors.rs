@@ -61,7 +61,7 @@ pub async fn facebook_view(state: &AppState, team: TeamId) -> Result<ConnectorVi
 
 /// One entry per platform: status, Facebook user, ad accounts, expiry, last sync. Owners only.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/connectors", tag = "connectors", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{connectors: [...]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "`{connectors: [...]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn list_connectors(
     State(state): State<AppState>,
@@ -73,7 +73,7 @@ async fn list_connectors(
 
 /// The connection event log (created, recovered, failed, removed, ...), newest first.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/connectors/events", tag = "connectors", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "Events", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "Events", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn list_events(
     State(state): State<AppState>,
@@ -96,7 +96,7 @@ pub fn connectors_page(team: TeamId) -> String {
 /// Starts the OAuth flow: a single-use state bound to the caller and team (10 minutes).
 #[utoipa::path(post, path = "/api/v1/teams/{team}/connectors/facebook/connect", tag = "connectors", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{authorize_url}`: send the browser there", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "`{authorize_url}`: send the browser there", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "No Facebook app configured on this server", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn start_connect(
@@ -114,7 +114,7 @@ async fn start_connect(
 #[utoipa::path(delete, path = "/api/v1/teams/{team}/connectors/facebook", tag = "connectors", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id")), responses(
     (status = 200, description = "`{status, revoked_at_provider, data_kept}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
-    (status = 404, description = "Not connected", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "Not connected, or no such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "No Facebook app configured on this server", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn disconnect(

@@ -238,7 +238,7 @@ impl Answer {
 #[utoipa::path(get, path = "/api/v1/teams/{team}/metrics", tag = "metrics", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), MetricsParams), responses(
     (status = 200, description = "`{currency, time_zone, level, granularity, since, until, window, truncated, notes, rows}`", body = Object),
-    (status = 400, description = "A parameter is invalid; `detail` names it", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not a member of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 400, description = "A parameter is invalid; `detail` names it", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn metrics(
     State(state): State<AppState>,

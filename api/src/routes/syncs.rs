@@ -21,7 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The team's 50 most recent sync runs, newest first, with progress and rows written.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{syncs: [run]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not a member of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "`{syncs: [run]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn list_runs(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
     let runs = sync_runs::list(&state.db, member.team, 50).await?;
@@ -31,7 +31,7 @@ async fn list_runs(State(state): State<AppState>, member: TeamMember) -> Result<
 /// One sync run: status, `progress {done, total}` in chunks, rows written, error.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/syncs/{id}", tag = "syncs", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), ("id" = i64, Path, description = "Sync run id")), responses(
-    (status = 200, description = "The run", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not a member of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such run in this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "The run", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such run in this team, or no such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn show_run(
     State(state): State<AppState>,
@@ -61,7 +61,7 @@ struct ResyncRequest {
 #[utoipa::path(post, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")),
     request_body = ResyncRequest, responses(
     (status = 202, description = "The queued run (or the identical one already waiting)", body = Object),
-    (status = 400, description = "Bad dates or body", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 400, description = "Bad dates or body", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn start_resync(
     State(state): State<AppState>,

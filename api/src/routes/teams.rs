@@ -25,7 +25,7 @@ async fn list_teams(State(state): State<AppState>, user: CurrentUser) -> Result<
 
 /// One team of the caller.
 #[utoipa::path(get, path = "/api/v1/teams/{team}", tag = "teams", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{id, name, role}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not a member of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "`{id, name, role}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn show_team(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
     let team = teams::get(&state.db, member.team)
