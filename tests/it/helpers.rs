@@ -390,3 +390,37 @@ pub async fn wait_until_up(base: &str, child: &mut tokio::process::Child) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Everything a test database holds, as text to search for secrets: the SQLite file with
+/// its WAL, or every PostgreSQL table's rows.
+pub async fn stored_text(db: &Db, url: &str) -> String {
+    match db {
+        Db::Sqlite(_) => {
+            let path = url.trim_start_matches("sqlite://");
+            let mut bytes = Vec::new();
+            for suffix in ["", "-wal", "-shm"] {
+                bytes.extend(std::fs::read(format!("{path}{suffix}")).unwrap_or_default());
+            }
+            assert!(bytes.len() > 10_000, "the database file was read");
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Db::Postgres(p) => {
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+            )
+            .fetch_all(p)
+            .await
+            .expect("tables");
+            let mut out = String::new();
+            for t in tables {
+                let sql = format!("SELECT COALESCE(string_agg(t::text, E'\\n'), '') FROM \"{t}\" t");
+                let text: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_one(p)
+                    .await
+                    .expect("dump");
+                out.push_str(&text);
+            }
+            out
+        }
+    }
+}

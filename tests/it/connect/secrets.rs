@@ -2,46 +2,20 @@
 //! connect, a failed callback, a reconnect, a sync, a deauthorize and a disconnect against
 //! the sandbox; then its whole log output and the database are searched for tokens.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use adsync_common::crypto::Keyring;
 use adsync_common::ids::Role;
 use adsync_common::storage::{Db, teams};
 use adsync_sandbox::Sandbox;
+use tokio::process::Command;
 
 use super::auto_approve;
-use crate::helpers::{Backend, PASSWORD, TestDatabase, client, redis_url};
+use crate::helpers::{Backend, PASSWORD, TestDatabase, client, redis_url, stored_text, terminate, wait_until_up};
 
 /// Every sandbox access token starts with this; the app secret must not leak either.
 const TOKEN_PREFIX: &str = "EAAB";
-
-async fn all_text_in_postgres(db: &Db) -> String {
-    let Db::Postgres(p) = db else { return String::new() };
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'")
-            .fetch_all(p)
-            .await
-            .expect("tables");
-    let mut out = String::new();
-    for t in tables {
-        let sql = format!("SELECT COALESCE(string_agg(t::text, E'\\n'), '') FROM \"{t}\" t");
-        let text: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(p)
-            .await
-            .expect("dump");
-        out.push_str(&text);
-    }
-    out
-}
-
-async fn wait_until_up(base: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while client().get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "adsync did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn no_token_in_the_database_or_the_logs(backend: Backend) {
     let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -78,13 +52,14 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
         .env("RUST_LOG", "debug")
         .current_dir(dir.path())
         .stdout(Stdio::from(log.try_clone().expect("clone")))
-        .stderr(Stdio::from(log));
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true);
     if backend == Backend::Postgres {
         let ns = format!("adsync-test-secrets-{}", uuid::Uuid::new_v4().simple());
         cmd.env("REDIS_URL", redis_url()).env("ADSYNC_QUEUE_NAMESPACE", ns);
     }
     let mut child = cmd.spawn().expect("start adsync");
-    wait_until_up(&base).await;
+    wait_until_up(&base, &mut child).await;
 
     let c = client();
     let res = c
@@ -157,15 +132,8 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
         .expect("decrypts");
     assert!(token.expose().starts_with(TOKEN_PREFIX));
 
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while child.try_wait().expect("wait").is_none() {
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // Graceful shutdown: in-flight work finishes (or is handed back) and the exit is clean.
+    assert_eq!(terminate(&mut child).await.code(), Some(0), "SIGTERM exits 0");
 
     let logs = std::fs::read_to_string(&log_path).expect("logs");
     assert!(logs.contains("listening"), "the logs were captured: {logs}");
@@ -183,18 +151,7 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
             logs.lines().find(|l| l.contains(secret)).unwrap_or_default()
         );
     }
-    let stored = match backend {
-        Backend::Sqlite => {
-            let mut bytes = Vec::new();
-            let db_path = database.url.trim_start_matches("sqlite://");
-            for suffix in ["", "-wal", "-shm"] {
-                bytes.extend(std::fs::read(format!("{db_path}{suffix}")).unwrap_or_default());
-            }
-            assert!(bytes.len() > 10_000, "the database file was read");
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        Backend::Postgres => all_text_in_postgres(&db).await,
-    };
+    let stored = stored_text(&db, &database.url).await;
     assert!(stored.contains("connection_created"), "the database was read");
     assert!(!stored.contains(TOKEN_PREFIX), "a token in plaintext in the database");
     assert!(!stored.contains(token.expose().as_str()));
