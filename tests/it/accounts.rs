@@ -4,7 +4,9 @@ use adsync_common::ids::Role;
 use adsync_common::storage::api_tokens;
 use serde_json::json;
 
-use crate::helpers::{Backend, assert_problem, client, spawn_app};
+use adsync_common::password::bearer_digest;
+
+use crate::helpers::{Backend, assert_problem, client, spawn_app, stored_text};
 
 async fn login_sets_a_safe_cookie_and_lists_teams(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -221,7 +223,38 @@ async fn resync_requests_are_validated(backend: Backend) {
     }
 }
 
+async fn sessions_and_api_tokens_are_stored_only_as_digests(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ann = app.user("ann@example.com").await;
+    let res = client()
+        .post(app.url("/api/v1/session"))
+        .json(&json!({"email": "ann@example.com", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 200);
+    let session = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .and_then(|pair| pair.strip_prefix("adsync_session="))
+        .expect("session cookie")
+        .to_string();
+    let (_, token) = api_tokens::create(&app.db, ann, "script").await.expect("token");
+    let stored = stored_text(&app.db, app.config.database_url.expose()).await;
+    assert!(stored.contains("ann@example.com"), "the database was read");
+    for (what, secret) in [("session", session.as_str()), ("API token", token.expose().as_str())] {
+        assert!(!stored.contains(secret), "the {what} in plaintext in the database");
+        assert!(
+            stored.contains(&bearer_digest(secret)),
+            "the {what}'s digest is what is stored"
+        );
+    }
+}
+
 crate::on_both_backends!(
+    sessions_and_api_tokens_are_stored_only_as_digests,
     login_sets_a_safe_cookie_and_lists_teams,
     wrong_password_and_unknown_email_look_the_same,
     bad_input_is_a_helpful_4xx,
