@@ -4,9 +4,8 @@ use adsync_common::ids::Role;
 
 use crate::helpers::{Backend, PASSWORD, client, spawn_app};
 
-#[tokio::test]
-async fn sign_in_through_the_form_and_see_teams() {
-    let app = spawn_app(Backend::Sqlite).await;
+async fn sign_in_through_the_form_and_see_teams(backend: Backend) {
+    let app = spawn_app(backend).await;
     let ann = app.user("ann@example.com").await;
     app.team("Acme <&> Co", &[(ann, Role::Owner)]).await;
     let c = client();
@@ -62,3 +61,5 @@ async fn sign_in_through_the_form_and_see_teams() {
     let css = c.get(app.url("/assets/app.css")).send().await.expect("req");
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
+
+crate::on_both_backends!(sign_in_through_the_form_and_see_teams);
