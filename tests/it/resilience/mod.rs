@@ -6,6 +6,7 @@ mod load;
 mod postgres_restart;
 mod redis_restart;
 mod scale_out;
+mod sigterm;
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -36,6 +37,16 @@ pub fn spawn_worker(f: &Fixture) -> Worker {
 }
 
 pub fn spawn_process(f: &Fixture, command: &str, database_url: &str) -> Worker {
+    let (mut cmd, ops) = process_command(f, command, database_url);
+    let dir = tempfile::tempdir().expect("dir");
+    Worker {
+        child: cmd.current_dir(dir.path()).spawn().expect("start adsync"),
+        ops,
+    }
+}
+
+/// The command `spawn_process` runs (not started), and the base URL of its ops listener.
+pub fn process_command(f: &Fixture, command: &str, database_url: &str) -> (Command, String) {
     let port = free_port();
     let cfg = &f.app.config;
     let sandbox = f.app.sandbox.as_ref().expect("sandbox");
@@ -67,11 +78,7 @@ pub fn spawn_process(f: &Fixture, command: &str, database_url: &str) -> Worker {
     if let Some(redis) = &cfg.redis_url {
         cmd.env("REDIS_URL", redis.expose());
     }
-    let dir = tempfile::tempdir().expect("dir");
-    Worker {
-        child: cmd.current_dir(dir.path()).spawn().expect("start adsync"),
-        ops: format!("http://127.0.0.1:{port}"),
-    }
+    (cmd, format!("http://127.0.0.1:{port}"))
 }
 
 /// The value of the first sample of `metric` whose labels contain `labels`, if any.
