@@ -15,7 +15,7 @@ pub(crate) const MAX_BATCH: usize = 50;
 
 fn error_reply(sh: &Shared, e: GraphError) -> Reply {
     sh.stats().count_error(e.code);
-    let headers = crate::state::lock(&sh.budget).headers(None, false);
+    let headers = crate::state::lock(&sh.budget).headers(None);
     Reply::Json {
         status: e.status,
         headers,
@@ -100,7 +100,7 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
             Reply::Drop => Value::Null,
         });
     }
-    let headers = crate::state::lock(&sh.budget).headers(None, false);
+    let headers = crate::state::lock(&sh.budget).headers(None);
     Reply::Json {
         status: 200,
         headers,

@@ -59,18 +59,20 @@ pub enum AccountThrottle {
 }
 
 /// Call budgets over a rolling window. Every Graph call costs one call of the app budget;
-/// every call on an ad account (node, insights, report runs) also costs one of that
-/// account's budget. The call that exceeds a budget gets the throttle error and starts a
-/// block; calls made during the block are counted as `calls_while_blocked`.
+/// every call on an ad account also costs one call of one of that account's two buckets,
+/// each `account_calls` large: `ads_insights` (insights, report runs and their results) or
+/// `ads_management` (the node, campaign / ad set / ad lists). The call that exceeds a
+/// budget gets the throttle error and starts a block of that budget only (the app, or one
+/// bucket of one account); calls made during a block are counted as `calls_while_blocked`.
 #[derive(Clone, Debug)]
 pub struct BudgetConfig {
-    /// Calls per window per ad account.
+    /// Calls per window per ad account and bucket (ads_insights, ads_management).
     pub account_calls: u32,
     /// Calls per window for the whole app.
     pub app_calls: u32,
     /// Rolling window length.
     pub window: Duration,
-    /// How long an exhausted account (or app) stays blocked.
+    /// How long an exhausted bucket (or the app) stays blocked.
     pub block: Duration,
     /// Error returned for a blocked account.
     pub account_error: AccountThrottle,

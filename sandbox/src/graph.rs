@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::budget::Verdict;
+use crate::budget::{UseCase, Verdict};
 use crate::dataset::Level;
 use crate::errors::GraphError;
 use crate::faults::{Fault, identity};
@@ -58,15 +58,15 @@ impl Route {
         format!("{} {path}", m.as_str())
     }
 
-    /// The ad account a call is charged to and whether it is an insights call.
-    fn account(&self, sh: &Shared) -> Option<(usize, bool)> {
+    /// The ad account a call is charged to and the bucket it is charged to there.
+    fn account(&self, sh: &Shared) -> Option<(usize, UseCase)> {
         match self {
-            Route::Account(a) | Route::List(a, _) => Some((*a, false)),
+            Route::Account(a) | Route::List(a, _) => Some((*a, UseCase::Management)),
             Route::Insights { scope, .. } => Some((
                 crate::insights::ancestor(&sh.dataset, scope.0, scope.1, Level::Account),
-                true,
+                UseCase::Insights,
             )),
-            Route::RunStatus(_, a) | Route::RunInsights(_, a) => Some((*a, true)),
+            Route::RunStatus(_, a) | Route::RunInsights(_, a) => Some((*a, UseCase::Insights)),
             _ => None,
         }
     }
@@ -158,11 +158,12 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
     if !cfg.latency.is_zero() && !req.in_batch {
         tokio::time::sleep(cfg.latency).await;
     }
-    let account = route.account(sh);
-    let acc_key = account.map(|(a, _)| sh.dataset.accounts()[a].account_id.clone());
-    let insights = account.is_some_and(|(_, i)| i);
-    let outcome = run(sh, &req, &route, acc_key.as_deref(), insights).await;
-    let mut headers = lock(&sh.budget).headers(acc_key.as_deref(), insights);
+    let charged = route
+        .account(sh)
+        .map(|(a, use_case)| (sh.dataset.accounts()[a].account_id.clone(), use_case));
+    let charged = charged.as_ref().map(|(a, u)| (a.as_str(), *u));
+    let outcome = run(sh, &req, &route, charged).await;
+    let mut headers = lock(&sh.budget).headers(charged);
     let trace = sh.trace_id();
     headers.push(("x-fb-trace-id".into(), trace.clone()));
     headers.push((
@@ -187,18 +188,12 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
     }
 }
 
-async fn run(
-    sh: &Arc<Shared>,
-    req: &Req,
-    route: &Route,
-    acc_key: Option<&str>,
-    insights: bool,
-) -> Result<String, Stop> {
+async fn run(sh: &Arc<Shared>, req: &Req, route: &Route, charged: Option<(&str, UseCase)>) -> Result<String, Stop> {
     let auth = match route {
         Route::AccessToken | Route::DebugToken | Route::Batch => None,
         _ => Some(authenticate(sh, req)?),
     };
-    let verdict = lock(&sh.budget).charge(acc_key, insights);
+    let verdict = lock(&sh.budget).charge(charged);
     match verdict {
         Verdict::Allowed => {}
         Verdict::Exhausted(e) => {
@@ -212,7 +207,7 @@ async fn run(
             return Err(e.into());
         }
     }
-    if acc_key.is_some() {
+    if charged.is_some() {
         if !auth
             .as_ref()
             .is_some_and(|a| a.has("ads_read") || a.has("ads_management"))

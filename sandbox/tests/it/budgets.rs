@@ -1,11 +1,12 @@
 use std::time::Duration;
 
 use adsync_sandbox::{AccountThrottle, BudgetConfig, SandboxConfig};
+use serde_json::Value;
 
 use crate::{auto, spawn};
 
 #[tokio::test]
-async fn account_budget_blocks_and_counts_calls_while_blocked() {
+async fn insights_and_management_buckets_block_separately() {
     let app = spawn(SandboxConfig {
         budget: BudgetConfig::with_millis(5, 1000, 60_000, 300),
         ..auto()
@@ -24,6 +25,7 @@ async fn account_budget_blocks_and_counts_calls_while_blocked() {
         assert!(pct > last_pct);
         last_pct = pct;
         let buc = a.header_json("x-business-use-case-usage");
+        assert_eq!(buc[&acc.account_id].as_array().map(Vec::len), Some(1), "{buc}");
         assert_eq!(buc[&acc.account_id][0]["type"], "ads_insights");
         assert_eq!(buc[&acc.account_id][0]["estimated_time_to_regain_access"], 0);
     }
@@ -37,18 +39,108 @@ async fn account_budget_blocks_and_counts_calls_while_blocked() {
     let buc = over.header_json("x-business-use-case-usage");
     assert_eq!(buc[&acc.account_id][0]["estimated_time_to_regain_access"], 1);
     assert_eq!(app.sb.stats().calls_while_blocked, 0);
+
+    // Exhausted insights leave the account node (ads_management) its own budget. Its
+    // headers put its bucket first and still show the blocked insights bucket.
     let node = app.get(&acc.id, &[("access_token", &t)]).await;
-    assert_eq!(node.error_code(), Some(80004));
+    assert_eq!(node.status, 200, "{}", node.body);
+    let buc = node.header_json("x-business-use-case-usage");
+    assert_eq!(buc[&acc.account_id][0]["type"], "ads_management");
+    assert_eq!(buc[&acc.account_id][0]["call_count"], 20);
+    assert_eq!(buc[&acc.account_id][1]["type"], "ads_insights");
+    assert_eq!(buc[&acc.account_id][1]["estimated_time_to_regain_access"], 1);
+    assert_eq!(node.header_json("x-ad-account-usage")["acc_id_util_pct"], 20.0);
+    assert_eq!(node.header_json("x-fb-ads-insights-throttle")["acc_id_util_pct"], 100.0);
+
+    // Management runs out on its own, with 80004; insights are still blocked with 80000.
+    for _ in 0..4 {
+        assert_eq!(app.get(&acc.id, &[("access_token", &t)]).await.status, 200);
+    }
+    let node = app.get(&acc.id, &[("access_token", &t)]).await;
+    assert_eq!((node.status, node.error_code()), (400, Some(80004)));
+    assert_eq!(app.sb.stats().calls_while_blocked, 0);
+    assert_eq!(app.get(&path, &[("access_token", &t)]).await.error_code(), Some(80000));
     assert_eq!(
         app.get("me", &[("access_token", &t)]).await.status,
         200,
-        "other calls still work"
+        "calls on no ad account still work"
     );
     let s = app.sb.stats();
-    assert_eq!((s.throttled_calls, s.calls_while_blocked), (2, 1));
+    assert_eq!((s.throttled_calls, s.calls_while_blocked), (3, 1));
+    // Both blocks (300 ms) are over after this wait; nothing here is timed.
     tokio::time::sleep(Duration::from_millis(320)).await;
     assert_eq!(app.get(&path, &[("access_token", &t)]).await.status, 200);
+    assert_eq!(app.get(&acc.id, &[("access_token", &t)]).await.status, 200);
     assert_eq!(app.sb.stats().calls_while_blocked, 1);
+}
+
+/// The four usage headers with exactly the keys of the notes' examples, their types, and
+/// the regain time in minutes (rounded up) while a bucket is blocked.
+#[tokio::test]
+async fn usage_headers_have_the_notes_keys() {
+    let app = spawn(SandboxConfig {
+        budget: BudgetConfig::with_millis(1, 1000, 60_000, 150_000),
+        ..auto()
+    })
+    .await;
+    let t = app.login().await;
+    let acc = app.sb.dataset().accounts()[0].clone();
+    let path = format!("{}/insights", acc.id);
+    let ok = app.get(&path, &[("access_token", &t)]).await;
+    assert_eq!(ok.status, 200);
+    let blocked = app.get(&path, &[("access_token", &t)]).await;
+    assert_eq!(blocked.error_code(), Some(80000));
+    for a in [&ok, &blocked] {
+        let app_usage = a.header_json("x-app-usage");
+        assert_eq!(keys(&app_usage), ["call_count", "total_cputime", "total_time"]);
+        assert!(app_usage.as_object().into_iter().flatten().all(|(_, v)| v.is_u64()));
+        let account = a.header_json("x-ad-account-usage");
+        assert_eq!(
+            keys(&account),
+            ["acc_id_util_pct", "ads_api_access_tier", "reset_time_duration"]
+        );
+        assert!(account["acc_id_util_pct"].is_number() && account["reset_time_duration"].is_u64());
+        assert_eq!(account["ads_api_access_tier"], "standard_access");
+        let buc = a.header_json("x-business-use-case-usage");
+        assert_eq!(keys(&buc), [acc.account_id.as_str()], "keyed by the id without act_");
+        let bucket = &buc[&acc.account_id][0];
+        assert_eq!(
+            keys(bucket),
+            [
+                "ads_api_access_tier",
+                "call_count",
+                "estimated_time_to_regain_access",
+                "total_cputime",
+                "total_time",
+                "type"
+            ]
+        );
+        assert_eq!(bucket["type"], "ads_insights");
+        let throttle = a.header_json("x-fb-ads-insights-throttle");
+        assert_eq!(
+            keys(&throttle),
+            ["acc_id_util_pct", "ads_api_access_tier", "app_id_util_pct"]
+        );
+        assert!(throttle["app_id_util_pct"].is_number() && throttle["acc_id_util_pct"].is_number());
+    }
+    let bucket = &blocked.header_json("x-business-use-case-usage")[&acc.account_id][0];
+    assert_eq!(bucket["call_count"], 100);
+    // 150 s of block: 3 minutes, while the account's reset is given in seconds.
+    assert_eq!(bucket["estimated_time_to_regain_access"], 3);
+    let reset = blocked.header_json("x-ad-account-usage")["reset_time_duration"]
+        .as_u64()
+        .expect("reset");
+    assert!(reset > 60 && reset <= 150, "seconds, not minutes: {reset}");
+    assert_eq!(
+        blocked.header_json("x-fb-ads-insights-throttle")["acc_id_util_pct"],
+        100.0
+    );
+}
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().into_iter().flatten().map(|(k, _)| k.as_str()).collect();
+    k.sort_unstable();
+    k
 }
 
 #[tokio::test]
