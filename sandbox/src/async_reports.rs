@@ -1,6 +1,10 @@
 //! Async report runs: `POST /{node}/insights` → `report_run_id`; `GET /{run}` walks
-//! "Job Not Started" → "Job Running" → "Job Completed" (or "Job Failed") over
-//! `async_steps` polls; `GET /{run}/insights` pages the result like the sync call.
+//! "Job Not Started" → "Job Started" → "Job Running" → "Job Completed" (or "Job Failed")
+//! over `async_steps` polls; `GET /{run}/insights` pages the result like the sync call.
+//!
+//! Run ids are a function of the seed and the creating request (not of a random nonce or
+//! of the order runs were created in): faults are decided per request path, and the status
+//! and result paths hold the run id, so the same seed must give the same ids.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::SystemTime;
@@ -11,6 +15,7 @@ use crate::ads::insights_page;
 use crate::dataset::Level;
 use crate::errors::GraphError;
 use crate::faults::identity;
+use crate::hash::{h, str_hash};
 use crate::insights::{InsightsQuery, parse};
 use crate::oauth::unix;
 use crate::paging::limit;
@@ -38,11 +43,41 @@ impl Run {
 #[derive(Debug, Default)]
 pub(crate) struct RunStore {
     runs: HashMap<String, Run>,
+    /// Runs created so far per creating request identity (its hash).
+    created: HashMap<u64, u64>,
 }
 
 impl RunStore {
     pub fn account_of(&self, id: &str) -> Option<usize> {
         self.runs.get(id).map(|r| r.account)
+    }
+
+    /// A 16-digit id from the seed, the creating request and how many runs that request
+    /// created before; concurrent reports get the same ids whatever order they start in.
+    fn new_id(&mut self, seed: u64, identity: &str) -> String {
+        let key = str_hash(identity);
+        let n = self.created.entry(key).or_default();
+        loop {
+            let id = 6_000_000_000_000_000 + h(&[seed, 62, key, *n]) % 999_999_999_999_999;
+            *n += 1;
+            let id = id.to_string();
+            // Two identities meeting on one id is astronomically rare; the next number then.
+            if !self.runs.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+}
+
+/// The status and percentage shown at poll `poll` (1-based) of a run of `steps` polls
+/// that is not done yet: the first poll has not started; the one before completion is
+/// running; with room for it (4 steps or more), the second has started.
+fn progress(poll: u32, steps: u32) -> (&'static str, u32) {
+    let pct = (100 * u64::from(poll.saturating_sub(1)) / u64::from(steps.max(1))) as u32;
+    match poll {
+        0 | 1 => ("Job Not Started", 0),
+        2 if steps >= 4 => ("Job Started", pct),
+        _ => ("Job Running", pct),
     }
 }
 
@@ -53,7 +88,8 @@ pub(crate) fn create(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<Va
     let limit = limit(req, 25, cfg.max_page_size)?;
     let ident = identity("ASYNC", &req.path(), &req.params);
     let fail = lock(&sh.faults).async_fails(cfg.seed, &ident);
-    let id = sh.numeric_id();
+    let mut runs = lock(&sh.runs);
+    let id = runs.new_id(cfg.seed, &ident);
     let run = Run {
         id: id.clone(),
         account: query.account,
@@ -65,7 +101,8 @@ pub(crate) fn create(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<Va
         created: SystemTime::now(),
         completed: None,
     };
-    lock(&sh.runs).runs.insert(id.clone(), run);
+    runs.runs.insert(id.clone(), run);
+    drop(runs);
     let mut stats = sh.stats();
     stats.async_runs_created += 1;
     if fail {
@@ -82,7 +119,7 @@ pub(crate) fn status(sh: &Shared, run_id: &str) -> Result<Value, GraphError> {
         .runs
         .get_mut(run_id)
         .ok_or_else(|| GraphError::unknown_object(run_id, "get"))?;
-    run.polls += 1;
+    run.polls = run.polls.saturating_add(1);
     let (status, pct) = if run.done() {
         if run.completed.is_none() {
             run.completed = Some(SystemTime::now());
@@ -92,12 +129,8 @@ pub(crate) fn status(sh: &Shared, run_id: &str) -> Result<Value, GraphError> {
         } else {
             ("Job Completed", 100)
         }
-    } else if run.polls == 1 {
-        ("Job Not Started", 0)
-    } else if run.polls == 2 {
-        ("Job Started", 100 * (run.polls - 1) / run.steps)
     } else {
-        ("Job Running", 100 * (run.polls - 1) / run.steps)
+        progress(run.polls, run.steps)
     };
     let mut v = json!({
         "id": run.id,
@@ -150,4 +183,38 @@ pub(crate) fn results(sh: &Shared, req: &Req, run_id: &str) -> Result<String, Gr
         extra.insert("limit".to_string(), run.limit.to_string());
     }
     insights_page(sh, req, &run.query, run.limit, &req.path(), &extra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(steps: u32) -> Vec<&'static str> {
+        (1..steps).map(|p| progress(p, steps).0).collect()
+    }
+
+    #[test]
+    fn progression_reaches_running_before_completion() {
+        assert_eq!(walk(4), ["Job Not Started", "Job Started", "Job Running"]);
+        assert_eq!(walk(3), ["Job Not Started", "Job Running"]);
+        assert_eq!(walk(2), ["Job Not Started"]);
+        assert_eq!(walk(6)[2..], ["Job Running"; 3]);
+        let pcts: Vec<u32> = (1..4).map(|p| progress(p, 4).1).collect();
+        assert_eq!(pcts, [0, 25, 50]);
+    }
+
+    #[test]
+    fn run_ids_follow_the_seed_and_the_request() {
+        let (mut a, mut b) = (RunStore::default(), RunStore::default());
+        let first = a.new_id(7, "ASYNC /act_1/insights&level=ad");
+        assert_eq!(first.len(), 16);
+        assert_eq!(b.new_id(7, "ASYNC /act_1/insights&level=ad"), first);
+        // The same request again gets a new id; another request or seed, another one.
+        assert_ne!(a.new_id(7, "ASYNC /act_1/insights&level=ad"), first);
+        assert_ne!(RunStore::default().new_id(8, "ASYNC /act_1/insights&level=ad"), first);
+        assert_ne!(
+            RunStore::default().new_id(7, "ASYNC /act_1/insights&level=campaign"),
+            first
+        );
+    }
 }

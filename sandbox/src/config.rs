@@ -211,7 +211,8 @@ pub struct SandboxConfig {
     /// Restatement generation: 0 = none; each other value changes conversions of the
     /// last 28 days (and only those) differently.
     pub restatement: u32,
-    /// How many status polls an async report takes before "Job Completed".
+    /// How many status polls an async report takes: the last says "Job Completed"; before
+    /// it, "Job Not Started", then "Job Started" (from 4 steps), then "Job Running".
     pub async_steps: u32,
 }
 
@@ -232,7 +233,8 @@ impl Default for SandboxConfig {
             budget: BudgetConfig::default(),
             faults: FaultConfig::default(),
             restatement: 0,
-            async_steps: 3,
+            // Enough polls to show every state of the notes' progression once.
+            async_steps: 4,
         }
     }
 }

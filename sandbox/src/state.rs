@@ -29,6 +29,8 @@ pub(crate) struct Shared {
     /// App id and secret, fixed at start.
     pub creds: (String, String),
     counter: AtomicU64,
+    /// Randomness of this instance for tokens, codes and trace ids only (a token of one
+    /// sandbox means nothing to another); no fault decision or id a fault is keyed on uses it.
     nonce: u64,
 }
 
@@ -74,14 +76,6 @@ impl Shared {
             x /= 62;
         }
         out
-    }
-    /// A fresh numeric id of 16 digits.
-    pub fn numeric_id(&self) -> String {
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        format!(
-            "{}",
-            6_000_000_000_000_000 + h(&[self.nonce, n, 9]) % 999_999_999_999_999
-        )
     }
     pub fn trace_id(&self) -> String {
         self.random_string(11)

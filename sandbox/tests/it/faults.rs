@@ -183,3 +183,73 @@ async fn faults_are_deterministic_per_request_under_concurrency() {
     assert_eq!(a, b);
     assert!(a.iter().any(|s| *s != 200) && a.contains(&200), "{a:?}");
 }
+
+/// Report run ids come from the seed, so faults keyed on their paths (`GET /{run}`,
+/// `GET /{run}/insights`) repeat with the seed like every other fault.
+#[tokio::test]
+async fn async_report_faults_repeat_with_the_seed() {
+    let cfg = SandboxConfig {
+        faults: FaultConfig {
+            transient: 0.3,
+            unknown_error: 0.2,
+            ..FaultConfig::default()
+        },
+        ..auto()
+    };
+    let trace = |seed: u64| {
+        let cfg = SandboxConfig { seed, ..cfg.clone() };
+        async move {
+            let app = spawn(cfg).await;
+            let t = app.login().await;
+            let acc = app.sb.dataset().accounts()[0].id.clone();
+            let create = format!("{acc}/insights");
+            let auth = [("access_token", t.as_str())];
+            let mut log = Vec::new();
+            for limit in 1..=6 {
+                let limit = limit.to_string();
+                let form = [("access_token", t.as_str()), ("level", "campaign"), ("limit", &limit)];
+                // Each request identity fails at most once (failures_per_request = 1).
+                let run = retry(&mut log, "POST", || app.post(&create, &form)).await;
+                let run = run.body["report_run_id"].as_str().expect("run id").to_string();
+                log.push(format!("run {run}"));
+                loop {
+                    let s = retry(&mut log, "status", || app.get(&run, &auth)).await;
+                    if s.body["async_status"] == "Job Completed" {
+                        break;
+                    }
+                    assert!(log.len() < 200, "{log:?}");
+                }
+                let path = format!("{run}/insights");
+                retry(&mut log, "results", || app.get(&path, &auth)).await;
+            }
+            (log, app.sb.stats().errors_injected)
+        }
+    };
+    let (a, injected_a) = trace(11).await;
+    let (b, injected_b) = trace(11).await;
+    assert_eq!(a, b);
+    assert_eq!(injected_a, injected_b);
+    assert!(
+        a.iter().any(|l| l.starts_with("status 5")) && a.iter().any(|l| l.starts_with("results 5")),
+        "faults met the run paths: {a:?}"
+    );
+    let runs = |log: &[String]| -> Vec<String> { log.iter().filter(|l| l.starts_with("run ")).cloned().collect() };
+    let (other, _) = trace(12).await;
+    assert_ne!(runs(&a), runs(&other), "another seed, other run ids");
+}
+
+/// Sends until the answer is 200, logging each status under `what`.
+async fn retry<F, Fut>(log: &mut Vec<String>, what: &str, send: F) -> crate::Answer
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = crate::Answer>,
+{
+    for _ in 0..3 {
+        let a = send().await;
+        log.push(format!("{what} {}", a.status));
+        if a.status == 200 {
+            return a;
+        }
+    }
+    panic!("{what} kept failing: {log:?}");
+}
