@@ -10,7 +10,7 @@ use crate::budget::BudgetState;
 use crate::config::SandboxConfig;
 use crate::dataset::Dataset;
 use crate::faults::FaultState;
-use crate::hash::{h, mix};
+use crate::hash::h;
 use crate::oauth::OAuthStore;
 use crate::stats::Stats;
 
@@ -67,10 +67,13 @@ impl Shared {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let mut out = String::with_capacity(len);
-        let mut x = h(&[self.nonce, n]);
+        let mut x = 0;
         for i in 0..len {
-            if i % 10 == 9 {
-                x = mix(x ^ i as u64);
+            // A u64 holds ten base-62 digits; each ten draw a fresh hash of (nonce, n, i).
+            // Re-mixing what was left of the old one (a number below 62) made every string
+            // share its tail after the first ten characters.
+            if i % 10 == 0 {
+                x = h(&[self.nonce, n, i as u64]);
             }
             out.push(ALPHABET[(x % 62) as usize] as char);
             x /= 62;
@@ -163,4 +166,19 @@ pub(crate) enum Reply {
     Redirect(String),
     /// Close the connection without a response.
     Drop,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_strings_differ_all_along() {
+        let sh = Shared::new(SandboxConfig::default());
+        let (a, b) = (sh.random_string(150), sh.random_string(150));
+        assert_eq!((a.len(), b.len()), (150, 150));
+        for i in (0..150).step_by(10) {
+            assert_ne!(a[i..i + 10], b[i..i + 10], "characters {i}..{}", i + 10);
+        }
+    }
 }

@@ -91,12 +91,16 @@ async fn check_one(connector: &Connector, conn: &Connection) -> Result<Outcome, 
         TokenCheck::Valid { expires_at } => expires_at,
     };
     connections::mark_checked(connector.db(), conn.id).await?;
-    let window = chrono::Duration::from_std(spec.refresh_window).unwrap_or(chrono::Duration::days(7));
+    let window = chrono::Duration::from_std(spec.tokens.refresh_window).unwrap_or(chrono::Duration::days(7));
     let Some(expires_at) = expires_at.filter(|at| *at <= Utc::now() + window) else {
         // A warning from an earlier check no longer applies (Facebook extended the token).
         connections::set_warning(connector.db(), conn.id, None).await?;
         return Ok(Outcome::Valid);
     };
+    if !spec.tokens.renewable_while_valid {
+        warn_owner(connector, conn, expires_at, "it cannot be renewed").await?;
+        return Ok(Outcome::ExpiringSoon);
+    }
     match connector.refresh_token(&token).await {
         Ok((fresh, new_expiry)) if new_expiry.is_none_or(|n| n > expires_at) => {
             let stored = conn.token_ciphertext.as_deref().unwrap_or_default();

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use adsync_common::connect::PROVIDERS;
 use adsync_common::storage::connections::{self, ConnectionStatus};
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
 
@@ -35,7 +36,11 @@ pub async fn enqueue_due(state: &WorkerState) -> Result<usize, Box<dyn std::erro
     let interval = chrono::Duration::from_std(state.config.sync_interval)?;
     let now = adsync_common::storage::now();
     let mut queued = 0;
-    for conn in connections::all(&state.db, "facebook").await? {
+    let mut connected = Vec::new();
+    for provider in PROVIDERS {
+        connected.extend(connections::all(&state.db, provider.platform).await?);
+    }
+    for conn in connected {
         if conn.status != ConnectionStatus::Connected {
             continue;
         }

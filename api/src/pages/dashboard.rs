@@ -10,6 +10,7 @@ mod table;
 
 use std::collections::BTreeMap;
 
+use adsync_common::connect::FACEBOOK;
 use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::reporting::currency_decimals;
@@ -173,7 +174,7 @@ async fn dashboard(State(state): State<AppState>, team: PageTeam, Query(view): Q
 async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Markup, ApiError> {
     let t = team.member.team;
     let accounts = connections::all_ad_accounts(&state.db, t).await?;
-    let connection = connections::get(&state.db, t, "facebook").await?;
+    let connection = connections::get(&state.db, t, FACEBOOK.platform).await?;
     let runs = sync_runs::list(&state.db, t, 20).await?;
     if accounts.is_empty() {
         return Ok(empty_state(team, connection.is_some(), runs.iter().any(is_open)));

@@ -1,6 +1,6 @@
 //! A team's connectors (owners only): state, connect, disconnect, events.
 
-use adsync_common::connect::{ConnectError, Connector};
+use adsync_common::connect::{ConnectError, Connector, FACEBOOK};
 use adsync_common::ids::TeamId;
 use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::events::{self, Event};
@@ -38,14 +38,14 @@ pub struct ConnectorView {
 }
 
 pub async fn facebook_view(state: &AppState, team: TeamId) -> Result<ConnectorView, ApiError> {
-    let conn = connections::get(&state.db, team, "facebook").await?;
+    let conn = connections::get(&state.db, team, FACEBOOK.platform).await?;
     let last_sync = sync_runs::list(&state.db, team, 1).await?.into_iter().next();
     let ad_accounts = match &conn {
         Some(_) => connections::active_ad_accounts(&state.db, team).await?,
         None => Vec::new(),
     };
     Ok(ConnectorView {
-        platform: "facebook",
+        platform: FACEBOOK.platform,
         configured: state.connector.is_some(),
         status: conn.as_ref().map(|c| c.status.as_str()).unwrap_or("not_connected"),
         status_detail: conn.as_ref().and_then(|c| c.status_detail.clone()),

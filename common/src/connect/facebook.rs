@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::{ConnectError, Grant, ProviderSpec, TokenCheck};
+use super::{ConnectError, Grant, ProviderSpec, TokenCheck, TokenRules};
 use crate::Secret;
 use crate::graph::{GraphClient, GraphError};
 use crate::storage::connections::AdAccount;
@@ -16,7 +16,10 @@ pub static SPEC: ProviderSpec = ProviderSpec {
     scopes: &["ads_read", "business_management"],
     required_scopes: &["ads_read"],
     state_ttl: Duration::from_secs(600),
-    refresh_window: Duration::from_secs(7 * 24 * 3600),
+    tokens: TokenRules {
+        refresh_window: Duration::from_secs(7 * 24 * 3600),
+        renewable_while_valid: true,
+    },
 };
 
 #[derive(Clone)]
@@ -51,6 +54,14 @@ impl FacebookAdapter {
             return Err(ConnectError::CodeRejected {
                 provider: SPEC.display_name,
                 detail: "Facebook reports the new token as invalid".into(),
+            });
+        }
+        // A token issued to another app must not be stored as ours (Facebook's login
+        // security checklist: compare debug_token's app_id with the app's own).
+        if info.app_id.as_deref().is_some_and(|id| id != self.graph.app_id()) {
+            return Err(ConnectError::CodeRejected {
+                provider: SPEC.display_name,
+                detail: "the token was issued to another app".into(),
             });
         }
         if let Some(missing) = SPEC.required_scopes.iter().find(|s| !info.has_scope(s)) {

@@ -300,18 +300,6 @@ impl Connector {
         }
     }
 
-    /// Fails when any stored token cannot be decrypted with the configured keys (a lost or
-    /// mistyped key), naming the connection, so the process refuses to start.
-    pub async fn verify_stored_tokens(&self) -> Result<(), ConnectError> {
-        for conn in connections::all(&self.db, self.platform()).await? {
-            if let Err(e) = self.token_of(&conn) {
-                tracing::error!(connection_id = conn.id, team_id = %conn.team_id, error = %e, "stored token undecryptable");
-                return Err(e);
-            }
-        }
-        Ok(())
-    }
-
     pub fn keyring(&self) -> &Keyring {
         &self.keyring
     }

@@ -1,7 +1,17 @@
 //! Connecting a team to an ad platform over OAuth 2, written once for every provider.
-//! A provider is a [`ProviderSpec`] (data: scopes, lifetimes, names) plus a small adapter
-//! (the calls that differ: code exchange, identity, accounts, revoke). Facebook Ads is the
-//! first; another platform is a new spec and adapter, not a copy of the flow.
+//!
+//! The flow ([`Connector`]: state, callback checks, encrypted storage, events, reconnect,
+//! disconnect, token checks) knows no platform. A platform is:
+//! - a [`ProviderSpec`]: its id, names, scopes and required scopes, how long a `state`
+//!   lives, and its [`TokenRules`];
+//! - its endpoints and app credentials from configuration (for Facebook `FACEBOOK_APP_ID`,
+//!   `FACEBOOK_APP_SECRET`, `FACEBOOK_DIALOG_URL`, `FACEBOOK_GRAPH_URL`,
+//!   `FACEBOOK_API_VERSION`);
+//! - a small adapter for the calls that differ: finishing a grant (code exchange, identity,
+//!   ad accounts), revoke, token check and renewal.
+//!
+//! Facebook Ads is the first; Google Ads would be a spec, its configuration and an adapter
+//! variant of [`Provider`], not a copy of the flow.
 
 mod deauthorize;
 mod error;
@@ -32,9 +42,26 @@ pub struct ProviderSpec {
     pub required_scopes: &'static [&'static str],
     /// How long an OAuth `state` stays valid.
     pub state_ttl: Duration,
-    /// Tokens expiring within this window are refreshed (or the owner warned).
-    pub refresh_window: Duration,
+    /// How its tokens live: what the expiry watch does about them.
+    pub tokens: TokenRules,
 }
+
+/// A provider's token lifetime rules.
+#[derive(Debug, Clone)]
+pub struct TokenRules {
+    /// Tokens expiring within this window are renewed, or the owner is warned.
+    pub refresh_window: Duration,
+    /// Whether a still-valid token can be exchanged for a fresh one. Facebook: yes, a
+    /// long-lived token can be re-exchanged until it expires (there are no refresh tokens);
+    /// where it cannot, the owner is warned to reconnect in time.
+    pub renewable_while_valid: bool,
+}
+
+/// Facebook Ads' description; the routes named `/facebook/...` and its cards use its id.
+pub static FACEBOOK: &ProviderSpec = &facebook::SPEC;
+
+/// Every provider adsync knows, for what runs over all of them (the schedule, admin lists).
+pub static PROVIDERS: &[&ProviderSpec] = &[&facebook::SPEC];
 
 /// What a provider granted on a successful callback.
 #[derive(Debug, Clone)]
