@@ -282,9 +282,17 @@ pub(crate) fn parse(ds: &Dataset, req: &Req, scope: (Level, usize)) -> Result<In
     if since < today - Months::new(37) {
         return Err(GraphError::too_old());
     }
-    let until = until.min(today);
-    let since = since.min(until);
-    let buckets = buckets(ds, req, since, until)?;
+    // Days after the dataset's today have no figures yet: a range reaching past it stops
+    // at today, and one entirely after it has no rows at all (capping its start too would
+    // serve today's row). Buckets are built on the capped range, so their number stays
+    // bounded whatever `until` says, and `time_increment` is checked either way.
+    let future = since > today;
+    let capped = until.min(today);
+    let mut buckets = buckets(ds, req, since.min(capped), capped)?;
+    if future {
+        buckets.clear();
+    }
+    let until = if future { until } else { capped };
     let account_id = &ds.accounts[account].id;
     let mut objects: Vec<usize> = ds
         .objects_of(account_id, level)

@@ -153,8 +153,14 @@ impl<'a> RowWriter<'a> {
                 Field::AdsetName => w.text("adset_name", &self.adset(row.idx).name),
                 Field::AdId => w.text("ad_id", &ds.ads[row.idx].id),
                 Field::AdName => w.text("ad_name", &ds.ads[row.idx].name),
-                Field::Impressions => w.count("impressions", imps),
-                Field::Spend => w.money("spend", m.get(SPEND), self.decimals),
+                // Zero like any other figure: omitted (a breakdown segment can get
+                // impressions without spend or the other way round).
+                Field::Impressions => w.nonzero("impressions", imps),
+                Field::Spend if m.get(SPEND) > 0 => w.money("spend", m.get(SPEND), self.decimals),
+                Field::Spend => {}
+                // A cost out of no spend would be "0": omitted like the spend itself.
+                Field::Cpc | Field::Cpm | Field::Cpp | Field::CostPerInlineLinkClick | Field::CostPerActionType
+                    if spend.is_zero() => {}
                 Field::Reach => w.nonzero("reach", reach),
                 Field::Frequency => w.rate("frequency", d(imps), d(reach)),
                 Field::Clicks => w.nonzero("clicks", clicks),
@@ -301,5 +307,41 @@ mod tests {
             text.ends_with(r#""date_start":"2026-11-01","date_stop":"2026-11-01"}"#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn zero_impressions_spend_and_costs_are_omitted() {
+        let ds = Dataset::generate(DatasetName::Small, 1);
+        let fields = "impressions,spend,clicks,cpc,cpm,ctr,actions,cost_per_action_type";
+        let q = query(&ds, &[("level", "account"), ("fields", fields)]);
+        let writer = RowWriter::new(&ds, &q);
+        let row = |imps: u64, spend: u64, clicks: u64| {
+            let mut m = Metrics::default();
+            m.0[IMPRESSIONS] = imps;
+            m.0[SPEND] = spend;
+            m.0[CLICKS] = clicks;
+            let mut out = Vec::new();
+            let at = RowAt {
+                idx: q.objects[0],
+                metrics: &m,
+                labels: &[],
+                dates: ("2026-11-01", "2026-11-01"),
+            };
+            writer.write(&at, &mut out);
+            serde_json::from_slice::<Value>(&out).expect("json")
+        };
+        // A breakdown segment can get clicks and impressions but no spend...
+        let no_spend = row(40, 0, 2);
+        assert_eq!(no_spend["impressions"], "40");
+        assert_eq!(no_spend["clicks"], "2");
+        for k in ["spend", "cpc", "cpm", "actions", "cost_per_action_type"] {
+            assert!(no_spend.get(k).is_none(), "{k} in {no_spend}");
+        }
+        // ...or spend but no impressions.
+        let no_imps = row(0, 5, 0);
+        assert_eq!(no_imps["spend"], "0.05");
+        for k in ["impressions", "clicks", "cpm", "ctr"] {
+            assert!(no_imps.get(k).is_none(), "{k} in {no_imps}");
+        }
     }
 }

@@ -7,6 +7,7 @@ mod faults;
 mod insights;
 mod oauth;
 mod perf;
+mod ranges;
 
 use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use reqwest::header::HeaderMap;
