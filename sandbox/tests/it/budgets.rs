@@ -157,7 +157,9 @@ async fn throttle_kinds_and_app_budget() {
         });
         let acc = app.sb.dataset().accounts()[0].id.clone();
         assert_eq!(app.get(&acc, &[("access_token", &t)]).await.status, 200);
-        assert_eq!(app.get(&acc, &[("access_token", &t)]).await.error_code(), Some(code));
+        let over = app.get(&acc, &[("access_token", &t)]).await;
+        assert_eq!(over.error_code(), Some(code));
+        assert_eq!(over.body["error"]["is_transient"], true, "{}", over.body);
     }
     let app = spawn(auto()).await;
     let t = app.login().await;
@@ -172,6 +174,7 @@ async fn throttle_kinds_and_app_budget() {
     }
     let a = app.get("me", &[("access_token", &t)]).await;
     assert_eq!(a.error_code(), Some(4));
+    assert_eq!(a.body["error"]["is_transient"], true);
     assert_eq!(a.header_json("x-app-usage")["call_count"], 100);
     let acc = app.sb.dataset().accounts()[0].id.clone();
     assert_eq!(app.get(&acc, &[("access_token", &t)]).await.error_code(), Some(4));

@@ -107,6 +107,12 @@ async fn every_fault_kind_hits_then_retry_succeeds() {
                 a.body
             );
             assert!(a.headers.contains_key("x-fb-ads-insights-throttle"), "{name}");
+            assert_eq!(
+                a.body["error"].get("is_transient").and_then(|v| v.as_bool()),
+                is_transient(name),
+                "{name}: {}",
+                a.body
+            );
         }
         let ok = app.get(&path, &[("access_token", &t), ("level", "campaign")]).await;
         assert_eq!(ok.status, 200, "{name} third attempt");
@@ -118,6 +124,17 @@ async fn every_fault_kind_hits_then_retry_succeeds() {
         ..base
     });
     assert_eq!(app.get("me", &[("access_token", &t)]).await.status, 200);
+}
+
+/// `is_transient` as each fault's error carries it: true for the temporary error and the
+/// throttles, false for unknown errors and "reduce the amount of data", absent on token
+/// errors (a syncer must not retry those).
+fn is_transient(fault: &str) -> Option<bool> {
+    match fault {
+        "transient" | "throttle_17" | "throttle_613" | "throttle_80000" => Some(true),
+        "unknown_error" | "reduce_data" => Some(false),
+        _ => None,
+    }
 }
 
 #[tokio::test]
@@ -132,10 +149,12 @@ async fn slow_and_dropped_connections() {
     });
     let start = Instant::now();
     assert_eq!(app.get(&acc, &[("access_token", &t)]).await.status, 200);
+    // A lower bound only: the delay was applied (nothing can make it shorter).
     assert!(start.elapsed() >= Duration::from_millis(150));
-    let start = Instant::now();
+    assert_eq!(app.sb.stats().injected("slow"), 1);
+    // The retry of the same request is not slowed again: counted, not timed.
     assert_eq!(app.get(&acc, &[("access_token", &t)]).await.status, 200);
-    assert!(start.elapsed() < Duration::from_millis(150));
+    assert_eq!(app.sb.stats().injected("slow"), 1);
 
     app.sb.control().set_faults(FaultConfig {
         drop_connection: 1.0,

@@ -154,6 +154,12 @@ async fn long_lived_exchange_debug_token_me() {
     assert_eq!(d["type"], "USER");
     assert!(d["scopes"].as_array().expect("scopes").iter().any(|s| s == "ads_read"));
     assert!(d["expires_at"].as_u64().expect("exp") > d["issued_at"].as_u64().expect("iat"));
+    assert_eq!(d["application"], "adsync (sandbox)", "the app's name");
+    assert_eq!(d["user_id"], app.sb.control().user_id().as_str());
+    // Data access lasts 90 days from issue, past the long-lived token's 60.
+    let issued = d["issued_at"].as_u64().expect("iat");
+    assert_eq!(d["data_access_expires_at"].as_u64(), Some(issued + 90 * 86_400));
+    assert!(d["data_access_expires_at"].as_u64() > d["expires_at"].as_u64());
     let as_user = app
         .get("debug_token", &[("input_token", &long), ("access_token", &long)])
         .await;
