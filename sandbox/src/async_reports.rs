@@ -87,7 +87,7 @@ pub(crate) fn create(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<Va
     let cfg = sh.cfg();
     let limit = limit(req, 25, cfg.max_page_size)?;
     let ident = identity("ASYNC", &req.path(), &req.params);
-    let fail = lock(&sh.faults).async_fails(cfg.seed, &ident);
+    let fail = lock(&sh.faults).async_fails(cfg.faults.seed.unwrap_or(cfg.seed), &ident);
     let mut runs = lock(&sh.runs);
     let id = runs.new_id(cfg.seed, &ident);
     let run = Run {

@@ -113,7 +113,8 @@ impl BudgetConfig {
 
 /// Seeded fault injection on ad-account calls (account node, insights, report runs,
 /// also inside batches). Each request identity (method + path + params without the
-/// token and proof) draws one number from `hash(seed, identity)`; the probabilities
+/// token and proof) draws one number from `hash(seed, identity)` (`seed`, else the
+/// dataset's); the probabilities
 /// below are stacked in field order, and the chosen fault hits the first
 /// `failures_per_request` attempts of that identity, so retries eventually succeed.
 #[derive(Clone, Debug)]
@@ -144,6 +145,9 @@ pub struct FaultConfig {
     pub failures_per_request: u32,
     /// Delay of a slow response.
     pub slow_delay: Duration,
+    /// Seed of the fault decisions; `None`: the sandbox's seed. Another seed gives other
+    /// faults on the same data.
+    pub seed: Option<u64>,
 }
 
 impl Default for FaultConfig {
@@ -162,6 +166,7 @@ impl Default for FaultConfig {
             async_failure: 0.0,
             failures_per_request: 1,
             slow_delay: Duration::from_millis(200),
+            seed: None,
         }
     }
 }
@@ -185,6 +190,49 @@ impl FaultConfig {
             async_failure: 0.05,
             ..Self::default()
         }
+    }
+
+    /// The fault kinds [`FaultConfig::set_rate`] knows, named as in the stats.
+    pub const KINDS: &[&str] = &[
+        "unknown_error",
+        "transient",
+        "throttle_17",
+        "throttle_613",
+        "throttle_80000",
+        "reduce_data",
+        "slow",
+        "drop_connection",
+        "expired_token",
+        "revoked_token",
+        "async_failure",
+    ];
+
+    /// Sets the probability of one fault kind (a name of [`FaultConfig::KINDS`]), 0 to 1.
+    pub fn set_rate(&mut self, kind: &str, rate: f64) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(format!("the rate of {kind} must be between 0 and 1 (got {rate})"));
+        }
+        let field = match kind {
+            "unknown_error" => &mut self.unknown_error,
+            "transient" => &mut self.transient,
+            "throttle_17" => &mut self.throttle_17,
+            "throttle_613" => &mut self.throttle_613,
+            "throttle_80000" => &mut self.throttle_80000,
+            "reduce_data" => &mut self.reduce_data,
+            "slow" => &mut self.slow,
+            "drop_connection" => &mut self.drop_connection,
+            "expired_token" => &mut self.expired_token,
+            "revoked_token" => &mut self.revoked_token,
+            "async_failure" => &mut self.async_failure,
+            other => {
+                return Err(format!(
+                    "unknown fault {other:?} (expected one of {})",
+                    Self::KINDS.join(", ")
+                ));
+            }
+        };
+        *field = rate;
+        Ok(())
     }
 }
 
@@ -236,5 +284,23 @@ impl Default for SandboxConfig {
             // Enough polls to show every state of the notes' progression once.
             async_steps: 4,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_rate() {
+        for kind in FaultConfig::KINDS {
+            let mut f = FaultConfig::none();
+            assert_eq!(f.set_rate(kind, 0.25), Ok(()), "{kind}");
+            assert_ne!(format!("{f:?}"), format!("{:?}", FaultConfig::none()), "{kind}");
+        }
+        let mut f = FaultConfig::none();
+        assert!(f.set_rate("transient", 1.5).is_err());
+        assert!(f.set_rate("transient", f64::NAN).is_err());
+        assert!(f.set_rate("gremlins", 0.1).is_err());
     }
 }

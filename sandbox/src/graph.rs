@@ -216,7 +216,7 @@ async fn run(sh: &Arc<Shared>, req: &Req, route: &Route, charged: Option<(&str, 
         }
         let cfg = sh.cfg();
         let ident = identity(req.method.as_str(), &req.path(), &req.params);
-        let fault = lock(&sh.faults).decide(cfg.seed, &ident);
+        let fault = lock(&sh.faults).decide(cfg.faults.seed.unwrap_or(cfg.seed), &ident);
         if let Some(f) = fault {
             sh.stats().count_fault(f.name());
             match f {
