@@ -87,12 +87,19 @@ pub fn banner(url: &str, sandbox_url: &str) -> String {
     )
 }
 
-/// Starts the Graph API sandbox (small dataset, a real consent dialog) on a free port.
+/// Starts the Graph API sandbox (small dataset ending today, a real consent dialog) on a
+/// free port.
 pub async fn start_sandbox() -> anyhow::Result<SandboxHandle> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot start the Graph API sandbox")?;
-    Ok(Sandbox::new(SandboxConfig::default()).spawn(listener).await)
+    // Data up to the wall clock's date, so the dashboard's "last 30 days" shows data
+    // whenever the demo runs.
+    let config = SandboxConfig {
+        today: Some(chrono::Utc::now().date_naive()),
+        ..SandboxConfig::default()
+    };
+    Ok(Sandbox::new(config).spawn(listener).await)
 }
 
 pub fn default_data_dir() -> PathBuf {

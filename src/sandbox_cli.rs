@@ -27,6 +27,10 @@ pub struct SandboxArgs {
     /// 28 days, as Facebook's attribution does.
     #[arg(long, default_value_t = 0, global = true, help_heading = DATA)]
     pub restatement: u32,
+    /// The last day with data (YYYY-MM-DD); default the dataset's fixed 2026-11-20. The demo
+    /// and the bench pass the wall clock's date, so adsync finds data up to its own today.
+    #[arg(long, global = true, help_heading = DATA, value_name = "DATE")]
+    pub today: Option<chrono::NaiveDate>,
     /// Approve the OAuth dialog without showing it.
     #[arg(long)]
     pub auto_approve: bool,
@@ -73,7 +77,7 @@ pub enum Faults {
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
     /// Print the exact expected totals of an account, level and date range (JSON), for the
-    /// data chosen by --dataset, --seed and --restatement.
+    /// data chosen by --dataset, --seed, --restatement and --today.
     Truth {
         /// Ad account id (`act_<n>`); default: the dataset's first account.
         #[arg(long)]
@@ -146,6 +150,7 @@ fn sandbox_config(args: &SandboxArgs) -> anyhow::Result<SandboxConfig> {
         dataset: args.dataset,
         seed: args.seed,
         restatement: args.restatement,
+        today: args.today,
         auto_approve: args.auto_approve,
         latency: Duration::from_millis(args.latency_ms),
         budget: if args.unlimited_budget {
@@ -170,7 +175,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
             since,
             until,
         }) => {
-            let ds = adsync_sandbox::Dataset::generate(args.dataset, args.seed);
+            let today = args.today.unwrap_or_else(adsync_sandbox::Dataset::fixed_today);
+            let ds = adsync_sandbox::Dataset::generate_until(args.dataset, args.seed, today);
             ds.set_restatement(args.restatement);
             let account = match account {
                 Some(a) => a.clone(),

@@ -262,6 +262,11 @@ pub struct SandboxConfig {
     /// How many status polls an async report takes: the last says "Job Completed"; before
     /// it, "Job Not Started", then "Job Started" (from 4 steps), then "Job Running".
     pub async_steps: u32,
+    /// The dataset's last day with data. `None` is the fixed [`crate::Dataset::TODAY`], so
+    /// tests and their ground truth do not move with the calendar; the demo and the bench
+    /// set the wall clock's date, so adsync (whose "today" is the clock's) finds data up to
+    /// its own today, as it would at Facebook.
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for SandboxConfig {
@@ -283,6 +288,7 @@ impl Default for SandboxConfig {
             restatement: 0,
             // Enough polls to show every state of the notes' progression once.
             async_steps: 4,
+            today: None,
         }
     }
 }

@@ -100,10 +100,20 @@ impl Dataset {
     /// The dataset's fixed "today" (not the wall clock).
     pub const TODAY: (i32, u32, u32) = (2026, 11, 20);
 
-    /// Builds the object tree; O(ads) work and memory.
+    /// The fixed [`Self::TODAY`] as a date.
+    pub fn fixed_today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(Self::TODAY.0, Self::TODAY.1, Self::TODAY.2).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// Builds the object tree ending on [`Self::TODAY`]; O(ads) work and memory.
     pub fn generate(name: DatasetName, seed: u64) -> Self {
+        Self::generate_until(name, seed, Self::fixed_today())
+    }
+
+    /// The same objects and history length ending on `today` (figures follow the calendar:
+    /// weekends differ), for a sandbox whose "today" is the wall clock's.
+    pub fn generate_until(name: DatasetName, seed: u64, today: NaiveDate) -> Self {
         let sh = shape(name);
-        let today = NaiveDate::from_ymd_opt(Self::TODAY.0, Self::TODAY.1, Self::TODAY.2).unwrap_or(NaiveDate::MIN);
         let first_day = today - Days::new(u64::from(sh.days - 1));
         let id_base = 100_000 + h(&[seed, 1]) % 800_000;
         let mut ds = Dataset {
@@ -236,5 +246,35 @@ impl Dataset {
             m.insert(a.id.clone(), (Level::Ad, i));
         }
         m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Days;
+
+    use super::*;
+
+    #[test]
+    fn a_later_today_moves_the_history_not_the_objects() {
+        let fixed = Dataset::generate(DatasetName::Small, 42);
+        let later = fixed.today() + Days::new(40);
+        let moved = Dataset::generate_until(DatasetName::Small, 42, later);
+        assert_eq!(fixed.today(), Dataset::fixed_today());
+        assert_eq!(moved.today(), later);
+        assert_eq!(moved.first_day(), fixed.first_day() + Days::new(40));
+        let ids = |d: &Dataset| d.all_ads().iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&moved), ids(&fixed));
+        let span = |d: &Dataset| {
+            d.all_ads()
+                .iter()
+                .map(|a| ((a.start - d.first_day()).num_days(), (a.end - d.first_day()).num_days()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            span(&moved),
+            span(&fixed),
+            "each ad runs on the same days of the history"
+        );
     }
 }

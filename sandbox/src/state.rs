@@ -36,7 +36,8 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn new(config: SandboxConfig) -> Arc<Self> {
-        let dataset = Arc::new(Dataset::generate(config.dataset, config.seed));
+        let today = config.today.unwrap_or_else(Dataset::fixed_today);
+        let dataset = Arc::new(Dataset::generate_until(config.dataset, config.seed, today));
         dataset.set_restatement(config.restatement);
         Arc::new(Self {
             oauth: Mutex::new(OAuthStore::default()),

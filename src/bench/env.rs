@@ -99,6 +99,10 @@ impl SandboxProcess {
                 &dataset.to_string(),
                 "--latency-ms",
                 &latency_ms.to_string(),
+                // adsync plans up to the clock's today: the data must reach it too, or the
+                // newest chunks come back empty and the request count drifts with the date.
+                "--today",
+                &chrono::Utc::now().date_naive().to_string(),
             ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
