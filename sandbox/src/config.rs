@@ -267,6 +267,9 @@ pub struct SandboxConfig {
     /// set the wall clock's date, so adsync (whose "today" is the clock's) finds data up to
     /// its own today, as it would at Facebook.
     pub today: Option<chrono::NaiveDate>,
+    /// How many of the dataset's accounts `/me/adaccounts` lists (the first n); `None` lists
+    /// them all. 0 is a Facebook user who sees no ad account.
+    pub visible_accounts: Option<usize>,
 }
 
 impl Default for SandboxConfig {
@@ -289,6 +292,7 @@ impl Default for SandboxConfig {
             // Enough polls to show every state of the notes' progression once.
             async_steps: 4,
             today: None,
+            visible_accounts: None,
         }
     }
 }

@@ -67,6 +67,10 @@ impl Control {
         lock(&self.sh.budget).set_config(budget.clone());
         self.sh.with_cfg(|c| c.budget = budget);
     }
+    /// Lists only the first `n` accounts at `/me/adaccounts` (`None`: all of them).
+    pub fn set_visible_accounts(&self, n: Option<usize>) {
+        self.sh.with_cfg(|c| c.visible_accounts = n);
+    }
     pub fn set_latency(&self, latency: Duration) {
         self.sh.with_cfg(|c| c.latency = latency);
     }

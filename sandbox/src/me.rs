@@ -23,7 +23,8 @@ pub(crate) fn me(sh: &Shared, auth: &Auth) -> Result<Value, GraphError> {
     Ok(json!({"id": id, "name": store.user.name}))
 }
 
-/// `GET /me/adaccounts`: every account of the dataset (empty without `ads_read`).
+/// `GET /me/adaccounts`: the dataset's accounts the user sees (all unless the test limits
+/// them; none without `ads_read`).
 pub(crate) fn adaccounts(sh: &Shared, req: &Req, auth: &Auth) -> Result<Value, GraphError> {
     user_of(auth)?;
     let wanted = match req.param("fields") {
@@ -31,8 +32,9 @@ pub(crate) fn adaccounts(sh: &Shared, req: &Req, auth: &Auth) -> Result<Value, G
         None => vec!["account_id".to_string()],
     };
     let ds = &sh.dataset;
+    let visible = sh.cfg().visible_accounts.unwrap_or(usize::MAX).min(ds.accounts().len());
     let items = if auth.has("ads_read") || auth.has("ads_management") {
-        (0..ds.accounts().len())
+        (0..visible)
             .map(|i| account_json(ds, i, &wanted))
             .collect::<Result<Vec<_>, _>>()?
     } else {

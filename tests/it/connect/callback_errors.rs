@@ -137,6 +137,12 @@ async fn each_callback_failure_is_a_message_not_a_500(backend: Backend) {
     assert!(page.contains("Connect Facebook Ads"), "a way to re-ask");
     f.control().decline_ads_read(false);
 
+    // The Facebook user sees no ad account.
+    f.control().set_visible_accounts(Some(0));
+    let detail = f.assert_failed(&f.connect().await, "no_ad_accounts").await;
+    assert!(detail.contains("no ad accounts"), "{detail}");
+    f.control().set_visible_accounts(None);
+
     // Facebook is down between the dialog and the code exchange.
     let callback = f.dialog(&f.start(&f.c, t).await).await;
     f.app.sandbox.take().expect("sandbox").shutdown().await;
@@ -147,7 +153,7 @@ async fn each_callback_failure_is_a_message_not_a_500(backend: Backend) {
 
     let kinds = f.event_kinds().await;
     assert!(kinds.iter().all(|k| k == "connection_failed"), "{kinds:?}");
-    assert_eq!(kinds.len(), 9, "{kinds:?}");
+    assert_eq!(kinds.len(), 10, "{kinds:?}");
     f.app.stop().await;
 }
 

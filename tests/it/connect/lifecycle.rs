@@ -182,7 +182,53 @@ async fn disconnect_deletes_locally_when_facebook_is_down(backend: Backend) {
     f.app.stop().await;
 }
 
+async fn several_ad_accounts_are_stored_and_reconciled_on_reconnect(backend: Backend) {
+    // The medium dataset: two accounts in different currencies and time zones.
+    let f = fixture(
+        backend,
+        adsync_sandbox::SandboxConfig {
+            dataset: adsync_sandbox::DatasetName::Medium,
+            ..auto_approve()
+        },
+    )
+    .await;
+    let listed = |card: &serde_json::Value| -> Vec<(String, String, String)> {
+        let mut out: Vec<_> = card["ad_accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .map(|a| {
+                let field = |k: &str| a[k].as_str().expect("text").to_string();
+                (field("id"), field("currency"), field("timezone_name"))
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(f.connect().await, f.connected_location());
+    let both = listed(&f.card().await);
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_ne!(both[0].1, both[1].1, "two currencies: {both:?}");
+    assert_ne!(both[0].2, both[1].2, "two time zones: {both:?}");
+
+    // The Facebook user lost access to one account: a reconnect keeps only what it reaches.
+    f.control().set_visible_accounts(Some(1));
+    assert_eq!(f.connect().await, f.connected_location());
+    let one = listed(&f.card().await);
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert!(both.contains(&one[0]));
+    let stored = connections::all_ad_accounts(&f.app.db, f.team).await.expect("db");
+    assert_eq!(stored.len(), 2, "the other account is kept (its data too), inactive");
+
+    // Access back: both are active again.
+    f.control().set_visible_accounts(None);
+    assert_eq!(f.connect().await, f.connected_location());
+    assert_eq!(listed(&f.card().await), both);
+    f.app.stop().await;
+}
+
 crate::on_both_backends!(
+    several_ad_accounts_are_stored_and_reconciled_on_reconnect,
     connect_lists_accounts_and_queues_a_backfill,
     reconnect_replaces_the_token_and_recovers,
     disconnect_revokes_at_facebook_and_keeps_data,
