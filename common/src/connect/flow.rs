@@ -15,6 +15,10 @@ use crate::storage::events::{self, EventKind};
 use crate::storage::oauth_states::Taken;
 use crate::storage::{Db, oauth_states, teams};
 
+/// How long the callback may spend talking to the provider (code exchange, long-lived
+/// exchange, token check, identity, ad accounts) before telling the owner to try again.
+const CALLBACK_DEADLINE: std::time::Duration = std::time::Duration::from_secs(45);
+
 /// The query string Facebook (or any OAuth 2 provider) sends back to the callback.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct CallbackParams {
@@ -181,9 +185,19 @@ impl Connector {
                 provider: self.name(),
                 detail: "no authorization code in the callback".into(),
             })?;
-        let grant: Grant = match &self.provider {
-            Provider::Facebook(fb) => fb.complete(code, &self.redirect_uri).await?,
-        };
+        // Each Graph call has its own timeout; the owner's browser waits for all of them, so
+        // the whole exchange has a deadline too.
+        let provider = self.name();
+        let grant: Grant = tokio::time::timeout(CALLBACK_DEADLINE, async {
+            match &self.provider {
+                Provider::Facebook(fb) => fb.complete(code, &self.redirect_uri).await,
+            }
+        })
+        .await
+        .map_err(|_| ConnectError::ProviderUnavailable {
+            provider,
+            detail: format!("no answer within {} seconds", CALLBACK_DEADLINE.as_secs()),
+        })??;
         let saved = connections::save(
             &self.db,
             &NewConnection {

@@ -1,6 +1,7 @@
 //! No token in plaintext, anywhere: the real binary (`adsync all`, debug logging) runs a
-//! connect, a failed callback, a reconnect, a sync, a deauthorize and a disconnect against
-//! the sandbox; then its whole log output and the database are searched for tokens.
+//! connect, a replayed callback, a reconnect, a sync, a forged and a valid deauthorize, a
+//! data deletion, a code Facebook rejects and a disconnect against the sandbox; then its
+//! whole log output and the database are searched for tokens.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -118,6 +119,42 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
         .await
         .expect("disconnect");
     assert_eq!(res.status(), 200);
+    // Facebook's own callbacks, validly signed: deauthorize, then data deletion, each after a
+    // fresh connect; and a callback that fails at Facebook (a code it never issued).
+    let valid = adsync_common::connect::signed_request::sign(
+        &serde_json::json!({"user_id": sandbox.control().user_id(), "algorithm": "HMAC-SHA256"}),
+        sandbox.app_secret(),
+    );
+    for path in ["/facebook/deauthorize", "/facebook/data-deletion"] {
+        let (_, location) = connect().await;
+        assert!(location.ends_with("connect=ok"), "{location}");
+        let res = c
+            .post(format!("{base}{path}"))
+            .form(&[("signed_request", valid.clone())])
+            .send()
+            .await
+            .expect("signed callback");
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let res = c
+        .post(format!("{base}/api/v1/teams/{team}/connectors/facebook/connect"))
+        .send()
+        .await
+        .expect("connect");
+    let body: serde_json::Value = res.json().await.expect("json");
+    let mut bogus = url::Url::parse(body["authorize_url"].as_str().expect("url")).expect("url");
+    let state = bogus
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned());
+    bogus = url::Url::parse(&format!("{base}/oauth/facebook/callback")).expect("url");
+    bogus
+        .query_pairs_mut()
+        .append_pair("code", "AQnever-issued")
+        .append_pair("state", &state.expect("state"));
+    let res = c.get(bogus.as_str()).send().await.expect("callback");
+    let location = res.headers()["location"].to_str().expect("loc").to_string();
+    assert!(location.ends_with("connect=code_rejected"), "{location}");
     let (_, location) = connect().await;
     assert!(location.ends_with("connect=ok"), "{location}");
 
