@@ -221,20 +221,28 @@ impl Connector {
         let conn = connections::get(&self.db, team, self.platform())
             .await?
             .ok_or(ConnectError::NotConnected { provider: self.name() })?;
-        let revoked_at_provider = match self.token_of(&conn) {
+        // No token left means the provider already removed the access (deauthorized, or
+        // its data deleted): nothing to revoke, and nothing for the owner to clean up there.
+        let (revoked_at_provider, already_gone) = match self.token_of(&conn) {
             Ok(Some(token)) => match &self.provider {
                 Provider::Facebook(fb) => match fb.revoke(&token).await {
-                    Ok(()) => true,
+                    Ok(()) => (true, false),
                     Err(e) => {
                         tracing::warn!(team_id = %team, error = %e, "revoke at provider failed; deleting locally anyway");
-                        false
+                        (false, false)
                     }
                 },
             },
-            _ => false,
+            Ok(None) => (true, true),
+            Err(_) => (false, false),
         };
         connections::delete(&self.db, team, self.platform()).await?;
-        let detail = if revoked_at_provider {
+        let detail = if already_gone {
+            format!(
+                "Disconnected {}; its access had already been removed there. Synced data is kept.",
+                self.name()
+            )
+        } else if revoked_at_provider {
             format!(
                 "Disconnected {}; access was revoked there. Synced data is kept.",
                 self.name()

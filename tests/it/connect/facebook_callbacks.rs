@@ -114,6 +114,22 @@ async fn deauthorize_revokes_every_connection_of_that_user(backend: Backend) {
         f.event_kinds().await.last().map(String::as_str),
         Some("connection_recovered")
     );
+
+    // The second team's owner removes the revoked connection: nothing is left to revoke at
+    // Facebook, and the owner is not told to clean up there.
+    let res = c2
+        .delete(f.app.url(&format!("/api/v1/teams/{team2}/connectors/facebook")))
+        .send()
+        .await
+        .expect("disconnect");
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["revoked_at_provider"], true, "{body}");
+    let last = adsync_common::storage::events::list(&f.app.db, team2, 1)
+        .await
+        .expect("events");
+    assert_eq!(last[0].kind, "connection_removed");
+    assert!(last[0].detail.contains("already been removed"), "{}", last[0].detail);
     f.app.stop().await;
 }
 
