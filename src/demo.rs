@@ -77,12 +77,14 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn banner(url: &str, sandbox_url: &str) -> String {
+pub fn banner(url: &str, sandbox: &SandboxHandle) -> String {
+    let (sandbox_url, last_day) = (sandbox.base_url(), sandbox.dataset().today());
     format!(
         "\n  adsync demo is running at {url}\n\n  \
          owner:  {OWNER_EMAIL} / {DEMO_PASSWORD}\n  \
          member: {MEMBER_EMAIL} / {DEMO_PASSWORD}\n\n  \
-         Facebook is the local Graph API sandbox at {sandbox_url} (no internet needed).\n  \
+         Facebook is the local Graph API sandbox at {sandbox_url} (no internet needed;\n  \
+         its ad data runs to {last_day}).\n  \
          Sign in as the owner, open Connectors and click Connect.\n\n  Press Ctrl-C to stop.\n"
     )
 }

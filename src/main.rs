@@ -193,7 +193,7 @@ async fn run_demo(data_dir: &std::path::Path) -> Result<(), Failure> {
     let config = demo::config(data_dir, &url, &sandbox)?;
     let services = Services::connect(config).await?;
     demo::seed(&services.db).await?;
-    println!("{}", demo::banner(&url, &sandbox.base_url()));
+    println!("{}", demo::banner(&url, &sandbox));
     let result = run_until_signal(services, Role::All, Some(listener)).await;
     sandbox.shutdown().await;
     result

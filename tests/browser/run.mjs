@@ -3,8 +3,8 @@
 // Starts `target/debug/adsync demo` on a free port with a fresh data folder, signs in as the
 // demo owner through the login form, connects Facebook through the sandbox's consent dialog,
 // waits (bounded) for the backfill, opens the dashboard for the 30 days ending at the
-// sandbox's "today" (2026-11-20) and checks the spend equals the sandbox's ground truth
-// (`adsync sandbox truth`). Also checks a member is asked to contact the owner. Screenshots go
+// sandbox's last day of data (the demo prints it: the date it started on) and checks the
+// spend equals the sandbox's ground truth (`adsync sandbox truth --today`). Also checks a member is asked to contact the owner. Screenshots go
 // to test-output/. Uses the system Chromium (/usr/bin/chromium); never downloads a browser.
 //
 //   node tests/browser/run.mjs        (from the repository root, after `cargo build`)
@@ -27,8 +27,6 @@ const out = resolve(root, process.env.ADSYNC_BROWSER_OUT ?? "test-output");
 const OWNER = "owner@demo.adsync.test";
 const MEMBER = "member@demo.adsync.test";
 const PASSWORD = "adsync-demo";
-const SINCE = "2026-10-22";
-const UNTIL = "2026-11-20";
 
 const freePort = () =>
   new Promise((ok, fail) => {
@@ -79,14 +77,6 @@ async function signIn(page, base, email) {
 async function main() {
   assert(existsSync(bin), `${bin} is missing: run cargo build first`);
   mkdirSync(out, { recursive: true });
-  const truth = JSON.parse(
-    execFileSync(bin, ["sandbox", "truth", "--level", "account", "--since", SINCE, "--until", UNTIL], {
-      encoding: "utf8",
-    }),
-  );
-  const expectedSpend = truth.totals.spend;
-  const currency = truth.account.currency;
-
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), "adsync-browser-"));
@@ -102,11 +92,26 @@ async function main() {
 
   const results = [];
   let browser;
+  let SINCE, UNTIL, truth, expectedSpend, currency;
   try {
     await until("the demo to answer /healthz", 60_000, async () => {
       if (exited) throw new Error(`demo exited early: ${JSON.stringify(exited)}\n${logs.join("")}`);
       return (await fetch(`${base}/healthz`)).ok;
     });
+    // The demo's sandbox ends its data on the day the demo started; the dashboard is checked
+    // over the 30 days up to it, against the truth of that same data.
+    const lastDay = await until("the demo to name its last day of data", 10_000, async () =>
+      /ad data runs to (\d{4}-\d{2}-\d{2})/.exec(logs.join(""))?.[1],
+    );
+    UNTIL = lastDay;
+    SINCE = new Date(Date.parse(`${lastDay}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+    truth = JSON.parse(
+      execFileSync(bin, ["sandbox", "truth", "--today", UNTIL, "--level", "account", "--since", SINCE, "--until", UNTIL], {
+        encoding: "utf8",
+      }),
+    );
+    expectedSpend = truth.totals.spend;
+    currency = truth.account.currency;
     browser = await chromium.launch({
       executablePath: browserPath,
       headless: true,
@@ -176,7 +181,7 @@ async function main() {
       await page.goto(`${base}/teams/${team}/dashboard`);
       await page.getByLabel("From", { exact: true }).fill(SINCE);
       await page.getByLabel("To", { exact: true }).fill(UNTIL);
-      await Promise.all([page.waitForURL(/since=2026-10-22/), page.getByRole("button", { name: "Apply" }).click()]);
+      await Promise.all([page.waitForURL(new RegExp(`since=${SINCE}`)), page.getByRole("button", { name: "Apply" }).click()]);
       const tile = page.locator('li.kpi[data-metric="spend"]');
       assert((await tile.getAttribute("data-value")) === expectedSpend, `spend tile data-value ${await tile.getAttribute("data-value")} != ${expectedSpend}`);
       const shown = (await tile.locator(".value").innerText()).replace(/\s+/g, " ").trim();
