@@ -3,6 +3,7 @@
 
 mod kill;
 mod load;
+mod midrun;
 mod postgres_restart;
 mod redis_restart;
 mod scale_out;

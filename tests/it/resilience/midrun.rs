@@ -1,0 +1,73 @@
+//! The steps the tests that stop a worker in the middle of a backfill share: a backfill slow
+//! enough to catch running, waiting for it to be well under way, waiting for it to end, and
+//! the check that its data is exact.
+
+use std::time::Duration;
+
+use adsync_common::ids::RunId;
+use adsync_common::storage::sync_runs::{self, RunKind, RunStatus, SyncRun};
+use adsync_sandbox::SandboxConfig;
+
+use super::run_state;
+use crate::connect::{Fixture, auto_approve, fixture};
+use crate::helpers::Backend;
+use crate::truth::assert_matches_truth;
+
+/// A connected team on PostgreSQL whose backfill is queued; slow answers (60 ms) keep it
+/// running long enough to stop a worker in the middle.
+pub async fn slow_backfill() -> (Fixture, RunId) {
+    let sandbox = SandboxConfig {
+        latency: Duration::from_millis(60),
+        ..auto_approve()
+    };
+    let f = fixture(Backend::Postgres, sandbox).await;
+    assert_eq!(f.connect().await, f.connected_location());
+    let runs = sync_runs::list(&f.app.db, f.team, 10).await.expect("runs");
+    let run = runs
+        .iter()
+        .find(|r| r.kind == RunKind::Backfill)
+        .expect("backfill queued")
+        .id;
+    (f, run)
+}
+
+/// Waits until the run is running with at least 8 chunks done, before `what` stops it.
+pub async fn wait_until_under_way(f: &Fixture, run: RunId, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = run_state(f, run).await;
+        if r.status == RunStatus::Running && r.progress.done >= 8 {
+            return;
+        }
+        assert!(
+            r.status != RunStatus::Succeeded,
+            "the run finished before {what}; slow the sandbox down"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first worker never got going: {r:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits for the run to end (resumed by another worker), succeeded or failed.
+pub async fn wait_until_ended(f: &Fixture, run: RunId) -> SyncRun {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let r = run_state(f, run).await;
+        if matches!(r.status, RunStatus::Succeeded | RunStatus::Failed) {
+            return r;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the run was not resumed: {r:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The run succeeded in full and the team's data equals the ground truth.
+pub async fn assert_complete_and_exact(f: &Fixture, done: &SyncRun) {
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    assert_eq!(done.progress.done, done.progress.total);
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    assert_matches_truth(&f.app, f.team, ds.today() - chrono::Duration::days(89), ds.today()).await;
+}
