@@ -70,18 +70,18 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
         .await
         .expect("sign in");
     assert_eq!(res.status(), 200);
-    let connect = || async {
+    // Starts a connection: the dialog URL with its state.
+    let authorize = || async {
         let res = c
             .post(format!("{base}/api/v1/teams/{team}/connectors/facebook/connect"))
             .send()
             .await
             .expect("connect");
         let body: serde_json::Value = res.json().await.expect("json");
-        let dialog = c
-            .get(body["authorize_url"].as_str().expect("url"))
-            .send()
-            .await
-            .expect("dialog");
+        url::Url::parse(body["authorize_url"].as_str().expect("url")).expect("url")
+    };
+    let connect = || async {
+        let dialog = c.get(authorize().await).send().await.expect("dialog");
         let callback = dialog.headers()["location"].to_str().expect("loc").to_string();
         let res = c.get(&callback).send().await.expect("callback");
         (callback, res.headers()["location"].to_str().expect("loc").to_string())
@@ -136,18 +136,12 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
             .expect("signed callback");
         assert_eq!(res.status(), 200, "{path}");
     }
-    let res = c
-        .post(format!("{base}/api/v1/teams/{team}/connectors/facebook/connect"))
-        .send()
+    let state = authorize()
         .await
-        .expect("connect");
-    let body: serde_json::Value = res.json().await.expect("json");
-    let mut bogus = url::Url::parse(body["authorize_url"].as_str().expect("url")).expect("url");
-    let state = bogus
         .query_pairs()
         .find(|(k, _)| k == "state")
         .map(|(_, v)| v.into_owned());
-    bogus = url::Url::parse(&format!("{base}/oauth/facebook/callback")).expect("url");
+    let mut bogus = url::Url::parse(&format!("{base}/oauth/facebook/callback")).expect("url");
     bogus
         .query_pairs_mut()
         .append_pair("code", "AQnever-issued")
