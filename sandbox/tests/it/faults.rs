@@ -166,16 +166,21 @@ async fn slow_and_dropped_connections() {
     assert_eq!(app.sb.stats().injected("drop_connection"), 1);
 }
 
-#[tokio::test]
-async fn faults_are_deterministic_per_request_under_concurrency() {
-    let cfg = SandboxConfig {
+/// Half the calls fail once (transient or unknown errors), decided by the seed.
+fn often_failing() -> SandboxConfig {
+    SandboxConfig {
         faults: FaultConfig {
             transient: 0.3,
             unknown_error: 0.2,
             ..FaultConfig::default()
         },
         ..auto()
-    };
+    }
+}
+
+#[tokio::test]
+async fn faults_are_deterministic_per_request_under_concurrency() {
+    let cfg = often_failing();
     let outcome = |seed: u64| {
         let cfg = SandboxConfig { seed, ..cfg.clone() };
         async move {
@@ -207,14 +212,7 @@ async fn faults_are_deterministic_per_request_under_concurrency() {
 /// `GET /{run}/insights`) repeat with the seed like every other fault.
 #[tokio::test]
 async fn async_report_faults_repeat_with_the_seed() {
-    let cfg = SandboxConfig {
-        faults: FaultConfig {
-            transient: 0.3,
-            unknown_error: 0.2,
-            ..FaultConfig::default()
-        },
-        ..auto()
-    };
+    let cfg = often_failing();
     let trace = |seed: u64| {
         let cfg = SandboxConfig { seed, ..cfg.clone() };
         async move {
