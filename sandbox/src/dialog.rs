@@ -134,8 +134,8 @@ pub(crate) fn show(sh: &Shared, req: &Req) -> Reply {
 <form method="post" action="{action}">
 {hidden}<input type="hidden" name="granted_scopes_submitted" value="1">
 <ul>{scopes}</ul>
-<button class="ok" type="submit" name="decision" value="approve">Continue as {user}</button>
-<button type="submit" name="decision" value="deny">Cancel</button>
+<button class="ok" type="submit" name="decision" value="approve">Approve: continue as {user}</button>
+<button type="submit" name="decision" value="deny">Deny</button>
 </form>
 <p><small>Facebook sandbox: a local stand-in for the Login dialog.</small></p>
 </main></body></html>"#,

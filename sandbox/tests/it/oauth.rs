@@ -24,6 +24,8 @@ async fn dialog_html_approve_and_deny() {
         "business_management",
         "value=\"approve\"",
         "value=\"deny\"",
+        ">Approve: continue as ",
+        ">Deny</button>",
         "<form method=\"post\"",
     ] {
         assert!(html.contains(needle), "missing {needle}");
