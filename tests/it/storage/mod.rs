@@ -8,6 +8,9 @@ use chrono::Duration;
 
 use crate::helpers::{Backend, TestDatabase};
 
+mod embedded;
+mod team_deletion;
+
 pub(crate) async fn fresh(backend: Backend) -> (TestDatabase, Db) {
     let database = TestDatabase::new(backend).await;
     let db = Db::connect_and_migrate(&database.url).await.expect("migrate");
@@ -46,7 +49,7 @@ async fn users_and_teams(backend: Backend) {
 }
 
 /// A team "Acme" with a queued backfill of `act_1`.
-async fn team_with_backfill(db: &Db) -> (adsync_common::ids::TeamId, sync_runs::SyncRun) {
+pub(crate) async fn team_with_backfill(db: &Db) -> (adsync_common::ids::TeamId, sync_runs::SyncRun) {
     let team = teams::create(db, "Acme").await.expect("team");
     let new = NewRun {
         team_id: team,
@@ -298,137 +301,8 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
     assert_eq!(run.rows_written, 3, "two rows, then one distinct object-day");
 }
 
-/// A team's facts go with it, and a page of a run whose team is gone writes nothing. On
-/// PostgreSQL `insights_daily` has no foreign key to `teams` (migration 0007): a trigger and
-/// the page's update of its run row keep these; on SQLite the foreign key does.
-async fn facts_go_with_their_team(backend: Backend) {
-    use adsync_common::insights::{DailyRow, Names};
-    use adsync_common::storage::insights::{Checkpoint, PageTarget, WriteMode, write_page};
-
-    let (_guard, db) = fresh(backend).await;
-    let (team, run) = team_with_backfill(&db).await;
-    let (other, other_run) = team_with_backfill(&db).await;
-    let row = DailyRow {
-        object_id: "ad1".into(),
-        date: "2026-11-01".parse().expect("date"),
-        breakdown: String::new(),
-        campaign_id: None,
-        adset_id: None,
-        impressions: 1,
-        reach: Some(1),
-        clicks: 0,
-        inline_link_clicks: 0,
-        spend_micros: 10,
-        actions: Vec::new(),
-        names: Names::default(),
-    };
-    for run in [&run, &other_run] {
-        sync_runs::claim(&db, run.id, "w1", Duration::seconds(60))
-            .await
-            .expect("claim")
-            .expect("claimed");
-    }
-    let page = |team, run| {
-        let (db, row) = (db.clone(), row.clone());
-        async move {
-            let target = PageTarget {
-                team,
-                ad_account_id: "act_1",
-                level: "ad",
-            };
-            let checkpoint = Checkpoint {
-                run,
-                owner: "w1",
-                lease: Duration::seconds(60),
-                progress: Progress { done: 0, total: 1 },
-                chunk_done: None,
-            };
-            write_page(&db, &target, &[row], &checkpoint, &mut WriteMode::Insert).await
-        }
-    };
-    let facts = |team: adsync_common::ids::TeamId| {
-        let db = db.clone();
-        async move {
-            const SQL: &str = "SELECT COUNT(*) FROM insights_daily WHERE team_id = $1";
-            let n: i64 = match &db {
-                Db::Sqlite(p) => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await,
-                Db::Postgres(p) => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await,
-            }
-            .expect("count");
-            n
-        }
-    };
-    page(team, run.id).await.expect("page");
-    page(other, other_run.id).await.expect("other team's page");
-    assert_eq!((facts(team).await, facts(other).await), (1, 1));
-
-    const DELETE: &str = "DELETE FROM teams WHERE id = $1";
-    match &db {
-        Db::Sqlite(p) => sqlx::query(DELETE)
-            .bind(team)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()),
-        Db::Postgres(p) => sqlx::query(DELETE)
-            .bind(team)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()),
-    }
-    .expect("delete team");
-    assert_eq!(
-        (facts(team).await, facts(other).await),
-        (0, 1),
-        "only the deleted team's facts went"
-    );
-
-    // SQLite's foreign key stops the insert; on PostgreSQL the run row is not there to update.
-    let late = page(team, run.id).await;
-    assert!(
-        matches!(late, Err(StorageError::NotFound | StorageError::MissingReference)),
-        "the run went with its team: {late:?}"
-    );
-    assert_eq!(facts(team).await, 0, "the page rolled back");
-}
-
 crate::on_both_backends!(
     users_and_teams,
     runs_are_claimed_by_one_worker_at_a_time,
     pages_replace_the_actions_of_their_object_days,
-    facts_go_with_their_team
 );
-
-/// The embedded default: WAL (readers never wait for the writer) and foreign keys enforced,
-/// on every pooled connection, not just the first.
-#[tokio::test]
-async fn sqlite_runs_in_wal_mode_with_foreign_keys_on() {
-    let (_guard, db) = fresh(Backend::Sqlite).await;
-    let Db::Sqlite(pool) = &db else {
-        panic!("a SQLite database")
-    };
-    let mut held = Vec::new();
-    for _ in 0..3 {
-        let mut conn = pool.acquire().await.expect("connection");
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut *conn)
-            .await
-            .expect("journal_mode");
-        assert_eq!(mode, "wal");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&mut *conn)
-            .await
-            .expect("foreign_keys");
-        assert_eq!(fk, 1);
-        // Held, so the next round gets another connection.
-        held.push(conn);
-    }
-    drop(held);
-    let ghost = adsync_common::ids::TeamId(424242);
-    let email = Email::parse("ann@example.com").expect("email");
-    let ann = users::create(&db, &email, "hash").await.expect("user");
-    assert!(matches!(
-        teams::set_member(&db, ghost, ann, Role::Owner).await,
-        Err(StorageError::MissingReference)
-    ));
-    db.close().await;
-}

@@ -1,0 +1,103 @@
+//! Deleting a team takes its synced facts with it, on both dialects.
+
+use adsync_common::storage::sync_runs::{self, Progress};
+use adsync_common::storage::{Db, StorageError};
+use chrono::Duration;
+
+use super::{fresh, team_with_backfill};
+use crate::helpers::Backend;
+
+/// A team's facts go with it, and a page of a run whose team is gone writes nothing. On
+/// PostgreSQL `insights_daily` has no foreign key to `teams` (migration 0007): a trigger and
+/// the page's update of its run row keep these; on SQLite the foreign key does.
+async fn facts_go_with_their_team(backend: Backend) {
+    use adsync_common::insights::{DailyRow, Names};
+    use adsync_common::storage::insights::{Checkpoint, PageTarget, WriteMode, write_page};
+
+    let (_guard, db) = fresh(backend).await;
+    let (team, run) = team_with_backfill(&db).await;
+    let (other, other_run) = team_with_backfill(&db).await;
+    let row = DailyRow {
+        object_id: "ad1".into(),
+        date: "2026-11-01".parse().expect("date"),
+        breakdown: String::new(),
+        campaign_id: None,
+        adset_id: None,
+        impressions: 1,
+        reach: Some(1),
+        clicks: 0,
+        inline_link_clicks: 0,
+        spend_micros: 10,
+        actions: Vec::new(),
+        names: Names::default(),
+    };
+    for run in [&run, &other_run] {
+        sync_runs::claim(&db, run.id, "w1", Duration::seconds(60))
+            .await
+            .expect("claim")
+            .expect("claimed");
+    }
+    let page = |team, run| {
+        let (db, row) = (db.clone(), row.clone());
+        async move {
+            let target = PageTarget {
+                team,
+                ad_account_id: "act_1",
+                level: "ad",
+            };
+            let checkpoint = Checkpoint {
+                run,
+                owner: "w1",
+                lease: Duration::seconds(60),
+                progress: Progress { done: 0, total: 1 },
+                chunk_done: None,
+            };
+            write_page(&db, &target, &[row], &checkpoint, &mut WriteMode::Insert).await
+        }
+    };
+    let facts = |team: adsync_common::ids::TeamId| {
+        let db = db.clone();
+        async move {
+            const SQL: &str = "SELECT COUNT(*) FROM insights_daily WHERE team_id = $1";
+            let n: i64 = match &db {
+                Db::Sqlite(p) => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await,
+                Db::Postgres(p) => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await,
+            }
+            .expect("count");
+            n
+        }
+    };
+    page(team, run.id).await.expect("page");
+    page(other, other_run.id).await.expect("other team's page");
+    assert_eq!((facts(team).await, facts(other).await), (1, 1));
+
+    const DELETE: &str = "DELETE FROM teams WHERE id = $1";
+    match &db {
+        Db::Sqlite(p) => sqlx::query(DELETE)
+            .bind(team)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()),
+        Db::Postgres(p) => sqlx::query(DELETE)
+            .bind(team)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()),
+    }
+    .expect("delete team");
+    assert_eq!(
+        (facts(team).await, facts(other).await),
+        (0, 1),
+        "only the deleted team's facts went"
+    );
+
+    // SQLite's foreign key stops the insert; on PostgreSQL the run row is not there to update.
+    let late = page(team, run.id).await;
+    assert!(
+        matches!(late, Err(StorageError::NotFound | StorageError::MissingReference)),
+        "the run went with its team: {late:?}"
+    );
+    assert_eq!(facts(team).await, 0, "the page rolled back");
+}
+
+crate::on_both_backends!(facts_go_with_their_team);
