@@ -23,6 +23,20 @@ pub struct Worker {
     pub ops: String,
 }
 
+impl Worker {
+    /// Its Prometheus exposition, as text.
+    pub async fn metrics(&self) -> String {
+        crate::helpers::client()
+            .get(format!("{}/metrics", self.ops))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+}
+
 impl Drop for Worker {
     fn drop(&mut self) {
         let _ = self.child.kill();

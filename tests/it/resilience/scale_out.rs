@@ -74,14 +74,7 @@ async fn three_worker_processes_share_the_queue_and_the_rate_budget() {
             .await
             .expect("json");
         assert_eq!(ready["worker"], "taking_jobs", "{ready}");
-        let text = http
-            .get(format!("{}/metrics", w.ops))
-            .send()
-            .await
-            .expect("metrics")
-            .text()
-            .await
-            .expect("text");
+        let text = w.metrics().await;
         assert!(
             sample(&text, "adsync_sync_lag_days_max", "").is_some(),
             "the sync lag gauge:\n{text}"

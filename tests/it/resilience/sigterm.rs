@@ -31,14 +31,7 @@ async fn a_worker_stopped_with_sigterm_hands_its_run_back_and_another_resumes_it
     let second = spawn_worker(&f);
     let done = wait_until_ended(&f, run).await;
     // The second worker counts it as a resumed run (started before its claim).
-    let metrics = crate::helpers::client()
-        .get(format!("{}/metrics", second.ops))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = second.metrics().await;
     drop(second);
     assert_complete_and_exact(&f, &done).await;
     assert_eq!(
