@@ -1,6 +1,6 @@
 //! Normalized insights: what one Graph API row becomes in our tables. Money turns into
 //! integer micro-units of the account currency (exact, summable in SQL on both databases);
-//! actions become one row per action type and attribution window.
+//! actions become figures per action type and attribution window.
 
 use std::sync::Arc;
 
@@ -56,7 +56,8 @@ pub struct DailyRow {
     pub clicks: i64,
     pub inline_link_clicks: i64,
     pub spend_micros: i64,
-    pub actions: Vec<ActionRow>,
+    /// One entry per action type, in the order Facebook listed them.
+    pub actions: Vec<ActionFigures>,
     /// Names seen on the row, for the campaigns / ad sets / ads tables.
     pub names: Names,
 }
@@ -71,15 +72,74 @@ pub struct Names {
     pub ad: Option<String>,
 }
 
-/// One action type in one attribution window. A row carries ~17 of them (types × windows),
-/// so the type is shared between its windows and the window is one of [`WINDOWS`]: no
-/// allocation per action.
+/// One action type's figures on a row, per attribution window of [`WINDOWS`]: a row carries
+/// a few types with up to seven windows each, held in place rather than as an entry per
+/// window (building, grouping and freeing those was a tenth of a backfill's CPU,
+/// docs/benchmarks.md, session 9).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionRow {
+pub struct ActionFigures {
+    /// Shared between rows.
     pub action_type: Arc<str>,
-    pub window: &'static str,
-    pub count: i64,
-    pub value_micros: Option<i64>,
+    /// The count per window; `None` where Facebook reported nothing in that window.
+    pub counts: [Option<i64>; WINDOWS.len()],
+    /// The value per window in micro-units; `None` where the count is, and in every window of
+    /// a type without values (link clicks, say).
+    pub values: [Option<i64>; WINDOWS.len()],
+}
+
+impl ActionFigures {
+    pub fn new(action_type: impl Into<Arc<str>>) -> Self {
+        ActionFigures {
+            action_type: action_type.into(),
+            counts: [None; WINDOWS.len()],
+            values: [None; WINDOWS.len()],
+        }
+    }
+
+    /// Sets a window's figures; false (and nothing set) when `window` is not one of [`WINDOWS`].
+    pub fn set(&mut self, window: &str, count: i64, value_micros: Option<i64>) -> bool {
+        let Some(i) = WINDOWS.iter().position(|w| *w == window) else {
+            return false;
+        };
+        self.counts[i] = Some(count);
+        self.values[i] = value_micros;
+        true
+    }
+
+    /// The windows with figures: the window, its count and its value.
+    pub fn windows(&self) -> impl Iterator<Item = (&'static str, i64, Option<i64>)> + '_ {
+        WINDOWS
+            .iter()
+            .zip(self.counts.iter().zip(&self.values))
+            .filter_map(|(w, (c, v))| c.map(|c| (*w, c, *v)))
+    }
+
+    /// `(type, window, count, value)` figures grouped per type, in the order the types first
+    /// come; a (type, window) given twice keeps the later figures. Unknown windows are left out.
+    pub fn group<'t>(figures: impl IntoIterator<Item = (&'t str, &'t str, i64, Option<i64>)>) -> Vec<ActionFigures> {
+        let mut out: Vec<ActionFigures> = Vec::new();
+        for (action_type, window, count, value) in figures {
+            let at = match out.iter().position(|t| &*t.action_type == action_type) {
+                Some(at) => at,
+                None => {
+                    out.push(ActionFigures::new(action_type));
+                    out.len() - 1
+                }
+            };
+            out[at].set(window, count, value);
+        }
+        out
+    }
+
+    /// Takes the windows `later` reports, as a later report of the same type.
+    fn merge(&mut self, later: &ActionFigures) {
+        for i in 0..WINDOWS.len() {
+            if later.counts[i].is_some() {
+                self.counts[i] = later.counts[i];
+                self.values[i] = later.values[i];
+            }
+        }
+    }
 }
 
 impl DailyRow {
@@ -87,11 +147,10 @@ impl DailyRow {
     /// [`purchase_columns`]. A window Facebook did not report counts 0.
     pub fn purchase_rollup(&self) -> [i64; 14] {
         let mut out = [0; 14];
-        for a in self.actions.iter().filter(|a| &*a.action_type == "purchase") {
-            if let Some(i) = WINDOWS.iter().position(|w| *w == a.window) {
-                // The last report of a (type, window) wins, as when the actions are stored.
-                out[i] = a.count;
-                out[i + 7] = a.value_micros.unwrap_or(0);
+        if let Some(p) = self.actions.iter().find(|a| &*a.action_type == "purchase") {
+            for i in 0..WINDOWS.len() {
+                out[i] = p.counts[i].unwrap_or(0);
+                out[i + WINDOWS.len()] = p.values[i].unwrap_or(0);
             }
         }
         out
@@ -157,14 +216,15 @@ pub fn normalize(level: Level, row: InsightRow) -> Result<DailyRow, GraphError> 
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("&");
-    let mut actions = Vec::with_capacity(stats.iter().map(|a| (1 + a.windows.len()).min(WINDOWS.len())).sum());
+    let mut actions: Vec<ActionFigures> = Vec::with_capacity(stats.len());
     for a in &stats {
         let value = action_values
             .iter()
             .find(|v| Arc::ptr_eq(&v.action_type, &a.action_type) || v.action_type == a.action_type);
+        let mut figures = ActionFigures::new(a.action_type.clone());
         // WINDOWS is the default (`value`), then ATTRIBUTION_WINDOWS in order. A window is
         // stored when either list reports it; the other's figure is then 0.
-        for (i, w) in WINDOWS.into_iter().enumerate() {
+        for i in 0..WINDOWS.len() {
             let (count, amount) = match i.checked_sub(1) {
                 None => (Some(a.value), value.map(|v| v.value)),
                 Some(at) => (a.windows.at(at), value.and_then(|v| v.windows.at(at))),
@@ -172,12 +232,13 @@ pub fn normalize(level: Level, row: InsightRow) -> Result<DailyRow, GraphError> 
             if count.is_none() && amount.is_none() {
                 continue;
             }
-            actions.push(ActionRow {
-                action_type: a.action_type.clone(),
-                window: w,
-                count: to_count(count.unwrap_or_default())?,
-                value_micros: value.map(|_| to_micros(amount.unwrap_or_default())).transpose()?,
-            });
+            figures.counts[i] = Some(to_count(count.unwrap_or_default())?);
+            figures.values[i] = value.map(|_| to_micros(amount.unwrap_or_default())).transpose()?;
+        }
+        // A type listed twice (Facebook should not) keeps the later entry's windows.
+        match actions.iter_mut().find(|t| t.action_type == figures.action_type) {
+            Some(earlier) => earlier.merge(&figures),
+            None => actions.push(figures),
         }
     }
     Ok(DailyRow {
@@ -261,7 +322,8 @@ mod tests {
         );
         assert_eq!(d.names.ad.as_deref(), Some("A"));
         assert_eq!(d.names.campaign.as_deref(), Some("Spring"));
-        let windows: Vec<_> = d.actions.iter().map(|a| (a.window, a.count, a.value_micros)).collect();
+        assert_eq!(d.actions.len(), 1, "one entry per type");
+        let windows: Vec<_> = d.actions[0].windows().collect();
         assert_eq!(
             windows,
             vec![
@@ -272,6 +334,43 @@ mod tests {
         );
         let acct = normalize(Level::Account, r).expect("account");
         assert_eq!(acct.object_id, "act_123");
+    }
+
+    #[test]
+    fn a_window_in_either_list_is_stored_and_a_repeated_type_merges() {
+        let r = row(json!({
+            "ad_id": "a1", "date_start": "2026-11-01", "date_stop": "2026-11-01",
+            "actions": [
+                {"action_type": "purchase", "value": "3", "7d_click": "2"},
+                {"action_type": "link_click", "value": "9", "1d_click": "9"},
+                {"action_type": "purchase", "value": "4", "28d_click": "1"}
+            ],
+            "action_values": [{"action_type": "purchase", "value": "10", "1d_view": "5"}]
+        }));
+        let d = normalize(Level::Ad, r).expect("normalize");
+        let types: Vec<_> = d
+            .actions
+            .iter()
+            .map(|a| (&*a.action_type, a.windows().collect::<Vec<_>>()))
+            .collect();
+        assert_eq!(
+            types,
+            vec![
+                (
+                    "purchase",
+                    vec![
+                        ("default", 4, Some(10_000_000)),
+                        ("7d_click", 2, Some(0)),
+                        ("28d_click", 1, Some(0)),
+                        ("1d_view", 0, Some(5_000_000)),
+                    ]
+                ),
+                ("link_click", vec![("default", 9, None), ("1d_click", 9, None)]),
+            ],
+            "the later purchase entry's windows win; a value without a count counts 0"
+        );
+        assert_eq!(d.purchase_rollup()[..7], [4, 0, 2, 1, 0, 0, 0]);
+        assert_eq!(d.purchase_rollup()[7..], [10_000_000, 0, 0, 0, 5_000_000, 0, 0]);
     }
 
     #[test]

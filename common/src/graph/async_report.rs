@@ -5,8 +5,6 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::InsightRow;
-use super::accounts::Paged;
 use super::client::{Call, GraphClient, check_segment};
 use super::error::GraphError;
 use super::insights::{InsightsPage, InsightsRequest, MAX_PAGE_SIZE};
@@ -166,8 +164,8 @@ impl GraphClient {
         if let Some(a) = after {
             call = call.query("after", a);
         }
-        let (paged, usage) = self.json::<Paged<InsightRow>>("report results", call).await?;
-        Ok((InsightsPage::from_paged(paged), usage))
+        let (text, usage) = self.text("report results", call).await?;
+        Ok((InsightsPage::from_text("report results", &text)?, usage))
     }
 }
 

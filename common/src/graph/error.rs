@@ -117,11 +117,6 @@ impl GraphError {
     }
 
     pub(crate) fn decode(what: &str, e: &serde_json::Error) -> Self {
-        // An insights row's own messages name the field, never its value.
-        let message = e.to_string();
-        if message.starts_with(super::row_de::ROW_ERROR) {
-            return Self::Decode(format!("{what}: {message}"));
-        }
         // serde's message can quote the offending value (possibly a token): keep only
         // the category and position.
         Self::Decode(format!(

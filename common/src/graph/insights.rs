@@ -9,7 +9,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::accounts::Paged;
 use super::client::{Call, GraphClient, check_segment};
 use super::error::GraphError;
 use super::row::InsightRow;
@@ -232,15 +231,6 @@ pub struct InsightsPage {
     pub after: Option<String>,
 }
 
-impl InsightsPage {
-    pub(crate) fn from_paged(p: Paged<InsightRow>) -> Self {
-        Self {
-            rows: p.data,
-            after: p.paging.and_then(|pg| pg.after()),
-        }
-    }
-}
-
 impl GraphClient {
     /// One page of `GET /{v}/act_{id}/insights`, starting at `after`.
     pub async fn insights_page(
@@ -255,8 +245,8 @@ impl GraphClient {
         if let Some(a) = after {
             call = call.query("after", a);
         }
-        let (paged, usage) = self.json::<Paged<InsightRow>>("insights response", call).await?;
-        Ok((InsightsPage::from_paged(paged), usage))
+        let (text, usage) = self.text("insights response", call).await?;
+        Ok((InsightsPage::from_text("insights response", &text)?, usage))
     }
 
     /// `GET /{v}/act_{id}?fields=...`: the ad account node (currency, time zone, status).

@@ -19,10 +19,11 @@ mod client;
 mod envelope;
 mod error;
 mod insights;
+mod json_reader;
 mod oauth;
 mod proof;
 mod row;
-mod row_de;
+mod row_reader;
 mod usage;
 
 pub use accounts::{AdAccountInfo, FacebookUser, Permission, is_granted};

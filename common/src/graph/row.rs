@@ -154,9 +154,9 @@ pub(super) const KNOWN: &[&str] = &[
 
 impl InsightRow {
     /// Parses one row given as a JSON value (a page is read straight from its text: see
-    /// `row_de`).
+    /// `row_reader`).
     pub fn parse(row: &Value) -> Result<Self, GraphError> {
-        serde::Deserialize::deserialize(row).map_err(|e: serde_json::Error| GraphError::decode("insights row", &e))
+        Self::from_text(&row.to_string())
     }
 
     /// `actions[action_type]` in `window` (`"value"` for the default); zero when absent.
@@ -266,7 +266,8 @@ mod tests {
 
     /// A page's rows read from text, as the client reads them.
     fn from_text(text: &str) -> Result<Vec<InsightRow>, GraphError> {
-        serde_json::from_str(text).map_err(|e| GraphError::decode("insights response", &e))
+        let page = super::super::InsightsPage::from_text("insights response", &format!(r#"{{"data": {text}}}"#))?;
+        Ok(page.rows)
     }
 
     #[test]

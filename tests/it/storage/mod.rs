@@ -154,7 +154,7 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
 /// an object-day keeps its last report instead of failing. Pages of a range found empty go
 /// in as plain inserts; one that meets rows already there is written again as upserts.
 async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
-    use adsync_common::insights::{ActionRow, DailyRow, Names};
+    use adsync_common::insights::{ActionFigures, DailyRow, Names};
     use adsync_common::storage::insights::{Checkpoint, PageTarget, WriteMode, range_is_empty, write_page};
 
     let (_guard, db) = fresh(backend).await;
@@ -175,7 +175,7 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         progress: Progress { done: 0, total: 1 },
         chunk_done: None,
     };
-    let row = |day: &str, impressions: i64, actions: &[(&str, &'static str, i64)]| DailyRow {
+    let row = |day: &str, impressions: i64, actions: &[(&str, &str, i64)]| DailyRow {
         object_id: "ad1".into(),
         date: day.parse().expect("date"),
         breakdown: String::new(),
@@ -186,15 +186,11 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         clicks: 0,
         inline_link_clicks: 0,
         spend_micros: 10,
-        actions: actions
-            .iter()
-            .map(|(kind, window, count)| ActionRow {
-                action_type: (*kind).into(),
-                window,
-                count: *count,
-                value_micros: None,
-            })
-            .collect(),
+        actions: ActionFigures::group(
+            actions
+                .iter()
+                .map(|(kind, window, count)| (*kind, *window, *count, None)),
+        ),
         names: Names::default(),
     };
     let stored = |db: Db| async move {

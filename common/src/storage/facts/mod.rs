@@ -22,7 +22,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::StorageResult;
 use super::insights::PageTarget;
-use crate::insights::{DailyRow, WINDOWS, purchase_columns};
+use crate::insights::{DailyRow, purchase_columns};
 use crate::json_text::{json_str, push_padded};
 
 mod postgres;
@@ -44,55 +44,27 @@ pub(crate) fn unique_rows(rows: &[DailyRow]) -> Vec<&DailyRow> {
         .collect()
 }
 
-/// A row's figures for one action type: per window of [`WINDOWS`], the count and the value
-/// in micro-units.
-struct TypeFigures<'a> {
-    action_type: &'a str,
-    counts: [Option<i64>; WINDOWS.len()],
-    values: [Option<i64>; WINDOWS.len()],
-}
-
 /// The row's actions as stored in `insights_daily.actions` (migration 0008): one element per
 /// action type, `[action_type, counts, values]`. `counts` has one entry per window of
 /// [`WINDOWS`], in that order: the count, or `null` where Facebook reported nothing in that
 /// window; `values` likewise holds the value in micro-units, or is `null` when the type has
 /// none (e.g. link clicks). `[["purchase",[2,null,3,null,null,null,null],[45670000,null,
 /// 50000000,null,null,null,null]]]` is 2 purchases worth 45.67 by default and 3 worth 50.00
-/// within 7 days of a click. A (type, window) reported twice keeps its last report.
+/// within 7 days of a click.
 ///
 /// One element per type rather than per type and window: the text is a third as long, and
 /// PostgreSQL's work on a backfill grows with the bytes it stores (docs/benchmarks.md,
 /// session 7). Written by hand (~17 figures a row): through serde this was a tenth of a
 /// backfill's CPU.
 pub(crate) fn actions_json(r: &DailyRow) -> String {
-    let mut types: Vec<TypeFigures> = Vec::with_capacity(r.actions.len().min(8));
-    for a in &r.actions {
-        // Windows come from `WINDOWS` (see `normalize`); anything else is not stored.
-        let Some(w) = WINDOWS.iter().position(|x| *x == a.window) else {
-            continue;
-        };
-        let at = match types.iter().position(|t| t.action_type == &*a.action_type) {
-            Some(at) => at,
-            None => {
-                types.push(TypeFigures {
-                    action_type: &a.action_type,
-                    counts: [None; WINDOWS.len()],
-                    values: [None; WINDOWS.len()],
-                });
-                types.len() - 1
-            }
-        };
-        types[at].counts[w] = Some(a.count);
-        types[at].values[w] = a.value_micros;
-    }
-    let mut out = Vec::with_capacity(2 + 96 * types.len());
+    let mut out = Vec::with_capacity(2 + 96 * r.actions.len());
     out.push(b'[');
-    for (i, t) in types.iter().enumerate() {
+    for (i, t) in r.actions.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.push(b'[');
-        json_str(&mut out, t.action_type);
+        json_str(&mut out, &t.action_type);
         out.push(b',');
         push_figures(&mut out, &t.counts);
         out.push(b',');
@@ -272,9 +244,9 @@ impl WriteFacts for SqliteConnection {
 #[cfg(test)]
 mod tests {
     use super::{ValueSink, actions_json, put_values, unique_rows, value_columns};
-    use crate::insights::{ActionRow, DailyRow, Names};
+    use crate::insights::{ActionFigures, DailyRow, Names};
 
-    fn row(object: &str, impressions: i64, actions: &[(&str, &'static str, i64)]) -> DailyRow {
+    fn row(object: &str, impressions: i64, actions: &[(&str, &str, i64, Option<i64>)]) -> DailyRow {
         DailyRow {
             object_id: object.into(),
             date: "2026-11-20".parse().expect("date"),
@@ -286,15 +258,7 @@ mod tests {
             clicks: 0,
             inline_link_clicks: 0,
             spend_micros: 0,
-            actions: actions
-                .iter()
-                .map(|(t, w, c)| ActionRow {
-                    action_type: (*t).into(),
-                    window: w,
-                    count: *c,
-                    value_micros: None,
-                })
-                .collect(),
+            actions: ActionFigures::group(actions.iter().copied()),
             names: Names::default(),
         }
     }
@@ -328,13 +292,13 @@ mod tests {
 
     #[test]
     fn actions_are_stored_as_one_array_per_row() {
-        let mut r = row(
+        let r = row(
             "a1",
             1,
             &[
-                ("purchase", "default", 1),
-                ("link_click", "7d_click", 4),
-                ("purchase", "default", 2),
+                ("purchase", "default", 1, None),
+                ("link_click", "7d_click", 4, None),
+                ("purchase", "default", 2, None),
             ],
         );
         assert_eq!(
@@ -342,14 +306,16 @@ mod tests {
             r#"[["purchase",[2,null,null,null,null,null,null],null],["link_click",[null,null,4,null,null,null,null],null]]"#,
             "one element per type; the repeated (purchase, default) keeps its last report"
         );
-        r.actions[0].value_micros = Some(45_670_000);
-        r.actions[1].value_micros = Some(1);
-        r.actions.push(ActionRow {
-            action_type: "purchase".into(),
-            window: "28d_view",
-            count: 1,
-            value_micros: Some(12_500_000),
-        });
+        let r = row(
+            "a1",
+            1,
+            &[
+                ("purchase", "default", 1, Some(45_670_000)),
+                ("link_click", "7d_click", 4, Some(1)),
+                ("purchase", "default", 2, None),
+                ("purchase", "28d_view", 1, Some(12_500_000)),
+            ],
+        );
         assert_eq!(
             actions_json(&r),
             r#"[["purchase",[2,null,null,null,null,null,1],[null,null,null,null,null,null,12500000]],["link_click",[null,null,4,null,null,null,null],[null,null,1,null,null,null,null]]]"#,

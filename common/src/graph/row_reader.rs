@@ -1,0 +1,423 @@
+//! Reading a page of insights rows from its JSON text into [`InsightRow`]s, walking the text
+//! once with [`JsonReader`]: no `serde_json::Value` per row, and no serde visitor per key.
+//!
+//! Facebook's encoding rules are those of [`super::row`]: numbers arrive as strings (plain
+//! JSON numbers are accepted too), omitted or `null` fields are zero or absent, unknown string
+//! fields are breakdown values. Errors name the field, never its value.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::accounts::Paging;
+use super::error::GraphError;
+use super::insights::{InsightsPage, MAX_PAGE_SIZE};
+use super::json_reader::{JsonReader, Kind, Malformed};
+use super::row::{ActionStat, InsightRow, KNOWN, Windows};
+
+/// Why a page could not be read. The messages name a field or a byte offset, never a value
+/// (a value could hold anything, a token included).
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("insights row: {0} is not in the expected format")]
+    Field(&'static str),
+    #[error("insights row is not an object")]
+    NotARow,
+    #[error("{0}")]
+    Malformed(#[from] Malformed),
+    #[error("data is not a list of rows")]
+    NoData,
+    #[error("paging is not in the expected format")]
+    Paging,
+}
+
+type Read<T> = Result<T, ReadError>;
+
+impl InsightsPage {
+    /// Reads an insights response (`{"data": [...], "paging": {...}}`); `what` names it in
+    /// errors.
+    pub(crate) fn from_text(what: &str, text: &str) -> Result<Self, GraphError> {
+        read_page(text).map_err(|e| GraphError::Decode(format!("{what}: {e}")))
+    }
+}
+
+impl InsightRow {
+    /// Reads one row given as JSON text.
+    pub(crate) fn from_text(text: &str) -> Result<Self, GraphError> {
+        let mut r = JsonReader::new(text);
+        let row = read_row(&mut r).and_then(|row| Ok(r.finish().map(|()| row)?));
+        row.map_err(|e| GraphError::Decode(e.to_string()))
+    }
+}
+
+fn read_page(text: &str) -> Read<InsightsPage> {
+    let mut r = JsonReader::new(text);
+    let mut page = None;
+    let mut after = None;
+    r.begin_object()?;
+    while let Some(key) = r.next_key()? {
+        match key.as_ref() {
+            "data" => {
+                if r.peek()? != Kind::Array {
+                    return Err(ReadError::NoData);
+                }
+                let mut rows = Vec::with_capacity(MAX_PAGE_SIZE as usize);
+                r.begin_array()?;
+                while r.next_element()? {
+                    rows.push(read_row(&mut r)?);
+                }
+                page = Some(rows);
+            }
+            "paging" => {
+                let paging: Option<Paging> = serde_json::from_str(r.skip()?).map_err(|_| ReadError::Paging)?;
+                after = paging.and_then(|p| p.after());
+            }
+            _ => {
+                r.skip()?;
+            }
+        }
+    }
+    r.finish()?;
+    Ok(InsightsPage {
+        rows: page.ok_or(ReadError::NoData)?,
+        after,
+    })
+}
+
+/// A scalar field's value: text, a number (its text), or nothing (`null`). Anything else
+/// (an object, a list, a boolean) is `Other`, read past and left for the field to refuse.
+enum Scalar<'a> {
+    Text(Cow<'a, str>),
+    Number(&'a str),
+    Null,
+    Other,
+}
+
+fn scalar<'a>(r: &mut JsonReader<'a>) -> Read<Scalar<'a>> {
+    Ok(match r.peek()? {
+        Kind::String => Scalar::Text(r.string()?),
+        Kind::Number => Scalar::Number(r.number()?),
+        Kind::Null => {
+            r.skip()?;
+            Scalar::Null
+        }
+        Kind::Object | Kind::Array | Kind::Bool => {
+            r.skip()?;
+            Scalar::Other
+        }
+    })
+}
+
+impl Scalar<'_> {
+    fn text(self) -> Option<String> {
+        match self {
+            Scalar::Text(s) => Some(s.into_owned()),
+            Scalar::Number(n) => Some(n.to_owned()),
+            // Like a missing field: ids and names are optional.
+            Scalar::Null | Scalar::Other => None,
+        }
+    }
+
+    /// A count: missing or `null` is 0; `"12.5"` is an error.
+    fn count(self, field: &'static str) -> Read<i64> {
+        let parsed = match self {
+            Scalar::Text(s) => s.parse().or_else(|_| s.trim().parse()).ok(),
+            Scalar::Number(n) => n.parse().ok(),
+            Scalar::Null => Some(0),
+            Scalar::Other => None,
+        };
+        parsed.ok_or(ReadError::Field(field))
+    }
+
+    fn decimal(self, field: &'static str) -> Read<Option<Decimal>> {
+        let parse = |s: &str| {
+            plain_decimal(s)
+                .map(Ok)
+                .unwrap_or_else(|| {
+                    let s = s.trim();
+                    Decimal::from_str(s).or_else(|_| Decimal::from_scientific(s))
+                })
+                .map_err(|_| ReadError::Field(field))
+        };
+        match self {
+            Scalar::Text(s) => parse(&s).map(Some),
+            Scalar::Number(n) => parse(n).map(Some),
+            Scalar::Null => Ok(None),
+            Scalar::Other => Err(ReadError::Field(field)),
+        }
+    }
+
+    fn date(self, field: &'static str) -> Read<NaiveDate> {
+        match self {
+            Scalar::Text(s) => plain_date(&s)
+                .map(Ok)
+                .unwrap_or_else(|| s.parse())
+                .map_err(|_| ReadError::Field(field)),
+            _ => Err(ReadError::Field(field)),
+        }
+    }
+}
+
+/// The form every figure of a page takes (`"12.34"`, `"-5"`), read without rust_decimal's
+/// general parser: 18 digits at most, digits on both sides of a point. `None` for any other
+/// form, which the general parser then reads (or refuses).
+fn plain_decimal(s: &str) -> Option<Decimal> {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let fraction_given = whole.len() < digits.len();
+    if whole.is_empty() || (fraction_given && fraction.is_empty()) || whole.len() + fraction.len() > 18 {
+        return None;
+    }
+    let mut mantissa: i64 = 0;
+    for b in whole.bytes().chain(fraction.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        mantissa = mantissa * 10 + i64::from(b - b'0');
+    }
+    let scale = u32::try_from(fraction.len()).ok()?;
+    Some(Decimal::new(if negative { -mantissa } else { mantissa }, scale))
+}
+
+/// `YYYY-MM-DD`, the form Facebook writes days in, read without chrono's format parser;
+/// `None` for any other form, which chrono then reads (or refuses).
+fn plain_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range]
+            .iter()
+            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
+    };
+    let year = i32::try_from(number(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
+}
+
+fn read_row(r: &mut JsonReader) -> Read<InsightRow> {
+    if r.peek()? != Kind::Object {
+        r.skip()?;
+        return Err(ReadError::NotARow);
+    }
+    let mut row = InsightRow::default();
+    let (mut start, mut stop) = (None, None);
+    r.begin_object()?;
+    while let Some(key) = r.next_key()? {
+        match key.as_ref() {
+            "actions" => row.actions = action_list(r, "actions")?,
+            "action_values" => row.action_values = action_list(r, "action_values")?,
+            "cost_per_action_type" => row.cost_per_action_type = action_list(r, "cost_per_action_type")?,
+            k => {
+                let v = scalar(r)?;
+                match k {
+                    "account_id" => row.account_id = v.text(),
+                    "campaign_id" => row.campaign_id = v.text(),
+                    "campaign_name" => row.campaign_name = v.text(),
+                    "adset_id" => row.adset_id = v.text(),
+                    "adset_name" => row.adset_name = v.text(),
+                    "ad_id" => row.ad_id = v.text(),
+                    "ad_name" => row.ad_name = v.text(),
+                    "date_start" => start = Some(v.date("date_start")?),
+                    "date_stop" => stop = Some(v.date("date_stop")?),
+                    "impressions" => row.impressions = v.count("impressions")?,
+                    "reach" => row.reach = v.count("reach")?,
+                    "clicks" => row.clicks = v.count("clicks")?,
+                    "unique_clicks" => row.unique_clicks = v.count("unique_clicks")?,
+                    "inline_link_clicks" => row.inline_link_clicks = v.count("inline_link_clicks")?,
+                    "spend" => row.spend = v.decimal("spend")?.unwrap_or_default(),
+                    "frequency" => row.frequency = v.decimal("frequency")?,
+                    "cpc" => row.cpc = v.decimal("cpc")?,
+                    "cpm" => row.cpm = v.decimal("cpm")?,
+                    "ctr" => row.ctr = v.decimal("ctr")?,
+                    // Other known fields are not stored.
+                    _ if KNOWN.contains(&k) => {}
+                    // Any other text field is a breakdown value.
+                    _ => {
+                        if let Scalar::Text(s) = v {
+                            row.breakdowns.insert(key.into_owned(), s.into_owned());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    row.date_start = start.ok_or(ReadError::Field("date_start"))?;
+    row.date_stop = stop.ok_or(ReadError::Field("date_stop"))?;
+    Ok(row)
+}
+
+/// One `actions` / `action_values` / `cost_per_action_type` list (`null` is empty).
+fn action_list(r: &mut JsonReader, field: &'static str) -> Read<Vec<ActionStat>> {
+    match r.peek()? {
+        Kind::Null => {
+            r.skip()?;
+            return Ok(Vec::new());
+        }
+        Kind::Array => {}
+        _ => {
+            r.skip()?;
+            return Err(ReadError::Field(field));
+        }
+    }
+    let mut out = Vec::with_capacity(4);
+    r.begin_array()?;
+    while r.next_element()? {
+        out.push(action(r, field)?);
+    }
+    Ok(out)
+}
+
+/// One entry of an action list: `action_type`, the default `value`, and a figure per
+/// attribution window (the other keys; text that is not a number, such as an action
+/// breakdown label, is skipped).
+fn action(r: &mut JsonReader, field: &'static str) -> Read<ActionStat> {
+    if r.peek()? != Kind::Object {
+        r.skip()?;
+        return Err(ReadError::Field(field));
+    }
+    let mut action_type = None;
+    let mut value = Decimal::ZERO;
+    let mut windows = Windows::default();
+    r.begin_object()?;
+    while let Some(key) = r.next_key()? {
+        match key.as_ref() {
+            "action_type" => match scalar(r)? {
+                Scalar::Text(s) => action_type = Some(shared_action_type(&s)),
+                _ => return Err(ReadError::Field(field)),
+            },
+            // `null` reads as omitted: 0 for the default value, no figure for a window.
+            "value" => value = scalar(r)?.decimal(field)?.unwrap_or_default(),
+            k if Windows::is_window(k) => {
+                if let Some(d) = scalar(r)?.decimal(field)? {
+                    windows.set(k, d);
+                }
+            }
+            // Not a figure adsync keeps (an action breakdown's label, a key Facebook added).
+            _ => {
+                r.skip()?;
+            }
+        }
+    }
+    Ok(ActionStat {
+        action_type: action_type.ok_or(ReadError::Field(field))?,
+        value,
+        windows,
+    })
+}
+
+/// The action type, shared: a row names a few types and every row names the same few, so
+/// each is allocated once per thread rather than once per row and list. Up to 64 are kept
+/// (Facebook has a few dozen); any beyond are allocated as they come.
+fn shared_action_type(s: &str) -> Arc<str> {
+    thread_local! {
+        static SEEN: RefCell<Vec<Arc<str>>> = const { RefCell::new(Vec::new()) };
+    }
+    SEEN.with_borrow_mut(|seen| {
+        if let Some(t) = seen.iter().find(|t| ***t == *s) {
+            return t.clone();
+        }
+        let t: Arc<str> = s.into();
+        if seen.len() < 64 {
+            seen.push(t.clone());
+        }
+        t
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_figures_and_days_read_as_the_general_parsers_read_them() {
+        for s in [
+            "0",
+            "12",
+            "-5",
+            "12.34",
+            "0.000001",
+            "999999999999999999",
+            "12.50",
+            "-0.5",
+        ] {
+            assert_eq!(plain_decimal(s), Decimal::from_str(s).ok(), "{s}");
+            assert_eq!(
+                plain_decimal(s).map(|d| d.scale()),
+                Decimal::from_str(s).ok().map(|d| d.scale()),
+                "{s}"
+            );
+        }
+        for s in [
+            "",
+            "-",
+            ".5",
+            "5.",
+            "1e3",
+            "+1",
+            "1,5",
+            " 1",
+            "1.2.3",
+            "9999999999999999999",
+            "١٢",
+        ] {
+            assert_eq!(plain_decimal(s), None, "{s}: left to the general parser");
+        }
+        for s in ["2026-11-01", "2024-02-29", "0001-01-01"] {
+            assert_eq!(plain_date(s), s.parse().ok(), "{s}");
+        }
+        for s in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-1-01",
+            "2026/11/01",
+            "20261101xx",
+            "2026-11-0a",
+        ] {
+            assert_eq!(plain_date(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_page_reads_its_rows_and_cursor() {
+        let page = InsightsPage::from_text(
+            "insights response",
+            r#"{"data": [{"ad_id": "1", "date_start": "2026-11-01", "date_stop": "2026-11-01"}],
+                "summary": {"x": [1, 2]},
+                "paging": {"cursors": {"before": "a", "after": "b"}, "next": "https://graph.facebook.com/x?after=b"}}"#,
+        )
+        .expect("page");
+        assert_eq!(page.rows.len(), 1);
+        assert_eq!(page.rows[0].ad_id.as_deref(), Some("1"));
+        assert_eq!(page.after.as_deref(), Some("b"));
+        let last =
+            InsightsPage::from_text("r", r#"{"data": [], "paging": {"cursors": {"after": "b"}}}"#).expect("last");
+        assert_eq!((last.rows.len(), last.after), (0, None), "no next: the last page");
+    }
+
+    #[test]
+    fn a_page_without_rows_is_an_error_that_quotes_nothing() {
+        for text in [
+            r#"{"paging": {}}"#,
+            r#"{"data": "SECRET"}"#,
+            r#"{"data": ["SECRET"]}"#,
+            r#"{"data": [], "paging": "SECRET"}"#,
+            r#"{"data": [SECRET]}"#,
+            r#"["SECRET"]"#,
+            r#"{"data": []} SECRET"#,
+        ] {
+            let e = InsightsPage::from_text("insights response", text)
+                .expect_err(text)
+                .to_string();
+            assert!(e.contains("insights response: "), "{e}");
+            assert!(!e.contains("SECRET"), "{text}: {e}");
+        }
+    }
+}
