@@ -42,6 +42,13 @@ impl Windows {
         Self::index(window).map(|i| self.0[i] = Some(figure)).is_some()
     }
 
+    /// Sets the figure of the `i`th window of [`ATTRIBUTION_WINDOWS`] (see [`Windows::index`]).
+    pub(super) fn put(&mut self, i: usize, figure: Decimal) {
+        if let Some(slot) = self.0.get_mut(i) {
+            *slot = Some(figure);
+        }
+    }
+
     /// The figure of the `i`th window of [`ATTRIBUTION_WINDOWS`].
     pub fn at(&self, i: usize) -> Option<Decimal> {
         self.0.get(i).copied().flatten()
@@ -61,7 +68,8 @@ impl Windows {
         self.len() == 0
     }
 
-    fn index(window: &str) -> Option<usize> {
+    /// The place of `window` in [`ATTRIBUTION_WINDOWS`].
+    pub(super) fn index(window: &str) -> Option<usize> {
         // A match rather than a search of the list: every key of every action comes here.
         let i = match window {
             "1d_click" => 0,

@@ -166,24 +166,30 @@ impl Scalar<'_> {
 /// general parser: 18 digits at most, digits on both sides of a point. `None` for any other
 /// form, which the general parser then reads (or refuses).
 fn plain_decimal(s: &str) -> Option<Decimal> {
-    let (negative, digits) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s),
+    let digits = s.strip_prefix('-').unwrap_or(s).as_bytes();
+    let (mut mantissa, mut count, mut point) = (0i64, 0usize, None);
+    for (i, &b) in digits.iter().enumerate() {
+        match b {
+            b'0'..=b'9' if count < 18 => {
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                count += 1;
+            }
+            b'.' if point.is_none() && i > 0 => point = Some(i),
+            _ => return None,
+        }
+    }
+    let scale = match point {
+        Some(at) if at + 1 == digits.len() => return None,
+        Some(at) => u32::try_from(digits.len() - at - 1).ok()?,
+        None => 0,
     };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    let fraction_given = whole.len() < digits.len();
-    if whole.is_empty() || (fraction_given && fraction.is_empty()) || whole.len() + fraction.len() > 18 {
+    if count == 0 {
         return None;
     }
-    let mut mantissa: i64 = 0;
-    for b in whole.bytes().chain(fraction.bytes()) {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        mantissa = mantissa * 10 + i64::from(b - b'0');
-    }
-    let scale = u32::try_from(fraction.len()).ok()?;
-    Some(Decimal::new(if negative { -mantissa } else { mantissa }, scale))
+    Some(Decimal::new(
+        if digits.len() < s.len() { -mantissa } else { mantissa },
+        scale,
+    ))
 }
 
 /// `YYYY-MM-DD`, the form Facebook writes days in, read without chrono's format parser;
@@ -295,15 +301,18 @@ fn action(r: &mut JsonReader, field: &'static str) -> Read<ActionStat> {
             },
             // `null` reads as omitted: 0 for the default value, no figure for a window.
             "value" => value = scalar(r)?.decimal(field)?.unwrap_or_default(),
-            k if Windows::is_window(k) => {
-                if let Some(d) = scalar(r)?.decimal(field)? {
-                    windows.set(k, d);
+            k => match Windows::index(k) {
+                Some(i) => {
+                    if let Some(d) = scalar(r)?.decimal(field)? {
+                        windows.put(i, d);
+                    }
                 }
-            }
-            // Not a figure adsync keeps (an action breakdown's label, a key Facebook added).
-            _ => {
-                r.skip()?;
-            }
+                // Not a figure adsync keeps (an action breakdown's label, a key Facebook
+                // added).
+                None => {
+                    r.skip()?;
+                }
+            },
         }
     }
     Ok(ActionStat {

@@ -58,26 +58,31 @@ pub(crate) fn unique_rows(rows: &[DailyRow]) -> Vec<&DailyRow> {
 /// backfill's CPU.
 pub(crate) fn actions_json(r: &DailyRow) -> String {
     let mut out = Vec::with_capacity(2 + 96 * r.actions.len());
+    write_actions_json(&mut out, r);
+    // Only escaped text and ASCII went in; "[]" keeps the row writable were that to change.
+    String::from_utf8(out).unwrap_or_else(|_| "[]".into())
+}
+
+/// [`actions_json`] appended to `out`: a `COPY` payload takes it in place.
+fn write_actions_json(out: &mut Vec<u8>, r: &DailyRow) {
     out.push(b'[');
     for (i, t) in r.actions.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.push(b'[');
-        json_str(&mut out, &t.action_type);
+        json_str(out, &t.action_type);
         out.push(b',');
-        push_figures(&mut out, &t.counts);
+        push_figures(out, &t.counts);
         out.push(b',');
         if t.values.iter().any(Option::is_some) {
-            push_figures(&mut out, &t.values);
+            push_figures(out, &t.values);
         } else {
             out.extend_from_slice(b"null");
         }
         out.push(b']');
     }
     out.push(b']');
-    // Only escaped text and ASCII went in; "[]" keeps the row writable were that to change.
-    String::from_utf8(out).unwrap_or_else(|_| "[]".into())
 }
 
 /// `[f, f, ...]`, `null` for a missing figure.
@@ -143,6 +148,10 @@ fn value_columns() -> Vec<(String, &'static str)> {
 trait ValueSink {
     fn text(&mut self, v: Option<&str>);
     fn int8(&mut self, v: Option<i64>);
+    /// The row's actions, as text ([`actions_json`]).
+    fn actions(&mut self, r: &DailyRow) {
+        self.text(Some(&actions_json(r)));
+    }
 }
 
 /// A row's values after its key, in the order of [`value_columns`]: the one place that lists
@@ -162,7 +171,7 @@ fn put_values(r: &DailyRow, out: &mut impl ValueSink) {
     for v in r.purchase_rollup() {
         out.int8(Some(v));
     }
-    out.text(Some(&actions_json(r)));
+    out.actions(r);
 }
 
 fn column_names() -> String {

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use sqlx::postgres::PgCopyIn;
 
-use super::{ValueSink, WriteFacts, WriteMode, column_names, put_values, upsert_tail, value_columns};
+use super::{
+    ValueSink, WriteFacts, WriteMode, column_names, put_values, upsert_tail, value_columns, write_actions_json,
+};
 use crate::insights::DailyRow;
 use crate::storage::StorageResult;
 use crate::storage::copy_binary::CopyBinary;
@@ -95,6 +97,9 @@ impl ValueSink for CopyBinary {
     }
     fn int8(&mut self, v: Option<i64>) {
         self.opt_int8(v);
+    }
+    fn actions(&mut self, r: &DailyRow) {
+        self.text_with(|out| write_actions_json(out, r));
     }
 }
 
