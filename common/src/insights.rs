@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -45,12 +46,12 @@ pub fn purchase_columns() -> Vec<String> {
 /// One object's metrics on one day (and breakdown).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DailyRow {
-    pub object_id: String,
+    pub object_id: CompactString,
     pub date: NaiveDate,
     /// `""` when not broken down, else `key=value` pairs joined by `&` in key order.
     pub breakdown: String,
-    pub campaign_id: Option<String>,
-    pub adset_id: Option<String>,
+    pub campaign_id: Option<CompactString>,
+    pub adset_id: Option<CompactString>,
     pub impressions: i64,
     pub reach: Option<i64>,
     pub clicks: i64,
@@ -67,9 +68,9 @@ pub struct DailyRow {
 /// names: the ids are the row's own, not copies of them on every row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Names {
-    pub campaign: Option<String>,
-    pub adset: Option<String>,
-    pub ad: Option<String>,
+    pub campaign: Option<CompactString>,
+    pub adset: Option<CompactString>,
+    pub ad: Option<CompactString>,
 }
 
 /// One action type's figures on a row, per attribution window of [`WINDOWS`]: a row carries
@@ -182,8 +183,8 @@ fn to_count(d: Decimal) -> Result<i64, GraphError> {
 }
 
 /// Converts a parsed Graph row at `level` into our normalized form. It takes the row, so
-/// its ids and names move rather than being copied.
-pub fn normalize(level: Level, row: InsightRow) -> Result<DailyRow, GraphError> {
+/// its ids and names are copied without an allocation (see [`CompactString`]).
+pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError> {
     let missing = |what: &str| GraphError::Decode(format!("insights row at {} level without {what}", level.as_str()));
     let InsightRow {
         account_id,
@@ -205,10 +206,16 @@ pub fn normalize(level: Level, row: InsightRow) -> Result<DailyRow, GraphError> 
         ..
     } = row;
     let object_id = match level {
-        Level::Account => account_id.map(|a| if a.starts_with("act_") { a } else { format!("act_{a}") }),
+        Level::Account => account_id.as_ref().map(|a| {
+            if a.starts_with("act_") {
+                a.clone()
+            } else {
+                compact_str::format_compact!("act_{a}")
+            }
+        }),
         Level::Campaign => campaign_id.clone(),
         Level::Adset => adset_id.clone(),
-        Level::Ad => ad_id,
+        Level::Ad => ad_id.clone(),
     }
     .ok_or_else(|| missing("its id"))?;
     let breakdown = breakdowns
@@ -217,7 +224,7 @@ pub fn normalize(level: Level, row: InsightRow) -> Result<DailyRow, GraphError> 
         .collect::<Vec<_>>()
         .join("&");
     let mut actions: Vec<ActionFigures> = Vec::with_capacity(stats.len());
-    for a in &stats {
+    for a in stats {
         let value = action_values
             .iter()
             .find(|v| Arc::ptr_eq(&v.action_type, &a.action_type) || v.action_type == a.action_type);
@@ -243,21 +250,21 @@ pub fn normalize(level: Level, row: InsightRow) -> Result<DailyRow, GraphError> 
     }
     Ok(DailyRow {
         object_id,
-        date: date_start,
+        date: *date_start,
         breakdown,
         names: Names {
-            campaign: campaign_id.as_ref().and(campaign_name),
-            adset: adset_id.as_ref().and(adset_name),
+            campaign: campaign_id.as_ref().and(campaign_name.clone()),
+            adset: adset_id.as_ref().and(adset_name.clone()),
             // Off ad rows the ad's id is not the row's; its ad rows carry the name.
-            ad: (level == Level::Ad).then_some(ad_name).flatten(),
+            ad: (level == Level::Ad).then(|| ad_name.clone()).flatten(),
         },
-        campaign_id,
-        adset_id,
-        impressions,
-        reach: Some(reach),
-        clicks,
-        inline_link_clicks,
-        spend_micros: to_micros(spend)?,
+        campaign_id: campaign_id.clone(),
+        adset_id: adset_id.clone(),
+        impressions: *impressions,
+        reach: Some(*reach),
+        clicks: *clicks,
+        inline_link_clicks: *inline_link_clicks,
+        spend_micros: to_micros(*spend)?,
         actions,
     })
 }
@@ -315,7 +322,7 @@ mod tests {
             "actions": [{"action_type": "purchase", "value": "3", "7d_click": "2", "1d_view": "1"}],
             "action_values": [{"action_type": "purchase", "value": "99.90", "7d_click": "66.60", "1d_view": "33.30"}]
         }));
-        let d = normalize(Level::Ad, r.clone()).expect("normalize");
+        let d = normalize(Level::Ad, &r).expect("normalize");
         assert_eq!(
             (d.object_id.as_str(), d.impressions, d.spend_micros, d.reach),
             ("a1", 1000, 12_340_000, Some(800))
@@ -332,7 +339,7 @@ mod tests {
                 ("1d_view", 1, Some(33_300_000))
             ]
         );
-        let acct = normalize(Level::Account, r).expect("account");
+        let acct = normalize(Level::Account, &r).expect("account");
         assert_eq!(acct.object_id, "act_123");
     }
 
@@ -347,7 +354,7 @@ mod tests {
             ],
             "action_values": [{"action_type": "purchase", "value": "10", "1d_view": "5"}]
         }));
-        let d = normalize(Level::Ad, r).expect("normalize");
+        let d = normalize(Level::Ad, &r).expect("normalize");
         let types: Vec<_> = d
             .actions
             .iter()
@@ -378,9 +385,9 @@ mod tests {
         let r = row(
             json!({"campaign_id": "c1", "date_start": "2026-11-01", "date_stop": "2026-11-01", "age": "25-34", "gender": "female"}),
         );
-        let d = normalize(Level::Campaign, r.clone()).expect("normalize");
+        let d = normalize(Level::Campaign, &r).expect("normalize");
         assert_eq!((d.impressions, d.spend_micros, d.actions.len()), (0, 0, 0));
         assert_eq!(d.breakdown, "age=25-34&gender=female");
-        assert!(normalize(Level::Ad, r.clone()).is_err(), "no ad id at ad level");
+        assert!(normalize(Level::Ad, &r).is_err(), "no ad id at ad level");
     }
 }

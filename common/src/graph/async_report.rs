@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::InsightRow;
 use super::client::{Call, GraphClient, check_segment};
 use super::error::GraphError;
 use super::insights::{InsightsPage, InsightsRequest, MAX_PAGE_SIZE};
@@ -158,6 +159,20 @@ impl GraphClient {
         limit: u32,
         after: Option<&str>,
     ) -> Result<(InsightsPage, Usage), GraphError> {
+        self.report_page_with(token, run_id, limit, after, |row| Ok(std::mem::take(row)))
+            .await
+    }
+
+    /// [`GraphClient::report_page`] with each row turned into a `T` as it is read (see
+    /// [`GraphClient::insights_page_with`]).
+    pub async fn report_page_with<T>(
+        &self,
+        token: &Secret<String>,
+        run_id: &str,
+        limit: u32,
+        after: Option<&str>,
+        convert: impl FnMut(&mut InsightRow) -> Result<T, GraphError>,
+    ) -> Result<(InsightsPage<T>, Usage), GraphError> {
         check_segment("report run id", run_id)?;
         let mut call =
             Call::get(format!("{run_id}/insights"), token).query("limit", limit.clamp(1, MAX_PAGE_SIZE).to_string());
@@ -165,7 +180,7 @@ impl GraphClient {
             call = call.query("after", a);
         }
         let (text, usage) = self.text("report results", call).await?;
-        Ok((InsightsPage::from_text("report results", &text)?, usage))
+        Ok((InsightsPage::from_text("report results", &text, convert)?, usage))
     }
 }
 

@@ -223,10 +223,12 @@ impl InsightsRequest {
     }
 }
 
-/// One page of insights rows, read straight from the page's text.
+/// One page of insights rows, read straight from the page's text: as [`InsightRow`]s, or as
+/// what the caller turns each row into while the page is read (see
+/// [`GraphClient::insights_page_with`]).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct InsightsPage {
-    pub rows: Vec<InsightRow>,
+pub struct InsightsPage<T = InsightRow> {
+    pub rows: Vec<T>,
     /// The cursor of the next page; `None` on the last page (no `paging.next`).
     pub after: Option<String>,
 }
@@ -239,6 +241,20 @@ impl GraphClient {
         req: &InsightsRequest,
         after: Option<&str>,
     ) -> Result<(InsightsPage, Usage), GraphError> {
+        self.insights_page_with(token, req, after, |row| Ok(std::mem::take(row)))
+            .await
+    }
+
+    /// [`GraphClient::insights_page`] with each row turned into a `T` as it is read. The
+    /// rows are read one after the other into the same [`InsightRow`], so a page costs no
+    /// allocation per row for what `convert` does not keep.
+    pub async fn insights_page_with<T>(
+        &self,
+        token: &Secret<String>,
+        req: &InsightsRequest,
+        after: Option<&str>,
+        convert: impl FnMut(&mut InsightRow) -> Result<T, GraphError>,
+    ) -> Result<(InsightsPage<T>, Usage), GraphError> {
         let account = req.account_path()?;
         let mut call = Call::get(format!("{account}/insights"), token).account(&account);
         call.query = req.params()?;
@@ -246,7 +262,7 @@ impl GraphClient {
             call = call.query("after", a);
         }
         let (text, usage) = self.text("insights response", call).await?;
-        Ok((InsightsPage::from_text("insights response", &text)?, usage))
+        Ok((InsightsPage::from_text("insights response", &text, convert)?, usage))
     }
 
     /// `GET /{v}/act_{id}?fields=...`: the ad account node (currency, time zone, status).

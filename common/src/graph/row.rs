@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -96,15 +97,17 @@ impl ActionStat {
     }
 }
 
+/// Ids and names are [`CompactString`]s: Facebook's ids (and most names) fit in one without
+/// an allocation, and a backfill reads three or four of them on each of its rows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct InsightRow {
-    pub account_id: Option<String>,
-    pub campaign_id: Option<String>,
-    pub campaign_name: Option<String>,
-    pub adset_id: Option<String>,
-    pub adset_name: Option<String>,
-    pub ad_id: Option<String>,
-    pub ad_name: Option<String>,
+    pub account_id: Option<CompactString>,
+    pub campaign_id: Option<CompactString>,
+    pub campaign_name: Option<CompactString>,
+    pub adset_id: Option<CompactString>,
+    pub adset_name: Option<CompactString>,
+    pub ad_id: Option<CompactString>,
+    pub ad_name: Option<CompactString>,
     pub date_start: NaiveDate,
     pub date_stop: NaiveDate,
     pub impressions: i64,
@@ -161,6 +164,23 @@ pub(super) const KNOWN: &[&str] = &[
 ];
 
 impl InsightRow {
+    /// Empties the row for the next one read into it, keeping its lists' memory.
+    pub(crate) fn reset(&mut self) {
+        let mut lists = [
+            std::mem::take(&mut self.actions),
+            std::mem::take(&mut self.action_values),
+            std::mem::take(&mut self.cost_per_action_type),
+        ];
+        lists.iter_mut().for_each(Vec::clear);
+        let [actions, action_values, cost_per_action_type] = lists;
+        *self = InsightRow {
+            actions,
+            action_values,
+            cost_per_action_type,
+            ..InsightRow::default()
+        };
+    }
+
     /// Parses one row given as a JSON value (a page is read straight from its text: see
     /// `row_reader`).
     pub fn parse(row: &Value) -> Result<Self, GraphError> {
@@ -274,7 +294,8 @@ mod tests {
 
     /// A page's rows read from text, as the client reads them.
     fn from_text(text: &str) -> Result<Vec<InsightRow>, GraphError> {
-        let page = super::super::InsightsPage::from_text("insights response", &format!(r#"{{"data": {text}}}"#))?;
+        let text = format!(r#"{{"data": {text}}}"#);
+        let page = super::super::InsightsPage::from_text("insights response", &text, |row| Ok(std::mem::take(row)))?;
         Ok(page.rows)
     }
 

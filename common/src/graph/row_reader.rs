@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use rust_decimal::Decimal;
 
 use super::accounts::Paging;
@@ -33,15 +34,25 @@ enum ReadError {
     NoData,
     #[error("paging is not in the expected format")]
     Paging,
+    /// The caller's conversion of a row refused it; its error is reported as it is.
+    #[error("{0}")]
+    Convert(GraphError),
 }
 
 type Read<T> = Result<T, ReadError>;
 
-impl InsightsPage {
-    /// Reads an insights response (`{"data": [...], "paging": {...}}`); `what` names it in
-    /// errors.
-    pub(crate) fn from_text(what: &str, text: &str) -> Result<Self, GraphError> {
-        read_page(text).map_err(|e| GraphError::Decode(format!("{what}: {e}")))
+impl<T> InsightsPage<T> {
+    /// Reads an insights response (`{"data": [...], "paging": {...}}`), each row turned into
+    /// a `T` by `convert` as it is read; `what` names the response in errors.
+    pub(crate) fn from_text(
+        what: &str,
+        text: &str,
+        convert: impl FnMut(&mut InsightRow) -> Result<T, GraphError>,
+    ) -> Result<Self, GraphError> {
+        read_page(text, convert).map_err(|e| match e {
+            ReadError::Convert(e) => e,
+            e => GraphError::Decode(format!("{what}: {e}")),
+        })
     }
 }
 
@@ -49,12 +60,16 @@ impl InsightRow {
     /// Reads one row given as JSON text.
     pub(crate) fn from_text(text: &str) -> Result<Self, GraphError> {
         let mut r = JsonReader::new(text);
-        let row = read_row(&mut r).and_then(|row| Ok(r.finish().map(|()| row)?));
-        row.map_err(|e| GraphError::Decode(e.to_string()))
+        let mut row = InsightRow::default();
+        let read = read_row(&mut r, &mut row).and_then(|()| Ok(r.finish()?));
+        read.map(|()| row).map_err(|e| GraphError::Decode(e.to_string()))
     }
 }
 
-fn read_page(text: &str) -> Read<InsightsPage> {
+fn read_page<T>(
+    text: &str,
+    mut convert: impl FnMut(&mut InsightRow) -> Result<T, GraphError>,
+) -> Read<InsightsPage<T>> {
     let mut r = JsonReader::new(text);
     let mut page = None;
     let mut after = None;
@@ -66,9 +81,11 @@ fn read_page(text: &str) -> Read<InsightsPage> {
                     return Err(ReadError::NoData);
                 }
                 let mut rows = Vec::with_capacity(MAX_PAGE_SIZE as usize);
+                let mut row = InsightRow::default();
                 r.begin_array()?;
                 while r.next_element()? {
-                    rows.push(read_row(&mut r)?);
+                    read_row(&mut r, &mut row)?;
+                    rows.push(convert(&mut row).map_err(ReadError::Convert)?);
                 }
                 page = Some(rows);
             }
@@ -113,10 +130,10 @@ fn scalar<'a>(r: &mut JsonReader<'a>) -> Read<Scalar<'a>> {
 }
 
 impl Scalar<'_> {
-    fn text(self) -> Option<String> {
+    fn text(self) -> Option<CompactString> {
         match self {
-            Scalar::Text(s) => Some(s.into_owned()),
-            Scalar::Number(n) => Some(n.to_owned()),
+            Scalar::Text(s) => Some(CompactString::from(s.as_ref())),
+            Scalar::Number(n) => Some(CompactString::from(n)),
             // Like a missing field: ids and names are optional.
             Scalar::Null | Scalar::Other => None,
         }
@@ -208,19 +225,20 @@ fn plain_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
 }
 
-fn read_row(r: &mut JsonReader) -> Read<InsightRow> {
+/// Reads the next row into `row`, which is emptied first.
+fn read_row(r: &mut JsonReader, row: &mut InsightRow) -> Read<()> {
     if r.peek()? != Kind::Object {
         r.skip()?;
         return Err(ReadError::NotARow);
     }
-    let mut row = InsightRow::default();
+    row.reset();
     let (mut start, mut stop) = (None, None);
     r.begin_object()?;
     while let Some(key) = r.next_key()? {
         match key.as_ref() {
-            "actions" => row.actions = action_list(r, "actions")?,
-            "action_values" => row.action_values = action_list(r, "action_values")?,
-            "cost_per_action_type" => row.cost_per_action_type = action_list(r, "cost_per_action_type")?,
+            "actions" => action_list(r, "actions", &mut row.actions)?,
+            "action_values" => action_list(r, "action_values", &mut row.action_values)?,
+            "cost_per_action_type" => action_list(r, "cost_per_action_type", &mut row.cost_per_action_type)?,
             k => {
                 let v = scalar(r)?;
                 match k {
@@ -257,15 +275,17 @@ fn read_row(r: &mut JsonReader) -> Read<InsightRow> {
     }
     row.date_start = start.ok_or(ReadError::Field("date_start"))?;
     row.date_stop = stop.ok_or(ReadError::Field("date_stop"))?;
-    Ok(row)
+    Ok(())
 }
 
-/// One `actions` / `action_values` / `cost_per_action_type` list (`null` is empty).
-fn action_list(r: &mut JsonReader, field: &'static str) -> Read<Vec<ActionStat>> {
+/// One `actions` / `action_values` / `cost_per_action_type` list (`null` is empty), into
+/// `out` (emptied first).
+fn action_list(r: &mut JsonReader, field: &'static str, out: &mut Vec<ActionStat>) -> Read<()> {
+    out.clear();
     match r.peek()? {
         Kind::Null => {
             r.skip()?;
-            return Ok(Vec::new());
+            return Ok(());
         }
         Kind::Array => {}
         _ => {
@@ -273,12 +293,11 @@ fn action_list(r: &mut JsonReader, field: &'static str) -> Read<Vec<ActionStat>>
             return Err(ReadError::Field(field));
         }
     }
-    let mut out = Vec::with_capacity(4);
     r.begin_array()?;
     while r.next_element()? {
         out.push(action(r, field)?);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One entry of an action list: `action_type`, the default `value`, and a figure per
@@ -345,6 +364,11 @@ fn shared_action_type(s: &str) -> Arc<str> {
 mod tests {
     use super::*;
 
+    /// The page's rows as `InsightRow`s, as `GraphClient::insights_page` reads them.
+    fn read(what: &str, text: &str) -> Result<InsightsPage, GraphError> {
+        InsightsPage::from_text(what, text, |row| Ok(std::mem::take(row)))
+    }
+
     #[test]
     fn plain_figures_and_days_read_as_the_general_parsers_read_them() {
         for s in [
@@ -396,7 +420,7 @@ mod tests {
 
     #[test]
     fn a_page_reads_its_rows_and_cursor() {
-        let page = InsightsPage::from_text(
+        let page = read(
             "insights response",
             r#"{"data": [{"ad_id": "1", "date_start": "2026-11-01", "date_stop": "2026-11-01"}],
                 "summary": {"x": [1, 2]},
@@ -406,8 +430,7 @@ mod tests {
         assert_eq!(page.rows.len(), 1);
         assert_eq!(page.rows[0].ad_id.as_deref(), Some("1"));
         assert_eq!(page.after.as_deref(), Some("b"));
-        let last =
-            InsightsPage::from_text("r", r#"{"data": [], "paging": {"cursors": {"after": "b"}}}"#).expect("last");
+        let last = read("r", r#"{"data": [], "paging": {"cursors": {"after": "b"}}}"#).expect("last");
         assert_eq!((last.rows.len(), last.after), (0, None), "no next: the last page");
     }
 
@@ -422,11 +445,46 @@ mod tests {
             r#"["SECRET"]"#,
             r#"{"data": []} SECRET"#,
         ] {
-            let e = InsightsPage::from_text("insights response", text)
-                .expect_err(text)
-                .to_string();
+            let e = read("insights response", text).expect_err(text).to_string();
             assert!(e.contains("insights response: "), "{e}");
             assert!(!e.contains("SECRET"), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn rows_read_into_one_row_keep_nothing_of_the_one_before() {
+        let text = r#"{"data": [
+            {"ad_id": "1", "ad_name": "First", "age": "25-34", "date_start": "2026-11-01", "date_stop": "2026-11-01",
+             "impressions": "7", "spend": "1.5", "actions": [{"action_type": "purchase", "value": "2"}],
+             "action_values": [{"action_type": "purchase", "value": "9.99"}]},
+            {"ad_id": "2", "date_start": "2026-11-02", "date_stop": "2026-11-02"}
+        ]}"#;
+        let mut seen = Vec::new();
+        let read = InsightsPage::from_text("insights response", text, |row| {
+            seen.push(row.clone());
+            Ok(row.ad_id.clone())
+        })
+        .expect("page");
+        assert_eq!(read.rows, [Some("1".into()), Some("2".into())]);
+        let second = InsightRow {
+            ad_id: Some("2".into()),
+            date_start: "2026-11-02".parse().expect("day"),
+            date_stop: "2026-11-02".parse().expect("day"),
+            ..InsightRow::default()
+        };
+        assert_eq!(seen[1], second, "the second row as if read alone");
+        assert_eq!(seen[0].actions.len(), 1);
+        assert_eq!(seen[0].breakdowns.len(), 1);
+    }
+
+    #[test]
+    fn a_conversion_error_is_reported_as_it_is() {
+        let e = InsightsPage::<()>::from_text(
+            "insights response",
+            r#"{"data": [{"date_start": "2026-11-01", "date_stop": "2026-11-01"}]}"#,
+            |_| Err(GraphError::Decode("no id".into())),
+        )
+        .expect_err("refused");
+        assert!(matches!(&e, GraphError::Decode(m) if m == "no id"), "{e:?}");
     }
 }

@@ -195,56 +195,62 @@ pub struct Dimensions {
 }
 
 impl Dimensions {
-    /// The names the rows carry (ad-level rows carry all three).
-    pub fn of(rows: &[DailyRow]) -> Self {
-        let (mut campaigns, mut adsets, mut ads) = (Vec::new(), Vec::new(), Vec::new());
+    /// The names the rows carry (ad-level rows carry all three) that `seen` does not hold,
+    /// with the keys that mark them seen once written. A key covers the whole entry (id,
+    /// name, parents), so a renamed or moved object is written again. Keys are built in one
+    /// buffer and entries copied only when kept: after a run's first pages, nearly every
+    /// name a page carries was written before.
+    pub fn unseen(rows: &[DailyRow], seen: &HashSet<String>) -> (Self, Vec<String>) {
+        let mut out = Self::default();
+        let mut kept = Vec::new();
         // Three lookups a row; foldhash rather than SipHash (see `facts::unique_rows`).
-        let mut seen = foldhash::HashSet::default();
+        let mut on_page = foldhash::HashSet::default();
+        let mut key = String::new();
+        let mut is_new = |parts: &[&str]| {
+            key.clear();
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    key.push('\0');
+                }
+                key.push_str(part);
+            }
+            let new = !seen.contains(key.as_str());
+            if new {
+                kept.push(key.clone());
+            }
+            new
+        };
         for r in rows {
             if let (Some(name), Some(id)) = (&r.names.campaign, &r.campaign_id)
-                && seen.insert(("c", id.as_str()))
+                && on_page.insert(("c", id.as_str()))
+                && is_new(&["c", id, name])
             {
-                campaigns.push((id.clone(), name.clone()));
+                out.campaigns.push((id.to_string(), name.to_string()));
             }
             if let (Some(name), Some(id), Some(c)) = (&r.names.adset, &r.adset_id, &r.campaign_id)
-                && seen.insert(("s", id.as_str()))
+                && on_page.insert(("s", id.as_str()))
+                && is_new(&["s", id, name, c])
             {
-                adsets.push((id.clone(), name.clone(), c.clone()));
+                out.adsets.push((id.to_string(), name.to_string(), c.to_string()));
             }
             if let (Some(name), Some(c), Some(s)) = (&r.names.ad, &r.campaign_id, &r.adset_id)
-                && seen.insert(("a", r.object_id.as_str()))
+                && on_page.insert(("a", r.object_id.as_str()))
+                && is_new(&["a", &r.object_id, name, c, s])
             {
-                ads.push((r.object_id.clone(), name.clone(), c.clone(), s.clone()));
+                out.ads
+                    .push((r.object_id.to_string(), name.to_string(), c.to_string(), s.to_string()));
             }
         }
         // Sorted by id: writers then lock shared names in the same order, so PostgreSQL
         // never sees two of them wait on each other (a deadlock otherwise).
-        campaigns.sort();
-        adsets.sort();
-        ads.sort();
-        Self { campaigns, adsets, ads }
+        out.campaigns.sort();
+        out.adsets.sort();
+        out.ads.sort();
+        (out, kept)
     }
 
     pub fn is_empty(&self) -> bool {
         self.campaigns.is_empty() && self.adsets.is_empty() && self.ads.is_empty()
-    }
-
-    /// Drops entries whose key `seen` already holds; returns the keys of those kept, to mark
-    /// them seen once written. A key covers the whole entry, so a renamed or moved object
-    /// is written again.
-    pub fn retain_unseen(&mut self, seen: &HashSet<String>) -> Vec<String> {
-        let mut kept = Vec::new();
-        let mut keep = |key: String| {
-            let new = !seen.contains(&key);
-            if new {
-                kept.push(key);
-            }
-            new
-        };
-        self.campaigns.retain(|(id, n)| keep(format!("c\0{id}\0{n}")));
-        self.adsets.retain(|(id, n, c)| keep(format!("s\0{id}\0{n}\0{c}")));
-        self.ads.retain(|(id, n, c, s)| keep(format!("a\0{id}\0{n}\0{c}\0{s}")));
-        kept
     }
 }
 
@@ -307,18 +313,17 @@ mod tests {
     #[test]
     fn names_are_collected_once_sorted_and_skipped_once_written() {
         let rows = [ad_row("a2", "Video"), ad_row("a1", "Carousel"), ad_row("a2", "Video")];
-        let mut names = Dimensions::of(&rows);
+        let mut seen = HashSet::new();
+        let (names, keys) = Dimensions::unseen(&rows, &seen);
         assert_eq!(names.campaigns, vec![("c1".to_string(), "Spring".to_string())]);
         let ad_ids: Vec<&str> = names.ads.iter().map(|a| a.0.as_str()).collect();
         assert_eq!(ad_ids, ["a1", "a2"], "sorted by id, each once");
-
-        let mut seen = HashSet::new();
-        seen.extend(names.retain_unseen(&seen));
+        seen.extend(keys);
         assert_eq!(seen.len(), 4, "campaign, ad set and two ads are new");
 
-        let mut again = Dimensions::of(&[ad_row("a1", "Carousel"), ad_row("a2", "Video v2")]);
-        again.retain_unseen(&seen);
+        let (again, keys) = Dimensions::unseen(&[ad_row("a1", "Carousel"), ad_row("a2", "Video v2")], &seen);
         assert!(again.campaigns.is_empty() && again.adsets.is_empty());
+        assert_eq!(keys.len(), 1);
         let renamed: Vec<&str> = again.ads.iter().map(|a| a.1.as_str()).collect();
         assert_eq!(renamed, ["Video v2"], "only the renamed ad is written again");
     }

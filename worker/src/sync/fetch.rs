@@ -164,16 +164,20 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         };
         loop {
             req.limit = limit;
-            let page: Result<InsightsPage, SyncError> = match &report {
+            // Each row is normalized as it is read (see `GraphClient::insights_page_with`).
+            let level = unit.level;
+            let page: Result<InsightsPage<DailyRow>, SyncError> = match &report {
                 Some(id) => {
                     call(ctx, account, || {
-                        ctx.graph.report_page(&ctx.token, id, limit, after.as_deref())
+                        ctx.graph
+                            .report_page_with(&ctx.token, id, limit, after.as_deref(), |r| normalize(level, r))
                     })
                     .await
                 }
                 None => {
                     call(ctx, account, || {
-                        ctx.graph.insights_page(&ctx.token, &req, after.as_deref())
+                        ctx.graph
+                            .insights_page_with(&ctx.token, &req, after.as_deref(), |r| normalize(level, r))
                     })
                     .await
                 }
@@ -200,17 +204,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 },
                 Err(e) => return Err(e),
             };
-            // The parsed rows (decimals, arrays of windows) are larger than their normalized
-            // form and are consumed by it, so the write, which takes longest, holds only the
-            // normalized rows of every unit in flight.
-            let InsightsPage {
-                rows: parsed,
-                after: next,
-            } = page;
-            let mut rows = Vec::with_capacity(parsed.len());
-            for row in parsed {
-                rows.push(normalize(unit.level, row).map_err(SyncError::Graph)?);
-            }
+            let InsightsPage { rows, after: next } = page;
             let last = next.is_none();
             let unit_done = last && pending.is_empty();
             // Count the unit before its last write, so reported progress only ever grows.
@@ -250,10 +244,9 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
 
 /// Upserts the names on `rows` that this run has not written yet.
 async fn write_names(ctx: &RunCtx, target: &PageTarget<'_>, rows: &[DailyRow]) -> Result<(), SyncError> {
-    let mut names = Dimensions::of(rows);
-    let keys = {
+    let (names, keys) = {
         let seen = ctx.names_written.lock().unwrap_or_else(|e| e.into_inner());
-        names.retain_unseen(&seen)
+        Dimensions::unseen(rows, &seen)
     };
     if names.is_empty() {
         return Ok(());

@@ -235,7 +235,7 @@ impl WriteFacts for SqliteConnection {
                 b.push_bind(t.team)
                     .push_bind(t.ad_account_id)
                     .push_bind(t.level)
-                    .push_bind(&r.object_id)
+                    .push_bind(r.object_id.as_str())
                     .push_bind(r.date)
                     .push_bind(&r.breakdown);
                 put_values(r, &mut b);
