@@ -45,16 +45,17 @@ pub(crate) fn unique_rows(rows: &[DailyRow]) -> Vec<&DailyRow> {
 }
 
 /// The row's actions as stored in `insights_daily.actions` (migration 0008): one element per
-/// action type, `[action_type, counts, values]`. `counts` has one entry per window of
-/// [`WINDOWS`], in that order: the count, or `null` where Facebook reported nothing in that
-/// window; `values` likewise holds the value in micro-units, or is `null` when the type has
-/// none (e.g. link clicks). `[["purchase",[2,null,3,null,null,null,null],[45670000,null,
-/// 50000000,null,null,null,null]]]` is 2 purchases worth 45.67 by default and 3 worth 50.00
-/// within 7 days of a click.
+/// action type, `[action_type, counts, values]`. `counts` has an entry per window of
+/// [`WINDOWS`], in that order, up to the last one with a figure: the count, or `null` where
+/// Facebook reported nothing in that window; `values` likewise holds the value in
+/// micro-units, or is `null` when the type has none (e.g. link clicks). `[["purchase",[2,null,
+/// 3],[45670000,null,50000000]]]` is 2 purchases worth 45.67 by default and 3 worth 50.00
+/// within 7 days of a click. A window past the end of a list has no figure, as a `null` in it
+/// (the `insight_actions` view reads both alike; until session 9 every list had all seven).
 ///
-/// One element per type rather than per type and window: the text is a third as long, and
-/// PostgreSQL's work on a backfill grows with the bytes it stores (docs/benchmarks.md,
-/// session 7). Written by hand (~17 figures a row): through serde this was a tenth of a
+/// One element per type rather than per type and window, and no trailing `null`s: the text
+/// is a third as long, and PostgreSQL's work on a backfill grows with the bytes it stores
+/// (docs/benchmarks.md, sessions 7 and 9). Written by hand (~17 figures a row): through serde this was a tenth of a
 /// backfill's CPU.
 pub(crate) fn actions_json(r: &DailyRow) -> String {
     let mut out = Vec::with_capacity(2 + 96 * r.actions.len());
@@ -85,10 +86,11 @@ fn write_actions_json(out: &mut Vec<u8>, r: &DailyRow) {
     out.push(b']');
 }
 
-/// `[f, f, ...]`, `null` for a missing figure.
+/// `[f, f, ...]` up to the last figure, `null` for a missing one before it.
 fn push_figures(out: &mut Vec<u8>, figures: &[Option<i64>]) {
+    let len = figures.iter().rposition(Option::is_some).map_or(0, |last| last + 1);
     out.push(b'[');
-    for (i, f) in figures.iter().enumerate() {
+    for (i, f) in figures[..len].iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
@@ -312,7 +314,7 @@ mod tests {
         );
         assert_eq!(
             actions_json(&r),
-            r#"[["purchase",[2,null,null,null,null,null,null],null],["link_click",[null,null,4,null,null,null,null],null]]"#,
+            r#"[["purchase",[2],null],["link_click",[null,null,4],null]]"#,
             "one element per type; the repeated (purchase, default) keeps its last report"
         );
         let r = row(
@@ -327,7 +329,7 @@ mod tests {
         );
         assert_eq!(
             actions_json(&r),
-            r#"[["purchase",[2,null,null,null,null,null,1],[null,null,null,null,null,null,12500000]],["link_click",[null,null,4,null,null,null,null],[null,null,1,null,null,null,null]]]"#,
+            r#"[["purchase",[2,null,null,null,null,null,1],[null,null,null,null,null,null,12500000]],["link_click",[null,null,4],[null,null,1]]]"#,
             "the last report's value, null where it had none"
         );
         assert_eq!(actions_json(&row("a2", 1, &[])), "[]");
