@@ -55,11 +55,6 @@ impl Windows {
         self.0.get(i).copied().flatten()
     }
 
-    /// Whether `key` names an attribution window.
-    pub fn is_window(key: &str) -> bool {
-        Self::index(key).is_some()
-    }
-
     /// Windows with a figure.
     pub fn len(&self) -> usize {
         self.0.iter().flatten().count()

@@ -14,11 +14,14 @@ use chrono::NaiveDate;
 use compact_str::CompactString;
 use rust_decimal::Decimal;
 
+mod plain;
+
 use super::accounts::Paging;
 use super::error::GraphError;
 use super::insights::{InsightsPage, MAX_PAGE_SIZE};
 use super::json_reader::{JsonReader, Kind, Malformed};
 use super::row::{ActionStat, InsightRow, KNOWN, Windows};
+use plain::{plain_date, plain_decimal};
 
 /// Why a page could not be read. The messages name a field or a byte offset, never a value
 /// (a value could hold anything, a token included).
@@ -179,52 +182,6 @@ impl Scalar<'_> {
     }
 }
 
-/// The form every figure of a page takes (`"12.34"`, `"-5"`), read without rust_decimal's
-/// general parser: 18 digits at most, digits on both sides of a point. `None` for any other
-/// form, which the general parser then reads (or refuses).
-fn plain_decimal(s: &str) -> Option<Decimal> {
-    let digits = s.strip_prefix('-').unwrap_or(s).as_bytes();
-    let (mut mantissa, mut count, mut point) = (0i64, 0usize, None);
-    for (i, &b) in digits.iter().enumerate() {
-        match b {
-            b'0'..=b'9' if count < 18 => {
-                mantissa = mantissa * 10 + i64::from(b - b'0');
-                count += 1;
-            }
-            b'.' if point.is_none() && i > 0 => point = Some(i),
-            _ => return None,
-        }
-    }
-    let scale = match point {
-        Some(at) if at + 1 == digits.len() => return None,
-        Some(at) => u32::try_from(digits.len() - at - 1).ok()?,
-        None => 0,
-    };
-    if count == 0 {
-        return None;
-    }
-    Some(Decimal::new(
-        if digits.len() < s.len() { -mantissa } else { mantissa },
-        scale,
-    ))
-}
-
-/// `YYYY-MM-DD`, the form Facebook writes days in, read without chrono's format parser;
-/// `None` for any other form, which chrono then reads (or refuses).
-fn plain_date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        b[range]
-            .iter()
-            .try_fold(0u32, |n, &d| d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0')))
-    };
-    let year = i32::try_from(number(0..4)?).ok()?;
-    NaiveDate::from_ymd_opt(year, number(5..7)?, number(8..10)?)
-}
-
 /// Reads the next row into `row`, which is emptied first.
 fn read_row(r: &mut JsonReader, row: &mut InsightRow) -> Read<()> {
     if r.peek()? != Kind::Object {
@@ -361,130 +318,4 @@ fn shared_action_type(s: &str) -> Arc<str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The page's rows as `InsightRow`s, as `GraphClient::insights_page` reads them.
-    fn read(what: &str, text: &str) -> Result<InsightsPage, GraphError> {
-        InsightsPage::from_text(what, text, |row| Ok(std::mem::take(row)))
-    }
-
-    #[test]
-    fn plain_figures_and_days_read_as_the_general_parsers_read_them() {
-        for s in [
-            "0",
-            "12",
-            "-5",
-            "12.34",
-            "0.000001",
-            "999999999999999999",
-            "12.50",
-            "-0.5",
-        ] {
-            assert_eq!(plain_decimal(s), Decimal::from_str(s).ok(), "{s}");
-            assert_eq!(
-                plain_decimal(s).map(|d| d.scale()),
-                Decimal::from_str(s).ok().map(|d| d.scale()),
-                "{s}"
-            );
-        }
-        for s in [
-            "",
-            "-",
-            ".5",
-            "5.",
-            "1e3",
-            "+1",
-            "1,5",
-            " 1",
-            "1.2.3",
-            "9999999999999999999",
-            "١٢",
-        ] {
-            assert_eq!(plain_decimal(s), None, "{s}: left to the general parser");
-        }
-        for s in ["2026-11-01", "2024-02-29", "0001-01-01"] {
-            assert_eq!(plain_date(s), s.parse().ok(), "{s}");
-        }
-        for s in [
-            "2026-02-30",
-            "2026-13-01",
-            "2026-1-01",
-            "2026/11/01",
-            "20261101xx",
-            "2026-11-0a",
-        ] {
-            assert_eq!(plain_date(s), None, "{s}");
-        }
-    }
-
-    #[test]
-    fn a_page_reads_its_rows_and_cursor() {
-        let page = read(
-            "insights response",
-            r#"{"data": [{"ad_id": "1", "date_start": "2026-11-01", "date_stop": "2026-11-01"}],
-                "summary": {"x": [1, 2]},
-                "paging": {"cursors": {"before": "a", "after": "b"}, "next": "https://graph.facebook.com/x?after=b"}}"#,
-        )
-        .expect("page");
-        assert_eq!(page.rows.len(), 1);
-        assert_eq!(page.rows[0].ad_id.as_deref(), Some("1"));
-        assert_eq!(page.after.as_deref(), Some("b"));
-        let last = read("r", r#"{"data": [], "paging": {"cursors": {"after": "b"}}}"#).expect("last");
-        assert_eq!((last.rows.len(), last.after), (0, None), "no next: the last page");
-    }
-
-    #[test]
-    fn a_page_without_rows_is_an_error_that_quotes_nothing() {
-        for text in [
-            r#"{"paging": {}}"#,
-            r#"{"data": "SECRET"}"#,
-            r#"{"data": ["SECRET"]}"#,
-            r#"{"data": [], "paging": "SECRET"}"#,
-            r#"{"data": [SECRET]}"#,
-            r#"["SECRET"]"#,
-            r#"{"data": []} SECRET"#,
-        ] {
-            let e = read("insights response", text).expect_err(text).to_string();
-            assert!(e.contains("insights response: "), "{e}");
-            assert!(!e.contains("SECRET"), "{text}: {e}");
-        }
-    }
-
-    #[test]
-    fn rows_read_into_one_row_keep_nothing_of_the_one_before() {
-        let text = r#"{"data": [
-            {"ad_id": "1", "ad_name": "First", "age": "25-34", "date_start": "2026-11-01", "date_stop": "2026-11-01",
-             "impressions": "7", "spend": "1.5", "actions": [{"action_type": "purchase", "value": "2"}],
-             "action_values": [{"action_type": "purchase", "value": "9.99"}]},
-            {"ad_id": "2", "date_start": "2026-11-02", "date_stop": "2026-11-02"}
-        ]}"#;
-        let mut seen = Vec::new();
-        let read = InsightsPage::from_text("insights response", text, |row| {
-            seen.push(row.clone());
-            Ok(row.ad_id.clone())
-        })
-        .expect("page");
-        assert_eq!(read.rows, [Some("1".into()), Some("2".into())]);
-        let second = InsightRow {
-            ad_id: Some("2".into()),
-            date_start: "2026-11-02".parse().expect("day"),
-            date_stop: "2026-11-02".parse().expect("day"),
-            ..InsightRow::default()
-        };
-        assert_eq!(seen[1], second, "the second row as if read alone");
-        assert_eq!(seen[0].actions.len(), 1);
-        assert_eq!(seen[0].breakdowns.len(), 1);
-    }
-
-    #[test]
-    fn a_conversion_error_is_reported_as_it_is() {
-        let e = InsightsPage::<()>::from_text(
-            "insights response",
-            r#"{"data": [{"date_start": "2026-11-01", "date_stop": "2026-11-01"}]}"#,
-            |_| Err(GraphError::Decode("no id".into())),
-        )
-        .expect_err("refused");
-        assert!(matches!(&e, GraphError::Decode(m) if m == "no id"), "{e:?}");
-    }
-}
+mod tests;
