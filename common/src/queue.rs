@@ -30,6 +30,17 @@ pub enum QueueError {
     Unavailable(String),
 }
 
+/// How often a worker tells the queue it is alive. An apalis worker that found its queue
+/// empty for a while can stop polling until its next heartbeat, `poll_with_interval`
+/// notwithstanding: with apalis' default of 30 s, a backfill requested in the demo's first
+/// half minute could wait for the worker's first heartbeat, 30 s after its start (9 s and
+/// 22 s were seen). Two seconds bounds that wait.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(2);
+/// Heartbeats a worker may miss before apalis hands its jobs to another: 60 s, as with
+/// apalis' defaults (2 × 30 s). A job handed over while its run is still being worked is
+/// harmless anyway (the run's lease decides who works it).
+const MISSED_HEARTBEATS: usize = 30;
+
 /// The queue, on whichever backend is configured. Cloning is cheap (shared connections).
 #[derive(Clone)]
 pub enum Queue {
@@ -57,7 +68,11 @@ impl Queue {
                 .map_err(|e| QueueError::Unavailable(e.to_string()))?;
             // One job per fetch: a job is a whole sync run, so prefetching several into one
             // worker would leave other replicas idle while it works through them.
-            let config = apalis_redis::Config::default().queue(&name).batch_size(1);
+            let config = apalis_redis::Config::default()
+                .queue(&name)
+                .batch_size(1)
+                .heartbeat_interval(HEARTBEAT)
+                .missed_heartbeats(MISSED_HEARTBEATS);
             return Ok(Queue::Redis(RedisStorage::new(conn).with_config(config)));
         }
         let Db::Sqlite(pool) = db else {
@@ -72,7 +87,11 @@ impl Queue {
             .execute(pool)
             .await
             .map_err(|e| QueueError::Unavailable(e.to_string()))?;
-        let config = apalis_sqlite::Config::default().queue(&name).batch_size(1);
+        let config = apalis_sqlite::Config::default()
+            .queue(&name)
+            .batch_size(1)
+            .heartbeat_interval(HEARTBEAT)
+            .missed_heartbeats(MISSED_HEARTBEATS);
         Ok(Queue::Sqlite(SqliteStorage::new(pool).with_config(config)))
     }
 
