@@ -133,3 +133,54 @@ fn errors_give_the_offset_not_the_text() {
     let e = read(r#"{"token": SECRET}"#).expect_err("malformed");
     assert_eq!(e.to_string(), "malformed JSON at byte 10");
 }
+
+mod generated {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::read;
+
+    /// Any JSON document serde_json can write: nested lists and objects of every kind of
+    /// scalar, strings with any character (control characters and quotes escaped).
+    fn document() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e15f64..1e15).prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn every_document_serde_json_writes_reads_as_it_reads_it(doc in document()) {
+            for text in [
+                serde_json::to_string(&doc).expect("json"),
+                serde_json::to_string_pretty(&doc).expect("json"),
+            ] {
+                // Compared with serde_json's reading of the text, not with `doc`: without its
+                // `float_roundtrip` feature serde_json may read back a neighbouring float.
+                let expected: Value = serde_json::from_str(&text).expect("serde_json reads its own text");
+                prop_assert_eq!(read(&text).ok(), Some(expected), "{}", text);
+            }
+        }
+
+        /// Short texts of JSON's punctuation, digits and literal letters: mostly malformed,
+        /// and what is not must read as serde_json reads it.
+        #[test]
+        fn any_text_is_refused_or_read_as_serde_json_reads_it(text in "[\\[\\]{}\",:0-9eE.+\\- \t\\\\tfrulnsau]{0,24}") {
+            match serde_json::from_str::<Value>(&text) {
+                Ok(v) => prop_assert_eq!(read(&text).ok(), Some(v)),
+                Err(_) => prop_assert!(read(&text).is_err()),
+            }
+        }
+    }
+}
