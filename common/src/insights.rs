@@ -162,7 +162,8 @@ impl DailyRow {
 /// six decimals the mantissa is scaled as an integer, without Decimal arithmetic (a row has
 /// a few dozen figures); only more decimals are rounded.
 pub fn to_micros(d: Decimal) -> Result<i64, GraphError> {
-    let out_of_range = || GraphError::Decode(format!("amount {d} out of range"));
+    // The message names what, never the figure (errors quote no value from Facebook).
+    let out_of_range = || GraphError::Decode("insights row: an amount is out of range".into());
     if d.scale() <= 6 {
         let factor = 10i128.pow(6 - d.scale());
         return d
@@ -175,7 +176,7 @@ pub fn to_micros(d: Decimal) -> Result<i64, GraphError> {
 }
 
 fn to_count(d: Decimal) -> Result<i64, GraphError> {
-    let out_of_range = || GraphError::Decode(format!("count {d} out of range"));
+    let out_of_range = || GraphError::Decode("insights row: a count is out of range".into());
     if d.scale() == 0 {
         return i64::try_from(d.mantissa()).map_err(|_| out_of_range());
     }

@@ -93,6 +93,9 @@ where
         drop(permit);
         let outcome = match &result {
             Ok(_) => "ok".to_string(),
+            // A page that could not be read (or a row that could not be normalized) came back
+            // all the same: not a transport failure.
+            Err(GraphError::Decode(_)) => "decode".to_string(),
             Err(e) => e.code().map(|c| c.to_string()).unwrap_or_else(|| "transport".into()),
         };
         metrics::counter!("adsync_graph_calls_total", "endpoint" => "insights", "outcome" => outcome).increment(1);
