@@ -174,21 +174,33 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    start(backend, listener, Role::All, extra, None).await
+}
+
+/// Starts the app of `role` on `listener` with a fresh database (and Redis namespace on
+/// PostgreSQL) configured by `vars`.
+async fn start(
+    backend: Backend,
+    listener: tokio::net::TcpListener,
+    role: Role,
+    vars: &[(&str, &str)],
+    sandbox: Option<SandboxHandle>,
+) -> TestApp {
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
     let database = TestDatabase::new(backend).await;
     let namespace = (backend == Backend::Postgres).then(|| unique("adsync-test"));
-    let config = test_config(&database.url, namespace.as_deref(), extra);
+    let config = test_config(&database.url, namespace.as_deref(), vars);
     let services = Services::connect(config).await.expect("services");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
     let shutdown = CancellationToken::new();
     let db = services.db.clone();
     let (connector, config) = (services.connector.clone(), services.config.clone());
-    let task = tokio::spawn(app::run(services, Role::All, Some(listener), shutdown.clone()));
+    let task = tokio::spawn(app::run(services, role, Some(listener), shutdown.clone()));
     TestApp {
         base,
         db,
         http: client(),
-        sandbox: None,
+        sandbox,
         connector,
         config,
         shutdown,
@@ -212,35 +224,20 @@ pub async fn spawn_app_with_sandbox_and(backend: Backend, sandbox: SandboxConfig
         .await
         .expect("bind sandbox");
     let handle = Sandbox::new(sandbox).spawn(sandbox_listener).await;
-    let sandbox_url = handle.base_url();
+    let (sandbox_url, app_id, app_secret) = (
+        handle.base_url(),
+        handle.app_id().to_string(),
+        handle.app_secret().to_string(),
+    );
     let mut vars: Vec<(&str, &str)> = vec![
-        ("FACEBOOK_APP_ID", handle.app_id()),
-        ("FACEBOOK_APP_SECRET", handle.app_secret()),
+        ("FACEBOOK_APP_ID", &app_id),
+        ("FACEBOOK_APP_SECRET", &app_secret),
         ("FACEBOOK_GRAPH_URL", &sandbox_url),
         ("FACEBOOK_DIALOG_URL", &sandbox_url),
         ("ADSYNC_PUBLIC_URL", &base),
     ];
     vars.extend_from_slice(extra);
-    let database = TestDatabase::new(backend).await;
-    let namespace = (backend == Backend::Postgres).then(|| unique("adsync-test"));
-    let config = test_config(&database.url, namespace.as_deref(), &vars);
-    let services = Services::connect(config).await.expect("services");
-    let shutdown = CancellationToken::new();
-    let db = services.db.clone();
-    let (connector, config) = (services.connector.clone(), services.config.clone());
-    let task = tokio::spawn(app::run(services, Role::Api, Some(listener), shutdown.clone()));
-    TestApp {
-        base,
-        db,
-        http: client(),
-        sandbox: Some(handle),
-        connector,
-        config,
-        shutdown,
-        task: Some(task),
-        _redis: namespace.map(RedisNamespace),
-        _database: database,
-    }
+    start(backend, listener, Role::Api, &vars, Some(handle)).await
 }
 
 pub fn client() -> reqwest::Client {
