@@ -141,9 +141,12 @@ async fn sync_accounts(
         wait_for_lock(&ctx, &account.id).await?;
     }
     let account_ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
-    let heartbeat = tokio::spawn(heartbeat(ctx.clone(), account_ids));
+    // Ends with this future, however it ends: a job the queue's consumer drops mid-run (its
+    // backend went away) must not leave a heartbeat keeping the lease alive for a run that
+    // no longer progresses; the lease then lapses and the run resumes elsewhere.
+    let heartbeat = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(heartbeat(ctx.clone(), account_ids)));
     let result = fetch_lanes(&ctx, &lanes, &done, &state.chunk_policy).await;
-    heartbeat.abort();
+    drop(heartbeat);
     if result.is_err() {
         ctx.stop.cancel();
     }
