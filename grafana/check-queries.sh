@@ -12,6 +12,7 @@
 #   TEAM_ID       the $team value (default: the first value of the team variable's query)
 #   FROM, TO      the time range, ISO dates or RFC 3339 timestamps (default: the last 30 days)
 #   AD_ACCOUNTS   comma-separated ad account ids for $ad_account (default: all of the team, as "All")
+#   CONVERSION    the $conversion value: purchases, leads, ... or action:<type> (default: the team's setting)
 #   WINDOW        the $window value (default: default)
 #   DASHBOARD     the dashboard JSON (default: grafana/dashboards/adsync.json)
 set -euo pipefail
@@ -150,7 +151,8 @@ for v in variables:
     if v.get("type") == "query":
         rows = run(f"variable ${name}", v["query"])
         options = [line.split("\t")[0] for line in (rows or "").splitlines() if line]
-        override = {"team": os.environ.get("TEAM_ID"), "ad_account": os.environ.get("AD_ACCOUNTS")}.get(name)
+        override = {"team": os.environ.get("TEAM_ID"), "ad_account": os.environ.get("AD_ACCOUNTS"),
+                    "conversion": os.environ.get("CONVERSION")}.get(name)
         if override:
             values[name] = [x.strip() for x in override.split(",") if x.strip()]
         elif v.get("multi") or v.get("includeAll"):

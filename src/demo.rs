@@ -84,13 +84,14 @@ pub fn banner(url: &str, sandbox: &SandboxHandle) -> String {
          owner:  {OWNER_EMAIL} / {DEMO_PASSWORD}\n  \
          member: {MEMBER_EMAIL} / {DEMO_PASSWORD}\n\n  \
          Facebook is the local Graph API sandbox at {sandbox_url} (no internet needed;\n  \
-         its ad data runs to {last_day}).\n  \
+         its ad data runs to {last_day}; six ad accounts, each reporting conversions\n  \
+         its own way, as real accounts do).\n  \
          Sign in as the owner, open Connectors and click Connect.\n\n  Press Ctrl-C to stop.\n"
     )
 }
 
-/// Starts the Graph API sandbox (small dataset ending today, a real consent dialog) on a
-/// free port.
+/// Starts the Graph API sandbox (the `shapes` dataset ending today: six ad accounts, each
+/// reporting its conversions under other action types; a real consent dialog) on a free port.
 pub async fn start_sandbox() -> anyhow::Result<SandboxHandle> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -99,6 +100,7 @@ pub async fn start_sandbox() -> anyhow::Result<SandboxHandle> {
     // whenever the demo runs.
     let config = SandboxConfig {
         today: Some(chrono::Utc::now().date_naive()),
+        dataset: adsync_sandbox::DatasetName::Shapes,
         ..SandboxConfig::default()
     };
     Ok(Sandbox::new(config).spawn(listener).await)

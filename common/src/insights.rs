@@ -145,10 +145,11 @@ impl ActionFigures {
 
 impl DailyRow {
     /// Purchases per window, then purchase values per window (micro-units), in the order of
-    /// [`purchase_columns`]. A window Facebook did not report counts 0.
+    /// [`purchase_columns`]: the figures of the row's first purchase type in
+    /// [`crate::conversions::PURCHASES`]' precedence. A window Facebook did not report counts 0.
     pub fn purchase_rollup(&self) -> [i64; 14] {
         let mut out = [0; 14];
-        if let Some(p) = self.actions.iter().find(|a| &*a.action_type == "purchase") {
+        if let Some(p) = crate::conversions::PURCHASES.pick(&self.actions) {
             for i in 0..WINDOWS.len() {
                 out[i] = p.counts[i].unwrap_or(0);
                 out[i + WINDOWS.len()] = p.values[i].unwrap_or(0);
@@ -379,6 +380,30 @@ mod tests {
         );
         assert_eq!(d.purchase_rollup()[..7], [4, 0, 2, 1, 0, 0, 0]);
         assert_eq!(d.purchase_rollup()[7..], [10_000_000, 0, 0, 0, 5_000_000, 0, 0]);
+    }
+
+    #[test]
+    fn the_rollup_takes_the_first_purchase_type_present_not_the_sum() {
+        let r = row(json!({
+            "ad_id": "a1", "date_start": "2026-11-01", "date_stop": "2026-11-01",
+            "actions": [
+                {"action_type": "offsite_conversion.fb_pixel_purchase", "value": "2", "7d_click": "2"},
+                {"action_type": "omni_purchase", "value": "3", "7d_click": "2", "1d_view": "1"}
+            ],
+            "action_values": [{"action_type": "omni_purchase", "value": "30", "7d_click": "20", "1d_view": "10"}]
+        }));
+        let d = normalize(Level::Ad, &r).expect("normalize");
+        assert_eq!(d.purchase_rollup()[..7], [3, 0, 2, 0, 1, 0, 0], "omni_purchase alone");
+        assert_eq!(
+            d.purchase_rollup()[7..],
+            [30_000_000, 0, 20_000_000, 0, 10_000_000, 0, 0]
+        );
+        let pixel_only = row(json!({
+            "ad_id": "a1", "date_start": "2026-11-01", "date_stop": "2026-11-01",
+            "actions": [{"action_type": "offsite_conversion.fb_pixel_purchase", "value": "5"}]
+        }));
+        let d = normalize(Level::Ad, &pixel_only).expect("normalize");
+        assert_eq!(d.purchase_rollup()[0], 5, "a pixel-only row counts its purchases");
     }
 
     #[test]

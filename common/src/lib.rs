@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod connect;
+pub mod conversions;
 pub mod crypto;
 pub mod dates;
 pub mod graph;

@@ -18,6 +18,9 @@ pub enum DatasetName {
     /// 16 small accounts (12 ads, 90 days each), each with its own budget: for scaling
     /// benchmarks over many accounts.
     Many,
+    /// 6 small accounts (12 ads, 90 days each), one per way of reporting conversions
+    /// ([`crate::Reporting`]): the demo's dataset.
+    Shapes,
 }
 
 impl FromStr for DatasetName {
@@ -28,8 +31,9 @@ impl FromStr for DatasetName {
             "medium" => Ok(Self::Medium),
             "large" => Ok(Self::Large),
             "many" => Ok(Self::Many),
+            "shapes" => Ok(Self::Shapes),
             other => Err(format!(
-                "unknown dataset {other:?} (expected small, medium, large or many)"
+                "unknown dataset {other:?} (expected small, medium, large, many or shapes)"
             )),
         }
     }
@@ -42,6 +46,7 @@ impl fmt::Display for DatasetName {
             Self::Medium => "medium",
             Self::Large => "large",
             Self::Many => "many",
+            Self::Shapes => "shapes",
         })
     }
 }

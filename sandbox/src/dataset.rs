@@ -49,6 +49,52 @@ impl fmt::Display for Level {
     }
 }
 
+/// Which action types an account reports its conversions under. Meta reports one event under
+/// several redundant types, and which of them an account gets depends on how it tracks
+/// (pixel, app SDK, offline uploads, lead forms) and on when it was set up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reporting {
+    /// `purchase` and `add_to_cart` alone (the older shape the first datasets used).
+    PurchaseOnly,
+    /// Every redundant bucket: `omni_purchase` and `purchase` carry all purchases, the
+    /// pixel and web types the web part, `app_custom_event.fb_mobile_purchase` the app part;
+    /// likewise add to cart and initiate checkout. Adding the buckets up counts twice or more.
+    AllBuckets,
+    /// The pixel types alone (`offsite_conversion.fb_pixel_purchase`, …).
+    PixelOnly,
+    /// The `omni_` types alone.
+    OmniOnly,
+    /// An app: `app_custom_event.fb_mobile_purchase` and `…add_to_cart`, installs as
+    /// `mobile_app_install` and `omni_app_install`.
+    AppOnly,
+    /// Lead generation: leads as `lead`, `onsite_conversion.lead_grouped` and
+    /// `leadgen_grouped`, a custom conversion `offsite_conversion.custom.<id>` (qualified
+    /// leads, with a value) and the deals closed as `offline_conversion.purchase`.
+    LeadGen,
+}
+
+impl Reporting {
+    pub const ALL: [Reporting; 6] = [
+        Reporting::AllBuckets,
+        Reporting::PixelOnly,
+        Reporting::OmniOnly,
+        Reporting::AppOnly,
+        Reporting::LeadGen,
+        Reporting::PurchaseOnly,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PurchaseOnly => "purchase_only",
+            Self::AllBuckets => "all_buckets",
+            Self::PixelOnly => "pixel_only",
+            Self::OmniOnly => "omni_only",
+            Self::AppOnly => "app_only",
+            Self::LeadGen => "lead_gen",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Account {
     /// `act_<n>`
@@ -60,6 +106,11 @@ pub struct Account {
     pub timezone_name: String,
     pub timezone_offset_hours_utc: i32,
     pub account_status: u32,
+    /// The action types its conversions come under.
+    pub reporting: Reporting,
+    /// The custom conversion it reports (`offsite_conversion.custom.<id>`), for
+    /// [`Reporting::LeadGen`].
+    pub custom_conversion: Option<String>,
     pub campaigns: Vec<usize>,
 }
 
@@ -98,6 +149,8 @@ pub(crate) struct Profile {
     pub cvr: f64,
     pub aov_minor: f64,
     pub freq: f64,
+    /// Share of the purchases made in the app rather than on the web.
+    pub app_share: f64,
 }
 
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicU32;
 use chrono::{Days, NaiveDate};
 
 use crate::config::DatasetName;
-use crate::dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Profile};
+use crate::dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Profile, Reporting};
 use crate::hash::{h, range, unit};
 
 const ADJ: &[&str] = &[
@@ -24,8 +24,11 @@ const GOAL: &[&str] = &["Sale", "Prospecting", "Retargeting", "Awareness", "Cata
 const AUDIENCE: &[&str] = &["Lookalike 1%", "Broad", "Interests", "Website visitors"];
 const CREATIVE: &[&str] = &["Video", "Carousel", "Single image", "Collection", "UGC"];
 
+/// An account: name, currency, time zone, its offset from UTC and how it reports conversions.
+type AccountShape = (&'static str, &'static str, &'static str, i32, Reporting);
+
 struct Shape {
-    accounts: &'static [(&'static str, &'static str, &'static str, i32)],
+    accounts: &'static [AccountShape],
     campaigns: usize,
     adsets: usize,
     ads: usize,
@@ -33,36 +36,53 @@ struct Shape {
 }
 
 fn shape(name: DatasetName) -> Shape {
-    const SMALL: &[(&str, &str, &str, i32)] = &[("Acme Shop", "EUR", "Europe/Berlin", 1)];
-    const MEDIUM: &[(&str, &str, &str, i32)] = &[
-        ("Acme US", "USD", "America/Los_Angeles", -8),
-        ("Acme Japan", "JPY", "Asia/Tokyo", 9),
+    use Reporting::{AllBuckets, AppOnly, LeadGen, OmniOnly, PixelOnly, PurchaseOnly};
+    const SMALL: &[AccountShape] = &[("Acme Shop", "EUR", "Europe/Berlin", 1, AllBuckets)];
+    const MEDIUM: &[AccountShape] = &[
+        ("Acme US", "USD", "America/Los_Angeles", -8, OmniOnly),
+        ("Acme Japan", "JPY", "Asia/Tokyo", 9, PixelOnly),
     ];
-    const LARGE: &[(&str, &str, &str, i32)] = &[
-        ("Acme Europe", "EUR", "Europe/Berlin", 1),
-        ("Acme Americas", "USD", "America/New_York", -5),
+    // The benchmark datasets keep the older shape, so their figures stay comparable.
+    const LARGE: &[AccountShape] = &[
+        ("Acme Europe", "EUR", "Europe/Berlin", 1, PurchaseOnly),
+        ("Acme Americas", "USD", "America/New_York", -5, PurchaseOnly),
     ];
-    const MANY: &[(&str, &str, &str, i32)] = &[
-        ("Shop 01", "EUR", "Europe/Berlin", 1),
-        ("Shop 02", "USD", "America/New_York", -5),
-        ("Shop 03", "GBP", "Europe/London", 0),
-        ("Shop 04", "JPY", "Asia/Tokyo", 9),
-        ("Shop 05", "EUR", "Europe/Paris", 1),
-        ("Shop 06", "USD", "America/Chicago", -6),
-        ("Shop 07", "AUD", "Australia/Sydney", 11),
-        ("Shop 08", "EUR", "Europe/Madrid", 1),
-        ("Shop 09", "USD", "America/Los_Angeles", -8),
-        ("Shop 10", "CAD", "America/Toronto", -5),
-        ("Shop 11", "EUR", "Europe/Rome", 1),
-        ("Shop 12", "SEK", "Europe/Stockholm", 1),
-        ("Shop 13", "USD", "America/Denver", -7),
-        ("Shop 14", "CHF", "Europe/Zurich", 1),
-        ("Shop 15", "EUR", "Europe/Vienna", 1),
-        ("Shop 16", "BRL", "America/Sao_Paulo", -3),
+    const SHAPES: &[AccountShape] = &[
+        ("Acme Shop", "EUR", "Europe/Berlin", 1, AllBuckets),
+        ("Pixel Store", "USD", "America/New_York", -5, PixelOnly),
+        ("Omni Outlet", "GBP", "Europe/London", 0, OmniOnly),
+        ("Puzzle Apps", "USD", "America/Los_Angeles", -8, AppOnly),
+        ("Lead Partners", "EUR", "Europe/Paris", 1, LeadGen),
+        ("Classic Catalog", "JPY", "Asia/Tokyo", 9, PurchaseOnly),
+    ];
+    const MANY: &[AccountShape] = &[
+        ("Shop 01", "EUR", "Europe/Berlin", 1, PurchaseOnly),
+        ("Shop 02", "USD", "America/New_York", -5, PurchaseOnly),
+        ("Shop 03", "GBP", "Europe/London", 0, PurchaseOnly),
+        ("Shop 04", "JPY", "Asia/Tokyo", 9, PurchaseOnly),
+        ("Shop 05", "EUR", "Europe/Paris", 1, PurchaseOnly),
+        ("Shop 06", "USD", "America/Chicago", -6, PurchaseOnly),
+        ("Shop 07", "AUD", "Australia/Sydney", 11, PurchaseOnly),
+        ("Shop 08", "EUR", "Europe/Madrid", 1, PurchaseOnly),
+        ("Shop 09", "USD", "America/Los_Angeles", -8, PurchaseOnly),
+        ("Shop 10", "CAD", "America/Toronto", -5, PurchaseOnly),
+        ("Shop 11", "EUR", "Europe/Rome", 1, PurchaseOnly),
+        ("Shop 12", "SEK", "Europe/Stockholm", 1, PurchaseOnly),
+        ("Shop 13", "USD", "America/Denver", -7, PurchaseOnly),
+        ("Shop 14", "CHF", "Europe/Zurich", 1, PurchaseOnly),
+        ("Shop 15", "EUR", "Europe/Vienna", 1, PurchaseOnly),
+        ("Shop 16", "BRL", "America/Sao_Paulo", -3, PurchaseOnly),
     ];
     match name {
         DatasetName::Many => Shape {
             accounts: MANY,
+            campaigns: 3,
+            adsets: 2,
+            ads: 2,
+            days: 90,
+        },
+        DatasetName::Shapes => Shape {
+            accounts: SHAPES,
             campaigns: 3,
             adsets: 2,
             ads: 2,
@@ -129,8 +149,14 @@ impl Dataset {
             by_id: HashMap::new(),
             restatement: AtomicU32::new(0),
         };
-        for (ai, (acc_name, currency, tz, offset)) in sh.accounts.iter().enumerate() {
+        for (ai, (acc_name, currency, tz, offset, reporting)) in sh.accounts.iter().enumerate() {
             let n = format!("{}{:02}", 100_000_000_000 + id_base * 10, ai + 1);
+            let custom_conversion = (*reporting == Reporting::LeadGen).then(|| {
+                format!(
+                    "offsite_conversion.custom.{}",
+                    100_000_000_000_000 + h(&[seed, 40, ai as u64]) % 899_999_999_999_999
+                )
+            });
             ds.accounts.push(Account {
                 id: format!("act_{n}"),
                 account_id: n,
@@ -139,6 +165,8 @@ impl Dataset {
                 timezone_name: (*tz).to_string(),
                 timezone_offset_hours_utc: *offset,
                 account_status: 1,
+                reporting: *reporting,
+                custom_conversion,
                 campaigns: Vec::new(),
             });
             for _ in 0..sh.campaigns {
@@ -221,6 +249,7 @@ impl Dataset {
                 cvr: range(&[s, 13, i], 0.01, 0.06),
                 aov_minor: range(&[s, 14, i], 2000.0, 12000.0) * money,
                 freq: range(&[s, 15, i], 1.02, 1.6),
+                app_share: range(&[s, 16, i], 0.1, 0.4),
             },
         }
     }

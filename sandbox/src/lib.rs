@@ -39,11 +39,11 @@ use std::sync::Arc;
 pub use breakdowns::Breakdown;
 pub use config::{AccountThrottle, BudgetConfig, DatasetName, FaultConfig, SandboxConfig};
 pub use control::Control;
-pub use dataset::{Account, Ad, AdSet, Campaign, Dataset, Level};
+pub use dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Reporting};
 pub use format::currency_decimals;
 pub use metrics::WINDOWS as ATTRIBUTION_WINDOWS;
 pub use stats::Stats;
-pub use truth::{ByWindow, MetricsRow, Totals, truth};
+pub use truth::{ByWindow, Conversion, MetricsRow, Reported, Totals, truth};
 
 use state::Shared;
 

@@ -20,7 +20,15 @@ pub(crate) const SPEND: usize = 6;
 pub(crate) const ADD_TO_CART: usize = 7;
 pub(crate) const PURCHASES: usize = 13;
 pub(crate) const PURCHASE_VALUE: usize = 19;
-pub(crate) const N: usize = 25;
+pub(crate) const INITIATE_CHECKOUT: usize = 25;
+/// The part of the purchases (and their value) made in the app; the rest are on the web.
+pub(crate) const APP_PURCHASES: usize = 31;
+pub(crate) const APP_PURCHASE_VALUE: usize = 37;
+pub(crate) const LEADS: usize = 43;
+/// Leads a lead-generation account's custom conversion counts as qualified.
+pub(crate) const QUALIFIED_LEADS: usize = 49;
+pub(crate) const INSTALLS: usize = 55;
+pub(crate) const N: usize = 61;
 
 /// Attribution windows in the order of a conversion block.
 pub const WINDOWS: [&str; 6] = ["1d_click", "7d_click", "28d_click", "1d_view", "7d_view", "28d_view"];
@@ -33,8 +41,14 @@ pub(crate) fn is_additive(slot: usize) -> bool {
 }
 
 /// Figures in minor currency units and counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Metrics(pub [u64; N]);
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics([0; N])
+    }
+}
 
 impl Metrics {
     pub fn get(&self, slot: usize) -> u64 {
@@ -118,10 +132,20 @@ impl Dataset {
             purch[5] += dv;
         }
         let aov = round(p.aov_minor * (0.8 + 0.4 * frac(y, 3)));
+        // Every block grows with the window (1, 7, 28 days; clicks, then views) as
+        // purchases do: the `(w + 1)` terms and the floor of a fixed share keep that order.
         for (w, &count) in purch.iter().enumerate() {
+            let step = |rate: f64| round(link as f64 * rate * (w as f64 + 1.0));
+            let app = (count as f64 * p.app_share).floor() as u64;
             m.0[PURCHASES + w] = count;
-            m.0[ADD_TO_CART + w] = count * 3 + round(link as f64 * 0.01 * (w as f64 + 1.0));
+            m.0[ADD_TO_CART + w] = count * 3 + step(0.01);
             m.0[PURCHASE_VALUE + w] = count * aov;
+            m.0[INITIATE_CHECKOUT + w] = count * 2 + step(0.004);
+            m.0[APP_PURCHASES + w] = app;
+            m.0[APP_PURCHASE_VALUE + w] = app * aov;
+            m.0[LEADS + w] = count * 4 + step(0.012);
+            m.0[QUALIFIED_LEADS + w] = count + step(0.002);
+            m.0[INSTALLS + w] = count * 2 + step(0.03);
         }
         m
     }
@@ -214,17 +238,34 @@ mod tests {
         }
     }
 
+    /// Every conversion block, for the checks that hold for each.
+    const BLOCKS: [usize; 9] = [
+        ADD_TO_CART,
+        PURCHASES,
+        PURCHASE_VALUE,
+        INITIATE_CHECKOUT,
+        APP_PURCHASES,
+        APP_PURCHASE_VALUE,
+        LEADS,
+        QUALIFIED_LEADS,
+        INSTALLS,
+    ];
+
     #[test]
     fn windows_are_monotone() {
         let ds = Dataset::generate(DatasetName::Medium, 3);
         for ad in 0..50 {
             for day in 0..365 {
                 let m = ds.ad_day(ad, day);
-                for b in [ADD_TO_CART, PURCHASES, PURCHASE_VALUE] {
+                for b in BLOCKS {
                     assert!(m.0[b] <= m.0[b + 1] && m.0[b + 1] <= m.0[b + 2]);
                     assert!(m.0[b + 3] <= m.0[b + 4] && m.0[b + 4] <= m.0[b + 5]);
                 }
                 assert!(m.0[REACH] <= m.0[IMPRESSIONS]);
+                for w in 0..6 {
+                    assert!(m.0[APP_PURCHASES + w] <= m.0[PURCHASES + w]);
+                    assert!(m.0[QUALIFIED_LEADS + w] <= m.0[LEADS + w]);
+                }
             }
         }
     }

@@ -9,7 +9,7 @@
 
 use rust_decimal::Decimal;
 
-use crate::action_json::{Amount, List, Windows, actions, write_costs};
+use crate::action_json::{ActionType, Amount, List, actions, values, write_costs};
 use crate::dataset::{Dataset, Level};
 use crate::format::{Object, rate_str, write_str};
 use crate::insights::{InsightsQuery, ancestor};
@@ -140,7 +140,7 @@ impl<'a> RowWriter<'a> {
         let (imps, reach, clicks) = (m.get(IMPRESSIONS), m.get(REACH), m.get(CLICKS));
         let (uniq, link) = (m.get(UNIQUE_CLICKS), m.get(LINK_CLICKS));
         let acc = &ds.accounts[q.account];
-        let actions = actions(m);
+        let actions = actions(acc, m);
         for &f in &self.fields {
             match f {
                 Field::AccountId => w.text("account_id", &acc.account_id),
@@ -175,8 +175,8 @@ impl<'a> RowWriter<'a> {
                 Field::CostPerInlineLinkClick => w.rate("cost_per_inline_link_click", spend, d(link)),
                 Field::Ctr | Field::UniqueCtr | Field::InlineLinkClickCtr => {}
                 Field::Actions => self.write_actions(&mut w, m, &actions),
-                Field::CostPerActionType => write_costs(&mut w, spend, &actions),
-                Field::ActionValues => self.write_values(&mut w, m),
+                Field::CostPerActionType => write_costs(&mut w, spend, &actions, m),
+                Field::ActionValues => self.write_values(&mut w, m, acc),
                 Field::PurchaseRoas => {
                     let pv = m.conv_value(PURCHASE_VALUE);
                     if pv > 0
@@ -208,20 +208,35 @@ impl<'a> RowWriter<'a> {
     }
 
     /// `actions`: one entry per type with data, its default `value` and requested windows.
-    fn write_actions(&self, w: &mut Object<'_>, m: &Metrics, actions: &[(&'static str, u64, Windows)]) {
+    fn write_actions(&self, w: &mut Object<'_>, m: &Metrics, actions: &[ActionType<'_>]) {
         let mut list = List::open(w, "actions");
-        for &(kind, value, windows) in actions {
-            list.entry(kind, value, &self.q.windows, |i| windows.get(m, i), Amount::Count);
+        for a in actions {
+            let windows = a.windows;
+            list.entry(
+                a.name,
+                windows.default_value(m),
+                &self.q.windows,
+                |i| windows.get(m, i),
+                Amount::Count,
+            );
         }
         list.close();
     }
 
-    /// `action_values`: purchases' value in the account's currency.
-    fn write_values(&self, w: &mut Object<'_>, m: &Metrics) {
+    /// `action_values`: the conversions' value in the account's currency.
+    fn write_values(&self, w: &mut Object<'_>, m: &Metrics, account: &crate::dataset::Account) {
         let mut list = List::open(w, "action_values");
-        let value = m.conv_value(PURCHASE_VALUE);
-        let window = |i: usize| m.get(PURCHASE_VALUE + i);
-        list.entry("purchase", value, &self.q.windows, window, Amount::Money(self.decimals));
+        for a in values(account) {
+            let windows = a.windows;
+            let money = Amount::Money(self.decimals);
+            list.entry(
+                a.name,
+                windows.default_value(m),
+                &self.q.windows,
+                |i| windows.get(m, i),
+                money,
+            );
+        }
         list.close();
     }
 }
@@ -256,7 +271,8 @@ mod tests {
 
     #[test]
     fn a_row_carries_what_was_asked_in_the_apis_encoding() {
-        let ds = Dataset::generate(DatasetName::Small, 1);
+        let mut ds = Dataset::generate(DatasetName::Small, 1);
+        ds.accounts[0].reporting = crate::dataset::Reporting::PurchaseOnly;
         let q = query(
             &ds,
             &[
@@ -306,6 +322,86 @@ mod tests {
         assert!(
             text.ends_with(r#""date_start":"2026-11-01","date_stop":"2026-11-01"}"#),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn each_reporting_shape_lists_its_own_buckets() {
+        use crate::dataset::Reporting;
+        use crate::metrics::{APP_PURCHASE_VALUE, APP_PURCHASES, LEADS, QUALIFIED_LEADS};
+        let mut ds = Dataset::generate(DatasetName::Shapes, 1);
+        let mut m = Metrics::default();
+        m.0[IMPRESSIONS] = 1000;
+        m.0[SPEND] = 5000;
+        m.0[PURCHASES + 1] = 4; // 7d_click
+        m.0[APP_PURCHASES + 1] = 1;
+        m.0[PURCHASE_VALUE + 1] = 40_000;
+        m.0[APP_PURCHASE_VALUE + 1] = 10_000;
+        m.0[LEADS + 1] = 9;
+        m.0[QUALIFIED_LEADS + 1] = 2;
+        let fields = [
+            ("level", "account"),
+            ("fields", "actions,action_values"),
+            ("action_attribution_windows", "[\"7d_click\"]"),
+        ];
+        let mut listed = |reporting: Reporting| {
+            ds.accounts[0].reporting = reporting;
+            ds.accounts[0].custom_conversion = Some("offsite_conversion.custom.77".into());
+            let q = query(&ds, &fields);
+            let mut out = Vec::new();
+            let at = RowAt {
+                idx: q.objects[0],
+                metrics: &m,
+                labels: &[],
+                dates: ("2026-11-01", "2026-11-01"),
+            };
+            RowWriter::new(&ds, &q).write(&at, &mut out);
+            let row: Value = serde_json::from_slice(&out).expect("json");
+            let pick = |list: &str| -> Vec<(String, String)> {
+                row[list]
+                    .as_array()
+                    .map(|l| {
+                        l.iter()
+                            .map(|a| {
+                                (
+                                    a["action_type"].as_str().unwrap_or("").to_string(),
+                                    a["7d_click"].as_str().unwrap_or("").to_string(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            (pick("actions"), pick("action_values"))
+        };
+        let (actions, values) = listed(Reporting::AllBuckets);
+        let count = |t: &str| actions.iter().find(|a| a.0 == t).map(|a| a.1.clone());
+        assert_eq!(count("omni_purchase").as_deref(), Some("4"));
+        assert_eq!(count("purchase").as_deref(), Some("4"));
+        assert_eq!(
+            count("offsite_conversion.fb_pixel_purchase").as_deref(),
+            Some("3"),
+            "the web part"
+        );
+        assert_eq!(
+            count("app_custom_event.fb_mobile_purchase").as_deref(),
+            Some("1"),
+            "the app part"
+        );
+        assert!(values.contains(&("offsite_conversion.fb_pixel_purchase".into(), "300.00".into())));
+        let (actions, _) = listed(Reporting::PixelOnly);
+        assert!(
+            actions.iter().all(|a| !a.0.contains("omni") && a.0 != "purchase"),
+            "{actions:?}"
+        );
+        let (actions, values) = listed(Reporting::LeadGen);
+        assert!(actions.contains(&("lead".into(), "9".into())));
+        assert!(actions.contains(&("leadgen_grouped".into(), "9".into())));
+        assert!(actions.contains(&("offsite_conversion.custom.77".into(), "2".into())));
+        assert!(actions.contains(&("offline_conversion.purchase".into(), "4".into())));
+        assert!(
+            values.contains(&("offsite_conversion.custom.77".into(), "50.00".into())),
+            "{values:?}"
         );
     }
 

@@ -1,15 +1,18 @@
 //! Ground truth: exactly what insights returns, as typed values, without a server.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::dataset::{Dataset, Level};
+use crate::action_json::{self, Windows};
+use crate::dataset::{Account, Dataset, Level, Reporting};
 use crate::format::money;
 use crate::metrics::{
-    ADD_TO_CART, CLICKS, DEFAULT_WINDOWS, IMPRESSIONS, LANDING_PAGE_VIEWS, LINK_CLICKS, Metrics, PURCHASE_VALUE,
-    PURCHASES, REACH, SPEND, UNIQUE_CLICKS,
+    ADD_TO_CART, CLICKS, IMPRESSIONS, INITIATE_CHECKOUT, INSTALLS, LANDING_PAGE_VIEWS, LEADS, LINK_CLICKS, Metrics,
+    PURCHASE_VALUE, PURCHASES, REACH, SPEND, UNIQUE_CLICKS,
 };
 
 /// One value per attribution window plus the default-attribution `value`
@@ -47,16 +50,90 @@ impl<T: Copy> ByWindow<T> {
     }
 }
 
-fn windows<T: Copy>(m: &Metrics, block: usize, f: impl Fn(u64) -> T) -> ByWindow<T> {
-    let v = |w: usize| f(m.get(block + w));
+fn windows<T: Copy>(m: &Metrics, source: Windows, f: impl Fn(u64) -> T) -> ByWindow<T> {
+    let v = |w: usize| f(source.get(m, w));
     ByWindow {
-        value: f(DEFAULT_WINDOWS.iter().map(|w| m.get(block + w)).sum()),
+        value: f(source.default_value(m)),
         click_1d: v(0),
         click_7d: v(1),
         click_28d: v(2),
         view_1d: v(3),
         view_7d: v(4),
         view_28d: v(5),
+    }
+}
+
+/// A standard conversion as Ads Manager shows it: its count and value in every window.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Conversion {
+    pub count: ByWindow<u64>,
+    pub value: ByWindow<Decimal>,
+}
+
+/// The figure behind each Ads Manager conversion column an account's rows carry, whatever
+/// action types report it (`purchases`, `leads`, `add_to_cart`, `initiate_checkout`,
+/// `app_installs`): the sandbox's own account of what the redundant buckets add up to.
+fn standard(reporting: Reporting) -> &'static [(&'static str, usize, Option<usize>)] {
+    const SHOP: &[(&str, usize, Option<usize>)] = &[
+        ("purchases", PURCHASES, Some(PURCHASE_VALUE)),
+        ("add_to_cart", ADD_TO_CART, None),
+        ("initiate_checkout", INITIATE_CHECKOUT, None),
+    ];
+    match reporting {
+        Reporting::PurchaseOnly => &SHOP[..2],
+        Reporting::AllBuckets | Reporting::PixelOnly | Reporting::OmniOnly => SHOP,
+        Reporting::AppOnly => &[
+            ("purchases", PURCHASES, Some(PURCHASE_VALUE)),
+            ("add_to_cart", ADD_TO_CART, None),
+            ("app_installs", INSTALLS, None),
+        ],
+        Reporting::LeadGen => &[("purchases", PURCHASES, Some(PURCHASE_VALUE)), ("leads", LEADS, None)],
+    }
+}
+
+/// What an account's rows report beyond the delivery figures: the standard conversions and
+/// every raw action type (`actions`) and value (`action_values`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Reported {
+    pub conversions: BTreeMap<&'static str, Conversion>,
+    pub actions: BTreeMap<String, ByWindow<u64>>,
+    pub action_values: BTreeMap<String, ByWindow<Decimal>>,
+}
+
+impl Reported {
+    fn of(account: &Account, m: &Metrics, dec: u32) -> Self {
+        let conversions = standard(account.reporting)
+            .iter()
+            .map(|&(key, count, value)| {
+                let value = match value {
+                    Some(block) => windows(m, Windows::Block(block), |x| money(x, dec)),
+                    None => ByWindow::default(),
+                };
+                (
+                    key,
+                    Conversion {
+                        count: windows(m, Windows::Block(count), |x| x),
+                        value,
+                    },
+                )
+            })
+            .collect();
+        Reported {
+            conversions,
+            actions: action_json::actions(account, m)
+                .into_iter()
+                .map(|a| (a.name.to_string(), windows(m, a.windows, |x| x)))
+                .collect(),
+            action_values: action_json::values(account)
+                .into_iter()
+                .map(|a| (a.name.to_string(), windows(m, a.windows, |x| money(x, dec))))
+                .collect(),
+        }
+    }
+
+    /// A standard conversion's figures; zero in every window when the account reports none.
+    pub fn conversion(&self, key: &str) -> Conversion {
+        self.conversions.get(key).cloned().unwrap_or_default()
     }
 }
 
@@ -76,6 +153,8 @@ pub struct MetricsRow {
     pub add_to_cart: ByWindow<u64>,
     pub purchases: ByWindow<u64>,
     pub purchase_value: ByWindow<Decimal>,
+    /// The conversions and action types the row carries.
+    pub reported: Reported,
 }
 
 /// Additive sums over days (no reach, no unique clicks).
@@ -87,21 +166,27 @@ pub struct Totals {
     pub landing_page_views: u64,
     pub spend: Decimal,
     pub add_to_cart: ByWindow<u64>,
+    /// Every account's purchases, whichever action types carry them (the Ads Manager
+    /// "Purchases" column; `reported` says which types).
     pub purchases: ByWindow<u64>,
     pub purchase_value: ByWindow<Decimal>,
+    /// The conversions and action types the rows carry.
+    pub reported: Reported,
 }
 
 impl Totals {
-    fn from_metrics(m: &Metrics, dec: u32) -> Self {
+    fn from_metrics(account: &Account, m: &Metrics, dec: u32) -> Self {
+        let reported = Reported::of(account, m, dec);
         Totals {
             impressions: m.get(IMPRESSIONS),
             clicks: m.get(CLICKS),
             inline_link_clicks: m.get(LINK_CLICKS),
             landing_page_views: m.get(LANDING_PAGE_VIEWS),
             spend: money(m.get(SPEND), dec),
-            add_to_cart: windows(m, ADD_TO_CART, |x| x),
-            purchases: windows(m, PURCHASES, |x| x),
-            purchase_value: windows(m, PURCHASE_VALUE, |x| money(x, dec)),
+            add_to_cart: reported.conversion("add_to_cart").count,
+            purchases: windows(m, Windows::Block(PURCHASES), |x| x),
+            purchase_value: windows(m, Windows::Block(PURCHASE_VALUE), |x| money(x, dec)),
+            reported,
         }
     }
 }
@@ -121,14 +206,15 @@ impl Dataset {
         }
     }
 
-    pub(crate) fn decimals_of(&self, level: Level, idx: usize) -> u32 {
+    /// The account an object belongs to.
+    pub(crate) fn account_of(&self, level: Level, idx: usize) -> &Account {
         let account = match level {
             Level::Account => idx,
             Level::Campaign => self.campaigns[idx].account,
             Level::Adset => self.adsets[idx].account,
             Level::Ad => self.ads[idx].account,
         };
-        self.accounts[account].currency_decimals()
+        &self.accounts[account]
     }
 
     /// Exactly what insights returns for that object and day, or `None` when it had no
@@ -140,7 +226,8 @@ impl Dataset {
         if m.is_empty() {
             return None;
         }
-        let t = Totals::from_metrics(&m, self.decimals_of(level, idx));
+        let account = self.account_of(level, idx);
+        let t = Totals::from_metrics(account, &m, account.currency_decimals());
         Some(MetricsRow {
             date,
             level,
@@ -155,6 +242,7 @@ impl Dataset {
             add_to_cart: t.add_to_cart,
             purchases: t.purchases,
             purchase_value: t.purchase_value,
+            reported: t.reported,
         })
     }
 
@@ -163,10 +251,11 @@ impl Dataset {
         let Some(idx) = self.resolve(level, object_id) else {
             return Totals::default();
         };
-        let dec = self.decimals_of(level, idx);
+        let account = self.account_of(level, idx);
+        let dec = account.currency_decimals();
         match self.day_range(since, until) {
-            Some(r) => Totals::from_metrics(&self.aggregate(level, idx, r), dec),
-            None => Totals::from_metrics(&Metrics::default(), dec),
+            Some(r) => Totals::from_metrics(account, &self.aggregate(level, idx, r), dec),
+            None => Totals::from_metrics(account, &Metrics::default(), dec),
         }
     }
 
@@ -218,7 +307,8 @@ pub fn truth(ds: &Dataset, account: &str, level: Level, since: NaiveDate, until:
         "seed": ds.seed,
         "restatement": ds.restatement(),
         "today": ds.today,
-        "account": {"id": acc.id, "name": acc.name, "currency": acc.currency, "timezone_name": acc.timezone_name},
+        "account": {"id": acc.id, "name": acc.name, "currency": acc.currency, "timezone_name": acc.timezone_name,
+                    "reporting": acc.reporting.as_str(), "custom_conversion": acc.custom_conversion},
         "level": level,
         "since": since,
         "until": until,

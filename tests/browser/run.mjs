@@ -106,7 +106,7 @@ async function main() {
     UNTIL = lastDay;
     SINCE = new Date(Date.parse(`${lastDay}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
     truth = JSON.parse(
-      execFileSync(bin, ["sandbox", "truth", "--today", UNTIL, "--level", "account", "--since", SINCE, "--until", UNTIL], {
+      execFileSync(bin, ["sandbox", "--dataset", "shapes", "truth", "--today", UNTIL, "--level", "account", "--since", SINCE, "--until", UNTIL], {
         encoding: "utf8",
       }),
     );
@@ -206,6 +206,39 @@ async function main() {
       assert(overflow <= 0, `the page scrolls sideways at phone width by ${overflow}px`);
       await phone.screenshot({ path: join(out, "dashboard-phone.png"), fullPage: true });
       await phone.close();
+    });
+
+    await test("every ad account shape shows its ground-truth purchases, and leads once the owner picks them", async () => {
+      const range = `range=custom&since=${SINCE}&until=${UNTIL}`;
+      const accounts = await (await page.request.get(`${base}/api/v1/teams/${team}/connectors`)).json();
+      const list = (accounts.connectors ?? accounts).find((c) => c.platform === "facebook").ad_accounts;
+      assert(list.length === 6, `six sandbox accounts, got ${list.length}`);
+      const truthOf = (id) =>
+        JSON.parse(
+          execFileSync(bin, ["sandbox", "--dataset", "shapes", "truth", "--today", UNTIL, "--account", id, "--since", SINCE, "--until", UNTIL], {
+            encoding: "utf8",
+          }),
+        );
+      let leadGen;
+      for (const a of list) {
+        const t = truthOf(a.id);
+        await page.goto(`${base}/teams/${team}/dashboard?account=${a.id}&${range}`);
+        const shown = await page.locator('li.kpi[data-metric="results"]').getAttribute("data-value");
+        const want = t.totals.purchases.value;
+        assert(want > 0 && Number(shown) === want, `${t.account.reporting}: purchases tile ${shown}, truth ${want}`);
+        if (t.account.reporting === "lead_gen") leadGen = { id: a.id, leads: t.totals.reported.conversions.leads.count.value };
+      }
+      assert(leadGen, "a lead-gen account");
+      await page.goto(`${base}/teams/${team}/connectors`);
+      await page.getByLabel("Count as results").selectOption("leads");
+      await Promise.all([page.waitForURL(/saved=settings/), page.getByRole("button", { name: "Save" }).click()]);
+      await page.getByText("Settings saved.").waitFor();
+      await page.goto(`${base}/teams/${team}/dashboard?account=${leadGen.id}&${range}`);
+      const tile = page.locator('li.kpi[data-metric="results"]');
+      assert(Number(await tile.getAttribute("data-value")) === leadGen.leads, `leads tile != ${leadGen.leads}`);
+      const label = (await tile.locator(".label").textContent()).trim();
+      assert(label === "Leads", `the tile is named after the conversion: ${label}`);
+      await page.screenshot({ path: join(out, "dashboard-leads.png"), fullPage: true });
     });
 
     await test("a member is asked to contact the owner on the connectors page", async () => {

@@ -21,7 +21,8 @@ macro_rules! on_pool {
 /// Migration 0005 moves actions onto their daily rows, and 0008 regroups them per action
 /// type: what was synced before 0005 reads the same through the `insight_actions` view after
 /// both, and rows without actions keep `[]`.
-async fn actions_synced_before_0005_survive_it(backend: Backend) {
+/// A fresh database with the migrations before `version` applied, as an older adsync left it.
+async fn migrated_before(backend: Backend, version: i64) -> (TestDatabase, Db) {
     use sqlx::migrate::Migrator;
 
     let database = TestDatabase::new(backend).await;
@@ -37,7 +38,7 @@ async fn actions_synced_before_0005_survive_it(backend: Backend) {
         migrations: all
             .migrations
             .iter()
-            .filter(|m| m.version < 5)
+            .filter(|m| m.version < version)
             .cloned()
             .collect::<Vec<_>>()
             .into(),
@@ -49,7 +50,12 @@ async fn actions_synced_before_0005_survive_it(backend: Backend) {
         Db::Sqlite(p) => before.run(p).await,
         Db::Postgres(p) => before.run(p).await,
     }
-    .expect("migrations up to 0004");
+    .expect("the older migrations");
+    (database, db)
+}
+
+async fn actions_synced_before_0005_survive_it(backend: Backend) {
+    let (_database, db) = migrated_before(backend, 5).await;
     let team = teams::create(&db, "Acme").await.expect("team");
 
     const FACT: &str = "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, \
@@ -94,7 +100,90 @@ async fn actions_synced_before_0005_survive_it(backend: Backend) {
     assert_eq!(empty, "[]", "a row without actions");
 }
 
-crate::on_both_backends!(actions_synced_before_0005_survive_it);
+/// Migration 0011 recounts the purchase rollup with the precedence of
+/// `conversions::PURCHASES`: rows synced before it counted only the type `purchase`, so a
+/// pixel-only or `omni_purchase`-only row showed none. The view it adds agrees with it.
+async fn purchases_synced_before_0011_are_recounted(backend: Backend) {
+    let (_database, db) = migrated_before(backend, 11).await;
+    let team = teams::create(&db, "Acme").await.expect("team");
+    const FACT: &str = "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, \
+                        impressions, reach, clicks, inline_link_clicks, spend_micros, purchases_default, \
+                        purchase_value_default_micros, actions, synced_at) \
+                        VALUES ($1, 'act_1', 'ad', $2, $3, '', 10, 5, 1, 1, 1000, $4, $5, $6, $7)";
+    let at = adsync_common::storage::now();
+    let day: chrono::NaiveDate = "2026-11-01".parse().expect("day");
+    // (object, the old rollup's count and value, actions)
+    let rows = [
+        (
+            "pixel",
+            0,
+            0,
+            r#"[["offsite_conversion.fb_pixel_purchase",[4,null,3],[40000000,null,30000000]]]"#,
+        ),
+        (
+            "omni",
+            0,
+            0,
+            r#"[["link_click",[9]],["omni_purchase",[2,null,null,1],[5000000]]]"#,
+        ),
+        (
+            "both",
+            7,
+            70_000_000,
+            r#"[["purchase",[7],[70000000]],["omni_purchase",[8],[80000000]],["offsite_conversion.fb_pixel_purchase",[6],[60000000]]]"#,
+        ),
+        ("none", 0, 0, r#"[["link_click",[3]]]"#),
+    ];
+    on_pool!(&db, p => {
+        for (object, count, value, actions) in rows {
+            sqlx::query(FACT).bind(team).bind(object).bind(day).bind(count).bind(value).bind(actions).bind(at)
+                .execute(p).await.expect("fact");
+        }
+    });
+    db.migrate().await.expect("0011 and later");
+    const ROLLUP: &str = "SELECT object_id, purchases_default, purchases_7d_click, purchases_28d_click, \
+                          purchase_value_default_micros, purchase_value_7d_click_micros FROM insights_daily \
+                          WHERE team_id = $1 ORDER BY object_id";
+    let got: Vec<(String, i64, i64, i64, i64, i64)> =
+        on_pool!(&db, p => sqlx::query_as(ROLLUP).bind(team).fetch_all(p).await).expect("rollup");
+    assert_eq!(
+        got,
+        [
+            ("both".to_string(), 8, 0, 0, 80_000_000, 0),
+            ("none".to_string(), 0, 0, 0, 0, 0),
+            ("omni".to_string(), 2, 0, 1, 5_000_000, 0),
+            ("pixel".to_string(), 4, 3, 0, 40_000_000, 30_000_000),
+        ],
+        "the first purchase type present counts, never a sum"
+    );
+    const VIEW: &str = "SELECT object_id, action_type, attribution_window, count FROM insight_conversions \
+                        WHERE team_id = $1 AND conversion = 'purchases' ORDER BY 1, 3";
+    let seen: Vec<(String, String, String, i64)> =
+        on_pool!(&db, p => sqlx::query_as(VIEW).bind(team).fetch_all(p).await).expect("view");
+    let seen: Vec<(&str, &str, &str, i64)> = seen
+        .iter()
+        .map(|(o, t, w, c)| (o.as_str(), t.as_str(), w.as_str(), *c))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("both", "omni_purchase", "default", 8),
+            ("omni", "omni_purchase", "28d_click", 1),
+            ("omni", "omni_purchase", "default", 2),
+            ("pixel", "offsite_conversion.fb_pixel_purchase", "7d_click", 3),
+            ("pixel", "offsite_conversion.fb_pixel_purchase", "default", 4),
+        ]
+    );
+    let goal = adsync_common::storage::conversions::goal(&db, team)
+        .await
+        .expect("goal");
+    assert_eq!(goal.as_setting(), "purchases", "every team starts counting purchases");
+}
+
+crate::on_both_backends!(
+    actions_synced_before_0005_survive_it,
+    purchases_synced_before_0011_are_recounted
+);
 
 /// Column names, nullability and a coarse type per table, and primary keys (columns in
 /// order), must match across dialects.

@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 /// One object's stored metrics for a day: impressions, clicks, spend (micros), reach,
-/// purchases and purchase value (micros) in the 7-day-click window.
+/// purchases and purchase value (micros) in the 7-day-click window (the rollup columns,
+/// whichever action types carried the purchases).
 pub async fn stored(
     db: &Db,
     team: i64,
@@ -16,8 +17,9 @@ pub async fn stored(
 ) -> Option<(i64, i64, i64, Option<i64>, i64, i64)> {
     macro_rules! q {
         ($p:expr) => {{
-            let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
-                "SELECT impressions, clicks, spend_micros, reach FROM insights_daily \
+            let row: Option<(i64, i64, i64, Option<i64>, i64, i64)> = sqlx::query_as(
+                "SELECT impressions, clicks, spend_micros, reach, purchases_7d_click, purchase_value_7d_click_micros \
+                 FROM insights_daily \
                  WHERE team_id = $1 AND level = $2 AND object_id = $3 AND date = $4 AND breakdown = ''",
             )
             .bind(team)
@@ -27,27 +29,7 @@ pub async fn stored(
             .fetch_optional($p)
             .await
             .expect("row");
-            let act: Option<(i64, Option<i64>)> = sqlx::query_as(
-                "SELECT count, value_micros FROM insight_actions WHERE team_id = $1 AND level = $2 AND object_id = $3 \
-                 AND date = $4 AND breakdown = '' AND action_type = 'purchase' AND attribution_window = '7d_click'",
-            )
-            .bind(team)
-            .bind(level)
-            .bind(id)
-            .bind(date)
-            .fetch_optional($p)
-            .await
-            .expect("actions");
-            row.map(|(i, c, s, r)| {
-                (
-                    i,
-                    c,
-                    s,
-                    r,
-                    act.map(|a| a.0).unwrap_or(0),
-                    act.and_then(|a| a.1).unwrap_or(0),
-                )
-            })
+            row
         }};
     }
     match db {

@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
 struct Flash {
     connect: Option<String>,
     disconnected: Option<String>,
+    saved: Option<String>,
 }
 
 fn flash_message(f: &Flash, failure_detail: Option<&str>) -> Option<Markup> {
@@ -42,6 +43,9 @@ fn flash_message(f: &Flash, failure_detail: Option<&str>) -> Option<Markup> {
                 failure_detail.unwrap_or("Connecting Facebook did not work. Please try again."),
             )
         });
+    }
+    if f.saved.is_some() {
+        return Some(notice("ok", "Settings saved."));
     }
     match f.disconnected.as_deref() {
         Some("revoked") => Some(notice(
@@ -93,6 +97,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
         .iter()
         .find(|e| e.kind == "connection_failed")
         .map(|e| e.detail.as_str());
+    let settings = super::settings::card(state, t).await?;
     Ok(html! {
         h1 { (team.name) ": connectors" }
         @if let Some(m) = flash_message(flash, failure) { (m) }
@@ -141,6 +146,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
                 }
             }
         }
+        (settings)
         section.card aria-labelledby="events-title" {
             h2 id="events-title" { "Connection history" }
             @if evs.is_empty() { p { "Nothing yet." } }

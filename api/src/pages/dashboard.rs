@@ -148,7 +148,7 @@ async fn totals(state: &AppState, team: TeamId, account: &Option<String>, r: Dat
             account,
             "account",
             "total",
-            "impressions,clicks,spend,purchases,purchase_value",
+            "impressions,clicks,spend,results,result_value",
             r,
         ),
     )
@@ -193,8 +193,10 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     let (range, range_error) = resolve_range(&view, today);
     let previous = DateRange::ending(range.since().pred_opt().unwrap_or(range.since()), range.days() as u32);
 
+    let goal = adsync_common::storage::conversions::goal(&state.db, t).await?;
     let current = totals(state, t, &view.account, range).await?;
     let before = totals(state, t, &view.account, previous).await?;
+    let columns = numbers::columns(&goal.label(), current.value != 0 || before.value != 0);
     let granularity = match range.days() {
         ..=120 => "day",
         121..=730 => "week",
@@ -207,7 +209,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
             &view.account,
             "account",
             granularity,
-            "spend,impressions,clicks,purchases",
+            "spend,impressions,clicks,results",
             range,
         ),
     )
@@ -236,6 +238,10 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
                     @match account.or((accounts.len() == 1).then(|| &accounts[0])) { Some(a) => { (a.name) }, None => { (accounts.len()) " ad accounts" } }
                     " · amounts in " strong { (shown.currency) }
                     " · days in " strong { (shown.timezone_name) } " (the ad account's time zone)"
+                    " · results are " strong { (goal.label()) }
+                    @if team.member.role == Role::Owner {
+                        " (" a href={ "/teams/" (t) "/connectors#settings" } { "change" } ")"
+                    }
                 }
             }
             (freshness(state, &runs, latest, connection.as_ref().map(|c| c.status)))
@@ -256,7 +262,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
         @if let Some(e) = &range_error { (notice("error", e)) }
     };
     let no_data = current.impressions == 0 && current.spend == 0;
-    let table = table::table_section(state, team, &view, range, dp).await?;
+    let table = table::table_section(state, team, &view, range, dp, &columns).await?;
     Ok(html! {
         div.dash {
             (header)
@@ -272,8 +278,8 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
                     }
                 }
             }
-            (kpis(&current, &before, &shown.currency, dp, previous))
-            (chart::charts(&series, granularity, &shown.currency, dp))
+            (kpis(&columns, &current, &before, &shown.currency, dp, previous))
+            (chart::charts(&series, granularity, &shown.currency, dp, &goal.label()))
             (table)
         }
     })

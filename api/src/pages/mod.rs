@@ -5,6 +5,7 @@ mod connectors;
 mod dashboard;
 mod layout;
 mod login;
+mod settings;
 mod teams;
 
 use adsync_common::ids::UserId;
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(connectors::router())
         .merge(dashboard::router())
         .route("/teams/{team}/syncs", axum::routing::post(connectors::resync))
+        .route("/teams/{team}/settings", axum::routing::post(settings::save))
 }
 
 /// Live progress of sync runs on the connectors page (no framework, no CDN).

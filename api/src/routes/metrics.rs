@@ -1,8 +1,9 @@
 //! `GET /api/v1/teams/{team}/metrics`: synced numbers for members and owners.
 
 use adsync_common::dates::{DateRange, parse_day};
-use adsync_common::reporting::{self, DEFAULT_METRICS, SortBy, WINDOWS};
+use adsync_common::reporting::{self, DEFAULT_METRICS, Metric, SortBy, WINDOWS};
 use adsync_common::storage::connections::{self, AdAccount};
+use adsync_common::storage::conversions;
 use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery, aggregate};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
@@ -34,13 +35,21 @@ pub struct MetricsParams {
     pub level: Option<String>,
     /// `day` (default), `week`, `month` or `total`.
     pub granularity: Option<String>,
-    /// Comma-separated: impressions, reach, clicks, inline_link_clicks, spend, ctr, cpc, cpm,
-    /// purchases, purchase_value, roas (default: impressions, clicks, spend, purchases, purchase_value).
+    /// Comma-separated (default: impressions, clicks, spend, purchases, purchase_value).
+    /// Delivery: impressions, reach, clicks, inline_link_clicks, spend, ctr, cpc, cpm. Standard
+    /// conversions, counted as Ads Manager does (docs/schema.md): purchases, purchase_value,
+    /// cost_per_purchase, roas, leads, lead_value, cost_per_lead, add_to_cart,
+    /// add_to_cart_value, cost_per_add_to_cart, initiate_checkout, initiate_checkout_value,
+    /// cost_per_initiate_checkout, complete_registration, complete_registration_value,
+    /// cost_per_complete_registration, app_installs, app_install_value, cost_per_app_install.
+    /// The team's primary conversion: results, result_value, cost_per_result, result_roas.
+    /// Any action type (a custom conversion, say): action:<type>, action_value:<type>,
+    /// cost_per_action:<type>.
     pub metrics: Option<String>,
     /// Only this ad account (`act_…` or its number); required when accounts differ in currency.
     pub ad_account_id: Option<String>,
-    /// Attribution window for purchases: `default`, `1d_click`, `7d_click`, `28d_click`, `1d_view`,
-    /// `7d_view` or `28d_view`.
+    /// Attribution window of every conversion metric: `default`, `1d_click`, `7d_click`,
+    /// `28d_click`, `1d_view`, `7d_view` or `28d_view`.
     pub window: Option<String>,
     /// A requested metric, `date` or `name`; prefix `-` for descending.
     pub sort: Option<String>,
@@ -56,10 +65,9 @@ fn bad(msg: impl Into<String>) -> ApiError {
 pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Answer, ApiError> {
     let level = reporting::parse_level(p.level.as_deref().unwrap_or("account")).map_err(bad)?;
     let granularity = reporting::parse_granularity(p.granularity.as_deref().unwrap_or("day")).map_err(bad)?;
-    let metrics = match &p.metrics {
-        Some(m) => reporting::parse_metrics(m).map_err(bad)?,
-        None => DEFAULT_METRICS.to_vec(),
-    };
+    let goal = conversions::goal(&state.db, team).await?;
+    let list = reporting::parse_metrics(p.metrics.as_deref().unwrap_or(DEFAULT_METRICS), &goal).map_err(bad)?;
+    let metrics = list.metrics;
     let window = p.window.clone().unwrap_or_else(|| "default".into());
     if !WINDOWS.contains(&window.as_str()) {
         return Err(bad(format!(
@@ -129,6 +137,7 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
             .filter(|_| p.ad_account_id.is_some())
             .map(|a| a.id.clone()),
         window: window.clone(),
+        sources: list.sources,
     };
     let dp = currency.as_deref().map(reporting::currency_decimals).unwrap_or(2);
     let (descending, sort_by) = match p.sort.as_deref() {
@@ -138,7 +147,7 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
             let by = match key {
                 "date" => SortBy::Date,
                 "name" => SortBy::Name,
-                m => match metrics.iter().find(|k| **k == m) {
+                m => match metrics.iter().find(|k| k.name == m) {
                     Some(known) => SortBy::Metric(known),
                     None => {
                         return Err(bad(format!(
@@ -156,7 +165,7 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
     let truncated = aggregates.len() > limit;
     aggregates.truncate(limit);
     let mut notes = Vec::new();
-    if metrics.contains(&"reach") && granularity != Granularity::Day {
+    if metrics.iter().any(|m| m.name == "reach") && granularity != Granularity::Day {
         notes.push("reach is not additive across days, so it is only reported with granularity=day");
     }
     Ok(Answer {
@@ -168,6 +177,7 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
             since: range.since(),
             until: range.until(),
             window,
+            primary_conversion: goal.as_setting(),
             truncated,
             notes,
         },
@@ -187,7 +197,7 @@ pub async fn query(state: &AppState, team: adsync_common::ids::TeamId, p: &Metri
 }
 
 /// What the metrics API returns: `{currency, time_zone, level, granularity, since, until,
-/// window, truncated, notes, rows}`.
+/// window, primary_conversion, truncated, notes, rows}`.
 pub struct Answer {
     head: Head,
     rows: Rows,
@@ -202,13 +212,16 @@ struct Head {
     since: chrono::NaiveDate,
     until: chrono::NaiveDate,
     window: String,
+    /// The team's primary conversion (what `results` counts): a conversion key or
+    /// `action:<type>`.
+    primary_conversion: String,
     truncated: bool,
     notes: Vec<&'static str>,
 }
 
 struct Rows {
     aggregates: Vec<Aggregate>,
-    metrics: Vec<&'static str>,
+    metrics: Vec<Metric>,
     dp: u32,
     /// `since..until`, the period of every row with granularity=total.
     total_label: Option<String>,
@@ -237,7 +250,7 @@ impl Answer {
 /// account's currency; reach only from that level's own daily rows (see `notes`).
 #[utoipa::path(get, path = "/api/v1/teams/{team}/metrics", tag = "metrics", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), MetricsParams), responses(
-    (status = 200, description = "`{currency, time_zone, level, granularity, since, until, window, truncated, notes, rows}`", body = Object),
+    (status = 200, description = "`{currency, time_zone, level, granularity, since, until, window, primary_conversion, truncated, notes, rows}`", body = Object),
     (status = 400, description = "A parameter is invalid; `detail` names it", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn metrics(

@@ -7,6 +7,7 @@ pub(crate) mod metrics;
 mod oauth;
 pub(crate) mod observability;
 pub(crate) mod session;
+mod settings;
 mod syncs;
 mod teams;
 
@@ -29,6 +30,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(observability::router())
         .merge(session::router())
         .merge(teams::router())
+        .merge(settings::router())
         .merge(syncs::router())
         .merge(metrics::router())
         .merge(connectors::router())

@@ -4,29 +4,154 @@
 
 use rust_decimal::Decimal;
 
+use crate::conversions::{self, Goal};
 use crate::json_text::push_padded;
-use crate::storage::metrics::{Aggregate, Granularity};
+use crate::storage::metrics::{Aggregate, Figures, Granularity, Source};
 
 mod rows_json;
 pub use rows_json::write_rows;
 
-/// Every metric the API knows, in display order.
-pub const METRICS: &[&str] = &[
-    "impressions",
-    "reach",
-    "clicks",
-    "inline_link_clicks",
-    "spend",
-    "ctr",
-    "cpc",
-    "cpm",
-    "purchases",
-    "purchase_value",
-    "roas",
+/// The metrics of the ad delivery itself, in display order.
+const BASE_METRICS: &[(&str, Kind)] = &[
+    ("impressions", Kind::Impressions),
+    ("reach", Kind::Reach),
+    ("clicks", Kind::Clicks),
+    ("inline_link_clicks", Kind::InlineLinkClicks),
+    ("spend", Kind::Spend),
+    ("ctr", Kind::Ctr),
+    ("cpc", Kind::Cpc),
+    ("cpm", Kind::Cpm),
 ];
-pub const DEFAULT_METRICS: &[&str] = &["impressions", "clicks", "spend", "purchases", "purchase_value"];
-/// Attribution windows of purchases, `default` first.
+pub const DEFAULT_METRICS: &str = "impressions,clicks,spend,purchases,purchase_value";
+/// Attribution windows of conversions, `default` first.
 pub const WINDOWS: &[&str] = &crate::insights::WINDOWS;
+/// The metrics of the team's primary conversion ([`Goal`]): count, value, cost per result and
+/// return on ad spend.
+pub const RESULT_METRICS: [(&str, Figure); 4] = [
+    ("results", Figure::Count),
+    ("result_value", Figure::Value),
+    ("cost_per_result", Figure::CostPer),
+    ("result_roas", Figure::Roas),
+];
+/// Prefixes of a raw action type's metrics: `action:link_click`,
+/// `action_value:offsite_conversion.custom.123`, `cost_per_action:lead`.
+pub const ACTION_METRICS: [(&str, Figure); 3] = [
+    ("action:", Figure::Count),
+    ("action_value:", Figure::Value),
+    ("cost_per_action:", Figure::CostPer),
+];
+
+/// Which figure of a conversion a metric shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    Count,
+    /// The conversions' value (`action_values`), in the account currency.
+    Value,
+    /// Spend per conversion.
+    CostPer,
+    /// Value per unit of spend.
+    Roas,
+}
+
+/// Where an aggregate keeps a conversion's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// The purchase rollup columns (`Aggregate::purchases`).
+    Purchases,
+    /// Entry n of `Aggregate::conversions` (the query's source n).
+    Source(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Impressions,
+    Reach,
+    Clicks,
+    InlineLinkClicks,
+    Spend,
+    Ctr,
+    Cpc,
+    Cpm,
+    Conversion(Slot, Figure),
+}
+
+/// A requested metric: its name as asked (the key in every row) and what it computes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metric {
+    pub name: String,
+    pub kind: Kind,
+}
+
+/// A metric list as parsed: the metrics, and the conversions they read beside purchases
+/// (`MetricsQuery::sources`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MetricList {
+    pub metrics: Vec<Metric>,
+    pub sources: Vec<Source>,
+}
+
+impl MetricList {
+    /// Where `source`'s figures are kept, adding it to the sources if new. Purchases are
+    /// always read from their rollup columns.
+    fn slot(&mut self, source: Source) -> Slot {
+        if source == Source::Conversion(&conversions::PURCHASES) {
+            return Slot::Purchases;
+        }
+        match self.sources.iter().position(|s| *s == source) {
+            Some(at) => Slot::Source(at),
+            None => {
+                self.sources.push(source);
+                Slot::Source(self.sources.len() - 1)
+            }
+        }
+    }
+
+    fn resolve(&mut self, name: &str, goal: &Goal) -> Result<Option<Kind>, String> {
+        if let Some((_, kind)) = BASE_METRICS.iter().find(|(n, _)| *n == name) {
+            return Ok(Some(*kind));
+        }
+        if name == "roas" {
+            return Ok(Some(Kind::Conversion(Slot::Purchases, Figure::Roas)));
+        }
+        for c in conversions::CONVERSIONS {
+            let figure = [
+                (c.count_metric, Figure::Count),
+                (c.value_metric, Figure::Value),
+                (c.cost_metric, Figure::CostPer),
+            ]
+            .into_iter()
+            .find_map(|(n, f)| (n == name).then_some(f));
+            if let Some(figure) = figure {
+                return Ok(Some(Kind::Conversion(self.slot(Source::Conversion(c)), figure)));
+            }
+        }
+        if let Some((_, figure)) = RESULT_METRICS.iter().find(|(n, _)| *n == name) {
+            let source = match goal {
+                Goal::Standard(c) => Source::Conversion(c),
+                Goal::ActionType(t) => Source::ActionType(t.clone()),
+            };
+            return Ok(Some(Kind::Conversion(self.slot(source), *figure)));
+        }
+        for (prefix, figure) in ACTION_METRICS {
+            if let Some(t) = name.strip_prefix(prefix) {
+                let t = conversions::check_action_type(t).map_err(|e| format!("metrics: {name:?}: {e}"))?;
+                return Ok(Some(Kind::Conversion(self.slot(Source::ActionType(t.into())), figure)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Every metric name the API knows besides the `action…:<type>` ones, for messages and docs.
+pub fn metric_names() -> Vec<&'static str> {
+    let mut out: Vec<&str> = BASE_METRICS.iter().map(|(n, _)| *n).collect();
+    for c in conversions::CONVERSIONS {
+        out.extend([c.count_metric, c.value_metric, c.cost_metric]);
+    }
+    out.push("roas");
+    out.extend(RESULT_METRICS.iter().map(|(n, _)| *n));
+    out
+}
 
 pub fn parse_granularity(raw: &str) -> Result<Granularity, String> {
     match raw {
@@ -47,19 +172,26 @@ pub fn parse_level(raw: &str) -> Result<&'static str, String> {
         .ok_or_else(|| format!("level: unknown value {raw:?} (account, campaign, adset or ad)"))
 }
 
-/// A comma-separated metric list, checked.
-pub fn parse_metrics(raw: &str) -> Result<Vec<&'static str>, String> {
-    let mut out = Vec::new();
+/// A comma-separated metric list, checked; `results` and its kin count `goal`.
+pub fn parse_metrics(raw: &str, goal: &Goal) -> Result<MetricList, String> {
+    let mut out = MetricList::default();
     for m in raw.split(',').map(str::trim).filter(|m| !m.is_empty()) {
-        let known = METRICS
-            .iter()
-            .find(|k| **k == m)
-            .ok_or_else(|| format!("metrics: unknown metric {m:?} (known: {})", METRICS.join(", ")))?;
-        if !out.contains(known) {
-            out.push(*known);
+        if out.metrics.iter().any(|k| k.name == m) {
+            continue;
         }
+        let kind = out.resolve(m, goal)?.ok_or_else(|| {
+            format!(
+                "metrics: unknown metric {m:?} (known: {}, and action:<type>, action_value:<type>, cost_per_action:<type> \
+                 for any action type)",
+                metric_names().join(", ")
+            )
+        })?;
+        out.metrics.push(Metric {
+            name: m.to_string(),
+            kind,
+        });
     }
-    if out.is_empty() {
+    if out.metrics.is_empty() {
         return Err("metrics: name at least one metric".into());
     }
     Ok(out)
@@ -91,22 +223,33 @@ fn ratio(num: Decimal, den: Decimal) -> Option<Value> {
 }
 
 /// A metric of an aggregate. `None` when it has none: reach outside daily rows, a ratio
-/// without a denominator (no impressions, no clicks), an unknown metric.
-fn value(a: &Aggregate, metric: &str) -> Option<Value> {
+/// without a denominator (no impressions, no clicks, no conversions, no spend).
+fn value(a: &Aggregate, metric: &Metric) -> Option<Value> {
     let spend = || Decimal::new(a.spend_micros, 6);
-    match metric {
-        "impressions" => Some(Value::Count(a.impressions)),
-        "reach" => a.reach.map(Value::Count),
-        "clicks" => Some(Value::Count(a.clicks)),
-        "inline_link_clicks" => Some(Value::Count(a.inline_link_clicks)),
-        "spend" => Some(Value::Money(a.spend_micros)),
-        "ctr" => ratio(Decimal::from(a.clicks) * Decimal::from(100), a.impressions.into()),
-        "cpc" => ratio(spend(), a.clicks.into()),
-        "cpm" => ratio(spend() * Decimal::from(1000), a.impressions.into()),
-        "purchases" => Some(Value::Count(a.purchases)),
-        "purchase_value" => Some(Value::Money(a.purchase_value_micros)),
-        "roas" => ratio(Decimal::new(a.purchase_value_micros, 6), spend()),
-        _ => None,
+    match metric.kind {
+        Kind::Impressions => Some(Value::Count(a.impressions)),
+        Kind::Reach => a.reach.map(Value::Count),
+        Kind::Clicks => Some(Value::Count(a.clicks)),
+        Kind::InlineLinkClicks => Some(Value::Count(a.inline_link_clicks)),
+        Kind::Spend => Some(Value::Money(a.spend_micros)),
+        Kind::Ctr => ratio(Decimal::from(a.clicks) * Decimal::from(100), a.impressions.into()),
+        Kind::Cpc => ratio(spend(), a.clicks.into()),
+        Kind::Cpm => ratio(spend() * Decimal::from(1000), a.impressions.into()),
+        Kind::Conversion(slot, figure) => {
+            let f = match slot {
+                Slot::Purchases => Figures {
+                    count: a.purchases,
+                    value_micros: a.purchase_value_micros,
+                },
+                Slot::Source(at) => a.conversions.get(at).copied().unwrap_or_default(),
+            };
+            match figure {
+                Figure::Count => Some(Value::Count(f.count)),
+                Figure::Value => Some(Value::Money(f.value_micros)),
+                Figure::CostPer => ratio(spend(), f.count.into()),
+                Figure::Roas => ratio(Decimal::new(f.value_micros, 6), spend()),
+            }
+        }
     }
 }
 
@@ -148,7 +291,7 @@ impl Value {
 
 /// A metric's value for one aggregate, as shown (money rounded to the currency's `dp`
 /// digits, ratios to 4). `None` when it has none (see [`value`]).
-pub fn metric_value(a: &Aggregate, metric: &str, dp: u32) -> Option<Decimal> {
+pub fn metric_value(a: &Aggregate, metric: &Metric, dp: u32) -> Option<Decimal> {
     value(a, metric).map(|v| v.decimal(dp))
 }
 
@@ -158,7 +301,7 @@ pub fn metric_value(a: &Aggregate, metric: &str, dp: u32) -> Option<Decimal> {
 pub enum SortBy<'a> {
     Date,
     Name,
-    Metric(&'a str),
+    Metric(&'a Metric),
 }
 
 /// Sorts aggregates before they become JSON, computing each row's key once.
@@ -199,9 +342,16 @@ mod tests {
 
     use super::*;
 
-    fn row_json(a: &Aggregate, metrics: &[&str], dp: u32, label: Option<String>) -> Json {
+    /// The metrics of a list of names, for the default goal.
+    pub(super) fn metrics(names: &[&str]) -> Vec<Metric> {
+        parse_metrics(&names.join(","), &Goal::default())
+            .expect("metrics")
+            .metrics
+    }
+
+    fn row_json(a: &Aggregate, names: &[&str], dp: u32, label: Option<String>) -> Json {
         let mut out = Vec::new();
-        write_rows(&mut out, std::slice::from_ref(a), metrics, dp, label.as_deref());
+        write_rows(&mut out, std::slice::from_ref(a), &metrics(names), dp, label.as_deref());
         let rows: Json = serde_json::from_slice(&out).expect("valid JSON");
         rows[0].clone()
     }
@@ -236,11 +386,24 @@ mod tests {
 
     #[test]
     fn bad_parameters_name_themselves() {
-        assert!(parse_metrics("spend,bogus").expect_err("bogus").starts_with("metrics"));
-        assert!(parse_metrics(" , ").is_err());
-        assert_eq!(
-            parse_metrics("spend,spend,clicks").expect("ok"),
-            vec!["spend", "clicks"]
+        let goal = Goal::default();
+        assert!(
+            parse_metrics("spend,bogus", &goal)
+                .expect_err("bogus")
+                .starts_with("metrics")
+        );
+        assert!(parse_metrics(" , ", &goal).is_err());
+        let names: Vec<String> = parse_metrics("spend,spend,clicks", &goal)
+            .expect("ok")
+            .metrics
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names, ["spend", "clicks"]);
+        assert!(
+            parse_metrics("action:a b", &goal)
+                .expect_err("space")
+                .contains("action type")
         );
         assert!(parse_level("country").expect_err("country").starts_with("level"));
         assert!(parse_granularity("year").expect_err("year").starts_with("granularity"));
@@ -277,6 +440,55 @@ mod tests {
     }
 
     #[test]
+    fn conversions_get_one_source_each_and_purchases_read_the_rollup() {
+        let leads = Goal::Standard(&conversions::LEADS);
+        let list = parse_metrics(
+            "purchases,roas,leads,cost_per_lead,results,result_roas,action:offsite_conversion.custom.7,\
+             action_value:offsite_conversion.custom.7",
+            &leads,
+        )
+        .expect("ok");
+        assert_eq!(
+            list.sources,
+            [
+                Source::Conversion(&conversions::LEADS),
+                Source::ActionType("offsite_conversion.custom.7".into())
+            ],
+            "leads named twice (directly and as the goal) is read once"
+        );
+        let kinds: Vec<Kind> = list.metrics.iter().map(|m| m.kind).collect();
+        assert_eq!(kinds[0], Kind::Conversion(Slot::Purchases, Figure::Count));
+        assert_eq!(kinds[4], Kind::Conversion(Slot::Source(0), Figure::Count));
+        assert_eq!(kinds[7], Kind::Conversion(Slot::Source(1), Figure::Value));
+        let by_default = parse_metrics("results", &Goal::default()).expect("ok");
+        assert!(by_default.sources.is_empty(), "purchases as results read the rollup");
+        let a = Aggregate {
+            object_id: "c1".into(),
+            spend_micros: 30_000_000,
+            conversions: vec![
+                Figures {
+                    count: 4,
+                    value_micros: 0,
+                },
+                Figures {
+                    count: 2,
+                    value_micros: 90_000_000,
+                },
+            ],
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        write_rows(&mut out, std::slice::from_ref(&a), &list.metrics, 2, None);
+        let v: Json = serde_json::from_slice(&out).expect("json");
+        assert_eq!(v[0]["leads"], "4");
+        assert_eq!(v[0]["cost_per_lead"], "7.5000");
+        assert_eq!(v[0]["result_roas"], "0");
+        assert_eq!(v[0]["action_value:offsite_conversion.custom.7"], "90.00");
+        assert_eq!(v[0]["roas"], "0", "spend without purchase value");
+        assert!(v[0].get("purchases").is_some_and(|p| p == "0"));
+    }
+
+    #[test]
     fn zero_denominators_omit_the_ratio() {
         let a = Aggregate {
             object_id: "x".into(),
@@ -296,10 +508,11 @@ mod tests {
             ..Default::default()
         };
         let mut rows = vec![row("b", 9, 100), row("a", 10, 100), row("c", 9, 0), row("d", 9, 100)];
-        sort(&mut rows, SortBy::Metric("clicks"), true, 2);
+        let m = metrics(&["clicks", "ctr"]);
+        sort(&mut rows, SortBy::Metric(&m[0]), true, 2);
         let ids: Vec<&str> = rows.iter().map(|r| r.object_id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c", "d"], "10 above 9; equal clicks by id");
-        sort(&mut rows, SortBy::Metric("ctr"), false, 2);
+        sort(&mut rows, SortBy::Metric(&m[1]), false, 2);
         let ids: Vec<&str> = rows.iter().map(|r| r.object_id.as_str()).collect();
         assert_eq!(ids, ["c", "b", "d", "a"], "no impressions, no ctr: lowest");
     }

@@ -1,6 +1,6 @@
 //! The metrics API's rows as JSON, written by hand (see [`write_rows`]).
 
-use super::{Aggregate, value};
+use super::{Aggregate, Metric, value};
 use crate::json_text::{json_str, push_padded, quoted};
 
 /// `YYYY-MM-DD`, as `NaiveDate`'s `Display` writes days of years 0 to 9999.
@@ -20,7 +20,7 @@ pub(super) fn iso_date(day: chrono::NaiveDate, out: &mut Vec<u8>) {
 /// Written by hand rather than through serde: keys are constants and numbers need no
 /// escaping, and for a year of daily rows serde's per-string escaping and dispatch were the
 /// largest part of the API's time. Only ids and names can hold characters to escape.
-pub fn write_rows(out: &mut Vec<u8>, rows: &[Aggregate], metrics: &[&str], dp: u32, label: Option<&str>) {
+pub fn write_rows(out: &mut Vec<u8>, rows: &[Aggregate], metrics: &[Metric], dp: u32, label: Option<&str>) {
     // About 200 bytes a row for the default metrics: one allocation for the whole answer.
     out.reserve(rows.len() * (64 + 24 * metrics.len()));
     out.push(b'[');
@@ -48,8 +48,9 @@ pub fn write_rows(out: &mut Vec<u8>, rows: &[Aggregate], metrics: &[&str], dp: u
         for metric in metrics {
             if let Some(v) = value(a, metric) {
                 out.push(b',');
-                // Metric names are the constants of `METRICS`: nothing to escape.
-                quoted(out, metric);
+                // Metric names are known names or `action…:<type>` with a checked type
+                // (`conversions::check_action_type`: letters, digits, `_.-`): nothing to escape.
+                quoted(out, &metric.name);
                 out.extend_from_slice(b":\"");
                 v.write(dp, out);
                 out.push(b'"');
@@ -66,11 +67,11 @@ mod tests {
     use serde_json::Value as Json;
 
     use super::*;
-    use crate::reporting::{DEFAULT_METRICS, METRICS, metric_value};
+    use crate::reporting::{DEFAULT_METRICS, Metric, metric_names, metric_value, tests::metrics as parse_names};
 
     /// The rows as serde writes them, with each value from its `Decimal`: the reference the
     /// hand-written JSON must equal byte for byte.
-    fn serde_rows(rows: &[Aggregate], metrics: &[&str], dp: u32, label: Option<&str>) -> Vec<u8> {
+    fn serde_rows(rows: &[Aggregate], metrics: &[Metric], dp: u32, label: Option<&str>) -> Vec<u8> {
         use serde::ser::{SerializeMap, SerializeSeq, Serializer};
         let mut out = Vec::new();
         let mut ser = serde_json::Serializer::new(&mut out);
@@ -87,7 +88,7 @@ mod tests {
             row.insert("name".into(), a.name.clone().map_or(Json::Null, Json::from));
             for m in metrics {
                 if let Some(v) = metric_value(a, m, dp) {
-                    row.insert((*m).into(), Json::from(v.to_string()));
+                    row.insert(m.name.clone(), Json::from(v.to_string()));
                 }
             }
             // serde_json's `Map` sorts its keys; a map serializer keeps the order written.
@@ -101,7 +102,9 @@ mod tests {
                     m.end()
                 }
             }
-            let order = ["date", "id", "name"].into_iter().chain(metrics.iter().copied());
+            let order = ["date", "id", "name"]
+                .into_iter()
+                .chain(metrics.iter().map(|m| m.name.as_str()));
             let entries = order.filter_map(|k| row.get(k).map(|v| (k, v))).collect();
             seq.serialize_element(&Ordered(entries)).expect("row");
         }
@@ -119,6 +122,17 @@ mod tests {
             Some(""),
             None,
         ];
+        let mut metric_list = metric_names();
+        metric_list.extend(["action:link_click", "cost_per_action:offsite_conversion.custom.1"]);
+        let all = parse_names(&metric_list);
+        let sources = all
+            .iter()
+            .filter_map(|m| match m.kind {
+                crate::reporting::Kind::Conversion(crate::reporting::Slot::Source(at), _) => Some(at + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
         let rows: Vec<Aggregate> = (0..600i64)
             .map(|i| Aggregate {
                 period: (i % 7 != 0)
@@ -136,13 +150,19 @@ mod tests {
                 reach: (i % 2 == 0).then_some(i * 13),
                 purchases: i % 5,
                 purchase_value_micros: i * 9_876_543 % 400_000_000,
+                conversions: (0..sources as i64)
+                    .map(|k| crate::storage::metrics::Figures {
+                        count: (i + k) % 4,
+                        value_micros: i * 7_654_321 * k % 300_000_000,
+                    })
+                    .collect(),
             })
             .collect();
         for dp in [0, 2, 3] {
             for label in [None, Some("2025-01-01..2025-12-31")] {
                 let mut hand = Vec::new();
-                write_rows(&mut hand, &rows, METRICS, dp, label);
-                let reference = serde_rows(&rows, METRICS, dp, label);
+                write_rows(&mut hand, &rows, &all, dp, label);
+                let reference = serde_rows(&rows, &all, dp, label);
                 assert_eq!(
                     String::from_utf8_lossy(&hand),
                     String::from_utf8_lossy(&reference),
@@ -151,7 +171,7 @@ mod tests {
             }
         }
         let mut empty = Vec::new();
-        write_rows(&mut empty, &[], DEFAULT_METRICS, 2, None);
+        write_rows(&mut empty, &[], &parse_names(&[DEFAULT_METRICS]), 2, None);
         assert_eq!(empty, b"[]");
     }
 }

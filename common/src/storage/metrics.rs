@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::{Db, StorageError, StorageResult, on_pool};
+use crate::conversions::Conversion;
 use crate::graph::Level;
 use crate::ids::TeamId;
 use crate::insights::purchase_column;
@@ -29,8 +30,27 @@ pub struct MetricsQuery {
     pub since: NaiveDate,
     pub until: NaiveDate,
     pub ad_account_id: Option<String>,
-    /// Attribution window for purchases (`default` = Facebook's default attribution).
+    /// Attribution window of every conversion (`default` = Facebook's default attribution).
     pub window: String,
+    /// Conversions read beside purchases (whose rollup columns every query reads), each
+    /// summed into [`Aggregate::conversions`] in this order.
+    pub sources: Vec<Source>,
+}
+
+/// A conversion figure the metrics API reads through a view, beside the purchase rollup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A standard conversion, by its precedence list (the `insight_conversions` view).
+    Conversion(&'static Conversion),
+    /// One raw action type (the `insight_actions` view), a custom conversion say.
+    ActionType(String),
+}
+
+/// A conversion's count and value (micro-units) summed over an aggregate's rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub count: i64,
+    pub value_micros: i64,
 }
 
 /// One object in one period, summed.
@@ -47,6 +67,8 @@ pub struct Aggregate {
     pub reach: Option<i64>,
     pub purchases: i64,
     pub purchase_value_micros: i64,
+    /// One entry per [`MetricsQuery::sources`], in its order.
+    pub conversions: Vec<Figures>,
 }
 
 /// The period a row falls in (its first day; NULL for the whole range).
@@ -80,22 +102,7 @@ fn statement(db: &Db, q: &MetricsQuery) -> StorageResult<String> {
     // Unknown windows are refused by the API before they get here.
     let count = purchase_column(&q.window, false).ok_or(StorageError::NotFound)?;
     let value = purchase_column(&q.window, true).ok_or(StorageError::NotFound)?;
-    // Two texts rather than `($5 IS NULL OR …)`: a prepared statement's generic plan cannot
-    // turn that into an index condition.
-    let account = if q.ad_account_id.is_some() {
-        "AND i.ad_account_id = $4"
-    } else {
-        "AND $4 IS NULL"
-    };
-    // The level is written into the statement (one of the four, so no quoting is needed),
-    // with the read index's own condition beside it: that index leaves out ad rows
-    // (migration 0009), and a planner uses a partial index only for a statement that says
-    // its condition (SQLite: in those words; PostgreSQL: also in a generic plan).
-    let level: Level = q.level.parse().map_err(|_| StorageError::NotFound)?;
-    let level = match level {
-        Level::Ad => "i.level = 'ad'".to_string(),
-        other => format!("i.level = '{}' AND i.level <> 'ad'", other.as_str()),
-    };
+    let (account, level) = (account_condition(q), level_condition(q)?);
     let from = format!(
         "FROM insights_daily i WHERE i.team_id = $1 AND {level} AND i.date >= $2 AND i.date <= $3 \
          {account} AND i.breakdown = ''"
@@ -140,6 +147,7 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate
                     reach,
                     purchases,
                     purchase_value_micros: value,
+                    conversions: vec![Figures::default(); q.sources.len()],
                 }
             },
         )
@@ -163,7 +171,70 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate
     for a in &mut rows {
         a.name = names.get(&a.object_id).cloned();
     }
+    for (slot, source) in q.sources.iter().enumerate() {
+        add_source(db, q, slot, source, &mut rows).await?;
+    }
     Ok(rows)
+}
+
+type SourceRow = (Option<NaiveDate>, String, Option<i64>, Option<i64>);
+
+/// Sums one conversion per period and object into `rows` (sorted by period and object, as
+/// [`aggregate`] leaves them). Every view row comes from an `insights_daily` row the facts
+/// statement read, so each finds its aggregate.
+async fn add_source(
+    db: &Db,
+    q: &MetricsQuery,
+    slot: usize,
+    source: &Source,
+    rows: &mut [Aggregate],
+) -> StorageResult<()> {
+    let (view, key, name) = match source {
+        Source::Conversion(c) => ("insight_conversions", "conversion", c.key),
+        Source::ActionType(t) => ("insight_actions", "action_type", t.as_str()),
+    };
+    let sql = format!(
+        "SELECT {period}, i.object_id, CAST(SUM(i.count) AS BIGINT), CAST(SUM(i.value_micros) AS BIGINT) \
+         FROM {view} i WHERE i.team_id = $1 AND {level} AND i.date >= $2 AND i.date <= $3 {account} \
+         AND i.breakdown = '' AND i.attribution_window = $5 AND i.{key} = $6 GROUP BY 1, 2",
+        period = period(db, q.granularity),
+        level = level_condition(q)?,
+        account = account_condition(q),
+    );
+    let found: Vec<SourceRow> = on_pool!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(q.team).bind(q.since).bind(q.until).bind(&q.ad_account_id).bind(&q.window).bind(name)
+        .fetch_all(p).await?);
+    for (period, object_id, count, value) in found {
+        let at = rows.binary_search_by(|a| (a.period, a.object_id.as_str()).cmp(&(period, object_id.as_str())));
+        if let Ok(at) = at {
+            let f = &mut rows[at].conversions[slot];
+            f.count += count.unwrap_or(0);
+            f.value_micros += value.unwrap_or(0);
+        }
+    }
+    Ok(())
+}
+
+/// Two texts rather than `($4 IS NULL OR …)`: a prepared statement's generic plan cannot
+/// turn that into an index condition.
+fn account_condition(q: &MetricsQuery) -> &'static str {
+    if q.ad_account_id.is_some() {
+        "AND i.ad_account_id = $4"
+    } else {
+        "AND $4 IS NULL"
+    }
+}
+
+/// The level is written into the statement (one of the four, so no quoting is needed),
+/// with the read index's own condition beside it: that index leaves out ad rows
+/// (migration 0009), and a planner uses a partial index only for a statement that says
+/// its condition (SQLite: in those words; PostgreSQL: also in a generic plan).
+fn level_condition(q: &MetricsQuery) -> StorageResult<String> {
+    let level: Level = q.level.parse().map_err(|_| StorageError::NotFound)?;
+    Ok(match level {
+        Level::Ad => "i.level = 'ad'".to_string(),
+        other => format!("i.level = '{}' AND i.level <> 'ad'", other.as_str()),
+    })
 }
 
 /// The newest day with synced data for the team, if any (the dashboard's "data through").

@@ -6,6 +6,7 @@
 
 pub mod api_tokens;
 pub mod connections;
+pub mod conversions;
 mod copy_binary;
 pub mod deletion;
 mod error;
@@ -122,7 +123,7 @@ impl Db {
     }
 
     /// Applies the embedded migrations of this dialect (idempotent; safe from many replicas:
-    /// sqlx takes an advisory lock on PostgreSQL).
+    /// sqlx takes an advisory lock on PostgreSQL), then publishes the conversion lists.
     pub async fn migrate(&self) -> StorageResult<()> {
         fn with_table(m: &Migrator) -> Migrator {
             let mut m = Migrator {
@@ -136,7 +137,7 @@ impl Db {
             Db::Sqlite(p) => with_table(&SQLITE_MIGRATIONS).run(p).await?,
             Db::Postgres(p) => with_table(&POSTGRES_MIGRATIONS).run(p).await?,
         }
-        Ok(())
+        conversions::publish(self).await
     }
 
     /// A cheap round trip, for readiness checks.

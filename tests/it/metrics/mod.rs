@@ -2,6 +2,7 @@
 //! parameter, exact values against the sandbox's ground truth, bad input as 400 problem+json
 //! naming the parameter, and team isolation. On SQLite and on PostgreSQL + Redis.
 
+mod conversions;
 mod input;
 
 use adsync_common::ids::Role;
@@ -19,7 +20,12 @@ use crate::helpers::Backend;
 
 /// A team connected through the sandbox with its backfill executed to the end.
 async fn synced(backend: Backend) -> Fixture {
-    let f = fixture(backend, auto_approve()).await;
+    synced_with(backend, auto_approve()).await
+}
+
+/// [`synced`] against a sandbox of its own configuration.
+async fn synced_with(backend: Backend, sandbox: adsync_sandbox::SandboxConfig) -> Fixture {
+    let f = fixture(backend, sandbox).await;
     assert_eq!(f.connect().await, f.connected_location());
     let run = sync_runs::list(&f.app.db, f.team, 10)
         .await

@@ -38,14 +38,19 @@ fn compact(v: f64) -> String {
     format!("{}{s}", t.strip_suffix(".0").unwrap_or(&t))
 }
 
-const CHARTS: &[(&str, &str, Kind)] = &[
-    ("spend", "Spend", Kind::Money),
-    ("impressions", "Impressions", Kind::Count),
-    ("clicks", "Clicks", Kind::Count),
-    ("purchases", "Purchases", Kind::Count),
-];
-
-pub(super) fn charts(series: &BTreeMap<String, Sums>, granularity: &str, currency: &str, dp: u32) -> Markup {
+pub(super) fn charts(
+    series: &BTreeMap<String, Sums>,
+    granularity: &str,
+    currency: &str,
+    dp: u32,
+    results: &str,
+) -> Markup {
+    let charts = [
+        ("spend", "Spend", Kind::Money),
+        ("impressions", "Impressions", Kind::Count),
+        ("clicks", "Clicks", Kind::Count),
+        ("results", results, Kind::Count),
+    ];
     let per = match granularity {
         "week" => "week",
         "month" => "month",
@@ -55,7 +60,7 @@ pub(super) fn charts(series: &BTreeMap<String, Sums>, granularity: &str, currenc
         section.card aria-labelledby="trend-title" {
             h2 id="trend-title" { "Trend per " (per) }
             div.charts {
-                @for (key, label, kind) in CHARTS {
+                @for (key, label, kind) in &charts {
                     @let pts: Vec<(&str, i128)> = series.iter().map(|(d, s)| (d.as_str(), s.get(key).unwrap_or(0))).collect();
                     (chart(key, &format!("{label}{}", if matches!(kind, Kind::Money) { format!(" ({currency})") } else { String::new() }), &pts, *kind, dp))
                 }
@@ -64,10 +69,10 @@ pub(super) fn charts(series: &BTreeMap<String, Sums>, granularity: &str, currenc
                 summary { "Show the numbers as a table" }
                 div.table-wrap tabindex="0" role="region" aria-label="Trend numbers" {
                     table {
-                        thead { tr { th scope="col" { "Period starting" } @for (_, label, _) in CHARTS { th scope="col" .num { (label) } } } }
+                        thead { tr { th scope="col" { "Period starting" } @for (_, label, _) in &charts { th scope="col" .num { (label) } } } }
                         tbody {
                             @for (d, s) in series {
-                                tr { th scope="row" { (d) } @for (key, _, kind) in CHARTS { td.num { (fmt_metric(*kind, s.get(key), dp)) } } }
+                                tr { th scope="row" { (d) } @for (key, _, kind) in &charts { td.num { (fmt_metric(*kind, s.get(key), dp)) } } }
                             }
                         }
                     }

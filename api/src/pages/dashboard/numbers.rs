@@ -70,13 +70,14 @@ pub(super) fn fmt_metric(kind: Kind, m: Option<i128>, dp: u32) -> String {
     }
 }
 
-/// Summed base metrics (micro-units); ratios are always computed from these sums.
+/// Summed base metrics (micro-units); ratios are always computed from these sums. Results
+/// are the team's primary conversion (the metrics API's `results` and `result_value`).
 #[derive(Default, Clone, Copy)]
 pub(super) struct Sums {
     pub(super) impressions: i128,
     pub(super) clicks: i128,
     pub(super) spend: i128,
-    pub(super) purchases: i128,
+    pub(super) results: i128,
     pub(super) value: i128,
 }
 
@@ -85,8 +86,8 @@ impl Sums {
         self.impressions += field(row, "impressions").unwrap_or(0);
         self.clicks += field(row, "clicks").unwrap_or(0);
         self.spend += field(row, "spend").unwrap_or(0);
-        self.purchases += field(row, "purchases").unwrap_or(0);
-        self.value += field(row, "purchase_value").unwrap_or(0);
+        self.results += field(row, "results").unwrap_or(0);
+        self.value += field(row, "result_value").unwrap_or(0);
     }
 
     pub(super) fn get(&self, key: &str) -> Option<i128> {
@@ -95,28 +96,62 @@ impl Sums {
             "impressions" => Some(self.impressions),
             "clicks" => Some(self.clicks),
             "spend" => Some(self.spend),
-            "purchases" => Some(self.purchases),
-            "purchase_value" => Some(self.value),
+            "results" => Some(self.results),
+            "result_value" => Some(self.value),
             "ctr" => ratio(self.clicks * 100, self.impressions),
             "cpc" => ratio(self.spend, self.clicks),
-            "roas" => ratio(self.value, self.spend),
+            "cost_per_result" => ratio(self.spend, self.results),
+            "result_roas" => ratio(self.value, self.spend),
             _ => None,
         }
     }
 }
 
-/// Columns of the KPI tiles and the table: key, label, kind, whether higher is better.
-pub(super) const COLUMNS: &[(&str, &str, Kind, Option<bool>)] = &[
-    ("spend", "Spend", Kind::Money, None),
-    ("impressions", "Impressions", Kind::Count, Some(true)),
-    ("clicks", "Clicks", Kind::Count, Some(true)),
-    ("ctr", "CTR", Kind::Percent, Some(true)),
-    ("cpc", "CPC", Kind::Money, Some(false)),
-    ("purchases", "Purchases", Kind::Count, Some(true)),
-    ("purchase_value", "Purchase value", Kind::Money, Some(true)),
-    ("roas", "ROAS", Kind::Times, Some(true)),
-];
-pub(super) const TABLE_METRICS: &str = "spend,impressions,clicks,ctr,cpc,purchases,purchase_value,roas";
+/// A column of the KPI tiles and the table.
+pub(super) struct Column {
+    pub(super) key: &'static str,
+    pub(super) label: String,
+    pub(super) kind: Kind,
+    /// Whether higher is better (`None`: neither).
+    pub(super) up_good: Option<bool>,
+}
+
+/// The tiles' and the table's columns, the results named after what they count; their value
+/// and ROAS only for a conversion that carries values (leads, say, usually do not).
+pub(super) fn columns(results: &str, with_value: bool) -> Vec<Column> {
+    let c = |key, label: &str, kind, up_good| Column {
+        key,
+        label: label.to_string(),
+        kind,
+        up_good,
+    };
+    let mut out = vec![
+        c("spend", "Spend", Kind::Money, None),
+        c("impressions", "Impressions", Kind::Count, Some(true)),
+        c("clicks", "Clicks", Kind::Count, Some(true)),
+        c("ctr", "CTR", Kind::Percent, Some(true)),
+        c("cpc", "CPC", Kind::Money, Some(false)),
+        c("results", results, Kind::Count, Some(true)),
+        c("cost_per_result", "Cost per result", Kind::Money, Some(false)),
+        c("result_value", &format!("{results} value"), Kind::Money, Some(true)),
+        c("result_roas", "ROAS", Kind::Times, Some(true)),
+    ];
+    if !with_value {
+        out.retain(|c| !matches!(c.key, "result_value" | "result_roas"));
+    }
+    out
+}
+
+/// The digits a column's money shows: cost ratios keep cents even in whole-unit currencies.
+pub(super) fn digits(key: &str, dp: u32) -> u32 {
+    if matches!(key, "cpc" | "cost_per_result") {
+        dp.max(2)
+    } else {
+        dp
+    }
+}
+pub(super) const TABLE_METRICS: &str =
+    "spend,impressions,clicks,ctr,cpc,results,result_value,cost_per_result,result_roas";
 pub(super) const MAX_TABLE_ROWS: usize = 200;
 
 #[cfg(test)]
@@ -138,10 +173,11 @@ mod tests {
     #[test]
     fn ratios_come_from_sums() {
         let mut s = Sums::default();
-        s.add(&serde_json::json!({"impressions": "1000", "clicks": "10", "spend": "5.00", "purchase_value": "20.00"}));
-        s.add(&serde_json::json!({"impressions": "3000", "clicks": "30", "spend": "15.00", "purchase_value": "10.00"}));
+        s.add(&serde_json::json!({"impressions": "1000", "clicks": "10", "spend": "5.00", "results": "3", "result_value": "20.00"}));
+        s.add(&serde_json::json!({"impressions": "3000", "clicks": "30", "spend": "15.00", "results": "5", "result_value": "10.00"}));
         assert_eq!(fmt_metric(Kind::Percent, s.get("ctr"), 2), "1.00%");
         assert_eq!(fmt_metric(Kind::Money, s.get("cpc"), 2), "0.50");
-        assert_eq!(fmt_metric(Kind::Times, s.get("roas"), 2), "1.50×");
+        assert_eq!(fmt_metric(Kind::Money, s.get("cost_per_result"), 2), "2.50");
+        assert_eq!(fmt_metric(Kind::Times, s.get("result_roas"), 2), "1.50×");
     }
 }

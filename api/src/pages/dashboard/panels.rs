@@ -1,7 +1,7 @@
 //! The dashboard's panels: the range picker, KPI tiles, the freshness line and the empty
 //! state.
 
-use super::numbers::{COLUMNS, Kind, Sums, div_round, fixed, fmt_metric};
+use super::numbers::{Column, Kind, Sums, digits, div_round, fixed, fmt_metric};
 use super::{PRESETS, View, day, is_open};
 use crate::AppState;
 use crate::pages::PageTeam;
@@ -122,12 +122,19 @@ pub(super) fn picker(t: TeamId, view: &View, range: DateRange, previous: DateRan
     }
 }
 
-pub(super) fn kpis(cur: &Sums, prev: &Sums, currency: &str, dp: u32, previous: DateRange) -> Markup {
+pub(super) fn kpis(
+    columns: &[Column],
+    cur: &Sums,
+    prev: &Sums,
+    currency: &str,
+    dp: u32,
+    previous: DateRange,
+) -> Markup {
     html! {
         section aria-labelledby="kpi-title" {
             h2 id="kpi-title" .visually-hidden { "Key figures" }
             ul.kpis {
-                @for (key, label, kind, up_good) in COLUMNS {
+                @for Column { key, label, kind, up_good } in columns {
                     @let now = cur.get(key);
                     @let then = prev.get(key);
                     @let change = match (now, then) { (Some(n), Some(p)) if p != 0 => Some(div_round((n - p) * 1000, p)), _ => None };
@@ -135,7 +142,7 @@ pub(super) fn kpis(cur: &Sums, prev: &Sums, currency: &str, dp: u32, previous: D
                         span.label { (label) }
                         span.value {
                             @if matches!(kind, Kind::Money) { span.cur { (currency) " " } }
-                            (fmt_metric(*kind, now, if *key == "cpc" { dp.max(2) } else { dp }))
+                            (fmt_metric(*kind, now, digits(key, dp)))
                         }
                         @match change {
                             Some(c) => {

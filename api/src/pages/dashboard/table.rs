@@ -7,7 +7,7 @@ use adsync_common::storage::metrics as stored;
 use maud::{Markup, html};
 use serde_json::Value;
 
-use super::numbers::{COLUMNS, MAX_TABLE_ROWS, Sums, TABLE_METRICS, field, fmt_metric};
+use super::numbers::{Column, MAX_TABLE_ROWS, Sums, TABLE_METRICS, digits, field, fmt_metric};
 use super::{View, day, params, rows};
 use crate::pages::PageTeam;
 use crate::routes::metrics::query;
@@ -19,6 +19,7 @@ pub(super) async fn table_section(
     view: &View,
     range: DateRange,
     dp: u32,
+    columns: &[Column],
 ) -> Result<Markup, ApiError> {
     let t = team.member.team;
     let level = view
@@ -57,7 +58,7 @@ pub(super) async fn table_section(
     let sort_key = view
         .sort
         .as_deref()
-        .filter(|s| *s == "name" || COLUMNS.iter().any(|c| c.0 == *s))
+        .filter(|s| *s == "name" || columns.iter().any(|c| c.key == *s))
         .unwrap_or("spend");
     let desc = match view.dir.as_deref() {
         Some("asc") => false,
@@ -135,8 +136,8 @@ pub(super) async fn table_section(
                         thead {
                             tr {
                                 th scope="col" aria-sort=[aria_sort("name")] { a href=(sort_href("name")) { (noun.2) (arrow("name")) } }
-                                @for (k, label, _, _) in COLUMNS {
-                                    th scope="col" .num aria-sort=[aria_sort(k)] { a href=(sort_href(k)) { (label) (arrow(k)) } }
+                                @for c in columns {
+                                    th scope="col" .num aria-sort=[aria_sort(c.key)] { a href=(sort_href(c.key)) { (c.label) (arrow(c.key)) } }
                                 }
                             }
                         }
@@ -152,8 +153,8 @@ pub(super) async fn table_section(
                                             _ => { (name) },
                                         }
                                     }
-                                    @for (k, _, kind, _) in COLUMNS {
-                                        td.num { (fmt_metric(*kind, field(r, k), if *k == "cpc" { dp.max(2) } else { dp })) }
+                                    @for c in columns {
+                                        td.num { (fmt_metric(c.kind, field(r, c.key), digits(c.key, dp))) }
                                     }
                                 }
                             }
@@ -161,13 +162,13 @@ pub(super) async fn table_section(
                         tfoot {
                             tr {
                                 th scope="row" { "Total (" (all.len()) " " (if all.len() == 1 { noun.0 } else { noun.1 }) ")" }
-                                @for (k, _, kind, _) in COLUMNS { td.num { (fmt_metric(*kind, sums.get(k), if *k == "cpc" { dp.max(2) } else { dp })) } }
+                                @for c in columns { td.num { (fmt_metric(c.kind, sums.get(c.key), digits(c.key, dp))) } }
                             }
                         }
                     }
                 }
                 @if all.len() > MAX_TABLE_ROWS { p.hint { "Showing the first " (MAX_TABLE_ROWS) " of " (all.len()) " " (noun.1) "; the total row covers all of them." } }
-                p.hint { "Purchases use Facebook's default attribution (7-day click, 1-day view). CTR, CPC and ROAS are computed from the summed clicks, impressions, spend and purchase value." }
+                p.hint { (columns.iter().find(|c| c.key == "results").map(|c| c.label.as_str()).unwrap_or("Results")) " use Facebook's default attribution (7-day click, 1-day view). CTR, CPC, cost per result and ROAS are computed from the summed clicks, impressions, spend, results and their value." }
             }
         }
     })

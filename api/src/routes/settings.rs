@@ -1,0 +1,104 @@
+//! A team's settings (members read them, owners change them) and the conversions it can
+//! count: the standard ones with their precedence lists and every action type in its data.
+
+use adsync_common::conversions::{CONVERSIONS, Goal};
+use adsync_common::storage::conversions;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::{TeamMember, TeamOwner};
+use crate::extract::ApiJson;
+use crate::{ApiError, AppState};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_settings, change_settings))
+        .routes(routes!(list_conversions))
+}
+
+/// The settings as the API shows them.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Settings {
+    /// What the dashboard and the `results` metrics count: a standard conversion's key
+    /// (`purchases`, `leads`, …) or `action:<action type>`.
+    primary_conversion: String,
+    /// Its label ("Purchases", or the action type).
+    primary_conversion_label: String,
+}
+
+async fn settings_of(state: &AppState, team: adsync_common::ids::TeamId) -> Result<Settings, ApiError> {
+    let goal = conversions::goal(&state.db, team).await?;
+    Ok(Settings {
+        primary_conversion: goal.as_setting(),
+        primary_conversion_label: goal.label(),
+    })
+}
+
+/// The team's settings.
+#[utoipa::path(get, path = "/api/v1/teams/{team}/settings", tag = "teams", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
+    (status = 200, description = "The settings", body = Settings), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+async fn show_settings(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Settings>, ApiError> {
+    Ok(axum::Json(settings_of(&state, member.team).await?))
+}
+
+/// Fields to change; the others stay as they are.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsChange {
+    /// `purchases`, `leads`, `add_to_cart`, `initiate_checkout`, `complete_registration`,
+    /// `app_installs`, or `action:<action type>` (a custom conversion
+    /// `action:offsite_conversion.custom.<id>`, say).
+    primary_conversion: Option<String>,
+}
+
+/// Changes the team's settings (owners only).
+#[utoipa::path(patch, path = "/api/v1/teams/{team}/settings", tag = "teams", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")),
+    request_body = SettingsChange, responses(
+    (status = 200, description = "The settings after the change", body = Settings),
+    (status = 400, description = "A value is invalid; `detail` names it", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+async fn change_settings(
+    State(state): State<AppState>,
+    TeamOwner(owner): TeamOwner,
+    ApiJson(change): ApiJson<SettingsChange>,
+) -> Result<axum::Json<Settings>, ApiError> {
+    if let Some(raw) = change.primary_conversion {
+        let goal = Goal::parse(raw.trim()).map_err(|e| ApiError::BadRequest(format!("primary_conversion: {e}")))?;
+        conversions::set_goal(&state.db, owner.team, &goal).await?;
+    }
+    Ok(axum::Json(settings_of(&state, owner.team).await?))
+}
+
+/// The conversions the team can count: each standard conversion with the Ads Manager column
+/// it matches, its metric names and its action types in precedence order (the first one a
+/// row carries is its figure), and every action type in the team's synced data with the
+/// attribution windows it has figures in. Any of those types is a metric
+/// (`action:<type>`, `action_value:<type>`, `cost_per_action:<type>`) and a possible primary
+/// conversion (`action:<type>`).
+#[utoipa::path(get, path = "/api/v1/teams/{team}/conversions", tag = "metrics", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
+    (status = 200, description = "`{primary_conversion, conversions: [{key, label, ads_manager_column, metrics: {count, value, cost_per}, action_types}], action_types: [{action_type, conversion, windows, has_values, first_date, last_date}]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+async fn list_conversions(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
+    let goal = conversions::goal(&state.db, member.team).await?;
+    let seen = conversions::action_types(&state.db, member.team).await?;
+    let standard: Vec<Value> = CONVERSIONS
+        .iter()
+        .map(|c| {
+            json!({
+                "key": c.key,
+                "label": c.label,
+                "ads_manager_column": c.ads_manager,
+                "metrics": {"count": c.count_metric, "value": c.value_metric, "cost_per": c.cost_metric},
+                "action_types": c.action_types,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "primary_conversion": goal.as_setting(),
+        "conversions": standard,
+        "action_types": seen,
+    })))
+}
