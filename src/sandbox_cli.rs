@@ -51,6 +51,14 @@ pub struct SandboxArgs {
     /// of data you're asking for".
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_page_size: u32,
+    /// A synchronous insights call asking for more days × fields than this answers code 100
+    /// subcode 1504018 ("... reduce the amount of data ..."). Unset: no such limit.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub max_days_x_fields: Option<u64>,
+    /// An insights request spanning more rows than this (objects × days × breakdown values)
+    /// is refused: a call with code 1, an async report with "Job Failed". Unset: no limit.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub max_request_rows: Option<u64>,
     /// Status polls an async report run takes until "Job Completed".
     #[arg(long, default_value_t = 4)]
     pub async_steps: u32,
@@ -161,6 +169,8 @@ fn sandbox_config(args: &SandboxArgs) -> anyhow::Result<SandboxConfig> {
         short_token_ttl: args.short_token_ttl,
         long_token_ttl: args.long_token_ttl,
         max_page_size: args.max_page_size,
+        max_days_x_fields: args.max_days_x_fields,
+        max_request_rows: args.max_request_rows,
         async_steps: args.async_steps,
         faults,
         ..SandboxConfig::default()

@@ -30,6 +30,17 @@ pub struct DateRange {
     until: NaiveDate,
 }
 
+/// `2026-11-01`, or `2026-11-01..2026-11-07` (both days included).
+impl std::fmt::Display for DateRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.since == self.until {
+            write!(f, "{}", self.since)
+        } else {
+            write!(f, "{}..{}", self.since, self.until)
+        }
+    }
+}
+
 impl DateRange {
     pub fn new(since: NaiveDate, until: NaiveDate) -> Result<Self, DateError> {
         if since > until {

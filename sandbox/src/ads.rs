@@ -150,5 +150,6 @@ pub(crate) fn insights_page(
 /// `GET /{node}/insights`.
 pub(crate) fn sync_insights(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<String, GraphError> {
     let q = parse(&sh.dataset, req, scope)?;
+    q.check_sync_size(&sh.dataset, &sh.cfg())?;
     insights_page(sh, req, &q, 25, &req.path(), &BTreeMap::new())
 }

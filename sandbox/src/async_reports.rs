@@ -29,7 +29,10 @@ pub(crate) struct Run {
     pub limit: u32,
     pub polls: u32,
     pub steps: u32,
+    /// An injected failure (`async_failure`).
     pub fail: bool,
+    /// Too big for a report (`max_request_rows`): it fails asking for less data.
+    pub too_big: bool,
     pub created: SystemTime,
     pub completed: Option<SystemTime>,
 }
@@ -88,6 +91,7 @@ pub(crate) fn create(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<Va
     let limit = limit(req, 25, cfg.max_page_size)?;
     let ident = identity("ASYNC", &req.path(), &req.params);
     let fail = lock(&sh.faults).async_fails(cfg.faults.seed.unwrap_or(cfg.seed), &ident);
+    let too_big = query.check_rows(&sh.dataset, &cfg).is_err();
     let mut runs = lock(&sh.runs);
     let id = runs.new_id(cfg.seed, &ident);
     let run = Run {
@@ -98,6 +102,7 @@ pub(crate) fn create(sh: &Shared, req: &Req, scope: (Level, usize)) -> Result<Va
         polls: 0,
         steps: cfg.async_steps,
         fail,
+        too_big,
         created: SystemTime::now(),
         completed: None,
     };
@@ -124,7 +129,7 @@ pub(crate) fn status(sh: &Shared, run_id: &str) -> Result<Value, GraphError> {
         if run.completed.is_none() {
             run.completed = Some(SystemTime::now());
         }
-        if run.fail {
+        if run.fail || run.too_big {
             ("Job Failed", 100 * (run.steps.max(2) - 1) / run.steps.max(2))
         } else {
             ("Job Completed", 100)
@@ -149,7 +154,10 @@ pub(crate) fn status(sh: &Shared, run_id: &str) -> Result<Value, GraphError> {
     if let Some(t) = run.completed {
         v["time_completed"] = json!(unix(t));
     }
-    if run.done() && run.fail {
+    if run.done() && run.too_big {
+        v["error_code"] = json!(1);
+        v["error_message"] = json!("Please reduce the amount of data you're asking for, then retry your request");
+    } else if run.done() && run.fail {
         v["error_code"] = json!(2601);
         v["error_message"] = json!(
             "An unknown error occurred while processing this report. Please retry, or split the request into smaller time ranges."
@@ -170,6 +178,9 @@ pub(crate) fn results(sh: &Shared, req: &Req, run_id: &str) -> Result<String, Gr
         return Err(GraphError::param(
             "Report is not ready yet: poll the report run until async_status is Job Completed",
         ));
+    }
+    if run.too_big {
+        return Err(GraphError::reduce_data());
     }
     if run.fail {
         return Err(GraphError::new(

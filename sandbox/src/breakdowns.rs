@@ -34,6 +34,11 @@ impl Breakdown {
             Self::PublisherPlatform => "publisher_platform",
         }
     }
+    /// How many values a row can have in this breakdown (for the account's currency).
+    pub(crate) fn value_count(self, currency: &str) -> usize {
+        self.values(currency).len()
+    }
+
     /// Values and base weights; countries depend on the account's currency.
     fn values(self, currency: &str) -> &'static [(&'static str, f64)] {
         match self {

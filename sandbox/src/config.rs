@@ -259,6 +259,15 @@ pub struct SandboxConfig {
     pub latency: Duration,
     /// A larger `limit` answers code 1 "Please reduce the amount of data ...".
     pub max_page_size: u32,
+    /// A synchronous insights call whose range's days times the fields it asks for exceed
+    /// this answers code 100 subcode 1504018 ("... reduce the amount of data ..."); `None`: no
+    /// such limit. Facebook's threshold is undocumented and depends on fields and range.
+    pub max_days_x_fields: Option<u64>,
+    /// An insights request spanning more rows than this (objects of the level × days ×
+    /// breakdown segments) is refused: a call with code 1 "Please reduce the amount of data
+    /// ...", an async report run with "Job Failed" (error code 1); `None`: no such limit.
+    /// Facebook's threshold grows with the account's size.
+    pub max_request_rows: Option<u64>,
     pub budget: BudgetConfig,
     pub faults: FaultConfig,
     /// Restatement generation: 0 = none; each other value changes conversions of the
@@ -291,6 +300,8 @@ impl Default for SandboxConfig {
             require_appsecret_proof: false,
             latency: Duration::ZERO,
             max_page_size: 500,
+            max_days_x_fields: None,
+            max_request_rows: None,
             budget: BudgetConfig::default(),
             faults: FaultConfig::default(),
             restatement: 0,

@@ -77,6 +77,14 @@ impl Control {
     pub fn set_max_page_size(&self, n: u32) {
         self.sh.with_cfg(|c| c.max_page_size = n);
     }
+    /// See [`crate::SandboxConfig::max_days_x_fields`].
+    pub fn set_max_days_x_fields(&self, n: Option<u64>) {
+        self.sh.with_cfg(|c| c.max_days_x_fields = n);
+    }
+    /// See [`crate::SandboxConfig::max_request_rows`].
+    pub fn set_max_request_rows(&self, n: Option<u64>) {
+        self.sh.with_cfg(|c| c.max_request_rows = n);
+    }
     pub fn set_async_steps(&self, n: u32) {
         self.sh.with_cfg(|c| c.async_steps = n);
     }

@@ -89,6 +89,15 @@ impl GraphError {
         )
         .transient(false)
     }
+    /// The other form Facebook refuses a large request in (code 100, subcode 1504018).
+    pub fn too_much_data() -> Self {
+        Self::new(
+            400,
+            100,
+            "(#100) The request was too large or took too long to process. Please reduce the amount of data you're asking for, then retry your request",
+        )
+        .sub(1_504_018)
+    }
     pub fn unknown_error() -> Self {
         Self::new(500, 1, "An unknown error occurred").sub(99).transient(false)
     }

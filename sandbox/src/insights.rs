@@ -217,6 +217,46 @@ fn apply_filtering(ds: &Dataset, req: &Req, level: Level, objects: &mut Vec<usiz
     Ok(())
 }
 
+impl InsightsQuery {
+    /// Days of the requested range (the history's days beyond it count too: Facebook
+    /// scans the range asked for).
+    fn days(&self) -> u64 {
+        ((self.until - self.since).num_days() + 1).max(1) as u64
+    }
+
+    /// Rows the request spans: objects × days × breakdown segments.
+    pub fn spanned_rows(&self, ds: &Dataset) -> u64 {
+        let segments: u64 = self
+            .breakdowns
+            .iter()
+            .map(|b| b.value_count(&ds.accounts[self.account].currency) as u64)
+            .product();
+        self.objects.len().max(1) as u64 * self.days() * segments.max(1)
+    }
+
+    /// Refuses a synchronous call as Facebook does one it finds too big: too many days ×
+    /// fields (code 100 / 1504018), or too many rows (code 1). Checked before paging, so a
+    /// smaller `limit` alone does not get the call through; a shorter range, fewer objects
+    /// (filtering) or an async report may.
+    pub fn check_sync_size(&self, ds: &Dataset, cfg: &crate::config::SandboxConfig) -> Result<(), GraphError> {
+        if cfg
+            .max_days_x_fields
+            .is_some_and(|max| self.days() * self.fields.len() as u64 > max)
+        {
+            return Err(GraphError::too_much_data());
+        }
+        self.check_rows(ds, cfg)
+    }
+
+    /// The rows limit alone, which async report runs are held to as well.
+    pub fn check_rows(&self, ds: &Dataset, cfg: &crate::config::SandboxConfig) -> Result<(), GraphError> {
+        match cfg.max_request_rows {
+            Some(max) if self.spanned_rows(ds) > max => Err(GraphError::reduce_data()),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Parses an insights request on an object (`scope`: the node the path names).
 pub(crate) fn parse(ds: &Dataset, req: &Req, scope: (Level, usize)) -> Result<InsightsQuery, GraphError> {
     let account = ancestor(ds, scope.0, scope.1, Level::Account);

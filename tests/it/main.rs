@@ -4,6 +4,7 @@
 mod accounts;
 mod cli;
 mod connect;
+mod data_limits;
 mod fuzz;
 mod helpers;
 mod jobs;

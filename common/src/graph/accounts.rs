@@ -106,6 +106,8 @@ impl Paging {
 
 /// Page size for small lists.
 const LIST_LIMIT: u32 = 100;
+/// The smallest page asked for when Facebook wants less (its own default page).
+const MIN_LIST_LIMIT: u32 = 25;
 /// A guard against a server that never stops paging.
 const MAX_LIST_PAGES: usize = 1_000;
 
@@ -124,35 +126,49 @@ impl GraphClient {
 
     /// `GET /me/adaccounts`, following every page.
     pub async fn ad_accounts(&self, token: &Secret<String>) -> Result<Vec<AdAccountInfo>, GraphError> {
+        let fields = Some("id,account_id,name,currency,timezone_name");
+        self.list("me/adaccounts", fields, token, "adaccounts response").await
+    }
+
+    /// `GET /me/permissions`, following every page.
+    pub async fn permissions(&self, token: &Secret<String>) -> Result<Vec<Permission>, GraphError> {
+        self.list("me/permissions", None, token, "permissions response").await
+    }
+
+    /// Every item of a small list edge. Pages get smaller (down to 25, Facebook's default
+    /// page) when Facebook asks for less data.
+    async fn list<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        fields: Option<&str>,
+        token: &Secret<String>,
+        what: &str,
+    ) -> Result<Vec<T>, GraphError> {
         let mut out = Vec::new();
         let mut after: Option<String> = None;
+        let mut limit = LIST_LIMIT;
         for _ in 0..MAX_LIST_PAGES {
-            let mut call = Call::get("me/adaccounts", token)
-                .query("fields", "id,account_id,name,currency,timezone_name")
-                .query("limit", LIST_LIMIT.to_string());
-            if let Some(a) = after.take() {
+            let mut call = Call::get(path, token).query("limit", limit.to_string());
+            if let Some(f) = fields {
+                call = call.query("fields", f);
+            }
+            if let Some(a) = after.as_deref() {
                 call = call.query("after", a);
             }
-            let (page, _) = self.json::<Paged<AdAccountInfo>>("adaccounts response", call).await?;
+            let page = match self.json::<Paged<T>>(what, call).await {
+                Err(GraphError::ReduceData { .. }) if limit > MIN_LIST_LIMIT => {
+                    limit = (limit / 2).max(MIN_LIST_LIMIT);
+                    continue;
+                }
+                other => other?.0,
+            };
             out.extend(page.data);
             match page.paging.and_then(Paging::after) {
                 Some(a) => after = Some(a),
                 None => return Ok(out),
             }
         }
-        Err(GraphError::Decode(format!(
-            "adaccounts: more than {MAX_LIST_PAGES} pages"
-        )))
-    }
-
-    /// `GET /me/permissions`.
-    pub async fn permissions(&self, token: &Secret<String>) -> Result<Vec<Permission>, GraphError> {
-        let call = Call::get("me/permissions", token).query("limit", LIST_LIMIT.to_string());
-        Ok(self
-            .json::<Paged<Permission>>("permissions response", call)
-            .await?
-            .0
-            .data)
+        Err(GraphError::Decode(format!("{what}: more than {MAX_LIST_PAGES} pages")))
     }
 
     /// `DELETE /me/permissions`: revokes the app for this user (every token of theirs).

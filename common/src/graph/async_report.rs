@@ -46,6 +46,15 @@ pub struct ReportError {
     pub message: String,
 }
 
+impl ReportError {
+    /// Whether the run failed for being too big: Facebook's "reduce the amount of data"
+    /// (code 1) or its too-large form (code 100, subcode 1504018).
+    pub fn asks_for_less(&self) -> bool {
+        (self.code == Some(1) && self.message.to_ascii_lowercase().contains("reduce the amount of data"))
+            || (self.code == Some(100) && self.subcode == Some(1_504_018))
+    }
+}
+
 /// One poll of a report run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportStatus {

@@ -117,8 +117,9 @@ impl Envelope {
             102 | 190 => GraphError::TokenInvalid { subcode, message },
             10 | 200..=299 => GraphError::PermissionMissing { code, message },
             1 if message.to_ascii_lowercase().contains("reduce the amount of data") => {
-                GraphError::ReduceData { message }
+                GraphError::ReduceData { code, message }
             }
+            100 if subcode == Some(1_504_018) => GraphError::ReduceData { code, message },
             1 | 2 => GraphError::Transient {
                 status: Some(status),
                 code: Some(code),
@@ -160,7 +161,15 @@ mod tests {
             GraphError::Transient { code: Some(1), .. }
         ));
         let reduce = "Please reduce the amount of data you're asking for, then retry your request";
-        assert!(matches!(env(500, 1, None, reduce, None), GraphError::ReduceData { .. }));
+        assert!(matches!(
+            env(500, 1, None, reduce, None),
+            GraphError::ReduceData { code: 1, .. }
+        ));
+        let too_large = "(#100) The request was too large or took too long to process";
+        assert!(matches!(
+            env(400, 100, Some(1_504_018), too_large, None),
+            GraphError::ReduceData { code: 100, .. }
+        ));
         assert!(matches!(
             env(503, 2, Some(1_504_038), "temporary", Some(true)),
             GraphError::Transient { .. }

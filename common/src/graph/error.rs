@@ -37,10 +37,11 @@ pub enum GraphError {
         code: Option<i64>,
         message: String,
     },
-    /// Code 1 "Please reduce the amount of data you're asking for": retry with a smaller
-    /// page or range.
-    #[error("Facebook asks to reduce the amount of data: {message}")]
-    ReduceData { message: String },
+    /// Code 1 "Please reduce the amount of data you're asking for", or code 100 subcode
+    /// 1504018 (the request was too large or took too long): retry with a smaller page,
+    /// range or set of objects.
+    #[error("Facebook asks to reduce the amount of data (code {code}): {message}")]
+    ReduceData { code: i64, message: String },
     /// Rate limited; wait `retry_after` when known (regain time or reset time).
     #[error("Facebook rate limit reached ({scope}, code {code}): {message}")]
     Throttled {
@@ -98,7 +99,7 @@ impl GraphError {
     pub fn code(&self) -> Option<i64> {
         match self {
             Self::Transient { code, .. } => *code,
-            Self::ReduceData { .. } => Some(1),
+            Self::ReduceData { code, .. } => Some(*code),
             Self::Throttled { code, .. } | Self::PermissionMissing { code, .. } | Self::InvalidRequest { code, .. } => {
                 Some(*code)
             }
@@ -176,7 +177,7 @@ impl GraphError {
         };
         match &mut self {
             Self::Transient { message, .. }
-            | Self::ReduceData { message }
+            | Self::ReduceData { message, .. }
             | Self::Throttled { message, .. }
             | Self::TokenInvalid { message, .. }
             | Self::PermissionMissing { message, .. }

@@ -7,6 +7,7 @@
 //!   [`GraphClient::exchange_long_lived`], [`GraphClient::debug_token`].
 //! - Identity: [`GraphClient::me`], [`GraphClient::ad_accounts`],
 //!   [`GraphClient::permissions`], [`GraphClient::revoke`].
+//! - Objects: [`GraphClient::objects_page`] (campaigns, ad sets, ads with their status).
 //! - Insights: [`GraphClient::insights_page`], async reports
 //!   ([`GraphClient::start_report`], [`GraphClient::report_status`],
 //!   [`GraphClient::report_page`]) and typed rows ([`InsightRow`]).
@@ -21,6 +22,7 @@ mod error;
 mod insights;
 mod json_reader;
 mod oauth;
+mod objects;
 mod proof;
 mod row;
 mod row_reader;
@@ -32,8 +34,10 @@ pub use client::{CONNECT_TIMEOUT, GraphClient, REQUEST_TIMEOUT, UsageHook, insta
 pub use error::{GraphError, ThrottleScope};
 pub use insights::{
     ATTRIBUTION_WINDOWS, DEFAULT_FIELDS, Filter, InsightsPage, InsightsRequest, Level, MAX_PAGE_SIZE, TimeIncrement,
+    fields_for,
 };
 pub use oauth::{AccessToken, SCOPES, TokenInfo};
+pub use objects::{AdObject, ObjectsPage};
 pub use proof::appsecret_proof;
 pub use row::{ActionStat, InsightRow};
 pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, InsightsThrottle, Usage};

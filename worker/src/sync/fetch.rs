@@ -1,13 +1,12 @@
 //! Fetching one unit (account × level × chunk): page through insights, normalise, write each
 //! page with the run's checkpoint. Transient errors are retried with backoff, throttles wait
-//! for the budget, "reduce the amount of data" halves the page size and then splits the days.
+//! for the budget, "reduce the amount of data" makes the request smaller ([`shrink`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use adsync_common::Secret;
-use adsync_common::dates::DateRange;
-use adsync_common::graph::{GraphClient, GraphError, InsightsPage, InsightsRequest, MAX_PAGE_SIZE};
+use adsync_common::graph::{Filter, GraphClient, GraphError, InsightsPage, InsightsRequest, Level};
 use adsync_common::insights::{DailyRow, normalize};
 use adsync_common::storage::insights::{
     Checkpoint, ChunkDone, Dimensions, PageTarget, WriteMode, range_is_empty, upsert_names, write_page,
@@ -19,11 +18,10 @@ use tokio_util::sync::CancellationToken;
 use super::SyncError;
 use super::gate::RateGate;
 use super::plan::Unit;
-use super::report;
+use super::report::{self, Report};
 use super::retry::RetryPolicy;
+use super::shrink::{self, Piece, Refused, Shrink, Sizing, Tried, Via};
 
-/// The smallest page size tried before splitting the days instead.
-const MIN_PAGE_SIZE: u32 = 25;
 /// Consecutive throttles tolerated on one call before the run gives up.
 const MAX_THROTTLES: u32 = 100;
 
@@ -50,6 +48,10 @@ pub struct RunCtx {
     pub total: AtomicI64,
     /// Names (campaigns, ad sets, ads) this run already wrote, so later pages skip them.
     pub names_written: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// What each ad account's level needed so far (see [`shrink::Sizing`]).
+    pub sizings: std::sync::Mutex<std::collections::HashMap<(String, Level), Sizing>>,
+    /// Each ad account's campaign ids, listed once when a level is split by campaign.
+    pub campaign_ids: tokio::sync::Mutex<std::collections::HashMap<String, Arc<Vec<String>>>>,
     /// Cancelled on a fatal error (expired token: no more calls) or shutdown.
     pub stop: CancellationToken,
 }
@@ -61,6 +63,59 @@ impl RunCtx {
             done,
             total: self.total.load(Ordering::SeqCst),
         }
+    }
+
+    fn sizing(&self, account: &str, level: Level) -> Sizing {
+        let sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
+        sizings.get(&(account.to_string(), level)).copied().unwrap_or_default()
+    }
+
+    fn learn(&self, account: &str, level: Level, worked: &Piece, was_split: bool) {
+        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
+        let sizing = sizings.entry((account.to_string(), level)).or_default();
+        sizing.learn(worked, was_split);
+        tracing::info!(
+            ad_account = account,
+            level = level.as_str(),
+            limit = sizing.limit,
+            max_days = sizing.max_days,
+            report = sizing.via == Via::Report,
+            by_campaign = sizing.by_campaign,
+            "Facebook wanted less data; later chunks start at what worked"
+        );
+    }
+
+    /// The account's campaign ids (listed through the gate, pages shrinking if refused).
+    async fn campaigns(&self, account: &str) -> Result<Arc<Vec<String>>, SyncError> {
+        let mut cache = self.campaign_ids.lock().await;
+        if let Some(ids) = cache.get(account) {
+            return Ok(ids.clone());
+        }
+        let mut ids = Vec::new();
+        let (mut after, mut limit): (Option<String>, u32) = (None, 100);
+        loop {
+            let page = call(self, account, || {
+                self.graph
+                    .objects_page(&self.token, account, Level::Campaign, limit, after.as_deref())
+            })
+            .await;
+            let page = match page {
+                Ok(p) => p,
+                Err(SyncError::Graph(GraphError::ReduceData { .. })) if limit > shrink::MIN_PAGE_SIZE => {
+                    limit = (limit / 2).max(shrink::MIN_PAGE_SIZE);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            ids.extend(page.objects.into_iter().map(|o| o.id));
+            match page.after {
+                Some(a) => after = Some(a),
+                None => break,
+            }
+        }
+        let ids = Arc::new(ids);
+        cache.insert(account.to_string(), ids.clone());
+        Ok(ids)
     }
 
     fn progress(&self, extra: i64) -> Progress {
@@ -139,13 +194,16 @@ where
     }
 }
 
-/// Fetches and writes one unit; records it done with its last page.
+/// Fetches and writes one unit; records it done with its last page. The unit goes as
+/// pieces (see [`shrink`]): one, unless what the account's level needed before says to
+/// start smaller or Facebook asks for less on the way.
 pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
     let account = unit.account.id.as_str();
+    let level = unit.level;
     let target = PageTarget {
         team: ctx.team,
         ad_account_id: account,
-        level: unit.level.as_str(),
+        level: level.as_str(),
     };
     // Decided once per attempt at the unit: pages of an earlier attempt (a resumed run, a
     // split range) make it upserts.
@@ -154,58 +212,81 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         Ok(false) => WriteMode::Upsert,
         Err(e) => return Err(SyncError::Storage(e)),
     };
-    let mut pending = vec![unit.range];
-    let mut limit = MAX_PAGE_SIZE;
+    let sizing = ctx.sizing(account, level);
+    let via = if unit.report { Via::Report } else { Via::Paged };
+    // A stack: the newest piece on top.
+    let mut pending: Vec<Piece> = sizing
+        .ranges(unit.range)
+        .into_iter()
+        .rev()
+        .map(|r| Piece::new(r, via, &sizing))
+        .collect();
+    if sizing.by_campaign {
+        let campaigns = ctx.campaigns(account).await?;
+        pending = pending
+            .iter()
+            .flat_map(|p| shrink::by_campaign(p, &campaigns))
+            .collect();
+    }
+    let mut tried = Tried::default();
     let mut written = 0u64;
-    while let Some(range) = pending.pop() {
+    while let Some(mut piece) = pending.pop() {
+        let mut req = InsightsRequest::daily(account, level, piece.range.since(), piece.range.until());
+        if let Some(c) = &piece.campaign {
+            req.filtering = vec![Filter::any_of("campaign.id", [c.as_str()])];
+        }
         let mut after: Option<String> = None;
-        let mut req = InsightsRequest::daily(account, unit.level, range.since(), range.until());
-        let mut report = if unit.report {
-            report::run_report(ctx, account, &req).await?
-        } else {
-            None
-        };
+        let mut report: Option<String> = None;
         loop {
-            req.limit = limit;
-            // Each row is normalized as it is read (see `GraphClient::insights_page_with`).
-            let level = unit.level;
-            let page: Result<InsightsPage<DailyRow>, SyncError> = match &report {
-                Some(id) => {
-                    call(ctx, account, || {
-                        ctx.graph
-                            .report_page_with(&ctx.token, id, limit, after.as_deref(), |r| normalize(level, r))
+            req.limit = piece.limit;
+            let page = if piece.via == Via::Report && report.is_none() {
+                // A report run first; its outcome decides how the piece goes on.
+                let next = match report::run_report(ctx, account, &req).await? {
+                    Report::Ready(id) => {
+                        report = Some(id);
+                        continue;
+                    }
+                    Report::TooBig => shrink::shrink(&piece, level, Refused::Request),
+                    Report::Failed => shrink::report_failed(&piece, level),
+                };
+                tried.note(&piece);
+                Err(next)
+            } else {
+                fetch_page(ctx, account, level, &req, report.as_deref(), after.as_deref())
+                    .await?
+                    .map_err(|refused| {
+                        tried.note(&piece);
+                        shrink::shrink(&piece, level, refused)
                     })
-                    .await
-                }
-                None => {
-                    call(ctx, account, || {
-                        ctx.graph
-                            .insights_page_with(&ctx.token, &req, after.as_deref(), |r| normalize(level, r))
-                    })
-                    .await
-                }
             };
             let page = match page {
-                Ok(p) => p,
-                Err(SyncError::Graph(GraphError::ReduceData { .. })) if report.is_some() => {
-                    // Too much for the report's pages: continue on the paged path from here.
-                    report = None;
-                    after = None;
+                Ok(page) => page,
+                Err(Shrink::Limit(limit)) => {
+                    piece.limit = limit;
                     continue;
                 }
-                Err(SyncError::Graph(GraphError::ReduceData { .. })) if limit > MIN_PAGE_SIZE => {
-                    limit = (limit / 2).max(MIN_PAGE_SIZE);
-                    continue;
+                Err(Shrink::Split(older, newer)) => {
+                    pending.extend([older, newer]);
+                    break;
                 }
-                Err(SyncError::Graph(GraphError::ReduceData { message })) => match split(range) {
-                    Some((older, newer)) => {
-                        pending.push(older);
-                        pending.push(newer);
-                        break;
-                    }
-                    None => return Err(SyncError::Graph(GraphError::ReduceData { message })),
-                },
-                Err(e) => return Err(e),
+                Err(Shrink::Instead(other)) => {
+                    pending.push(other);
+                    break;
+                }
+                Err(Shrink::ByCampaign) => {
+                    let campaigns = ctx.campaigns(account).await?;
+                    pending.extend(shrink::by_campaign(&piece, &campaigns).into_iter().rev());
+                    break;
+                }
+                Err(Shrink::GiveUp) => {
+                    return Err(SyncError::TooMuchData {
+                        account: account.to_string(),
+                        level: level.as_str(),
+                        range: piece.range,
+                        campaign: piece.campaign.clone(),
+                        tried: tried.to_string(),
+                    });
+                }
             };
             let InsightsPage { rows, after: next } = page;
             let last = next.is_none();
@@ -238,11 +319,51 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
             metrics::counter!("adsync_rows_written_total").increment(rows.len() as u64);
             match next {
                 Some(next) => after = Some(next),
-                None => break,
+                None => {
+                    if piece.limit < sizing.limit || piece.range != unit.range || piece.via != via {
+                        ctx.learn(account, level, &piece, piece.range.days() < unit.range.days());
+                    }
+                    break;
+                }
             }
         }
     }
     Ok(written)
+}
+
+/// One page of a piece: from its report run when it has one, else a synchronous call.
+/// `Ok(Err(_))` when Facebook refused it as too much data (and where).
+async fn fetch_page(
+    ctx: &RunCtx,
+    account: &str,
+    level: Level,
+    req: &InsightsRequest,
+    report: Option<&str>,
+    after: Option<&str>,
+) -> Result<Result<InsightsPage<DailyRow>, Refused>, SyncError> {
+    // Each row is normalized as it is read (see `GraphClient::insights_page_with`).
+    let page = match report {
+        Some(id) => {
+            call(ctx, account, || {
+                ctx.graph
+                    .report_page_with(&ctx.token, id, req.limit, after, |r| normalize(level, r))
+            })
+            .await
+        }
+        None => {
+            call(ctx, account, || {
+                ctx.graph
+                    .insights_page_with(&ctx.token, req, after, |r| normalize(level, r))
+            })
+            .await
+        }
+    };
+    match page {
+        Ok(p) => Ok(Ok(p)),
+        Err(SyncError::Graph(GraphError::ReduceData { .. })) if report.is_some() => Ok(Err(Refused::ReportPages)),
+        Err(SyncError::Graph(GraphError::ReduceData { .. })) => Ok(Err(Refused::Request)),
+        Err(e) => Err(e),
+    }
 }
 
 /// Upserts the names on `rows` that this run has not written yet.
@@ -259,15 +380,4 @@ async fn write_names(ctx: &RunCtx, target: &PageTarget<'_>, rows: &[DailyRow]) -
         .map_err(SyncError::Storage)?;
     ctx.names_written.lock().unwrap_or_else(|e| e.into_inner()).extend(keys);
     Ok(())
-}
-
-/// Splits a range of two or more days into its older and newer halves.
-fn split(range: DateRange) -> Option<(DateRange, DateRange)> {
-    if range.days() < 2 {
-        return None;
-    }
-    let mid = range.since() + chrono::Duration::days(range.days() / 2 - 1);
-    let older = DateRange::new(range.since(), mid).ok()?;
-    let newer = DateRange::new(mid.succ_opt()?, range.until()).ok()?;
-    Some((older, newer))
 }

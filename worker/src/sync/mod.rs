@@ -7,6 +7,7 @@ pub mod gate;
 mod plan;
 mod report;
 mod retry;
+mod shrink;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -54,6 +55,17 @@ pub enum SyncError {
     Permission(String),
     #[error("Facebook API error: {0}")]
     Graph(GraphError),
+    #[error(
+        "Facebook kept asking for less data for the {level} rows of {account} on {range}{} and nothing smaller is left to ask for (tried {tried})",
+        campaign.as_deref().map(|c| format!(" (campaign {c})")).unwrap_or_default()
+    )]
+    TooMuchData {
+        account: String,
+        level: &'static str,
+        range: adsync_common::dates::DateRange,
+        campaign: Option<String>,
+        tried: String,
+    },
     #[error("the run was taken over by another worker")]
     LeaseLost,
     #[error("stopped before finishing; the run resumes where it left off")]
@@ -115,6 +127,8 @@ async fn sync_accounts(
         done: AtomicI64::new(0),
         total: AtomicI64::new(0),
         names_written: Default::default(),
+        sizings: Default::default(),
+        campaign_ids: Default::default(),
         stop: state.shutdown.child_token(),
     });
 
@@ -254,38 +268,77 @@ async fn fetch_units(
 }
 
 /// The backfill probe: one account-level, monthly call over 37 months finds where data
-/// starts, so a backfill never pages through years of empty days.
+/// starts, so a backfill never pages through years of empty days. Refused as too much data,
+/// it asks for smaller pages, then for halves of the range (oldest first: the oldest half
+/// with data ends the search only if nothing older is left); if even a day is too much,
+/// the backfill covers all 37 months rather than fail.
 async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option<chrono::NaiveDate>, SyncError> {
     let today = account.today();
     let since = today
         .checked_sub_months(chrono::Months::new(plan::BACKFILL_MONTHS))
         .unwrap_or(today);
-    let mut req = InsightsRequest::daily(&account.id, Level::Account, since, today);
-    req.time_increment = TimeIncrement::Monthly;
-    req.fields = vec![
-        "impressions".into(),
-        "spend".into(),
-        "date_start".into(),
-        "date_stop".into(),
-    ];
-    req.action_attribution_windows.clear();
+    let whole = adsync_common::dates::DateRange::new(since, today)
+        .map_err(|e| SyncError::Graph(GraphError::Decode(e.to_string())))?;
     let mut earliest = None;
-    let mut after: Option<String> = None;
-    loop {
-        let page = fetch::call(ctx, &account.id, || {
-            ctx.graph.insights_page(&ctx.token, &req, after.as_deref())
-        })
-        .await?;
-        for row in &page.rows {
-            if row.impressions > 0 || !row.spend.is_zero() {
-                earliest = Some(earliest.map_or(row.date_start, |e: chrono::NaiveDate| e.min(row.date_start)));
+    // Oldest piece on top: the first day with data is found in the oldest piece that has one.
+    let mut pending = vec![whole];
+    let mut limit = adsync_common::graph::MAX_PAGE_SIZE;
+    while let Some(range) = pending.pop() {
+        let mut req = InsightsRequest::daily(&account.id, Level::Account, range.since(), range.until());
+        req.time_increment = TimeIncrement::Monthly;
+        req.fields = vec![
+            "impressions".into(),
+            "spend".into(),
+            "date_start".into(),
+            "date_stop".into(),
+        ];
+        req.action_attribution_windows.clear();
+        let mut after: Option<String> = None;
+        loop {
+            req.limit = limit;
+            let page = fetch::call(ctx, &account.id, || {
+                ctx.graph.insights_page(&ctx.token, &req, after.as_deref())
+            })
+            .await;
+            let page = match page {
+                Ok(page) => page,
+                Err(SyncError::Graph(GraphError::ReduceData { .. })) => {
+                    if limit > shrink::MIN_PAGE_SIZE {
+                        limit = (limit / 2).max(shrink::MIN_PAGE_SIZE);
+                        continue;
+                    }
+                    match shrink::split(range) {
+                        Some((older, newer)) => {
+                            pending.extend([newer, older]);
+                            break;
+                        }
+                        None => {
+                            tracing::info!(
+                                ad_account = account.id,
+                                "Facebook refused even a day of the backfill probe; backfilling all 37 months"
+                            );
+                            return Ok(Some(since));
+                        }
+                    }
+                }
+                Err(e) => return Err(e),
+            };
+            for row in &page.rows {
+                if row.impressions > 0 || !row.spend.is_zero() {
+                    earliest = Some(earliest.map_or(row.date_start, |e: chrono::NaiveDate| e.min(row.date_start)));
+                }
+            }
+            match page.after {
+                Some(a) => after = Some(a),
+                None => break,
             }
         }
-        match page.after {
-            Some(a) => after = Some(a),
-            None => return Ok(earliest),
+        if earliest.is_some() {
+            // Every piece still pending is newer than this one.
+            return Ok(earliest);
         }
     }
+    Ok(earliest)
 }
 
 /// Waits while another run of this team syncs the account (one active sync per account).

@@ -15,9 +15,19 @@ const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// About half an hour of polling before giving up on a run.
 const MAX_POLLS: u32 = 400;
 
-/// Starts a report run and waits (sleeping between polls, never spinning) until it completes.
-/// `None` when Facebook failed or skipped it.
-pub async fn run_report(ctx: &RunCtx, account: &str, req: &InsightsRequest) -> Result<Option<String>, SyncError> {
+/// How a report run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Report {
+    /// Its results can be paged.
+    Ready(String),
+    /// Facebook failed it as too big ("reduce the amount of data").
+    TooBig,
+    /// Failed or skipped for another reason, or never completed.
+    Failed,
+}
+
+/// Starts a report run and waits (sleeping between polls, never spinning) until it ends.
+pub async fn run_report(ctx: &RunCtx, account: &str, req: &InsightsRequest) -> Result<Report, SyncError> {
     let id = call(ctx, account, || ctx.graph.start_report(&ctx.token, req)).await?;
     let mut wait = FIRST_POLL;
     for _ in 0..MAX_POLLS {
@@ -27,19 +37,20 @@ pub async fn run_report(ctx: &RunCtx, account: &str, req: &InsightsRequest) -> R
         }
         let status = call(ctx, account, || ctx.graph.report_status(&ctx.token, &id)).await?;
         if status.is_ready() {
-            return Ok(Some(id));
+            return Ok(Report::Ready(id));
         }
         if status.has_failed() {
-            let reason = status.error.map(|e| e.message).unwrap_or_default();
-            tracing::info!(ad_account = account, %reason, "async report failed; falling back to paged calls");
             metrics::counter!("adsync_async_reports_failed_total").increment(1);
-            return Ok(None);
+            if status.error.as_ref().is_some_and(|e| e.asks_for_less()) {
+                tracing::info!(ad_account = account, "async report too big; asking for less");
+                return Ok(Report::TooBig);
+            }
+            let reason = status.error.map(|e| e.message).unwrap_or_default();
+            tracing::info!(ad_account = account, %reason, "async report failed");
+            return Ok(Report::Failed);
         }
         wait = (wait.mul_f32(1.5)).min(MAX_POLL_INTERVAL);
     }
-    tracing::warn!(
-        ad_account = account,
-        "async report did not complete in time; falling back to paged calls"
-    );
-    Ok(None)
+    tracing::warn!(ad_account = account, "async report did not complete in time");
+    Ok(Report::Failed)
 }

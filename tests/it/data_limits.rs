@@ -1,0 +1,270 @@
+//! "Please reduce the amount of data you're asking for": Facebook's threshold is undocumented
+//! and varies with the fields, the range and the account's size. Against sandboxes that
+//! refuse at several thresholds (rows per page, days × fields, rows a request spans), a
+//! backfill asks for less only where it must, remembers what worked, and stores exactly the
+//! sandbox's truth at every level; when nothing smaller exists it fails saying what it tried.
+
+use std::sync::Arc;
+
+use adsync_common::storage::Db;
+use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus, SyncRun};
+use adsync_sandbox::{Level, SandboxConfig, Stats};
+use adsync_worker::WorkerState;
+use adsync_worker::sync::gate::RateGate;
+
+use crate::connect::{Fixture, auto_approve, fixture};
+use crate::helpers::Backend;
+use crate::truth::{assert_matches_truth, micros};
+
+/// A connected team and a worker whose gate does not pace (the sandbox counts the calls).
+async fn connected(backend: Backend, sandbox: SandboxConfig) -> (Fixture, WorkerState) {
+    let f = fixture(backend, sandbox).await;
+    assert_eq!(f.connect().await, f.connected_location());
+    let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
+    let queue = adsync_common::queue::Queue::connect(&f.app.db, redis.as_deref(), &f.app.config.queue_namespace)
+        .await
+        .expect("queue");
+    let mut state = WorkerState::new(
+        f.app.db.clone(),
+        queue,
+        f.app.config.clone(),
+        f.app.connector.clone(),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    state.gate = Arc::new(RateGate::new(10_000, None));
+    state.retry.base = std::time::Duration::from_millis(5);
+    (f, state)
+}
+
+async fn run(f: &Fixture, state: &WorkerState, id: adsync_common::ids::RunId) -> SyncRun {
+    // A guard against a loop, not a speed check: these runs take seconds.
+    let ran = tokio::time::timeout(
+        std::time::Duration::from_secs(180),
+        adsync_worker::execute_run(state, id),
+    )
+    .await;
+    let ran = ran.unwrap_or_else(|_| panic!("run {id} still going after 3 minutes: {:?}", stats(f)));
+    ran.expect("execute");
+    sync_runs::get(&f.app.db, f.team, id).await.expect("get").expect("run")
+}
+
+/// The backfill the connection queued, run to its end.
+async fn backfill(f: &Fixture, state: &WorkerState) -> SyncRun {
+    let runs = sync_runs::list(&f.app.db, f.team, 10).await.expect("runs");
+    let id = runs
+        .iter()
+        .find(|r| r.kind == RunKind::Backfill)
+        .expect("a backfill was queued")
+        .id;
+    run(f, state, id).await
+}
+
+/// A manual run of the last `days` days, run to its end.
+async fn recent(f: &Fixture, state: &WorkerState, days: i64) -> (SyncRun, chrono::NaiveDate, chrono::NaiveDate) {
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    let until = ds.today();
+    let since = until - chrono::Duration::days(days - 1);
+    let manual = sync_runs::create(
+        &f.app.db,
+        &NewRun {
+            team_id: f.team,
+            kind: RunKind::Manual,
+            ad_account_id: None,
+            since: Some(since),
+            until: Some(until),
+            requested_by: None,
+        },
+    )
+    .await
+    .expect("run");
+    (run(f, state, manual.id).await, since, until)
+}
+
+fn stats(f: &Fixture) -> Stats {
+    f.app.sandbox.as_ref().expect("sandbox").stats()
+}
+
+/// Refusals of either form ("reduce the amount of data": code 1; too large: code 100).
+fn refusals(s: &Stats) -> u64 {
+    s.errors_by_code.get("1").copied().unwrap_or(0) + s.errors_by_code.get("100").copied().unwrap_or(0)
+}
+
+/// Every ad's rows over the range: how many, and their impressions, spend and purchases
+/// summed, against the truth's; a split by campaign that lost or doubled an ad shows here.
+async fn assert_ads_match_truth(f: &Fixture, since: chrono::NaiveDate, until: chrono::NaiveDate) {
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    let account = &ds.accounts()[0];
+    let mut want = (0i64, 0i64, 0i64, 0i64);
+    for ad in ds.ads(&account.id) {
+        let mut day = since;
+        while day <= until {
+            if let Some(t) = ds.row(Level::Ad, &ad.id, day) {
+                want.0 += 1;
+                want.1 += t.impressions as i64;
+                want.2 += micros(t.spend);
+                want.3 += t.purchases.click_7d as i64;
+            }
+            day = day.succ_opt().expect("day");
+        }
+    }
+    const SQL: &str = "SELECT COUNT(*), CAST(SUM(impressions) AS BIGINT), CAST(SUM(spend_micros) AS BIGINT), \
+                       CAST(SUM(purchases_7d_click) AS BIGINT) FROM insights_daily \
+                       WHERE team_id = $1 AND level = 'ad' AND date >= $2 AND date <= $3";
+    let got: (i64, Option<i64>, Option<i64>, Option<i64>) = match &f.app.db {
+        Db::Sqlite(p) => {
+            sqlx::query_as(SQL)
+                .bind(f.team)
+                .bind(since)
+                .bind(until)
+                .fetch_one(p)
+                .await
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(SQL)
+                .bind(f.team)
+                .bind(since)
+                .bind(until)
+                .fetch_one(p)
+                .await
+        }
+    }
+    .expect("ad rows");
+    assert!(want.0 > 0);
+    assert_eq!(
+        (got.0, got.1.unwrap_or(0), got.2.unwrap_or(0), got.3.unwrap_or(0)),
+        want,
+        "ad rows (count, impressions, spend, purchases)"
+    );
+}
+
+async fn assert_exact(f: &Fixture, since: chrono::NaiveDate, until: chrono::NaiveDate) {
+    assert_matches_truth(&f.app, f.team, since, until).await;
+    assert_ads_match_truth(f, since, until).await;
+}
+
+/// The whole history, as a backfill stores it.
+fn history(f: &Fixture) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    (ds.first_day(), ds.today())
+}
+
+/// Pages of at most 100 rows, and of 25: the backfill (its probe of 37 months included)
+/// asks for smaller pages, and, having learnt the size per level, is refused only a few
+/// times rather than on every chunk.
+async fn small_pages_are_asked_for_once_learnt(backend: Backend) {
+    for max_page_size in [100, 25] {
+        let (f, state) = connected(
+            backend,
+            SandboxConfig {
+                max_page_size,
+                ..auto_approve()
+            },
+        )
+        .await;
+        let done = backfill(&f, &state).await;
+        assert_eq!(
+            done.status,
+            RunStatus::Succeeded,
+            "pages of {max_page_size}: {:?}",
+            done.error
+        );
+        let (first, today) = history(&f);
+        assert_exact(&f, first, today).await;
+        let s = stats(&f);
+        // Halving from 500 takes 3 refusals to reach 62 and 5 to reach 25, for the probe and
+        // the first unit of each level (units in flight at the time count too).
+        let steps = if max_page_size == 100 { 3 } else { 5 };
+        assert!(refusals(&s) > 0, "the sandbox refused big pages: {s:?}");
+        assert!(
+            refusals(&s) <= steps * 10,
+            "pages of {max_page_size}: sizes are remembered, not found again per chunk ({} refusals): {s:?}",
+            refusals(&s)
+        );
+    }
+}
+
+/// Facebook weighs days × fields: synchronous calls over fewer days, the levels with fewer
+/// fields (the account's) over longer ranges than the ad level.
+async fn days_times_fields_splits_the_range(backend: Backend) {
+    let ad_fields = adsync_common::graph::fields_for(adsync_common::graph::Level::Ad).count() as u64;
+    let (f, state) = connected(
+        backend,
+        SandboxConfig {
+            // Five days of ad rows per call.
+            max_days_x_fields: Some(ad_fields * 5),
+            ..auto_approve()
+        },
+    )
+    .await;
+    let done = backfill(&f, &state).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    let (first, today) = history(&f);
+    assert_exact(&f, first, today).await;
+    assert!(
+        stats(&f).errors_by_code.get("100").copied().unwrap_or(0) > 0,
+        "refused as too large"
+    );
+}
+
+/// A request may span few rows (objects × days): one day of ads is too much even in an async
+/// report, so ads come one campaign at a time; upper levels get by with fewer days. (Three
+/// weeks: every day of ads then takes three calls.)
+async fn too_many_rows_splits_by_campaign(backend: Backend) {
+    let (f, state) = connected(
+        backend,
+        SandboxConfig {
+            // The small account has 12 ads, 6 ad sets and 3 campaigns, 4 ads in each campaign.
+            max_request_rows: Some(10),
+            ..auto_approve()
+        },
+    )
+    .await;
+    let (done, since, until) = recent(&f, &state, 21).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    assert_exact(&f, since, until).await;
+    let s = stats(&f);
+    assert!(s.async_runs_created > 0, "a report was tried before splitting: {s:?}");
+    assert!(
+        s.requests_by_endpoint.get("GET /{act}/campaigns").copied().unwrap_or(0) > 0,
+        "the campaigns were listed to split by them: {s:?}"
+    );
+}
+
+/// When even one campaign's day is too much, the run fails and says what it tried; it does
+/// not loop, and the smaller levels it could fetch are stored.
+async fn nothing_smaller_fails_naming_what_was_tried(backend: Backend) {
+    let (f, state) = connected(
+        backend,
+        SandboxConfig {
+            // One campaign's ads on one day are 4 rows.
+            max_request_rows: Some(3),
+            ..auto_approve()
+        },
+    )
+    .await;
+    let (done, _, _) = recent(&f, &state, 7).await;
+    assert_eq!(done.status, RunStatus::Failed);
+    let error = done.error.unwrap_or_default();
+    for said in [
+        "the ad rows of",
+        "pages down to 25 rows",
+        "ranges down to 1 day",
+        "an async report run",
+        "one campaign at a time",
+    ] {
+        assert!(error.contains(said), "{said:?} in {error:?}");
+    }
+    assert!(
+        refusals(&stats(&f)) < 200,
+        "it gave up rather than looped: {:?}",
+        stats(&f)
+    );
+}
+
+crate::on_both_backends!(
+    small_pages_are_asked_for_once_learnt,
+    days_times_fields_splits_the_range,
+    too_many_rows_splits_by_campaign,
+    nothing_smaller_fails_naming_what_was_tried,
+);
