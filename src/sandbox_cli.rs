@@ -38,8 +38,17 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// No call budgets (no usage-based throttling); for benchmarks of adsync itself.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["account_calls", "budget_window"])]
     pub unlimited_budget: bool,
+    /// Calls per budget window of each ad account bucket (ads_insights, ads_management).
+    #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub account_calls: u32,
+    /// The rolling window the budgets count calls over.
+    #[arg(long, default_value = "5m", value_parser = parse_duration, value_name = "DURATION")]
+    pub budget_window: Duration,
+    /// How long an exhausted bucket stays blocked.
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub budget_block: Duration,
     /// Lifetime of the short-lived token a code exchange gives (90s, 30m, 2h, 60d; a bare
     /// number is seconds).
     #[arg(long, default_value = "2h", value_parser = parse_duration, value_name = "DURATION")]
@@ -164,7 +173,12 @@ fn sandbox_config(args: &SandboxArgs) -> anyhow::Result<SandboxConfig> {
         budget: if args.unlimited_budget {
             adsync_sandbox::BudgetConfig::unlimited()
         } else {
-            adsync_sandbox::BudgetConfig::default()
+            adsync_sandbox::BudgetConfig {
+                account_calls: args.account_calls,
+                window: args.budget_window,
+                block: args.budget_block,
+                ..adsync_sandbox::BudgetConfig::default()
+            }
         },
         short_token_ttl: args.short_token_ttl,
         long_token_ttl: args.long_token_ttl,

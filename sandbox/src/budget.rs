@@ -65,12 +65,15 @@ impl Bucket {
         }
         self.calls.len() as f64 * 100.0 / f64::from(limit.max(1))
     }
+    /// `reset_time_duration`: how long until the utilisation is back to 0 (Facebook: "Time
+    /// duration (in seconds) it takes to reset the current rate limit to 0"), that is until
+    /// the newest call in the window leaves it, or until a block ends.
     fn reset_in(&self, now: Instant, window: Duration) -> Duration {
         if let Some(b) = self.blocked_for(now) {
             return b;
         }
         self.calls
-            .front()
+            .back()
             .map(|t| window.saturating_sub(now.duration_since(*t)))
             .unwrap_or_default()
     }

@@ -90,7 +90,8 @@ pub(super) struct SandboxProcess {
 
 impl SandboxProcess {
     /// Starts it and waits for the line saying it listens.
-    pub(super) async fn start(dataset: DatasetName, latency_ms: u64, unlimited_budget: bool) -> anyhow::Result<Self> {
+    /// The sandbox with `extra` flags (`--unlimited-budget`, budget sizes, faults).
+    pub(super) async fn start(dataset: DatasetName, latency_ms: u64, extra: &[String]) -> anyhow::Result<Self> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut cmd = std::process::Command::new(std::env::current_exe()?);
         cmd.args(["sandbox", "--auto-approve", "--port", &port.to_string()])
@@ -106,9 +107,7 @@ impl SandboxProcess {
             ])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
-        if unlimited_budget {
-            cmd.arg("--unlimited-budget");
-        }
+        cmd.args(extra);
         let mut child = cmd.spawn().context("cannot start `adsync sandbox`")?;
         let stdout = child.stdout.take();
         adsync_common::graph::install_crypto_provider();

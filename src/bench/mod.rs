@@ -56,9 +56,19 @@ pub struct SyncArgs {
     #[arg(long, value_enum, default_value_t = BenchDatabase::Sqlite)]
     pub database: BenchDatabase,
     /// The sandbox's call budget: `default` (1,000 calls per account per 5 min, as Meta's
-    /// tiers roughly are) or `unlimited`.
+    /// tiers roughly are, or what `--account-calls` and `--budget-window` say) or `unlimited`.
     #[arg(long, value_enum, default_value_t = Budget::Default)]
     pub budget: Budget,
+    /// Calls per window of each ad account's budget (`--budget default`).
+    #[arg(long, default_value_t = 1_000)]
+    pub account_calls: u32,
+    /// The budget's rolling window (`--budget default`): 90s, 5m, 1h.
+    #[arg(long, default_value = "5m")]
+    pub budget_window: String,
+    /// A fault the sandbox injects at a rate (0–1), as `adsync sandbox --fault`; repeatable,
+    /// e.g. `--fault throttle_17=0.05 --fault throttle_613=0.05`.
+    #[arg(long = "fault", value_name = "KIND=RATE")]
+    pub faults: Vec<String>,
     /// Metrics API calls to time (a year of campaign-level daily rows each).
     #[arg(long, default_value_t = 200)]
     pub metrics_calls: usize,
@@ -107,7 +117,19 @@ async fn sync(args: SyncArgs) -> anyhow::Result<()> {
 }
 
 async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
-    let sandbox = SandboxProcess::start(args.dataset, args.latency_ms, args.budget == Budget::Unlimited).await?;
+    let mut extra: Vec<String> = match args.budget {
+        Budget::Unlimited => vec!["--unlimited-budget".into()],
+        Budget::Default => vec![
+            "--account-calls".into(),
+            args.account_calls.to_string(),
+            "--budget-window".into(),
+            args.budget_window.clone(),
+        ],
+    };
+    for f in &args.faults {
+        extra.extend(["--fault".to_string(), f.clone()]);
+    }
+    let sandbox = SandboxProcess::start(args.dataset, args.latency_ms, &extra).await?;
     let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", api_listener.local_addr()?);
     let services = Services::connect(config(scratch, &sandbox, &base, args.calls_per_second)?).await?;
@@ -190,12 +212,20 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
             done.progress.total
         );
     }
+    let budget = match args.budget {
+        Budget::Unlimited => "unlimited".to_string(),
+        Budget::Default => format!("{} calls per {} per ad account", args.account_calls, args.budget_window),
+    };
+    let faults = if args.faults.is_empty() {
+        "none".to_string()
+    } else {
+        args.faults.join(", ")
+    };
     println!(
-        "  dataset {} · latency {} ms · {} · sandbox budget {:?} · adsync pace {} calls/s per ad account",
+        "  dataset {} · latency {} ms · {} · sandbox budget {budget} · faults {faults} · adsync pace {} calls/s per ad account",
         args.dataset,
         args.latency_ms,
         db.dialect(),
-        args.budget,
         services.config.graph_calls_per_second
     );
     println!(

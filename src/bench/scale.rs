@@ -79,7 +79,7 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
 }
 
 async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Result<Outcome> {
-    let sandbox = SandboxProcess::start(DatasetName::Many, args.latency_ms, false).await?;
+    let sandbox = SandboxProcess::start(DatasetName::Many, args.latency_ms, &[]).await?;
     let config = config(scratch, &sandbox, "http://127.0.0.1:9", None)?;
     let env = worker_env(&config, args.concurrency);
     let services = Services::connect(config).await?;

@@ -17,4 +17,5 @@ mod protocol;
 mod resilience;
 mod storage;
 mod sync;
+mod throttles;
 mod truth;

@@ -166,7 +166,13 @@ pub fn runs_table(runs: &[SyncRun]) -> Markup {
                     @for r in runs {
                         tr data-run=(r.id) data-status=(r.status.as_str()) {
                             td { (r.id) } td { (r.kind.as_str()) }
-                            td data-cell="status" aria-live="polite" { (r.status.as_str()) @if let Some(e) = &r.error { br; small.error { (e) } } }
+                            td data-cell="status" aria-live="polite" {
+                                (r.status.as_str())
+                                @if let Some(e) = &r.error { br; small.error { (e) } }
+                                @if let (Some(until), Some(why)) = (r.paused_until, &r.pause_reason) {
+                                    br; small.paused data-cell="paused" { "paused until " time datetime=(until.to_rfc3339()) { (until.format("%H:%M:%S UTC")) } ": " (why) }
+                                }
+                            }
                             td {
                                 progress max=(r.progress.total.max(1)) value=(r.progress.done) aria-label={ "Run " (r.id) " progress" } { (r.progress.done) "/" (r.progress.total) }
                                 " " small data-cell="done" { (r.progress.done) "/" (r.progress.total) }

@@ -20,6 +20,15 @@
       err.textContent = run.error;
       status.append(document.createElement("br"), err);
     }
+    if (run.paused_until) {
+      // The same words as the page: "paused until 14:05:12 UTC: <reason>".
+      const until = new Date(run.paused_until).toISOString().slice(11, 19);
+      const note = document.createElement("small");
+      note.className = "paused";
+      note.dataset.cell = "paused";
+      note.textContent = "paused until " + until + " UTC: " + run.pause_reason;
+      status.append(document.createElement("br"), note);
+    }
     const done = run.progress.done, total = run.progress.total;
     const bar = row.querySelector("progress");
     bar.max = Math.max(total, 1);

@@ -94,19 +94,21 @@ impl Envelope {
                 retry_after: usage.regain_access(),
                 message,
             },
-            17 | 32 | 613 => {
-                // User / ad-account level: the account's reset time, else the regain time.
-                let retry_after = usage.reset_time().or_else(|| usage.regain_access());
-                GraphError::Throttled {
-                    scope: ThrottleScope::Account,
-                    code,
-                    retry_after,
-                    message,
-                }
-            }
-            80_000..=80_014 => {
-                // Business-use-case throttle: Facebook's regain estimate is the authority.
-                let retry_after = usage.regain_access().or_else(|| usage.reset_time());
+            17 | 32 | 613 | 80_000..=80_014 => {
+                // Only what says how long a block lasts. For the ad account's own limits (17,
+                // 613) its reset time, in seconds, while the headers show it exhausted, else
+                // the regain estimate; for the business-use-case throttles (80000…) the regain
+                // estimate, in minutes, first. A throttle while the headers show capacity
+                // carries no wait (`reset_time_duration` is then the time until the usage
+                // drains to 0, not a block): the caller backs off briefly.
+                let exhausted_reset = usage
+                    .account_pct()
+                    .filter(|p| *p >= 100.0)
+                    .and_then(|_| usage.reset_time());
+                let retry_after = match code {
+                    17 | 32 | 613 => exhausted_reset.or_else(|| usage.regain_access()),
+                    _ => usage.regain_access().or(exhausted_reset),
+                };
                 GraphError::Throttled {
                     scope: ThrottleScope::Account,
                     code,
@@ -258,10 +260,37 @@ mod tests {
         let bu = GraphError::from_response(400, body(80_000).as_bytes(), &usage);
         assert_eq!(bu.retry_after(), Some(Duration::from_secs(120)));
         let acc = GraphError::from_response(400, body(17).as_bytes(), &usage);
-        assert_eq!(acc.retry_after(), Some(Duration::from_secs(20)));
+        assert_eq!(
+            acc.retry_after(),
+            Some(Duration::from_secs(20)),
+            "the account's own reset time first"
+        );
         let none = GraphError::from_response(400, body(613).as_bytes(), &Usage::default());
         assert_eq!(none.retry_after(), None);
         assert!(none.is_retryable());
+
+        let usage_of = |json: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-ad-account-usage", HeaderValue::from_static(json));
+            Usage::from_headers(&h)
+        };
+        let exhausted = usage_of(r#"{"acc_id_util_pct":100,"reset_time_duration":20}"#);
+        let e = GraphError::from_response(400, body(17).as_bytes(), &exhausted);
+        assert_eq!(
+            e.retry_after(),
+            Some(Duration::from_secs(20)),
+            "an exhausted bucket waits its reset"
+        );
+        // Capacity left: the reset time is when usage drains to 0, not the end of a block.
+        let capacity = usage_of(r#"{"acc_id_util_pct":12.5,"reset_time_duration":300}"#);
+        for code in [17, 613, 80_000] {
+            let e = GraphError::from_response(400, body(code).as_bytes(), &capacity);
+            assert_eq!(
+                e.retry_after(),
+                None,
+                "code {code} with capacity: back off, not 5 minutes"
+            );
+        }
     }
 
     #[test]

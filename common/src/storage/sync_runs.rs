@@ -60,6 +60,9 @@ pub struct SyncRun {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// While a running sync waits for Facebook's rate limit: until when, and why.
+    pub paused_until: Option<DateTime<Utc>>,
+    pub pause_reason: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -78,6 +81,8 @@ struct Row {
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     finished_at: Option<DateTime<Utc>>,
+    pause_ends_at: Option<DateTime<Utc>>,
+    pause_reason: Option<String>,
 }
 
 impl TryFrom<Row> for SyncRun {
@@ -100,6 +105,9 @@ impl TryFrom<Row> for SyncRun {
             created_at: r.created_at,
             started_at: r.started_at,
             finished_at: r.finished_at,
+            // Only a running run waits; an ended one keeps no stale pause.
+            paused_until: r.pause_ends_at.filter(|_| r.status == "running"),
+            pause_reason: r.pause_reason.filter(|_| r.status == "running"),
         })
     }
 }
@@ -107,7 +115,7 @@ impl TryFrom<Row> for SyncRun {
 macro_rules! columns {
     () => {
         "id, team_id, ad_account_id, kind, status, since, until, progress_done, progress_total, \
-         rows_written, error, created_at, started_at, finished_at"
+         rows_written, error, created_at, started_at, finished_at, pause_ends_at, pause_reason"
     };
 }
 
@@ -183,9 +191,19 @@ pub async fn report_progress(
     if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
 
+/// Says why the run held by `owner` waits, and until when (`None`: it no longer waits).
+pub async fn set_pause(db: &Db, id: RunId, owner: &str, pause: Option<(DateTime<Utc>, &str)>) -> StorageResult<()> {
+    const SQL: &str = "UPDATE sync_runs SET pause_ends_at = $1, pause_reason = $2 \
+                       WHERE id = $3 AND lease_owner = $4 AND status = 'running'";
+    let (until, reason) = pause.unzip();
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(until).bind(reason).bind(id).bind(owner).execute(p).await?.rows_affected());
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
 /// Ends a run held by `owner` with a final status (and the error text for failures).
 pub async fn finish(db: &Db, id: RunId, owner: &str, status: RunStatus, error: Option<&str>) -> StorageResult<()> {
     const SQL: &str = "UPDATE sync_runs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL, \
+                       pause_ends_at = NULL, pause_reason = NULL, \
                        progress_done = CASE WHEN $1 = 'succeeded' THEN progress_total ELSE progress_done END \
                        WHERE id = $4 AND lease_owner = $5 AND status = 'running'";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(status.as_str()).bind(error).bind(now()).bind(id).bind(owner).execute(p).await?.rows_affected());
@@ -217,7 +235,7 @@ pub async fn find_queued(db: &Db, run: &NewRun) -> StorageResult<Option<SyncRun>
 
 /// Gives a running run back to the queue (graceful shutdown): status `queued`, no lease.
 pub async fn release(db: &Db, id: RunId, owner: &str) -> StorageResult<()> {
-    const SQL: &str = "UPDATE sync_runs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL \
+    const SQL: &str = "UPDATE sync_runs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL, pause_ends_at = NULL, pause_reason = NULL \
                        WHERE id = $1 AND lease_owner = $2 AND status = 'running'";
     on_pool!(db, p => sqlx::query(SQL).bind(id).bind(owner).execute(p).await.map(|_| ())?);
     Ok(())

@@ -11,12 +11,12 @@ use adsync_common::insights::{DailyRow, normalize};
 use adsync_common::storage::insights::{
     Checkpoint, ChunkDone, Dimensions, PageTarget, WriteMode, range_is_empty, upsert_names, write_page,
 };
-use adsync_common::storage::sync_runs::Progress;
+use adsync_common::storage::sync_runs::{self, Progress};
 use adsync_common::storage::{Db, StorageError};
 use tokio_util::sync::CancellationToken;
 
 use super::SyncError;
-use super::gate::RateGate;
+use super::gate::{PauseReason, RateGate};
 use super::plan::Unit;
 use super::report::{self, Report};
 use super::retry::RetryPolicy;
@@ -50,6 +50,8 @@ pub struct RunCtx {
     pub names_written: std::sync::Mutex<std::collections::HashSet<String>>,
     /// What each ad account's level needed so far (see [`shrink::Sizing`]).
     pub sizings: std::sync::Mutex<std::collections::HashMap<(String, Level), Sizing>>,
+    /// The end of the last wait written on the run (see [`RunCtx::note_pause`]).
+    pub pause_noted: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
     /// Each ad account's campaign ids, listed once when a level is split by campaign.
     pub campaign_ids: tokio::sync::Mutex<std::collections::HashMap<String, Arc<Vec<String>>>>,
     /// Cancelled on a fatal error (expired token: no more calls) or shutdown.
@@ -63,6 +65,48 @@ impl RunCtx {
             done,
             total: self.total.load(Ordering::SeqCst),
         }
+    }
+
+    /// Writes on the run that it waits `wait` for `why`, when that is a second or more; true
+    /// when the run says it waits (this wait, or a longer one already written).
+    async fn note_pause(&self, wait: std::time::Duration, why: &PauseReason) -> Result<bool, SyncError> {
+        if wait < std::time::Duration::from_secs(1) {
+            return Ok(false);
+        }
+        let until = adsync_common::storage::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        {
+            let mut noted = self.pause_noted.lock().unwrap_or_else(|e| e.into_inner());
+            if noted.is_some_and(|n| n + chrono::Duration::seconds(1) >= until) {
+                return Ok(true);
+            }
+            *noted = Some(until);
+        }
+        let reason = why.to_string();
+        self.write_pause(Some((until, &reason))).await?;
+        Ok(true)
+    }
+
+    /// Clears the run's wait once the one written is over (another unit may have written a
+    /// longer one, which stays).
+    async fn clear_pause(&self) -> Result<(), SyncError> {
+        {
+            let mut noted = self.pause_noted.lock().unwrap_or_else(|e| e.into_inner());
+            let over = noted.is_some_and(|n| n <= adsync_common::storage::now() + chrono::Duration::milliseconds(500));
+            if !over {
+                return Ok(());
+            }
+            *noted = None;
+        }
+        self.write_pause(None).await
+    }
+
+    async fn write_pause(&self, pause: Option<(chrono::DateTime<chrono::Utc>, &str)>) -> Result<(), SyncError> {
+        sync_runs::set_pause(&self.db, self.run, &self.owner, pause)
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound => SyncError::LeaseLost,
+                other => SyncError::Storage(other),
+            })
     }
 
     fn sizing(&self, account: &str, level: Level) -> Sizing {
@@ -139,11 +183,23 @@ where
         }
         // Held for the call only, not while backing off. The semaphore is never closed.
         let permit = ctx.calls.acquire().await.map_err(|_| SyncError::Stopped)?;
-        let waited = ctx.gate.acquire(account).await;
+        let noted = match ctx.gate.pending_pause(account).await {
+            Some((wait, why)) => ctx.note_pause(wait, &why).await?,
+            None => false,
+        };
+        // A block can last minutes: a shutdown must not wait for it.
+        let waited = tokio::select! {
+            _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
+            waited = ctx.gate.acquire(account) => waited,
+        };
+        if noted {
+            ctx.clear_pause().await?;
+        }
         metrics::histogram!("adsync_rate_wait_seconds").record(waited.as_secs_f64());
         if ctx.stop.is_cancelled() {
             return Err(SyncError::Stopped);
         }
+        let sent = std::time::Instant::now();
         let result = f().await;
         drop(permit);
         let outcome = match &result {
@@ -156,13 +212,13 @@ where
         metrics::counter!("adsync_graph_calls_total", "endpoint" => "insights", "outcome" => outcome).increment(1);
         match result {
             Ok((value, usage)) => {
-                ctx.gate.observe(account, &usage, None).await;
+                ctx.gate.observe(account, &usage, None, sent).await;
                 return Ok(value);
             }
             Err(e @ GraphError::Throttled { .. }) => {
                 throttles += 1;
                 metrics::counter!("adsync_graph_retries_total", "reason" => "throttle").increment(1);
-                ctx.gate.observe(account, &Default::default(), Some(&e)).await;
+                ctx.gate.observe(account, &Default::default(), Some(&e), sent).await;
                 if throttles > MAX_THROTTLES {
                     return Err(SyncError::Graph(e));
                 }

@@ -1,41 +1,173 @@
-//! The rate gate every Graph API call passes. Inside a process, governor paces calls per ad
-//! account; across processes, a pause decided by any worker (from Facebook's usage headers
-//! or a throttle error) is written to Redis, so every replica waits it out before its next
-//! call. Pausing starts before Meta blocks: above `SLOW_DOWN_PCT` utilisation, a worker waits
-//! for the budget to recover instead of spending the last percent.
+//! The rate gate every Graph API call passes. Waits follow what Facebook says:
+//!
+//! - **A block** (a throttle with `estimated_time_to_regain_access`, or a bucket the headers
+//!   show at 100 % with its reset time) is waited out with no call, and written to Redis so
+//!   every replica waits it out too.
+//! - **A throttle while the headers show capacity**, or without any estimate, is a hint about
+//!   that call, not a block: the account backs off exponentially with jitter from about a
+//!   second, capped, and the backoff resets on the next success.
+//! - **Pacing.** The budget is used up to [`CEILING_PCT`] and then spent as it frees, instead
+//!   of stopping for a whole window at a lower threshold. The gate predicts the utilisation a
+//!   call would land at: the last reading, plus what this process's calls since then add,
+//!   less what its calls counted in it have left the window by now (a call leaves the
+//!   rolling window one window after it was made). A call that would land above the ceiling
+//!   waits until one of this process's calls leaves the window; with none in it (the
+//!   budget spent by others), it waits one call's share of the window and then probes. What
+//!   a call costs (the rise in utilisation per call) and the window (the longest
+//!   `reset_time_duration` seen: the time the usage takes to drain to 0) come from the
+//!   headers.
+//!
+//! Inside a process, governor also caps each account's calls per second.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use adsync_common::graph::{GraphError, Usage};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use rand::Rng;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
 
-/// Utilisation (percent of Meta's budget) above which calls pause.
-pub const SLOW_DOWN_PCT: f64 = 75.0;
-/// Pause used when a throttle carries no regain time.
-const DEFAULT_THROTTLE_PAUSE: Duration = Duration::from_secs(60);
+/// Utilisation (percent of Meta's budget) no call is made to go beyond. The rest is room for
+/// the calls other replicas have in flight, which no reading shows yet.
+pub const CEILING_PCT: f64 = 90.0;
+/// A block whose length nothing says (a bucket at 100 % without a reset time).
+const DEFAULT_BLOCK: Duration = Duration::from_secs(60);
 const MAX_PAUSE: Duration = Duration::from_secs(3600);
+/// Backoff after a throttle that carries no wait: from this, doubling, up to the cap.
+const BACKOFF_BASE: Duration = Duration::from_secs(1);
+const BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// The cost of a call assumed until utilisation is seen rising (percent): cautious, as a
+/// budget of 100 calls.
+const UNKNOWN_COST: f64 = 1.0;
+/// The window assumed until a `reset_time_duration` is seen (Meta's is an hour at most).
+const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
+
+/// Why calls on an account wait.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PauseReason {
+    /// Facebook blocked the account (or the app) until the time it gave.
+    Blocked,
+    /// A throttle without a wait: backing off.
+    Throttled { code: i64 },
+    /// Utilisation at this percentage: calls spread over the budget's window.
+    Pacing { pct: f64 },
+}
+
+impl fmt::Display for PauseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Blocked => f.write_str("Facebook's rate limit is reached; waiting until it lets calls through again"),
+            Self::Throttled { code } => write!(
+                f,
+                "Facebook throttled a call (code {code}) although budget is left; backing off briefly"
+            ),
+            Self::Pacing { pct } => write!(f, "{pct:.0} % of Facebook's rate budget used; spreading calls"),
+        }
+    }
+}
+
+/// What the gate knows of one ad account.
+#[derive(Debug, Default)]
+struct Account {
+    /// No call before this (a block or a backoff), and why.
+    hold: Option<(Instant, PauseReason)>,
+    /// The last utilisation read, and when.
+    reading: Option<(f64, Instant)>,
+    /// Responses since the reading before the last one (for the cost of a call).
+    responses: u32,
+    /// This process's calls still in the window, oldest first.
+    sent: VecDeque<Instant>,
+    /// Calls counted in the last reading that have left the window since.
+    left_since_reading: u32,
+    /// The utilisation one call adds, in percent.
+    cost: Option<f64>,
+    /// The longest `reset_time_duration` seen.
+    window: Option<Duration>,
+    /// Throttles without a wait in a row.
+    throttles: u32,
+}
+
+/// When the next call may go, as the pacing sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Now,
+    /// At this instant, with the utilisation predicted now.
+    At(Instant, f64),
+}
+
+impl Account {
+    fn window(&self) -> Duration {
+        self.window.unwrap_or(DEFAULT_WINDOW)
+    }
+
+    fn cost(&self) -> f64 {
+        self.cost.unwrap_or(UNKNOWN_COST)
+    }
+
+    /// Drops the calls that have left the window, counting those the last reading held.
+    fn prune(&mut self, now: Instant) {
+        let window = self.window();
+        let read_at = self.reading.map(|(_, at)| at);
+        while let Some(&s) = self.sent.front() {
+            if now.saturating_duration_since(s) < window {
+                break;
+            }
+            self.sent.pop_front();
+            if read_at.is_some_and(|at| s < at && at.saturating_duration_since(s) < window) {
+                self.left_since_reading += 1;
+            }
+        }
+    }
+
+    /// The utilisation a call made now would find, as far as this process can tell.
+    fn predicted(&self) -> Option<f64> {
+        let (pct, at) = self.reading?;
+        let unreflected = self.sent.iter().filter(|s| **s >= at).count() as f64;
+        Some(pct + self.cost() * (unreflected - f64::from(self.left_since_reading)))
+    }
+
+    /// When the next call may go without landing above the ceiling.
+    fn slot(&mut self, now: Instant) -> Slot {
+        self.prune(now);
+        let Some(predicted) = self.predicted() else {
+            return Slot::Now;
+        };
+        if predicted + self.cost() <= CEILING_PCT {
+            return Slot::Now;
+        }
+        let window = self.window();
+        // The next of this process's calls to leave the window; with none, one call's share.
+        let share = window.mul_f64((self.cost() / 100.0).clamp(0.0, 1.0));
+        let at = self
+            .sent
+            .front()
+            .map(|s| *s + window)
+            .unwrap_or(now + share)
+            .max(now + Duration::from_millis(1));
+        Slot::At(at, predicted)
+    }
+}
 
 pub struct RateGate {
     local: DefaultKeyedRateLimiter<String>,
-    paused_until: Mutex<HashMap<String, Instant>>,
+    accounts: Mutex<HashMap<String, Account>>,
     redis: Option<(ConnectionManager, String)>,
     /// Also record utilisation per ad account (`ADSYNC_METRICS_ID_LABELS`).
     label_accounts: bool,
 }
 
 impl RateGate {
-    /// `per_second` calls per ad account in this process; `redis` shares pauses.
+    /// `per_second` calls per ad account in this process; `redis` shares blocks.
     pub fn new(per_second: u32, redis: Option<(ConnectionManager, String)>) -> Self {
         let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new((per_second / 2).max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
             local: RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst)),
-            paused_until: Mutex::new(HashMap::new()),
+            accounts: Mutex::new(HashMap::new()),
             redis,
             label_accounts: false,
         }
@@ -51,15 +183,24 @@ impl RateGate {
         format!("{ns}:rate:pause:{account}")
     }
 
-    fn local_pause(&self, account: &str) -> Option<Duration> {
-        let now = Instant::now();
-        let map = self.paused_until.lock().ok()?;
-        map.get(account)
-            .and_then(|until| until.checked_duration_since(now))
-            .filter(|d| !d.is_zero())
+    fn with_account<T>(&self, account: &str, f: impl FnOnce(&mut Account) -> T) -> T {
+        let mut map = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        f(map.entry(account.to_string()).or_default())
     }
 
-    async fn shared_pause(&self, account: &str) -> Option<Duration> {
+    /// A hold of this process on the account: how long it still lasts, and why.
+    fn local_hold(&self, account: &str) -> Option<(Duration, PauseReason)> {
+        let now = Instant::now();
+        self.with_account(account, |a| {
+            a.hold
+                .as_ref()
+                .and_then(|(until, why)| until.checked_duration_since(now).map(|d| (d, why.clone())))
+                .filter(|(d, _)| !d.is_zero())
+        })
+    }
+
+    /// A block another replica (or this one) shared through Redis.
+    async fn shared_block(&self, account: &str) -> Option<Duration> {
         let (conn, ns) = self.redis.as_ref()?;
         let mut conn = conn.clone();
         // PTTL: -2 no key, -1 no expiry; a Redis hiccup must not stop syncing, so errors pass.
@@ -67,61 +208,140 @@ impl RateGate {
         (ms > 0).then(|| Duration::from_millis(ms as u64))
     }
 
+    /// What the next call on `account` will wait for, when it waits: the longest of a block,
+    /// a backoff and its pacing slot, and why.
+    pub async fn pending_pause(&self, account: &str) -> Option<(Duration, PauseReason)> {
+        let hold = self.local_hold(account);
+        let shared = self.shared_block(account).await.map(|d| (d, PauseReason::Blocked));
+        let now = Instant::now();
+        let paced = self.with_account(account, |a| match a.slot(now) {
+            Slot::Now => None,
+            Slot::At(at, pct) => Some((at - now, PauseReason::Pacing { pct })),
+        });
+        [hold, shared, paced].into_iter().flatten().max_by(|a, b| a.0.cmp(&b.0))
+    }
+
     /// Waits until a call for `account` may be made. Returns how long it waited.
     pub async fn acquire(&self, account: &str) -> Duration {
         let start = Instant::now();
         loop {
-            let pause = match self.local_pause(account) {
-                Some(p) => Some(p),
-                None => self.shared_pause(account).await,
+            let hold = match self.local_hold(account) {
+                Some((d, _)) => Some(d),
+                None => self.shared_block(account).await,
             };
-            match pause {
-                Some(p) => tokio::time::sleep(p.min(MAX_PAUSE)).await,
+            match hold {
+                Some(d) => tokio::time::sleep(d.min(MAX_PAUSE)).await,
                 None => break,
+            }
+        }
+        // Wait for room under the ceiling, then count the call as sent.
+        loop {
+            let now = Instant::now();
+            let slot = self.with_account(account, |a| {
+                let slot = a.slot(now);
+                if slot == Slot::Now {
+                    a.sent.push_back(now);
+                }
+                slot
+            });
+            match slot {
+                Slot::Now => break,
+                Slot::At(at, _) => tokio::time::sleep_until(at.into()).await,
             }
         }
         self.local.until_key_ready(&account.to_string()).await;
         start.elapsed()
     }
 
-    /// Learns from a response (successful or not): throttles and high utilisation pause
-    /// the account for every worker.
-    pub async fn observe(&self, account: &str, usage: &Usage, error: Option<&GraphError>) {
-        if let Some(pct) = usage.max_utilisation() {
+    /// Learns from a response (successful or not): blocks pause the account for every
+    /// worker, throttles without a wait back off, high utilisation paces.
+    /// `sent` is when the call went out: Facebook counted it (and what came before) no
+    /// earlier, so a reading only ever covers the calls sent before its own.
+    pub async fn observe(&self, account: &str, usage: &Usage, error: Option<&GraphError>, sent: Instant) {
+        let pct = usage.max_utilisation();
+        if let Some(pct) = pct {
             metrics::histogram!("adsync_graph_usage_ratio").record(pct / 100.0);
             if self.label_accounts {
                 metrics::gauge!("adsync_graph_usage_percent", "ad_account" => account.to_string()).set(pct);
             }
         }
-        let pause = match error {
-            Some(GraphError::Throttled { retry_after, .. }) => Some(
-                retry_after
-                    .or_else(|| usage.suggested_wait())
-                    .unwrap_or(DEFAULT_THROTTLE_PAUSE),
-            ),
-            _ if usage.is_throttled() => Some(usage.suggested_wait().unwrap_or(DEFAULT_THROTTLE_PAUSE)),
-            _ => match usage.max_utilisation() {
-                Some(pct) if pct >= SLOW_DOWN_PCT => Some(slow_down_pause(pct, usage.reset_time())),
-                _ => None,
-            },
+        let block = match error {
+            Some(GraphError::Throttled {
+                retry_after: Some(wait),
+                ..
+            }) => Some(*wait),
+            Some(GraphError::Throttled { .. }) => None,
+            _ if usage.is_throttled() => Some(usage.suggested_wait().unwrap_or(DEFAULT_BLOCK)),
+            _ => None,
         };
-        if let Some(p) = pause {
-            self.pause(account, p.clamp(Duration::from_millis(50), MAX_PAUSE)).await;
+        if let Some(wait) = block {
+            self.block(account, wait.clamp(Duration::from_millis(50), MAX_PAUSE))
+                .await;
+            return;
         }
+        if let Some(GraphError::Throttled { code, .. }) = error {
+            let n = self.with_account(account, |a| {
+                a.throttles += 1;
+                a.throttles
+            });
+            let wait = backoff(n);
+            tracing::info!(
+                ad_account = account,
+                code,
+                wait_ms = wait.as_millis() as u64,
+                "throttled with budget left; backing off"
+            );
+            metrics::counter!("adsync_rate_backoffs_total").increment(1);
+            self.hold(account, wait, PauseReason::Throttled { code: *code });
+            return;
+        }
+        self.with_account(account, |a| {
+            if error.is_none() {
+                a.throttles = 0;
+            }
+            a.responses += 1;
+            if let Some(reset) = usage.reset_time() {
+                a.window = Some(a.window.map_or(reset, |w| w.max(reset)).min(MAX_PAUSE));
+            }
+            let Some(pct) = usage.account_pct().or(pct) else { return };
+            // Answers can come back out of order: an older reading tells nothing new.
+            if a.reading.is_some_and(|(_, at)| at > sent) {
+                return;
+            }
+            match a.reading {
+                // Utilisation rose over the responses since the last reading: what a call costs.
+                // (The first reading tells nothing: other calls may have filled the window.)
+                Some((last, _)) if pct > last => {
+                    let sample = (pct - last) / f64::from(a.responses.max(1));
+                    a.cost = Some(a.cost.map_or(sample, |c| 0.7 * c + 0.3 * sample));
+                }
+                _ => {}
+            }
+            a.reading = Some((pct, sent));
+            a.responses = 0;
+            a.left_since_reading = 0;
+        });
     }
 
-    async fn pause(&self, account: &str, pause: Duration) {
+    fn hold(&self, account: &str, wait: Duration, why: PauseReason) {
+        let until = Instant::now() + wait;
+        self.with_account(account, |a| {
+            let longer = a.hold.as_ref().is_none_or(|(u, _)| *u < until);
+            if longer {
+                a.hold = Some((until, why));
+            }
+        });
+    }
+
+    /// Blocks the account for `pause` here and, through Redis, for every replica.
+    async fn block(&self, account: &str, pause: Duration) {
         tracing::info!(
             ad_account = account,
             pause_ms = pause.as_millis() as u64,
-            "pausing calls for the rate budget"
+            "blocked by Facebook's rate limit; waiting it out"
         );
         metrics::counter!("adsync_rate_pauses_total").increment(1);
-        if let Ok(mut map) = self.paused_until.lock() {
-            let until = Instant::now() + pause;
-            let e = map.entry(account.to_string()).or_insert(until);
-            *e = (*e).max(until);
-        }
+        self.hold(account, pause, PauseReason::Blocked);
         if let Some((conn, ns)) = &self.redis {
             let mut conn = conn.clone();
             let key = Self::redis_key(ns, account);
@@ -138,11 +358,15 @@ impl RateGate {
     }
 }
 
-/// Above the threshold, wait until Meta reports the budget resetting (its rolling window
-/// freeing capacity), so every replica resumes below the threshold instead of creeping up to
-/// the block. Shorter, proportional pauses were tried and overshot with several replicas.
-fn slow_down_pause(_pct: f64, reset: Option<Duration>) -> Duration {
-    reset.unwrap_or(Duration::from_secs(60)).max(Duration::from_millis(200))
+/// The wait after the `n`-th throttle in a row that carried no wait: full jitter over
+/// [base·2^(n−1) / 2, base·2^(n−1)], capped.
+fn backoff(n: u32) -> Duration {
+    let ceiling = BACKOFF_BASE
+        .saturating_mul(1 << n.saturating_sub(1).min(10))
+        .min(BACKOFF_CAP);
+    let floor = ceiling / 2;
+    let ms = rand::rng().random_range(floor.as_millis() as u64..=ceiling.as_millis() as u64);
+    Duration::from_millis(ms)
 }
 
 #[cfg(test)]
@@ -150,24 +374,118 @@ mod tests {
     use super::*;
 
     #[test]
-    fn high_utilisation_waits_for_the_reset() {
-        assert_eq!(
-            slow_down_pause(76.0, Some(Duration::from_secs(100))),
-            Duration::from_secs(100)
-        );
-        assert_eq!(slow_down_pause(90.0, None), Duration::from_secs(60));
-        assert_eq!(slow_down_pause(80.0, Some(Duration::ZERO)), Duration::from_millis(200));
+    fn backoff_doubles_from_a_second_and_is_capped() {
+        for _ in 0..50 {
+            let first = backoff(1);
+            assert!((500..=1000).contains(&first.as_millis()), "{first:?}");
+            let fourth = backoff(4);
+            assert!((4000..=8000).contains(&fourth.as_millis()), "{fourth:?}");
+            assert!(backoff(30) <= BACKOFF_CAP);
+        }
+    }
+
+    fn usage(pct: f64, reset_secs: u64) -> Usage {
+        usage_with(pct, Duration::from_secs(reset_secs))
+    }
+
+    fn usage_with(pct: f64, reset: Duration) -> Usage {
+        Usage {
+            ad_account: Some(adsync_common::graph::AdAccountUsage {
+                acc_id_util_pct: pct,
+                reset_time: (!reset.is_zero()).then_some(reset),
+                access_tier: None,
+            }),
+            ..Usage::default()
+        }
+    }
+
+    fn throttle(code: i64, retry_after: Option<Duration>) -> GraphError {
+        GraphError::Throttled {
+            scope: adsync_common::graph::ThrottleScope::Account,
+            code,
+            retry_after,
+            message: "limit".into(),
+        }
     }
 
     #[tokio::test]
-    async fn a_local_pause_delays_the_next_call() {
+    async fn a_throttle_with_budget_left_backs_off_and_success_resets_it() {
         let gate = RateGate::new(1000, None);
-        gate.pause("act_1", Duration::from_millis(80)).await;
-        let waited = gate.acquire("act_1").await;
-        assert!(waited >= Duration::from_millis(60), "{waited:?}");
+        gate.observe("act_1", &usage(3.0, 300), Some(&throttle(17, None)), Instant::now())
+            .await;
+        let (wait, why) = gate.pending_pause("act_1").await.expect("a backoff");
         assert!(
-            gate.acquire("act_2").await < Duration::from_millis(60),
+            wait <= Duration::from_secs(1),
+            "about a second, not the 300 s reset: {wait:?}"
+        );
+        assert_eq!(why, PauseReason::Throttled { code: 17 });
+        gate.observe("act_1", &usage(3.0, 300), Some(&throttle(613, None)), Instant::now())
+            .await;
+        let (wait, _) = gate.pending_pause("act_1").await.expect("a longer backoff");
+        assert!(
+            wait > Duration::from_millis(900),
+            "the second throttle doubles it: {wait:?}"
+        );
+        gate.observe("act_1", &usage(4.0, 300), None, Instant::now()).await;
+        assert_eq!(gate.with_account("act_1", |a| a.throttles), 0, "reset on success");
+    }
+
+    #[tokio::test]
+    async fn a_block_holds_for_the_time_facebook_gave() {
+        let gate = RateGate::new(1000, None);
+        gate.observe(
+            "act_1",
+            &usage(100.0, 120),
+            Some(&throttle(80_000, Some(Duration::from_secs(180)))),
+            Instant::now(),
+        )
+        .await;
+        let (wait, why) = gate.pending_pause("act_1").await.expect("blocked");
+        assert!(wait > Duration::from_secs(170), "{wait:?}");
+        assert_eq!(why, PauseReason::Blocked);
+        assert!(
+            gate.pending_pause("act_2").await.is_none(),
             "other accounts are not paused"
         );
+        // Headers alone can say it: a bucket at 100 % waits its reset.
+        gate.observe("act_3", &usage(100.0, 40), None, Instant::now()).await;
+        let (wait, _) = gate.pending_pause("act_3").await.expect("blocked by the headers");
+        assert!(wait > Duration::from_secs(35), "{wait:?}");
+    }
+
+    #[tokio::test]
+    async fn calls_go_up_to_the_ceiling_then_as_the_window_frees() {
+        let gate = RateGate::new(100_000, None);
+        // A budget of 20 calls (5 % each) over a 300 ms window, empty at first.
+        gate.observe("act_1", &usage(0.0, 0), None, Instant::now()).await;
+        let started = Instant::now();
+        let mut made = 0;
+        while made < 18 {
+            gate.acquire("act_1").await;
+            made += 1;
+            gate.observe(
+                "act_1",
+                &usage_with(5.0 * f64::from(made), Duration::from_millis(300)),
+                None,
+                Instant::now(),
+            )
+            .await;
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(250),
+            "18 calls (90 %) at once: {:?}",
+            started.elapsed()
+        );
+        let (wait, why) = gate.pending_pause("act_1").await.expect("the ceiling is reached");
+        assert!(matches!(why, PauseReason::Pacing { pct } if pct >= 85.0), "{why:?}");
+        assert!(
+            wait <= Duration::from_millis(300),
+            "until the first call leaves the window: {wait:?}"
+        );
+        // The 19th call waits for the first to leave the window, not for the whole window.
+        gate.acquire("act_1").await;
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(290), "{waited:?}");
+        assert!(waited < Duration::from_millis(600), "{waited:?}");
     }
 }

@@ -21,7 +21,7 @@ use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::insights::{ChunkKey, done_chunks, lock_account, unlock_account};
 use adsync_common::storage::sync_runs::{RunKind, SyncRun};
 
-pub use fetch::RunCtx;
+pub use fetch::{CALLS_IN_FLIGHT, RunCtx};
 pub use plan::ChunkPolicy;
 pub use retry::RetryPolicy;
 
@@ -128,6 +128,7 @@ async fn sync_accounts(
         total: AtomicI64::new(0),
         names_written: Default::default(),
         sizings: Default::default(),
+        pause_noted: Default::default(),
         campaign_ids: Default::default(),
         stop: state.shutdown.child_token(),
     });

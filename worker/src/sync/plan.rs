@@ -192,6 +192,8 @@ mod tests {
             created_at: Utc::now(),
             started_at: None,
             finished_at: None,
+            paused_until: None,
+            pause_reason: None,
         }
     }
 
