@@ -48,7 +48,8 @@ pub fn purchase_columns() -> Vec<String> {
 pub struct DailyRow {
     pub object_id: CompactString,
     pub date: NaiveDate,
-    /// `""` when not broken down, else `key=value` pairs joined by `&` in key order.
+    /// `""` when not broken down, else its values as a query string in key order
+    /// ([`crate::breakdowns::row_key`]).
     pub breakdown: String,
     pub campaign_id: Option<CompactString>,
     pub adset_id: Option<CompactString>,
@@ -220,11 +221,11 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
         Level::Ad => ad_id.clone(),
     }
     .ok_or_else(|| missing("its id"))?;
-    let breakdown = breakdowns
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    let breakdown = if breakdowns.is_empty() {
+        String::new()
+    } else {
+        crate::breakdowns::row_key(breakdowns.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    };
     let mut actions: Vec<ActionFigures> = Vec::with_capacity(stats.len());
     for a in stats {
         let value = action_values
@@ -249,6 +250,25 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
             Some(earlier) => earlier.merge(&figures),
             None => actions.push(figures),
         }
+    }
+    // A value without a count (a breakdown's share of a purchase's value, say) is kept, with
+    // a count of 0: dropping it would lose money the totals hold.
+    for v in action_values {
+        if actions.iter().any(|a| a.action_type == v.action_type) {
+            continue;
+        }
+        let mut figures = ActionFigures::new(v.action_type.clone());
+        for i in 0..WINDOWS.len() {
+            let amount = match i.checked_sub(1) {
+                None => Some(v.value),
+                Some(at) => v.windows.at(at),
+            };
+            if let Some(amount) = amount {
+                figures.counts[i] = Some(0);
+                figures.values[i] = Some(to_micros(amount)?);
+            }
+        }
+        actions.push(figures);
     }
     Ok(DailyRow {
         object_id,
@@ -404,6 +424,19 @@ mod tests {
         }));
         let d = normalize(Level::Ad, &pixel_only).expect("normalize");
         assert_eq!(d.purchase_rollup()[0], 5, "a pixel-only row counts its purchases");
+    }
+
+    #[test]
+    fn a_value_without_a_count_is_kept() {
+        let r = row(json!({
+            "ad_id": "a1", "date_start": "2026-11-01", "date_stop": "2026-11-01",
+            "actions": [{"action_type": "link_click", "value": "4"}],
+            "action_values": [{"action_type": "omni_purchase", "value": "12.50", "7d_click": "12.50"}]
+        }));
+        let d = normalize(Level::Ad, &r).expect("normalize");
+        assert_eq!(d.purchase_rollup()[0], 0);
+        assert_eq!(d.purchase_rollup()[7], 12_500_000, "the value counts");
+        assert_eq!(d.purchase_rollup()[9], 12_500_000);
     }
 
     #[test]

@@ -56,7 +56,8 @@ impl Windows {
             Windows::Block(b) => m.get(b + window),
             Windows::ClicksOnly(n) if window < 3 => n,
             Windows::ClicksOnly(_) => 0,
-            Windows::Less(b, part) => m.get(b + window) - m.get(part + window),
+            // A breakdown splits each block on its own: a part can exceed its whole there.
+            Windows::Less(b, part) => m.get(b + window).saturating_sub(m.get(part + window)),
             Windows::Times(b, amount) => m.get(b + window) * amount,
         }
     }

@@ -89,7 +89,8 @@ pub(crate) fn list_objects(sh: &Shared, req: &Req, account: usize, level: Level)
                 "id" => continue,
                 "name" => json!(name),
                 "account_id" => json!(ds.accounts[account].account_id),
-                "status" | "effective_status" => json!(status(ds, level, i)),
+                "status" => json!(ds.status(level, i).0),
+                "effective_status" => json!(ds.status(level, i).1),
                 "campaign_id" if level > Level::Campaign => {
                     json!(ds.campaigns[ancestor(ds, level, i, Level::Campaign)].id)
                 }
@@ -106,14 +107,6 @@ pub(crate) fn list_objects(sh: &Shared, req: &Req, account: usize, level: Level)
         items.push(Value::Object(m));
     }
     page_list(req, items, 25, sh.cfg().max_page_size)
-}
-
-fn status(ds: &Dataset, level: Level, idx: usize) -> &'static str {
-    let active = ds
-        .ads_under(level, idx)
-        .iter()
-        .any(|&a| ds.all_ads()[a].end >= ds.today());
-    if active { "ACTIVE" } else { "PAUSED" }
 }
 
 /// A page of insights rows for a parsed query; `path` is the path `next` points to,

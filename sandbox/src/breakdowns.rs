@@ -13,7 +13,11 @@ pub enum Breakdown {
     Age,
     Gender,
     Country,
+    Region,
     PublisherPlatform,
+    /// Only with `publisher_platform` (as Facebook has it): each platform has its own positions.
+    PlatformPosition,
+    DevicePlatform,
 }
 
 impl Breakdown {
@@ -22,7 +26,10 @@ impl Breakdown {
             "age" => Self::Age,
             "gender" => Self::Gender,
             "country" => Self::Country,
+            "region" => Self::Region,
             "publisher_platform" => Self::PublisherPlatform,
+            "platform_position" => Self::PlatformPosition,
+            "device_platform" => Self::DevicePlatform,
             _ => return None,
         })
     }
@@ -31,7 +38,10 @@ impl Breakdown {
             Self::Age => "age",
             Self::Gender => "gender",
             Self::Country => "country",
+            Self::Region => "region",
             Self::PublisherPlatform => "publisher_platform",
+            Self::PlatformPosition => "platform_position",
+            Self::DevicePlatform => "device_platform",
         }
     }
     /// How many values a row can have in this breakdown (for the account's currency).
@@ -56,13 +66,66 @@ impl Breakdown {
                 "USD" => &[("US", 3.0), ("CA", 0.6), ("MX", 0.4), ("GB", 0.3)],
                 _ => &[("DE", 2.0), ("AT", 0.5), ("CH", 0.5), ("FR", 0.6), ("NL", 0.4)],
             },
+            Self::Region => match currency {
+                "JPY" => &[("Tokyo", 3.0), ("Osaka", 1.4), ("Kanagawa", 1.0), ("Hokkaido", 0.4)],
+                "USD" => &[
+                    ("California", 2.2),
+                    ("Texas", 1.6),
+                    ("New York", 1.5),
+                    ("Florida", 1.2),
+                    ("Ontario", 0.4),
+                ],
+                "GBP" => &[
+                    ("England", 3.0),
+                    ("Scotland", 0.5),
+                    ("Wales", 0.3),
+                    ("Northern Ireland", 0.2),
+                ],
+                _ => &[
+                    ("Bavaria", 1.4),
+                    ("Berlin", 1.0),
+                    ("North Rhine-Westphalia", 1.6),
+                    ("Vienna", 0.5),
+                    ("Île-de-France", 0.6),
+                    ("Provence-Alpes-Côte d'Azur", 0.3),
+                ],
+            },
             Self::PublisherPlatform => &[
                 ("facebook", 1.6),
                 ("instagram", 1.3),
                 ("audience_network", 0.2),
                 ("messenger", 0.1),
             ],
+            Self::PlatformPosition => &[
+                ("feed", 2.0),
+                ("story", 1.0),
+                ("marketplace", 0.4),
+                ("video_feeds", 0.5),
+                ("right_hand_column", 0.2),
+                ("instream_video", 0.3),
+                ("stream", 1.5),
+                ("reels", 1.2),
+                ("explore", 0.3),
+                ("classic", 0.8),
+                ("rewarded_video", 0.3),
+                ("messenger_inbox", 0.6),
+            ],
+            Self::DevicePlatform => &[("mobile_app", 2.4), ("mobile_web", 0.6), ("desktop", 0.8)],
         }
+    }
+}
+
+/// Whether a platform has a position (Facebook's placements: each platform its own).
+fn position_of(platform: &str, position: &str) -> bool {
+    match platform {
+        "facebook" => matches!(
+            position,
+            "feed" | "story" | "marketplace" | "video_feeds" | "right_hand_column" | "instream_video"
+        ),
+        "instagram" => matches!(position, "stream" | "story" | "reels" | "explore"),
+        "audience_network" => matches!(position, "classic" | "rewarded_video"),
+        "messenger" => matches!(position, "messenger_inbox" | "story"),
+        _ => false,
     }
 }
 
@@ -90,6 +153,12 @@ impl Segments {
                     })
                 })
                 .collect();
+        }
+        // Only the placements that exist: a position belongs to one platform (or a few).
+        let platform = dims.iter().position(|d| *d == Breakdown::PublisherPlatform);
+        let position = dims.iter().position(|d| *d == Breakdown::PlatformPosition);
+        if let (Some(pl), Some(po)) = (platform, position) {
+            combos.retain(|c| position_of(values[pl][c[pl]].0, values[po][c[po]].0));
         }
         Self {
             dims: dims.to_vec(),
@@ -127,10 +196,14 @@ impl Segments {
                 raw.into_iter().map(|w| w / sum).collect()
             })
             .collect();
-        self.combos
+        let weights: Vec<f64> = self
+            .combos
             .iter()
             .map(|c| c.iter().enumerate().map(|(d, &i)| per_dim[d][i]).product())
-            .collect()
+            .collect();
+        // Placements that do not exist were left out: the rest share the whole.
+        let sum: f64 = weights.iter().sum();
+        weights.into_iter().map(|w| w / sum).collect()
     }
 }
 
@@ -207,6 +280,23 @@ mod tests {
             split_into(n, &[0.2, 0.3, 0.5], &mut out, &mut order);
             assert_eq!(out.iter().sum::<u64>(), n);
         }
+    }
+
+    #[test]
+    fn positions_come_with_their_platform_only() {
+        let segs = Segments::new(&[Breakdown::PublisherPlatform, Breakdown::PlatformPosition], "USD");
+        let pairs: Vec<Vec<(&str, &str)>> = (0..segs.len()).map(|i| segs.labels(i)).collect();
+        assert_eq!(segs.len(), 6 + 4 + 2 + 2);
+        assert!(pairs.contains(&vec![
+            ("publisher_platform", "instagram"),
+            ("platform_position", "reels")
+        ]));
+        assert!(!pairs.contains(&vec![
+            ("publisher_platform", "audience_network"),
+            ("platform_position", "reels")
+        ]));
+        let w = segs.weights(3, 0);
+        assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     }
 
     #[test]

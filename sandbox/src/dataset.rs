@@ -265,6 +265,39 @@ impl Dataset {
         self.first_day + Days::new(u64::from(idx))
     }
 
+    /// An object's `status` (what the advertiser set) and `effective_status` (what its
+    /// parents make of it). An object is `ACTIVE` while one of its ads still delivers,
+    /// `ARCHIVED` when its last ad ended more than 60 days ago, else `PAUSED`; an active ad
+    /// or ad set under a campaign (or ad set) that is not is `CAMPAIGN_PAUSED` (`ADSET_PAUSED`).
+    pub fn status(&self, level: Level, idx: usize) -> (&'static str, &'static str) {
+        let own = |level: Level, idx: usize| {
+            let last = self.ads_under(level, idx).iter().map(|&a| self.ads[a].end).max();
+            match last {
+                Some(end) if end >= self.today => "ACTIVE",
+                Some(end) if (self.today - end).num_days() > 60 => "ARCHIVED",
+                _ => "PAUSED",
+            }
+        };
+        let status = own(level, idx);
+        let effective = match level {
+            Level::Ad | Level::Adset if status == "ACTIVE" => {
+                let (campaign, adset) = match level {
+                    Level::Ad => (self.ads[idx].campaign, Some(self.ads[idx].adset)),
+                    _ => (self.adsets[idx].campaign, None),
+                };
+                if own(Level::Campaign, campaign) != "ACTIVE" {
+                    "CAMPAIGN_PAUSED"
+                } else if adset.is_some_and(|s| own(Level::Adset, s) != "ACTIVE") {
+                    "ADSET_PAUSED"
+                } else {
+                    status
+                }
+            }
+            _ => status,
+        };
+        (status, effective)
+    }
+
     pub fn restatement(&self) -> u32 {
         self.restatement.load(Ordering::Relaxed)
     }

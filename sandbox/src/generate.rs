@@ -184,7 +184,15 @@ impl Dataset {
         self.campaigns.push(Campaign {
             id: self.object_id(120, ci),
             name: format!("{} {} #{}", pick(ADJ, x), pick(GOAL, x >> 8), ci + 1),
-            objective: pick(&["OUTCOME_SALES", "OUTCOME_TRAFFIC", "OUTCOME_AWARENESS"], x >> 16).into(),
+            objective: match self.accounts[account].reporting {
+                Reporting::LeadGen => pick(&["OUTCOME_LEADS", "OUTCOME_LEADS", "OUTCOME_TRAFFIC"], x >> 16),
+                Reporting::AppOnly => pick(
+                    &["OUTCOME_APP_PROMOTION", "OUTCOME_APP_PROMOTION", "OUTCOME_AWARENESS"],
+                    x >> 16,
+                ),
+                _ => pick(&["OUTCOME_SALES", "OUTCOME_TRAFFIC", "OUTCOME_AWARENESS"], x >> 16),
+            }
+            .into(),
             account,
             adsets: Vec::new(),
         });

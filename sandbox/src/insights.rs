@@ -322,6 +322,19 @@ pub(crate) fn parse(ds: &Dataset, req: &Req, scope: (Level, usize)) -> Result<In
     if since < today - Months::new(37) {
         return Err(GraphError::too_old());
     }
+    if breakdowns.contains(&Breakdown::PlatformPosition) && !breakdowns.contains(&Breakdown::PublisherPlatform) {
+        return Err(GraphError::param(
+            "Breakdown platform_position must be requested together with publisher_platform",
+        ));
+    }
+    // Unique counts (reach) by breakdown only go back 13 months.
+    let unique = ["reach", "frequency", "unique_clicks", "cpp", "unique_ctr"];
+    if !breakdowns.is_empty() && fields.iter().any(|f| unique.contains(&f.as_str())) && since < today - Months::new(13)
+    {
+        return Err(GraphError::param(
+            "Reach-related metric breakdowns are unavailable for time ranges older than 13 months",
+        ));
+    }
     // Days after the dataset's today have no figures yet: a range reaching past it stops
     // at today, and one entirely after it has no rows at all (capping its start too would
     // serve today's row). Buckets are built on the capped range, so their number stays

@@ -191,6 +191,9 @@ impl Totals {
     }
 }
 
+/// One breakdown value's figures: its `(key, value)` labels, its sums, its reach.
+pub type SplitTotals = (Vec<(&'static str, &'static str)>, Totals, u64);
+
 impl Serialize for Level {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -257,6 +260,41 @@ impl Dataset {
             Some(r) => Totals::from_metrics(account, &self.aggregate(level, idx, r), dec),
             None => Totals::from_metrics(account, &Metrics::default(), dec),
         }
+    }
+
+    /// What insights returns for an object broken down by `breakdowns` (their API names, as
+    /// in the `breakdowns` parameter) over `since..=until`: one entry per value combination
+    /// with delivery, its `(key, value)` labels and additive sums, and the reach of that
+    /// value over the range (a day's when the range is one day).
+    pub fn split_totals(
+        &self,
+        level: Level,
+        object_id: &str,
+        since: NaiveDate,
+        until: NaiveDate,
+        breakdowns: &[&str],
+    ) -> Vec<SplitTotals> {
+        let Some(idx) = self.resolve(level, object_id) else {
+            return Vec::new();
+        };
+        let Some(days) = self.day_range(since, until) else {
+            return Vec::new();
+        };
+        let dims: Vec<crate::Breakdown> = breakdowns.iter().filter_map(|b| crate::Breakdown::parse(b)).collect();
+        let account = self.account_of(level, idx);
+        let segs = crate::breakdowns::Segments::new(&dims, &account.currency);
+        self.aggregate_split(level, idx, days, &segs)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, m)| !m.is_empty())
+            .map(|(i, m)| {
+                (
+                    segs.labels(i),
+                    Totals::from_metrics(account, &m, account.currency_decimals()),
+                    m.get(REACH),
+                )
+            })
+            .collect()
     }
 
     /// Day indices of `since..=until` within the history, if any.

@@ -186,7 +186,7 @@ async function main() {
       assert((await tile.getAttribute("data-value")) === expectedSpend, `spend tile data-value ${await tile.getAttribute("data-value")} != ${expectedSpend}`);
       const shown = (await tile.locator(".value").innerText()).replace(/\s+/g, " ").trim();
       assert(shown === `${currency} ${grouped(expectedSpend)}`, `spend shown as ${JSON.stringify(shown)}, expected ${currency} ${grouped(expectedSpend)}`);
-      const total = (await page.locator("table.perf tfoot td").first().innerText()).trim();
+      const total = (await page.locator('table.perf tfoot td[data-metric="spend"]').innerText()).trim();
       assert(total === grouped(expectedSpend), `campaign table total ${total} != ${grouped(expectedSpend)}`);
       const text = await page.locator("main").innerText();
       assert(text.includes(truth.account.timezone_name), "the time zone is stated");
@@ -231,7 +231,7 @@ async function main() {
       assert(leadGen, "a lead-gen account");
       await page.goto(`${base}/teams/${team}/connectors`);
       await page.getByLabel("Count as results").selectOption("leads");
-      await Promise.all([page.waitForURL(/saved=settings/), page.getByRole("button", { name: "Save" }).click()]);
+      await Promise.all([page.waitForURL(/saved=settings/), page.getByRole("button", { name: "Save", exact: true }).click()]);
       await page.getByText("Settings saved.").waitFor();
       await page.goto(`${base}/teams/${team}/dashboard?account=${leadGen.id}&${range}`);
       const tile = page.locator('li.kpi[data-metric="results"]');
@@ -239,6 +239,27 @@ async function main() {
       const label = (await tile.locator(".label").textContent()).trim();
       assert(label === "Leads", `the tile is named after the conversion: ${label}`);
       await page.screenshot({ path: join(out, "dashboard-leads.png"), fullPage: true });
+    });
+
+    await test("the owner enables the age breakdown and the dashboard shows it per age group", async () => {
+      await page.goto(`${base}/teams/${team}/connectors`);
+      await page.getByLabel("Age", { exact: true }).check();
+      await Promise.all([page.waitForURL(/saved=settings/), page.getByRole("button", { name: "Save", exact: true }).click()]);
+      await until("the breakdown's backfill to finish", 180_000, async () => {
+        const list = (await (await page.request.get(`${base}/api/v1/teams/${team}/syncs`)).json()).syncs;
+        const failed = list.find((r) => r.status === "failed");
+        if (failed) throw new Error(`a sync run failed: ${failed.error}`);
+        return list.length > 1 && list.every((r) => r.status === "succeeded");
+      });
+      await page.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
+      const panel = page.locator('figure.breakdown[data-breakdown="age"]');
+      await panel.waitFor({ timeout: 5_000 });
+      const groups = await panel.locator("tbody th").allInnerTexts();
+      assert(groups.includes("25-34") && groups.length >= 5, `age groups shown: ${groups}`);
+      const statusHeader = await page.locator("table.perf thead th", { hasText: "Status" }).count();
+      assert(statusHeader === 1, "the campaign table shows each campaign's status");
+      await panel.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(out, "dashboard-breakdowns.png"), fullPage: true });
     });
 
     await test("a member is asked to contact the owner on the connectors page", async () => {

@@ -2,6 +2,7 @@
 //! and Redis, each test with its own database and queue namespace.
 
 mod accounts;
+mod breakdowns;
 mod cli;
 mod connect;
 mod data_limits;
@@ -10,6 +11,7 @@ mod helpers;
 mod jobs;
 mod metrics;
 mod migrations;
+mod objects;
 mod observability;
 mod openapi;
 mod pages;

@@ -17,6 +17,7 @@ const PROMISED: &[(&str, &str)] = &[
     ("get", "/api/v1/teams/{team}/connectors/events"),
     ("post", "/api/v1/teams/{team}/connectors/facebook/connect"),
     ("delete", "/api/v1/teams/{team}/connectors/facebook"),
+    ("put", "/api/v1/teams/{team}/connectors/facebook/ad-accounts"),
     ("get", "/api/v1/teams/{team}/syncs"),
     ("post", "/api/v1/teams/{team}/syncs"),
     ("get", "/api/v1/teams/{team}/syncs/{id}"),

@@ -180,9 +180,12 @@ async fn a_real_block_is_waited_out_with_no_calls_and_shown_on_the_run(backend: 
     assert!(page.contains("paused until"), "the connectors page says it waits");
 
     let blocked = f.app.sandbox.as_ref().expect("sandbox").stats().calls_while_blocked;
+    // The run's first calls (the object lists, another bucket) already carry the insights
+    // bucket's block in their headers; at most the calls in flight before any answer came
+    // can meet the block.
     assert!(
-        (1..=adsync_worker::sync::CALLS_IN_FLIGHT as u64).contains(&blocked),
-        "only the calls already in flight when the first answer came met the block: {blocked}"
+        blocked <= adsync_worker::sync::CALLS_IN_FLIGHT as u64,
+        "only calls in flight before the first answer met the block: {blocked}"
     );
     // Nothing more will be sent until the regain time: this worker holds every call...
     let (wait, why) = state.gate.pending_pause(&account).await.expect("held");

@@ -21,6 +21,22 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{team}/connectors", get(show))
         .route("/teams/{team}/connectors/facebook/connect", post(connect))
         .route("/teams/{team}/connectors/facebook/disconnect", post(disconnect))
+        .route("/teams/{team}/connectors/facebook/ad-accounts", post(choose_accounts))
+}
+
+/// The ad-account form: one `synced` field per checked account.
+async fn choose_accounts(State(state): State<AppState>, team: PageTeam, body: axum::body::Bytes) -> Response {
+    if team.member.role != Role::Owner {
+        return ApiError::Forbidden("Only the team's owner can choose the ad accounts to sync.".into()).into_response();
+    }
+    let synced: Vec<String> = url::form_urlencoded::parse(&body)
+        .filter(|(k, _)| k == "synced")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    match crate::routes::connectors::choose(&state, team.member.team, &synced).await {
+        Ok(_) => Redirect::to(&format!("{}?saved=accounts", connectors_page(team.member.team))).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -44,8 +60,10 @@ fn flash_message(f: &Flash, failure_detail: Option<&str>) -> Option<Markup> {
             )
         });
     }
-    if f.saved.is_some() {
-        return Some(notice("ok", "Settings saved."));
+    match f.saved.as_deref() {
+        Some("accounts") => return Some(notice("ok", "Ad accounts saved: only the checked ones are synced.")),
+        Some(_) => return Some(notice("ok", "Settings saved.")),
+        None => {}
     }
     match f.disconnected.as_deref() {
         Some("revoked") => Some(notice(
@@ -112,9 +130,17 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
                 @if let Some(at) = fb.connected_at { p { "Connected on " (at.format("%Y-%m-%d %H:%M UTC")) } }
                 @if let Some(exp) = fb.expires_at { p { "Access expires on " (exp.format("%Y-%m-%d")) " (adsync renews it before then when Facebook allows)." } }
                 @if !fb.ad_accounts.is_empty() {
-                    h3 { "Ad accounts" }
-                    ul.accounts {
-                        @for a in &fb.ad_accounts { li { (a.name) " (" (a.id) ", " (a.currency) ", " (a.timezone_name) ")" } }
+                    form.accounts method="post" action={ "/teams/" (t) "/connectors/facebook/ad-accounts" } {
+                        fieldset {
+                            legend { "Ad accounts to sync" }
+                            ul.accounts {
+                                @for a in &fb.ad_accounts {
+                                    li { label { input type="checkbox" name="synced" value=(a.id) checked[a.synced]; " " (a.name) " (" (a.id) ", " (a.currency) ", " (a.timezone_name) ")" } }
+                                }
+                            }
+                        }
+                        button.secondary type="submit" { "Save accounts" }
+                        p.hint { "Unchecked accounts are not synced, and what was synced of them is deleted." }
                     }
                 }
                 form method="post" action={ "/teams/" (t) "/connectors/facebook/connect" } {

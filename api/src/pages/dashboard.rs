@@ -3,6 +3,7 @@
 //! campaign → ad set → ad table. Every number comes from the metrics API's `query()`, so the
 //! page and `GET /api/v1/teams/{team}/metrics` always agree.
 
+mod breakdowns;
 mod chart;
 mod numbers;
 mod panels;
@@ -49,6 +50,8 @@ pub(super) struct View {
     pub(super) adset: Option<String>,
     pub(super) sort: Option<String>,
     pub(super) dir: Option<String>,
+    /// The table's effective-status filter (`ACTIVE`, `PAUSED`, …).
+    pub(super) status: Option<String>,
 }
 
 pub(super) const PRESETS: &[(&str, &str)] = &[
@@ -73,6 +76,7 @@ impl View {
             ("adset", &v.adset),
             ("sort", &v.sort),
             ("dir", &v.dir),
+            ("status", &v.status),
         ] {
             if let Some(val) = val.as_deref().filter(|s| !s.is_empty()) {
                 q.append_pair(k, val);
@@ -263,6 +267,8 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     };
     let no_data = current.impressions == 0 && current.spend == 0;
     let table = table::table_section(state, team, &view, range, dp, &columns).await?;
+    let enabled = adsync_common::storage::teams::breakdowns(&state.db, t).await?;
+    let by_breakdown = breakdowns::panel(state, t, &view, range, dp, &goal.label(), &enabled).await?;
     Ok(html! {
         div.dash {
             (header)
@@ -281,6 +287,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
             (kpis(&columns, &current, &before, &shown.currency, dp, previous))
             (chart::charts(&series, granularity, &shown.currency, dp, &goal.label()))
             (table)
+            (by_breakdown)
         }
     })
 }

@@ -1,13 +1,13 @@
 //! The team's settings card on the connectors page (owners only): what the dashboard counts
-//! as results.
+//! as results, and the breakdowns synced.
 
+use adsync_common::breakdowns::Breakdown;
 use adsync_common::conversions::{CONVERSIONS, Goal};
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::storage::conversions;
+use adsync_common::storage::{conversions, teams};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use super::PageTeam;
 use crate::routes::connectors::connectors_page;
@@ -18,6 +18,7 @@ use crate::{ApiError, AppState};
 pub(super) async fn card(state: &AppState, team: TeamId) -> Result<Markup, ApiError> {
     let goal = conversions::goal(&state.db, team).await?;
     let current = goal.as_setting();
+    let enabled = teams::breakdowns(&state.db, team).await?;
     let others: Vec<String> = conversions::action_types(&state.db, team)
         .await?
         .into_iter()
@@ -26,7 +27,7 @@ pub(super) async fn card(state: &AppState, team: TeamId) -> Result<Markup, ApiEr
         .collect();
     Ok(html! {
         section.card #settings aria-labelledby="settings-title" {
-            h2 id="settings-title" { "Dashboard results" }
+            h2 id="settings-title" { "Dashboard results and breakdowns" }
             form.settings method="post" action={ "/teams/" (team) "/settings" } {
                 label for="primary_conversion" { "Count as results" }
                 select id="primary_conversion" name="primary_conversion" {
@@ -47,31 +48,35 @@ pub(super) async fn card(state: &AppState, team: TeamId) -> Result<Markup, ApiEr
                         option value=(current) selected { (t) " (no data yet)" }
                     }
                 }
+                fieldset.breakdowns {
+                    legend { "Breakdowns to sync" }
+                    @for b in Breakdown::ALL {
+                        label { input type="checkbox" name="breakdowns" value=(b.key()) checked[enabled.contains(&b)]; " " (b.label()) }
+                    }
+                }
                 button type="submit" { "Save" }
             }
             p.hint { "The dashboard's results, cost per result and ROAS count this conversion. Facebook reports one purchase under several action types (omni_purchase, purchase, the pixel's…); adsync counts the first one a row carries, never their sum." }
+            p.hint { "Breakdowns are synced for the ad accounts and their campaigns, beside the unbroken numbers; enabling one fetches its history. Reach by breakdown goes back 13 months only (Facebook's limit)." }
         }
     })
 }
 
-#[derive(Deserialize)]
-pub(super) struct SettingsForm {
-    primary_conversion: String,
-}
-
-/// Saves the card's form, then back to the connectors page.
-pub(super) async fn save(
-    State(state): State<AppState>,
-    team: PageTeam,
-    axum::Form(f): axum::Form<SettingsForm>,
-) -> Response {
+/// Saves the card's form (one `breakdowns` field per checked box), then back to the
+/// connectors page.
+pub(super) async fn save(State(state): State<AppState>, team: PageTeam, body: axum::body::Bytes) -> Response {
     if team.member.role != Role::Owner {
         return ApiError::Forbidden("Only the team's owner can change its settings.".into()).into_response();
     }
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let field = |name: &'static str| fields.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str());
     let result = async {
-        let goal = Goal::parse(f.primary_conversion.trim())
-            .map_err(|e| ApiError::BadRequest(format!("primary_conversion: {e}")))?;
+        let raw = field("primary_conversion").next().unwrap_or("purchases");
+        let goal = Goal::parse(raw.trim()).map_err(|e| ApiError::BadRequest(format!("primary_conversion: {e}")))?;
+        let breakdowns = Breakdown::parse_list(&field("breakdowns").collect::<Vec<_>>().join(","))
+            .map_err(|e| ApiError::BadRequest(format!("breakdowns: {e}")))?;
         conversions::set_goal(&state.db, team.member.team, &goal).await?;
+        crate::routes::settings::set_breakdowns(&state, team.member.team, team.member.user, &breakdowns).await?;
         Ok::<_, ApiError>(())
     };
     match result.await {

@@ -21,6 +21,49 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_events))
         .routes(routes!(start_connect))
         .routes(routes!(disconnect))
+        .routes(routes!(choose_ad_accounts))
+}
+
+/// The ad accounts to sync.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdAccountChoice {
+    /// Ids (`act_<n>` or `<n>`) of the connected accounts to sync; the others are not synced
+    /// and their synced data is deleted.
+    pub synced: Vec<String>,
+}
+
+/// Chooses which of the connected ad accounts are synced (owners only). Unchosen accounts
+/// keep no data: what they had is deleted at once.
+#[utoipa::path(put, path = "/api/v1/teams/{team}/connectors/facebook/ad-accounts", tag = "connectors", security(("session" = []), ("api_token" = [])),
+    params(("team" = i64, Path, description = "Team id")), request_body = AdAccountChoice, responses(
+    (status = 200, description = "`{ad_accounts: [{id, account_id, name, currency, timezone_name, synced}]}`", body = Object),
+    (status = 400, description = "An id that is not one of the team's connected ad accounts, or a bad body", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+))]
+async fn choose_ad_accounts(
+    State(state): State<AppState>,
+    TeamOwner(owner): TeamOwner,
+    crate::extract::ApiJson(choice): crate::extract::ApiJson<AdAccountChoice>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let accounts = choose(&state, owner.team, &choice.synced).await?;
+    Ok(axum::Json(json!({ "ad_accounts": accounts })))
+}
+
+/// Saves the choice of synced accounts, for the API and the page.
+pub async fn choose(state: &AppState, team: TeamId, synced: &[String]) -> Result<Vec<AdAccount>, ApiError> {
+    let synced: Vec<String> = synced
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    match connections::choose_synced_accounts(&state.db, team, &synced).await {
+        Err(adsync_common::storage::StorageError::NotFound) => Err(ApiError::BadRequest(
+            "synced: name only ad accounts of this team's connection (act_<n> or <n>)".into(),
+        )),
+        other => Ok(other?),
+    }
 }
 
 /// One platform's card, as the API and the page show it. Never carries a token.

@@ -1,10 +1,11 @@
 //! `GET /api/v1/teams/{team}/metrics`: synced numbers for members and owners.
 
+use adsync_common::breakdowns::Breakdown;
 use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::reporting::{self, DEFAULT_METRICS, Metric, SortBy, WINDOWS};
 use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::conversions;
-use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery, aggregate};
+use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery, ObjectFilter, aggregate};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
@@ -55,6 +56,41 @@ pub struct MetricsParams {
     pub sort: Option<String>,
     /// Rows returned, 1 to 10000 (default 1000); `truncated` says when more existed.
     pub limit: Option<String>,
+    /// Only campaigns, ad sets or ads whose status (what the advertiser set) is one of these,
+    /// comma-separated: `ACTIVE`, `PAUSED`, `ARCHIVED`, `DELETED`. Not for `level=account`.
+    pub status: Option<String>,
+    /// Only objects whose effective status is one of these: `ACTIVE`, `PAUSED`,
+    /// `CAMPAIGN_PAUSED`, `ADSET_PAUSED`, `ARCHIVED`, `IN_PROCESS`, `WITH_ISSUES`, ….
+    pub effective_status: Option<String>,
+    /// Only campaigns whose objective is one of these: `OUTCOME_SALES`, `OUTCOME_LEADS`,
+    /// `OUTCOME_TRAFFIC`, …; `level=campaign` only.
+    pub objective: Option<String>,
+    /// One row per value of this breakdown (the team must have it enabled): `age`, `gender`,
+    /// `country`, `region`, `publisher_platform`, `platform_position` (with its platform),
+    /// `device_platform`; rows then carry `breakdown: {key: value}`. `level=account` or
+    /// `campaign` only. Reach stays per value (never summed) and is missing for days older
+    /// than 13 months, which Facebook does not report it for by breakdown.
+    pub breakdown: Option<String>,
+}
+
+/// A comma list of Facebook enum values (`ACTIVE`, `OUTCOME_SALES`), checked.
+fn enum_list(param: &str, raw: &Option<String>) -> Result<Vec<String>, ApiError> {
+    let Some(raw) = raw else { return Ok(Vec::new()) };
+    let values: Vec<String> = raw
+        .split(',')
+        .map(|v| v.trim().to_ascii_uppercase())
+        .filter(|v| !v.is_empty())
+        .collect();
+    match values
+        .iter()
+        .find(|v| v.len() > 64 || !v.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'))
+    {
+        Some(bad) => Err(ApiError::BadRequest(format!(
+            "{param}: {bad:?} is not a Facebook status or objective (letters and '_')"
+        ))),
+        None if values.is_empty() => Err(ApiError::BadRequest(format!("{param}: name at least one value"))),
+        None => Ok(values),
+    }
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
@@ -65,6 +101,39 @@ fn bad(msg: impl Into<String>) -> ApiError {
 pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Answer, ApiError> {
     let level = reporting::parse_level(p.level.as_deref().unwrap_or("account")).map_err(bad)?;
     let granularity = reporting::parse_granularity(p.granularity.as_deref().unwrap_or("day")).map_err(bad)?;
+    let filter = ObjectFilter {
+        status: enum_list("status", &p.status)?,
+        effective_status: enum_list("effective_status", &p.effective_status)?,
+        objective: enum_list("objective", &p.objective)?,
+    };
+    if level == "account" && !filter.is_empty() {
+        return Err(bad(
+            "status, effective_status and objective filter campaigns, ad sets and ads: not with level=account",
+        ));
+    }
+    if level != "campaign" && !filter.objective.is_empty() {
+        return Err(bad("objective: only with level=campaign"));
+    }
+    let breakdown = match p.breakdown.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let b = Breakdown::parse(raw).map_err(|e| bad(format!("breakdown: {e}")))?;
+            if !matches!(level, "account" | "campaign") {
+                return Err(bad(
+                    "breakdown: only with level=account or level=campaign (the levels synced by breakdown)",
+                ));
+            }
+            if !adsync_common::storage::teams::breakdowns(&state.db, team)
+                .await?
+                .contains(&b)
+            {
+                return Err(bad(format!(
+                    "breakdown: {b} is not enabled for this team; the owner enables it in the team's settings"
+                )));
+            }
+            Some(b)
+        }
+    };
     let goal = conversions::goal(&state.db, team).await?;
     let list = reporting::parse_metrics(p.metrics.as_deref().unwrap_or(DEFAULT_METRICS), &goal).map_err(bad)?;
     let metrics = list.metrics;
@@ -138,6 +207,8 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
             .map(|a| a.id.clone()),
         window: window.clone(),
         sources: list.sources,
+        filter,
+        breakdown,
     };
     let dp = currency.as_deref().map(reporting::currency_decimals).unwrap_or(2);
     let (descending, sort_by) = match p.sort.as_deref() {
@@ -168,6 +239,9 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
     if metrics.iter().any(|m| m.name == "reach") && granularity != Granularity::Day {
         notes.push("reach is not additive across days, so it is only reported with granularity=day");
     }
+    if breakdown.is_some() && metrics.iter().any(|m| m.name == "reach") {
+        notes.push("reach is each breakdown value's own (never summed across values); Facebook reports it by breakdown for the last 13 months only, so older days have none");
+    }
     Ok(Answer {
         head: Head {
             currency,
@@ -182,6 +256,8 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
             notes,
         },
         rows: Rows {
+            fields: reporting::ObjectFields::of_level(level),
+            breakdown: breakdown.is_some(),
             total_label: (granularity == Granularity::Total).then(|| format!("{}..{}", range.since(), range.until())),
             aggregates,
             metrics,
@@ -220,6 +296,10 @@ struct Head {
 }
 
 struct Rows {
+    /// The status fields of each row (campaigns, ad sets, ads).
+    fields: reporting::ObjectFields,
+    /// Whether rows carry their breakdown values.
+    breakdown: bool,
     aggregates: Vec<Aggregate>,
     metrics: Vec<Metric>,
     dp: u32,
@@ -240,7 +320,12 @@ impl Answer {
         }
         out.extend_from_slice(b"\"rows\":");
         let r = &self.rows;
-        reporting::write_rows(&mut out, &r.aggregates, &r.metrics, r.dp, r.total_label.as_deref());
+        let shape = reporting::RowShape {
+            label: r.total_label.as_deref(),
+            objects: r.fields,
+            breakdown: r.breakdown,
+        };
+        reporting::write_rows(&mut out, &r.aggregates, &r.metrics, r.dp, &shape);
         out.push(b'}');
         out
     }

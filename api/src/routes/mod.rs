@@ -7,7 +7,7 @@ pub(crate) mod metrics;
 mod oauth;
 pub(crate) mod observability;
 pub(crate) mod session;
-mod settings;
+pub(crate) mod settings;
 mod syncs;
 mod teams;
 

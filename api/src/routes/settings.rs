@@ -1,8 +1,11 @@
 //! A team's settings (members read them, owners change them) and the conversions it can
 //! count: the standard ones with their precedence lists and every action type in its data.
 
+use adsync_common::breakdowns::Breakdown;
 use adsync_common::conversions::{CONVERSIONS, Goal};
-use adsync_common::storage::conversions;
+use adsync_common::ids::TeamId;
+use adsync_common::storage::sync_runs::{NewRun, RunKind};
+use adsync_common::storage::{connections, conversions, teams};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -26,13 +29,17 @@ pub struct Settings {
     primary_conversion: String,
     /// Its label ("Purchases", or the action type).
     primary_conversion_label: String,
+    /// The breakdowns synced beside the unbroken rows (account and campaign levels).
+    breakdowns: Vec<&'static str>,
 }
 
-async fn settings_of(state: &AppState, team: adsync_common::ids::TeamId) -> Result<Settings, ApiError> {
+async fn settings_of(state: &AppState, team: TeamId) -> Result<Settings, ApiError> {
     let goal = conversions::goal(&state.db, team).await?;
+    let breakdowns = teams::breakdowns(&state.db, team).await?;
     Ok(Settings {
         primary_conversion: goal.as_setting(),
         primary_conversion_label: goal.label(),
+        breakdowns: breakdowns.iter().map(|b| b.key()).collect(),
     })
 }
 
@@ -52,6 +59,10 @@ pub struct SettingsChange {
     /// `app_installs`, or `action:<action type>` (a custom conversion
     /// `action:offsite_conversion.custom.<id>`, say).
     primary_conversion: Option<String>,
+    /// The breakdowns to sync: any of `age`, `gender`, `country`, `region`,
+    /// `publisher_platform`, `platform_position`, `device_platform`. Enabling one queues a
+    /// backfill, so its history arrives too.
+    breakdowns: Option<Vec<String>>,
 }
 
 /// Changes the team's settings (owners only).
@@ -65,11 +76,52 @@ async fn change_settings(
     TeamOwner(owner): TeamOwner,
     ApiJson(change): ApiJson<SettingsChange>,
 ) -> Result<axum::Json<Settings>, ApiError> {
-    if let Some(raw) = change.primary_conversion {
-        let goal = Goal::parse(raw.trim()).map_err(|e| ApiError::BadRequest(format!("primary_conversion: {e}")))?;
+    let goal = change
+        .primary_conversion
+        .map(|raw| Goal::parse(raw.trim()).map_err(|e| ApiError::BadRequest(format!("primary_conversion: {e}"))))
+        .transpose()?;
+    let breakdowns = change
+        .breakdowns
+        .map(|list| {
+            Breakdown::parse_list(&list.join(",")).map_err(|e| ApiError::BadRequest(format!("breakdowns: {e}")))
+        })
+        .transpose()?;
+    // Checked first, then saved: a bad value changes nothing.
+    if let Some(goal) = goal {
         conversions::set_goal(&state.db, owner.team, &goal).await?;
     }
+    if let Some(list) = breakdowns {
+        set_breakdowns(&state, owner.team, owner.user, &list).await?;
+    }
     Ok(axum::Json(settings_of(&state, owner.team).await?))
+}
+
+/// Saves the team's breakdowns; one newly enabled queues a backfill (if the team is
+/// connected), so its history arrives, not only the days the next syncs re-pull.
+pub async fn set_breakdowns(
+    state: &AppState,
+    team: TeamId,
+    user: adsync_common::ids::UserId,
+    list: &[Breakdown],
+) -> Result<(), ApiError> {
+    let before = teams::breakdowns(&state.db, team).await?;
+    teams::set_breakdowns(&state.db, team, list).await?;
+    let added = list.iter().any(|b| !before.contains(b));
+    let connected = connections::get(&state.db, team, adsync_common::connect::FACEBOOK.platform)
+        .await?
+        .is_some_and(|c| c.status == connections::ConnectionStatus::Connected);
+    if added && connected {
+        let run = NewRun {
+            team_id: team,
+            kind: RunKind::Backfill,
+            ad_account_id: None,
+            since: None,
+            until: None,
+            requested_by: Some(user),
+        };
+        adsync_common::syncs::request(&state.db, &state.queue, &run).await?;
+    }
+    Ok(())
 }
 
 /// The conversions the team can count: each standard conversion with the Ads Manager column

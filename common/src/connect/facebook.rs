@@ -82,6 +82,8 @@ impl FacebookAdapter {
                 name: a.name,
                 currency: a.currency,
                 timezone_name: a.timezone_name,
+                // The saved choice of an account seen before is kept (see `connections::save`).
+                synced: true,
             })
             .collect();
         if accounts.is_empty() {

@@ -9,7 +9,7 @@ use crate::json_text::push_padded;
 use crate::storage::metrics::{Aggregate, Figures, Granularity, Source};
 
 mod rows_json;
-pub use rows_json::write_rows;
+pub use rows_json::{ObjectFields, RowShape, write_rows};
 
 /// The metrics of the ad delivery itself, in display order.
 const BASE_METRICS: &[(&str, Kind)] = &[
@@ -351,7 +351,11 @@ mod tests {
 
     fn row_json(a: &Aggregate, names: &[&str], dp: u32, label: Option<String>) -> Json {
         let mut out = Vec::new();
-        write_rows(&mut out, std::slice::from_ref(a), &metrics(names), dp, label.as_deref());
+        let shape = RowShape {
+            label: label.as_deref(),
+            ..RowShape::PLAIN
+        };
+        write_rows(&mut out, std::slice::from_ref(a), &metrics(names), dp, &shape);
         let rows: Json = serde_json::from_slice(&out).expect("valid JSON");
         rows[0].clone()
     }
@@ -478,7 +482,7 @@ mod tests {
             ..Default::default()
         };
         let mut out = Vec::new();
-        write_rows(&mut out, std::slice::from_ref(&a), &list.metrics, 2, None);
+        write_rows(&mut out, std::slice::from_ref(&a), &list.metrics, 2, &RowShape::PLAIN);
         let v: Json = serde_json::from_slice(&out).expect("json");
         assert_eq!(v[0]["leads"], "4");
         assert_eq!(v[0]["cost_per_lead"], "7.5000");

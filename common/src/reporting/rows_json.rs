@@ -13,14 +13,56 @@ pub(super) fn iso_date(day: chrono::NaiveDate, out: &mut Vec<u8>) {
     push_padded(out, i64::from(day.day()), 2);
 }
 
+/// What each row carries besides its period, id, name and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowShape<'a> {
+    /// Written as every row's `date` instead of its period (`granularity=total`).
+    pub label: Option<&'a str>,
+    pub objects: ObjectFields,
+    /// A `breakdown` object of the row's values (`{"age": "25-34"}`).
+    pub breakdown: bool,
+}
+
+impl RowShape<'_> {
+    /// Rows of periods, nothing more (tests and the simplest answers).
+    pub const PLAIN: RowShape<'static> = RowShape {
+        label: None,
+        objects: ObjectFields::None,
+        breakdown: false,
+    };
+}
+
+/// The object fields a row carries besides its id and name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectFields {
+    /// Ad accounts: none.
+    None,
+    /// Ad sets and ads: `status` and `effective_status`.
+    Status,
+    /// Campaigns: those and `objective`.
+    WithObjective,
+}
+
+impl ObjectFields {
+    pub fn of_level(level: &str) -> Self {
+        match level {
+            "campaign" => Self::WithObjective,
+            "adset" | "ad" => Self::Status,
+            _ => Self::None,
+        }
+    }
+}
+
 /// Aggregates as the metrics API's `rows`: a JSON array of objects with `date` (the period,
-/// or `label` when given), `id`, `name` and the requested metrics as exact decimal strings; a
+/// or `label` when given), `id`, `name`, the object's status (see [`ObjectFields`]) and the
+/// requested metrics as exact decimal strings; a
 /// metric without a value is omitted rather than shown as zero.
 ///
 /// Written by hand rather than through serde: keys are constants and numbers need no
 /// escaping, and for a year of daily rows serde's per-string escaping and dispatch were the
 /// largest part of the API's time. Only ids and names can hold characters to escape.
-pub fn write_rows(out: &mut Vec<u8>, rows: &[Aggregate], metrics: &[Metric], dp: u32, label: Option<&str>) {
+pub fn write_rows(out: &mut Vec<u8>, rows: &[Aggregate], metrics: &[Metric], dp: u32, shape: &RowShape<'_>) {
+    let (label, fields) = (shape.label, shape.objects);
     // About 200 bytes a row for the default metrics: one allocation for the whole answer.
     out.reserve(rows.len() * (64 + 24 * metrics.len()));
     out.push(b'[');
@@ -40,10 +82,32 @@ pub fn write_rows(out: &mut Vec<u8>, rows: &[Aggregate], metrics: &[Metric], dp:
         }
         out.extend_from_slice(b",\"id\":");
         json_str(out, &a.object_id);
-        out.extend_from_slice(b",\"name\":");
-        match &a.name {
-            Some(name) => json_str(out, name),
-            None => out.extend_from_slice(b"null"),
+        let text = |out: &mut Vec<u8>, key: &[u8], v: &Option<String>| {
+            out.extend_from_slice(key);
+            match v {
+                Some(v) => json_str(out, v),
+                None => out.extend_from_slice(b"null"),
+            }
+        };
+        text(out, b",\"name\":", &a.name);
+        if fields != ObjectFields::None {
+            text(out, b",\"status\":", &a.info.status);
+            text(out, b",\"effective_status\":", &a.info.effective_status);
+        }
+        if fields == ObjectFields::WithObjective {
+            text(out, b",\"objective\":", &a.info.objective);
+        }
+        if shape.breakdown {
+            out.extend_from_slice(b",\"breakdown\":{");
+            for (i, (k, v)) in crate::breakdowns::values(&a.breakdown).iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_str(out, k);
+                out.push(b':');
+                json_str(out, v);
+            }
+            out.push(b'}');
         }
         for metric in metrics {
             if let Some(v) = value(a, metric) {
@@ -71,7 +135,8 @@ mod tests {
 
     /// The rows as serde writes them, with each value from its `Decimal`: the reference the
     /// hand-written JSON must equal byte for byte.
-    fn serde_rows(rows: &[Aggregate], metrics: &[Metric], dp: u32, label: Option<&str>) -> Vec<u8> {
+    fn serde_rows(rows: &[Aggregate], metrics: &[Metric], dp: u32, shape: &RowShape<'_>) -> Vec<u8> {
+        let (label, fields) = (shape.label, shape.objects);
         use serde::ser::{SerializeMap, SerializeSeq, Serializer};
         let mut out = Vec::new();
         let mut ser = serde_json::Serializer::new(&mut out);
@@ -85,7 +150,26 @@ mod tests {
             };
             row.insert("date".into(), date);
             row.insert("id".into(), Json::from(a.object_id.clone()));
-            row.insert("name".into(), a.name.clone().map_or(Json::Null, Json::from));
+            let text = |v: &Option<String>| v.clone().map_or(Json::Null, Json::from);
+            row.insert("name".into(), text(&a.name));
+            let mut keys = vec!["date", "id", "name"];
+            if fields != ObjectFields::None {
+                row.insert("status".into(), text(&a.info.status));
+                row.insert("effective_status".into(), text(&a.info.effective_status));
+                keys.extend(["status", "effective_status"]);
+            }
+            if fields == ObjectFields::WithObjective {
+                row.insert("objective".into(), text(&a.info.objective));
+                keys.push("objective");
+            }
+            if shape.breakdown {
+                let values: serde_json::Map<String, Json> = crate::breakdowns::values(&a.breakdown)
+                    .into_iter()
+                    .map(|(k, v)| (k, Json::from(v)))
+                    .collect();
+                row.insert("breakdown".into(), Json::Object(values));
+                keys.push("breakdown");
+            }
             for m in metrics {
                 if let Some(v) = metric_value(a, m, dp) {
                     row.insert(m.name.clone(), Json::from(v.to_string()));
@@ -102,9 +186,7 @@ mod tests {
                     m.end()
                 }
             }
-            let order = ["date", "id", "name"]
-                .into_iter()
-                .chain(metrics.iter().map(|m| m.name.as_str()));
+            let order = keys.into_iter().chain(metrics.iter().map(|m| m.name.as_str()));
             let entries = order.filter_map(|k| row.get(k).map(|v| (k, v))).collect();
             seq.serialize_element(&Ordered(entries)).expect("row");
         }
@@ -143,6 +225,20 @@ mod tests {
                     format!("12021{i:012}")
                 },
                 name: names[i as usize % names.len()].map(String::from),
+                breakdown: match i % 4 {
+                    0 => String::new(),
+                    1 => crate::breakdowns::row_key([("age", "25-34")]),
+                    2 => crate::breakdowns::row_key([("region", "Provence-Alpes-Côte d'Azur \"&\" =")]),
+                    _ => crate::breakdowns::row_key([
+                        ("publisher_platform", "instagram"),
+                        ("platform_position", "reels"),
+                    ]),
+                },
+                info: crate::storage::metrics::ObjectInfo {
+                    status: (i % 3 != 0).then(|| "ACTIVE".to_string()),
+                    effective_status: names[(i as usize + 1) % names.len()].map(String::from),
+                    objective: (i % 2 == 0).then(|| "OUTCOME_SALES".to_string()),
+                },
                 impressions: i * 7919 % 100_000,
                 clicks: i * 31 % 977,
                 inline_link_clicks: i * 17 % 500,
@@ -160,18 +256,25 @@ mod tests {
             .collect();
         for dp in [0, 2, 3] {
             for label in [None, Some("2025-01-01..2025-12-31")] {
-                let mut hand = Vec::new();
-                write_rows(&mut hand, &rows, &all, dp, label);
-                let reference = serde_rows(&rows, &all, dp, label);
-                assert_eq!(
-                    String::from_utf8_lossy(&hand),
-                    String::from_utf8_lossy(&reference),
-                    "dp {dp}, label {label:?}"
-                );
+                for objects in [ObjectFields::None, ObjectFields::Status, ObjectFields::WithObjective] {
+                    let shape = RowShape {
+                        label,
+                        objects,
+                        breakdown: objects == ObjectFields::WithObjective,
+                    };
+                    let mut hand = Vec::new();
+                    write_rows(&mut hand, &rows, &all, dp, &shape);
+                    let reference = serde_rows(&rows, &all, dp, &shape);
+                    assert_eq!(
+                        String::from_utf8_lossy(&hand),
+                        String::from_utf8_lossy(&reference),
+                        "dp {dp}, {shape:?}"
+                    );
+                }
             }
         }
         let mut empty = Vec::new();
-        write_rows(&mut empty, &[], &parse_names(&[DEFAULT_METRICS]), 2, None);
+        write_rows(&mut empty, &[], &parse_names(&[DEFAULT_METRICS]), 2, &RowShape::PLAIN);
         assert_eq!(empty, b"[]");
     }
 }

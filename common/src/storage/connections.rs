@@ -126,6 +126,8 @@ pub struct AdAccount {
     pub name: String,
     pub currency: String,
     pub timezone_name: String,
+    /// Whether the owner chose to sync it (every account until an owner says otherwise).
+    pub synced: bool,
 }
 
 impl AdAccount {
@@ -294,15 +296,82 @@ pub async fn delete(db: &Db, team: TeamId, platform: &str) -> StorageResult<()> 
     if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
 
-/// The team's ad accounts that the current connection reaches.
+/// The team's ad accounts that the current connection reaches, chosen or not.
 pub async fn active_ad_accounts(db: &Db, team: TeamId) -> StorageResult<Vec<AdAccount>> {
-    const SQL: &str = "SELECT id, account_id, name, currency, timezone_name FROM ad_accounts WHERE team_id = $1 AND active ORDER BY name, id";
+    const SQL: &str = "SELECT id, account_id, name, currency, timezone_name, sync_enabled AS synced FROM ad_accounts \
+                       WHERE team_id = $1 AND active ORDER BY name, id";
     Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_all(p).await?))
 }
 
-/// Every ad account the team ever had (for the dashboard's history).
+/// The accounts a sync fetches: reachable and chosen.
+pub async fn synced_ad_accounts(db: &Db, team: TeamId) -> StorageResult<Vec<AdAccount>> {
+    Ok(active_ad_accounts(db, team)
+        .await?
+        .into_iter()
+        .filter(|a| a.synced)
+        .collect())
+}
+
+/// Every chosen ad account the team ever had (for the dashboard's history; an unchosen one
+/// keeps no data).
 pub async fn all_ad_accounts(db: &Db, team: TeamId) -> StorageResult<Vec<AdAccount>> {
-    const SQL: &str =
-        "SELECT id, account_id, name, currency, timezone_name FROM ad_accounts WHERE team_id = $1 ORDER BY name, id";
+    const SQL: &str = "SELECT id, account_id, name, currency, timezone_name, sync_enabled AS synced FROM ad_accounts \
+                       WHERE team_id = $1 AND sync_enabled ORDER BY name, id";
     Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_all(p).await?))
+}
+
+/// Deletes, in the transaction `$tx`, what the team's unchosen accounts stored.
+macro_rules! purge_unsynced_in {
+    ($tx:expr, $team:expr) => {
+        for table in ["insights_daily", "ads", "adsets", "campaigns"] {
+            let sql = format!(
+                "DELETE FROM {table} WHERE team_id = $1 AND ad_account_id IN \
+                 (SELECT id FROM ad_accounts WHERE team_id = $1 AND NOT sync_enabled)"
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind($team)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
+/// Makes `chosen` (ids `act_<n>` or `<n>`) the team's synced accounts, and deletes what the
+/// others had stored (their daily rows and objects), in one transaction. `Err(NotFound)`
+/// names no account: an id that is not the team's.
+pub async fn choose_synced_accounts(db: &Db, team: TeamId, chosen: &[String]) -> StorageResult<Vec<AdAccount>> {
+    let accounts = active_ad_accounts(db, team).await?;
+    let mut ids = Vec::new();
+    for c in chosen {
+        let found = accounts.iter().find(|a| a.id == *c || a.account_id == *c);
+        ids.push(found.ok_or(StorageError::NotFound)?.id.clone());
+    }
+    const SET: &str = "UPDATE ad_accounts SET sync_enabled = $1, updated_at = $2 WHERE team_id = $3 AND id = $4";
+    let at = now();
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        for a in &accounts {
+            sqlx::query(SET).bind(ids.contains(&a.id)).bind(at).bind(team).bind(&a.id).execute(&mut *tx).await?;
+        }
+        purge_unsynced_in!(tx, team);
+        tx.commit().await?;
+    });
+    active_ad_accounts(db, team).await
+}
+
+/// Deletes the data of the team's unchosen accounts. The API does it when an owner unchooses
+/// an account, and every run does once more when it ends: a run already syncing the account
+/// then may have written a page after the first delete.
+pub async fn purge_unsynced(db: &Db, team: TeamId) -> StorageResult<()> {
+    const ANY: &str = "SELECT COUNT(*) FROM ad_accounts WHERE team_id = $1 AND NOT sync_enabled";
+    let unsynced: i64 = on_pool!(db, p => sqlx::query_scalar(ANY).bind(team).fetch_one(p).await?);
+    if unsynced == 0 {
+        return Ok(());
+    }
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        purge_unsynced_in!(tx, team);
+        tx.commit().await?;
+    });
+    Ok(())
 }

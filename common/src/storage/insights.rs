@@ -20,6 +20,9 @@ pub struct PageTarget<'a> {
     pub team: TeamId,
     pub ad_account_id: &'a str,
     pub level: &'a str,
+    /// The breakdown the rows are broken down by (`age`, …), `""` for the unbroken rows:
+    /// the run's chunks are recorded per breakdown.
+    pub breakdown: &'a str,
 }
 
 /// The checkpoint committed with a page.
@@ -84,10 +87,10 @@ async fn write_rows(
         tx.write_facts(t, rows, at, mode).await?;
         if let Some(ChunkDone { since, until, rows }) = cp.chunk_done {
             sqlx::query(
-                "INSERT INTO sync_chunks (run_id, ad_account_id, level, since, until, rows_written, finished_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, ad_account_id, level, since) DO NOTHING",
+                "INSERT INTO sync_chunks (run_id, ad_account_id, level, breakdown, since, until, rows_written, finished_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_id, ad_account_id, level, breakdown, since) DO NOTHING",
             )
-            .bind(cp.run).bind(t.ad_account_id).bind(t.level).bind(since).bind(until).bind(rows).bind(at)
+            .bind(cp.run).bind(t.ad_account_id).bind(t.level).bind(t.breakdown).bind(since).bind(until).bind(rows).bind(at)
             .execute(&mut *tx).await?;
         }
         // The run row last: its lock is held only for the commit, so pages of one run
@@ -254,15 +257,15 @@ impl Dimensions {
     }
 }
 
-/// A committed chunk of a run: `(ad account, level, since)`.
-pub type ChunkKey = (String, String, NaiveDate);
+/// A committed chunk of a run: `(ad account, level, breakdown, since)`.
+pub type ChunkKey = (String, String, String, NaiveDate);
 
 /// Chunks of this run already committed, with the rows each held.
 pub async fn done_chunks(db: &Db, run: RunId) -> StorageResult<HashMap<ChunkKey, i64>> {
-    const SQL: &str = "SELECT ad_account_id, level, since, rows_written FROM sync_chunks WHERE run_id = $1";
-    let rows: Vec<(String, String, NaiveDate, i64)> =
+    const SQL: &str = "SELECT ad_account_id, level, breakdown, since, rows_written FROM sync_chunks WHERE run_id = $1";
+    let rows: Vec<(String, String, String, NaiveDate, i64)> =
         on_pool!(db, p => sqlx::query_as(SQL).bind(run).fetch_all(p).await?);
-    Ok(rows.into_iter().map(|(a, l, s, n)| ((a, l, s), n)).collect())
+    Ok(rows.into_iter().map(|(a, l, b, s, n)| ((a, l, b, s), n)).collect())
 }
 
 /// Takes (or renews) the team's lock on an ad account for `run`. False while another live

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::{Db, StorageError, StorageResult, on_pool};
+use crate::breakdowns::Breakdown;
 use crate::conversions::Conversion;
 use crate::graph::Level;
 use crate::ids::TeamId;
@@ -35,6 +36,43 @@ pub struct MetricsQuery {
     /// Conversions read beside purchases (whose rollup columns every query reads), each
     /// summed into [`Aggregate::conversions`] in this order.
     pub sources: Vec<Source>,
+    /// Only objects (campaigns, ad sets, ads) whose status, effective status or (campaigns)
+    /// objective is one of these; empty: any.
+    pub filter: ObjectFilter,
+    /// Rows of this breakdown, one per value (`None`: the unbroken rows).
+    pub breakdown: Option<Breakdown>,
+}
+
+/// Which objects a query keeps, by what their lists say of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectFilter {
+    pub status: Vec<String>,
+    pub effective_status: Vec<String>,
+    pub objective: Vec<String>,
+}
+
+impl ObjectFilter {
+    pub fn is_empty(&self) -> bool {
+        self.status.is_empty() && self.effective_status.is_empty() && self.objective.is_empty()
+    }
+
+    fn keeps(&self, o: &ObjectInfo) -> bool {
+        let matches = |wanted: &[String], got: &Option<String>| {
+            wanted.is_empty() || got.as_ref().is_some_and(|g| wanted.iter().any(|w| w == g))
+        };
+        matches(&self.status, &o.status)
+            && matches(&self.effective_status, &o.effective_status)
+            && matches(&self.objective, &o.objective)
+    }
+}
+
+/// What the object lists said of an object (see `storage::objects`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub status: Option<String>,
+    pub effective_status: Option<String>,
+    /// Campaigns only.
+    pub objective: Option<String>,
 }
 
 /// A conversion figure the metrics API reads through a view, beside the purchase rollup.
@@ -58,7 +96,12 @@ pub struct Figures {
 pub struct Aggregate {
     pub period: Option<NaiveDate>,
     pub object_id: String,
+    /// The breakdown values' key (`age=25-34`), `""` for unbroken rows.
+    pub breakdown: String,
     pub name: Option<String>,
+    /// Status and objective of a campaign, ad set or ad (empty for accounts, or before the
+    /// object lists were read).
+    pub info: ObjectInfo,
     pub impressions: i64,
     pub clicks: i64,
     pub inline_link_clicks: i64,
@@ -69,6 +112,13 @@ pub struct Aggregate {
     pub purchase_value_micros: i64,
     /// One entry per [`MetricsQuery::sources`], in its order.
     pub conversions: Vec<Figures>,
+}
+
+impl Aggregate {
+    /// What rows are merged and ordered by: the period, the object, the breakdown value.
+    fn key(&self) -> (Option<NaiveDate>, &str, &str) {
+        (self.period, &self.object_id, &self.breakdown)
+    }
 }
 
 /// The period a row falls in (its first day; NULL for the whole range).
@@ -85,14 +135,43 @@ fn period(db: &Db, g: Granularity) -> &'static str {
 
 fn names_of(level: &str) -> &'static str {
     match level {
-        "campaign" => "SELECT id, name FROM campaigns WHERE team_id = $1",
-        "adset" => "SELECT id, name FROM adsets WHERE team_id = $1",
-        "ad" => "SELECT id, name FROM ads WHERE team_id = $1",
-        _ => "SELECT id, name FROM ad_accounts WHERE team_id = $1",
+        "campaign" => "SELECT id, name, status, effective_status, objective FROM campaigns WHERE team_id = $1",
+        "adset" => "SELECT id, name, status, effective_status, CAST(NULL AS TEXT) FROM adsets WHERE team_id = $1",
+        "ad" => "SELECT id, name, status, effective_status, CAST(NULL AS TEXT) FROM ads WHERE team_id = $1",
+        _ => {
+            "SELECT id, name, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT) FROM ad_accounts WHERE team_id = $1"
+        }
     }
 }
 
-type FactRow = (Option<NaiveDate>, String, i64, i64, i64, i64, Option<i64>, i64, i64);
+type NameRow = (String, String, Option<String>, Option<String>, Option<String>);
+
+type FactRow = (
+    Option<NaiveDate>,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    i64,
+);
+
+/// The rows of the query's breakdown: keys with exactly its keys (values are
+/// percent-encoded, so each `&` separates two; see `breakdowns::row_key`). The pattern comes
+/// from the enum: nothing to quote.
+fn breakdown_condition(q: &MetricsQuery) -> String {
+    match q.breakdown {
+        None => "AND i.breakdown = ''".into(),
+        Some(b) => format!(
+            "AND i.breakdown LIKE '{}' AND LENGTH(i.breakdown) - LENGTH(REPLACE(i.breakdown, '&', '')) = {}",
+            b.like_pattern(),
+            b.parts() - 1
+        ),
+    }
+}
 
 /// The facts statement. Purchases come from the rollup columns on `insights_daily`, so one
 /// index range scan answers the query. Daily rows are read as stored and summed in Rust: an
@@ -102,22 +181,22 @@ fn statement(db: &Db, q: &MetricsQuery) -> StorageResult<String> {
     // Unknown windows are refused by the API before they get here.
     let count = purchase_column(&q.window, false).ok_or(StorageError::NotFound)?;
     let value = purchase_column(&q.window, true).ok_or(StorageError::NotFound)?;
-    let (account, level) = (account_condition(q), level_condition(q)?);
+    let (account, level, breakdown) = (account_condition(q), level_condition(q)?, breakdown_condition(q));
     let from = format!(
         "FROM insights_daily i WHERE i.team_id = $1 AND {level} AND i.date >= $2 AND i.date <= $3 \
-         {account} AND i.breakdown = ''"
+         {account} {breakdown}"
     );
     let period = period(db, q.granularity);
     if q.granularity == Granularity::Day {
         return Ok(format!(
-            "SELECT {period}, i.object_id, i.impressions, i.clicks, i.inline_link_clicks, i.spend_micros, i.reach, \
-             i.{count}, i.{value} {from}"
+            "SELECT {period}, i.object_id, i.breakdown, i.impressions, i.clicks, i.inline_link_clicks, i.spend_micros, \
+             i.reach, i.{count}, i.{value} {from}"
         ));
     }
     Ok(format!(
-        "SELECT {period}, i.object_id, CAST(SUM(i.impressions) AS BIGINT), CAST(SUM(i.clicks) AS BIGINT), \
+        "SELECT {period}, i.object_id, i.breakdown, CAST(SUM(i.impressions) AS BIGINT), CAST(SUM(i.clicks) AS BIGINT), \
          CAST(SUM(i.inline_link_clicks) AS BIGINT), CAST(SUM(i.spend_micros) AS BIGINT), CAST(NULL AS BIGINT), \
-         CAST(SUM(i.{count}) AS BIGINT), CAST(SUM(i.{value}) AS BIGINT) {from} GROUP BY 1, 2"
+         CAST(SUM(i.{count}) AS BIGINT), CAST(SUM(i.{value}) AS BIGINT) {from} GROUP BY 1, 2, 3"
     ))
 }
 
@@ -125,20 +204,48 @@ fn statement(db: &Db, q: &MetricsQuery) -> StorageResult<String> {
 /// on separate connections.
 pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate>> {
     let facts = statement(db, q)?;
-    let (fact_rows, names): (Vec<FactRow>, Vec<(String, String)>) = on_pool!(db, p => tokio::try_join!(
+    let (fact_rows, names): (Vec<FactRow>, Vec<NameRow>) = on_pool!(db, p => tokio::try_join!(
         sqlx::query_as(sqlx::AssertSqlSafe(facts))
             .bind(q.team).bind(q.since).bind(q.until).bind(&q.ad_account_id)
             .fetch_all(p),
         sqlx::query_as(names_of(q.level)).bind(q.team).fetch_all(p),
     )?);
-    let names: HashMap<String, String> = names.into_iter().collect();
+    let names: HashMap<String, (String, ObjectInfo)> = names
+        .into_iter()
+        .map(|(id, name, status, effective_status, objective)| {
+            (
+                id,
+                (
+                    name,
+                    ObjectInfo {
+                        status,
+                        effective_status,
+                        objective,
+                    },
+                ),
+            )
+        })
+        .collect();
     let mut rows: Vec<Aggregate> = fact_rows
         .into_iter()
         .map(
-            |(period, object_id, impressions, clicks, inline_link_clicks, spend_micros, reach, purchases, value)| {
+            |(
+                period,
+                object_id,
+                breakdown,
+                impressions,
+                clicks,
+                inline_link_clicks,
+                spend_micros,
+                reach,
+                purchases,
+                value,
+            )| {
                 Aggregate {
                     period,
+                    breakdown,
                     name: None,
+                    info: ObjectInfo::default(),
                     object_id,
                     impressions,
                     clicks,
@@ -152,10 +259,11 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate
             },
         )
         .collect();
-    // Rows of one period and object are merged (sorted, then adjacent), without hashing.
-    rows.sort_unstable_by(|a, b| (a.period, &a.object_id).cmp(&(b.period, &b.object_id)));
+    // Rows of one period, object and breakdown value are merged (sorted, then adjacent),
+    // without hashing.
+    rows.sort_unstable_by(|a, b| a.key().cmp(&b.key()));
     rows.dedup_by(|next, kept| {
-        let same = next.period == kept.period && next.object_id == kept.object_id;
+        let same = next.key() == kept.key();
         if same {
             kept.impressions += next.impressions;
             kept.clicks += next.clicks;
@@ -169,7 +277,13 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate
         same
     });
     for a in &mut rows {
-        a.name = names.get(&a.object_id).cloned();
+        if let Some((name, info)) = names.get(&a.object_id) {
+            a.name = Some(name.clone());
+            a.info = info.clone();
+        }
+    }
+    if !q.filter.is_empty() {
+        rows.retain(|a| q.filter.keeps(&a.info));
     }
     for (slot, source) in q.sources.iter().enumerate() {
         add_source(db, q, slot, source, &mut rows).await?;
@@ -177,7 +291,7 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate
     Ok(rows)
 }
 
-type SourceRow = (Option<NaiveDate>, String, Option<i64>, Option<i64>);
+type SourceRow = (Option<NaiveDate>, String, String, Option<i64>, Option<i64>);
 
 /// Sums one conversion per period and object into `rows` (sorted by period and object, as
 /// [`aggregate`] leaves them). Every view row comes from an `insights_daily` row the facts
@@ -194,18 +308,19 @@ async fn add_source(
         Source::ActionType(t) => ("insight_actions", "action_type", t.as_str()),
     };
     let sql = format!(
-        "SELECT {period}, i.object_id, CAST(SUM(i.count) AS BIGINT), CAST(SUM(i.value_micros) AS BIGINT) \
+        "SELECT {period}, i.object_id, i.breakdown, CAST(SUM(i.count) AS BIGINT), CAST(SUM(i.value_micros) AS BIGINT) \
          FROM {view} i WHERE i.team_id = $1 AND {level} AND i.date >= $2 AND i.date <= $3 {account} \
-         AND i.breakdown = '' AND i.attribution_window = $5 AND i.{key} = $6 GROUP BY 1, 2",
+         {breakdown} AND i.attribution_window = $5 AND i.{key} = $6 GROUP BY 1, 2, 3",
         period = period(db, q.granularity),
         level = level_condition(q)?,
         account = account_condition(q),
+        breakdown = breakdown_condition(q),
     );
     let found: Vec<SourceRow> = on_pool!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(q.team).bind(q.since).bind(q.until).bind(&q.ad_account_id).bind(&q.window).bind(name)
         .fetch_all(p).await?);
-    for (period, object_id, count, value) in found {
-        let at = rows.binary_search_by(|a| (a.period, a.object_id.as_str()).cmp(&(period, object_id.as_str())));
+    for (period, object_id, breakdown, count, value) in found {
+        let at = rows.binary_search_by(|a| a.key().cmp(&(period, object_id.as_str(), breakdown.as_str())));
         if let Ok(at) = at {
             let f = &mut rows[at].conversions[slot];
             f.count += count.unwrap_or(0);
@@ -260,7 +375,7 @@ pub async fn freshness(db: &Db) -> StorageResult<Vec<AccountFreshness>> {
          (SELECT MAX(i.date) FROM insights_daily i WHERE i.team_id = a.team_id AND i.level = 'account' \
           AND i.ad_account_id = a.id AND i.breakdown = '') AS newest \
          FROM ad_accounts a JOIN connections c ON c.team_id = a.team_id AND c.platform = 'facebook' \
-         WHERE a.active AND c.status = 'connected' ORDER BY a.team_id, a.id";
+         WHERE a.active AND a.sync_enabled AND c.status = 'connected' ORDER BY a.team_id, a.id";
     Ok(on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?))
 }
 

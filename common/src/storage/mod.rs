@@ -15,6 +15,7 @@ mod facts;
 pub mod insights;
 pub mod metrics;
 pub mod oauth_states;
+pub mod objects;
 pub mod sessions;
 pub mod sync_runs;
 pub mod teams;

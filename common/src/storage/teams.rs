@@ -69,6 +69,32 @@ pub async fn remove_member(db: &Db, team: TeamId, user: UserId) -> StorageResult
     if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
 
+/// The breakdowns the team's owner enabled. A stored name this version does not know is
+/// left out (with a warning).
+pub async fn breakdowns(db: &Db, team: TeamId) -> StorageResult<Vec<crate::breakdowns::Breakdown>> {
+    const SQL: &str = "SELECT breakdowns FROM teams WHERE id = $1";
+    let raw: Option<String> = on_pool!(db, p => sqlx::query_scalar(SQL).bind(team).fetch_optional(p).await?);
+    let raw = raw.ok_or(StorageError::NotFound)?;
+    Ok(raw
+        .split(',')
+        .filter(|k| !k.is_empty())
+        .filter_map(|k| match crate::breakdowns::Breakdown::parse(k) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                tracing::warn!(team = team.0, error = %e, "unreadable breakdown setting; left out");
+                None
+            }
+        })
+        .collect())
+}
+
+pub async fn set_breakdowns(db: &Db, team: TeamId, list: &[crate::breakdowns::Breakdown]) -> StorageResult<()> {
+    const SQL: &str = "UPDATE teams SET breakdowns = $1 WHERE id = $2";
+    let setting = crate::breakdowns::Breakdown::list_setting(list);
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(setting).bind(team).execute(p).await?.rows_affected());
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
 /// The user's role in the team, or `None` when they are not a member (callers answer 404).
 pub async fn role_of(db: &Db, team: TeamId, user: UserId) -> StorageResult<Option<Role>> {
     const SQL: &str = "SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2";

@@ -54,7 +54,8 @@ async fn three_worker_processes_share_the_queue_and_the_rate_budget() {
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "backfill of team {team} did not finish: {b:?}"
+                "backfill of team {team} did not finish: {b:?}; sandbox {:?}",
+                f.app.sandbox.as_ref().map(|s| s.stats())
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         };

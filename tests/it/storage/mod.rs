@@ -167,6 +167,7 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         team,
         ad_account_id: "act_1",
         level: "ad",
+        breakdown: "",
     };
     let checkpoint = Checkpoint {
         run: run.id,

@@ -44,6 +44,7 @@ async fn facts_go_with_their_team(backend: Backend) {
                 team,
                 ad_account_id: "act_1",
                 level: "ad",
+                breakdown: "",
             };
             let checkpoint = Checkpoint {
                 run,

@@ -135,29 +135,8 @@ impl RunCtx {
         if let Some(ids) = cache.get(account) {
             return Ok(ids.clone());
         }
-        let mut ids = Vec::new();
-        let (mut after, mut limit): (Option<String>, u32) = (None, 100);
-        loop {
-            let page = call(self, account, || {
-                self.graph
-                    .objects_page(&self.token, account, Level::Campaign, limit, after.as_deref())
-            })
-            .await;
-            let page = match page {
-                Ok(p) => p,
-                Err(SyncError::Graph(GraphError::ReduceData { .. })) if limit > shrink::MIN_PAGE_SIZE => {
-                    limit = (limit / 2).max(shrink::MIN_PAGE_SIZE);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            ids.extend(page.objects.into_iter().map(|o| o.id));
-            match page.after {
-                Some(a) => after = Some(a),
-                None => break,
-            }
-        }
-        let ids = Arc::new(ids);
+        let listed = super::objects::list_objects(self, account, Level::Campaign).await?;
+        let ids = Arc::new(listed.into_iter().map(|o| o.id).collect::<Vec<_>>());
         cache.insert(account.to_string(), ids.clone());
         Ok(ids)
     }
@@ -260,6 +239,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         team: ctx.team,
         ad_account_id: account,
         level: level.as_str(),
+        breakdown: unit.breakdown_key(),
     };
     // Decided once per attempt at the unit: pages of an earlier attempt (a resumed run, a
     // split range) make it upserts.
@@ -288,6 +268,14 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
     let mut written = 0u64;
     while let Some(mut piece) = pending.pop() {
         let mut req = InsightsRequest::daily(account, level, piece.range.since(), piece.range.until());
+        if let Some(b) = unit.breakdown {
+            req.breakdowns = b.api_keys().iter().map(|k| k.to_string()).collect();
+        }
+        if !unit.reach {
+            // Facebook gives unique counts by breakdown for the last 13 months only.
+            req.fields
+                .retain(|f| !matches!(f.as_str(), "reach" | "frequency" | "unique_clicks"));
+        }
         if let Some(c) = &piece.campaign {
             req.filtering = vec![Filter::any_of("campaign.id", [c.as_str()])];
         }
@@ -308,7 +296,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 tried.note(&piece);
                 Err(next)
             } else {
-                fetch_page(ctx, account, level, &req, report.as_deref(), after.as_deref())
+                fetch_page(ctx, account, unit, &req, report.as_deref(), after.as_deref())
                     .await?
                     .map_err(|refused| {
                         tried.note(&piece);
@@ -392,24 +380,32 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
 async fn fetch_page(
     ctx: &RunCtx,
     account: &str,
-    level: Level,
+    unit: &Unit,
     req: &InsightsRequest,
     report: Option<&str>,
     after: Option<&str>,
 ) -> Result<Result<InsightsPage<DailyRow>, Refused>, SyncError> {
-    // Each row is normalized as it is read (see `GraphClient::insights_page_with`).
+    // Each row is normalized as it is read (see `GraphClient::insights_page_with`). Without
+    // reach asked for, a row has none (NULL), not 0.
+    let (level, reach) = (unit.level, unit.reach);
+    let normalize = |r: &mut adsync_common::graph::InsightRow| {
+        normalize(level, r).map(|mut d| {
+            if !reach {
+                d.reach = None;
+            }
+            d
+        })
+    };
     let page = match report {
         Some(id) => {
             call(ctx, account, || {
-                ctx.graph
-                    .report_page_with(&ctx.token, id, req.limit, after, |r| normalize(level, r))
+                ctx.graph.report_page_with(&ctx.token, id, req.limit, after, normalize)
             })
             .await
         }
         None => {
             call(ctx, account, || {
-                ctx.graph
-                    .insights_page_with(&ctx.token, req, after, |r| normalize(level, r))
+                ctx.graph.insights_page_with(&ctx.token, req, after, normalize)
             })
             .await
         }

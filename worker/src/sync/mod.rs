@@ -4,6 +4,7 @@
 
 mod fetch;
 pub mod gate;
+mod objects;
 mod plan;
 mod report;
 mod retry;
@@ -47,7 +48,7 @@ pub enum SyncError {
     NotConfigured,
     #[error("{0}")]
     Connect(#[from] ConnectError),
-    #[error("ad account {0} is not connected to this team")]
+    #[error("ad account {0} is not connected to this team, or not chosen for syncing")]
     UnknownAccount(String),
     #[error("Facebook access expired or was revoked ({0}); the team owner must reconnect")]
     TokenInvalid(String),
@@ -99,7 +100,7 @@ async fn sync_accounts(
     let graph = match connector.provider() {
         Provider::Facebook(fb) => fb.graph().clone(),
     };
-    let accounts: Vec<AdAccount> = connections::active_ad_accounts(&state.db, run.team_id)
+    let accounts: Vec<AdAccount> = connections::synced_ad_accounts(&state.db, run.team_id)
         .await?
         .into_iter()
         .filter(|a| {
@@ -134,6 +135,7 @@ async fn sync_accounts(
     });
 
     // Plan every account first so progress has a total from the start.
+    let breakdowns = adsync_common::storage::teams::breakdowns(&state.db, run.team_id).await?;
     let mut lanes = Vec::new();
     for account in &accounts {
         let today = account.today();
@@ -143,7 +145,7 @@ async fn sync_accounts(
             None
         };
         if let Some(range) = plan::range_for(run, today, state.config.lookback_days, earliest) {
-            lanes.extend(plan::lanes(account, range));
+            lanes.extend(plan::lanes(account, range, &breakdowns));
         }
     }
     let done = done_chunks(&state.db, run.id).await?;
@@ -160,13 +162,23 @@ async fn sync_accounts(
     // backend went away) must not leave a heartbeat keeping the lease alive for a run that
     // no longer progresses; the lease then lapses and the run resumes elsewhere.
     let heartbeat = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(heartbeat(ctx.clone(), account_ids)));
-    let result = fetch_lanes(&ctx, &lanes, &done, &state.chunk_policy).await;
+    let result = async {
+        for account in &accounts {
+            objects::sync_objects(&ctx, &account.id).await?;
+        }
+        fetch_lanes(&ctx, &lanes, &done, &state.chunk_policy).await
+    }
+    .await;
     drop(heartbeat);
     if result.is_err() {
         ctx.stop.cancel();
     }
     for account in &accounts {
         let _ = unlock_account(&state.db, run.team_id, &account.id, run.id).await;
+    }
+    // An account unchosen while this run synced it keeps no data, not even this run's pages.
+    if let Err(e) = connections::purge_unsynced(&state.db, run.team_id).await {
+        tracing::warn!(error = %e, "could not delete the data of unchosen ad accounts; the next run will");
     }
     result
 }

@@ -7,6 +7,7 @@
 //! chunk costs at least one call. Dense accounts go through async report runs, whose start
 //! and status polls pay off only over many pages.
 
+use adsync_common::breakdowns::{Breakdown, REACH_MONTHS};
 use adsync_common::config::DEFAULT_SYNC_CHUNK_ROWS;
 use adsync_common::dates::DateRange;
 use adsync_common::graph::{Level, MAX_PAGE_SIZE};
@@ -85,13 +86,18 @@ impl ChunkPolicy {
     }
 }
 
-/// One fetch: an account, a level and a chunk of days, paged or as an async report.
+/// One fetch: an account, a level (and breakdown) and a chunk of days, paged or as an async
+/// report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
     pub account: AdAccount,
     pub level: Level,
     pub range: DateRange,
     pub report: bool,
+    /// Rows broken down by this (`None`: the unbroken rows).
+    pub breakdown: Option<Breakdown>,
+    /// Whether reach is asked for: not for breakdowns older than Facebook keeps it for.
+    pub reach: bool,
 }
 
 impl Unit {
@@ -100,8 +106,14 @@ impl Unit {
         (
             self.account.id.clone(),
             self.level.as_str().to_string(),
+            self.breakdown_key().to_string(),
             self.range.since(),
         )
+    }
+
+    /// The breakdown's name, `""` for the unbroken rows.
+    pub fn breakdown_key(&self) -> &'static str {
+        self.breakdown.map_or("", Breakdown::key)
     }
 }
 
@@ -140,28 +152,50 @@ pub fn range_for(
     DateRange::new(since.max(oldest), until).ok()
 }
 
-/// The lanes of an account's range, one per level, in [`LEVELS`] order.
-pub fn lanes(account: &AdAccount, range: DateRange) -> Vec<Lane> {
-    LEVELS
-        .iter()
-        .map(|&level| {
-            let head = DateRange::ending(range.until(), head_days(level));
-            let head = DateRange::new(head.since().max(range.since()), range.until()).unwrap_or(range);
-            let rest = head
-                .since()
+/// The levels whose rows are fetched broken down (the account's and its campaigns').
+pub const BREAKDOWN_LEVELS: [Level; 2] = [Level::Campaign, Level::Account];
+
+/// The lanes of an account's range: one per level in [`LEVELS`] order, then one per
+/// breakdown and level of [`BREAKDOWN_LEVELS`]. A breakdown's days older than Facebook keeps
+/// reach for ([`REACH_MONTHS`]) are a lane of their own, fetched without reach.
+pub fn lanes(account: &AdAccount, range: DateRange, breakdowns: &[Breakdown]) -> Vec<Lane> {
+    let mut out: Vec<Lane> = LEVELS.iter().map(|&l| lane(account, l, None, range, true)).collect();
+    let reach_since = account
+        .today()
+        .checked_sub_months(chrono::Months::new(REACH_MONTHS))
+        .unwrap_or(range.since());
+    for &b in breakdowns {
+        for &level in &BREAKDOWN_LEVELS {
+            let with_reach = DateRange::new(range.since().max(reach_since), range.until()).ok();
+            let without = reach_since
                 .pred_opt()
-                .and_then(|end| DateRange::new(range.since(), end).ok());
-            Lane {
-                head: Unit {
-                    account: account.clone(),
-                    level,
-                    range: head,
-                    report: false,
-                },
-                rest,
-            }
-        })
-        .collect()
+                .and_then(|end| DateRange::new(range.since(), end.min(range.until())).ok());
+            out.extend(with_reach.map(|r| lane(account, level, Some(b), r, true)));
+            out.extend(without.map(|r| lane(account, level, Some(b), r, false)));
+        }
+    }
+    out
+}
+
+/// A lane over `range`: its head chunk of the newest days, then the rest.
+fn lane(account: &AdAccount, level: Level, breakdown: Option<Breakdown>, range: DateRange, reach: bool) -> Lane {
+    let head = DateRange::ending(range.until(), head_days(level));
+    let head = DateRange::new(head.since().max(range.since()), range.until()).unwrap_or(range);
+    let rest = head
+        .since()
+        .pred_opt()
+        .and_then(|end| DateRange::new(range.since(), end).ok());
+    Lane {
+        head: Unit {
+            account: account.clone(),
+            level,
+            range: head,
+            report: false,
+            breakdown,
+            reach,
+        },
+        rest,
+    }
 }
 
 /// Orders units newest first, the levels of chunks that end on the same day together.
@@ -250,6 +284,7 @@ mod tests {
             name: "A".into(),
             currency: "EUR".into(),
             timezone_name: "Europe/Berlin".into(),
+            synced: true,
         }
     }
 
@@ -259,7 +294,7 @@ mod tests {
 
     #[test]
     fn each_level_starts_with_a_head_of_the_newest_days() {
-        let lanes = lanes(&account(), range("2026-11-01", "2026-11-20"));
+        let lanes = lanes(&account(), range("2026-11-01", "2026-11-20"), &[]);
         let levels: Vec<Level> = lanes.iter().map(|l| l.head.level).collect();
         assert_eq!(levels, LEVELS);
         assert!(lanes.iter().all(|l| l.head.range.until() == d("2026-11-20")));
@@ -271,6 +306,45 @@ mod tests {
             "28 campaign days cover the range"
         );
         assert_eq!(lanes[2].rest, None, "nothing before the head");
+    }
+
+    #[test]
+    fn breakdowns_get_lanes_of_their_own_and_no_reach_past_13_months() {
+        let today = account().today();
+        let since = today.checked_sub_months(chrono::Months::new(20)).expect("date");
+        let lanes = lanes(
+            &account(),
+            DateRange::new(since, today).expect("range"),
+            &[Breakdown::Age],
+        );
+        let of_age: Vec<&Lane> = lanes
+            .iter()
+            .filter(|l| l.head.breakdown == Some(Breakdown::Age))
+            .collect();
+        assert_eq!(lanes.len(), LEVELS.len() + 2 * BREAKDOWN_LEVELS.len());
+        assert!(of_age.iter().all(|l| BREAKDOWN_LEVELS.contains(&l.head.level)));
+        let reach_since = today
+            .checked_sub_months(chrono::Months::new(REACH_MONTHS))
+            .expect("date");
+        for l in &of_age {
+            let end = l.rest.map_or(l.head.range.since(), |r| r.since());
+            if l.head.reach {
+                assert_eq!(end, reach_since, "the recent lane starts where reach does");
+            } else {
+                assert_eq!(
+                    l.head.range.until().succ_opt(),
+                    Some(reach_since),
+                    "the old lane ends before it"
+                );
+                assert_eq!(end, since);
+            }
+        }
+        assert_ne!(
+            of_age[0].head.key(),
+            lanes[2].head.key(),
+            "chunks are recorded per breakdown"
+        );
+        assert_eq!(of_age[0].head.key().2, "age");
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub(super) fn picker(t: TeamId, view: &View, range: DateRange, previous: DateRan
             }
             form.custom method="get" action={ "/teams/" (t) "/dashboard" } {
                 input type="hidden" name="range" value="custom";
-                @for (k, val) in [("level", &view.level), ("campaign", &view.campaign), ("adset", &view.adset), ("sort", &view.sort), ("dir", &view.dir)] {
+                @for (k, val) in [("level", &view.level), ("campaign", &view.campaign), ("adset", &view.adset), ("sort", &view.sort), ("dir", &view.dir), ("status", &view.status)] {
                     @if let Some(val) = val { input type="hidden" name=(k) value=(val); }
                 }
                 div.field { label for="since" { "From" } input id="since" name="since" type="date" value=(range.since()) required; }

@@ -67,6 +67,8 @@ pub(super) async fn table_section(
     };
     let mut p = params(&view.account, level, "total", TABLE_METRICS, range);
     p.sort = Some(format!("{}{sort_key}", if desc { "-" } else { "" }));
+    let status_filter = view.status.as_deref().filter(|s| STATUSES.iter().any(|(k, _)| k == s));
+    p.effective_status = status_filter.map(String::from);
     let v = query(state, t, &p).await?;
     let all: Vec<&Value> = rows(&v)
         .iter()
@@ -114,6 +116,19 @@ pub(super) async fn table_section(
                         a href=(tab(l)) aria-current=[(l == level && within.is_none()).then_some("page")] { (label) }
                     }
                 }
+                form.status-filter method="get" action={ "/teams/" (t) "/dashboard" } {
+                    @for (k, val) in [("range", &view.range), ("since", &view.since), ("until", &view.until), ("account", &view.account), ("level", &view.level), ("campaign", &view.campaign), ("adset", &view.adset), ("sort", &view.sort), ("dir", &view.dir)] {
+                        @if let Some(val) = val { input type="hidden" name=(k) value=(val); }
+                    }
+                    label for="status" { "Delivery" }
+                    select id="status" name="status" {
+                        option value="" { "Any status" }
+                        @for (k, label) in STATUSES {
+                            option value=(k) selected[status_filter == Some(*k)] { (label) }
+                        }
+                    }
+                    button type="submit" { "Filter" }
+                }
             }
             @if within.is_some() {
                 nav.crumbs aria-label="Drill-down" {
@@ -128,7 +143,7 @@ pub(super) async fn table_section(
                 }
             }
             @if all.is_empty() {
-                p { "No " (noun.1) " delivered in this range." }
+                p { "No " (noun.1) " delivered in this range" @if status_filter.is_some() { " with that status" } "." }
             } @else {
                 div.table-wrap tabindex="0" role="region" aria-labelledby="table-title" {
                     table.perf {
@@ -136,6 +151,8 @@ pub(super) async fn table_section(
                         thead {
                             tr {
                                 th scope="col" aria-sort=[aria_sort("name")] { a href=(sort_href("name")) { (noun.2) (arrow("name")) } }
+                                th scope="col" { "Status" }
+                                @if level == "campaign" { th scope="col" { "Objective" } }
                                 @for c in columns {
                                     th scope="col" .num aria-sort=[aria_sort(c.key)] { a href=(sort_href(c.key)) { (c.label) (arrow(c.key)) } }
                                 }
@@ -153,8 +170,10 @@ pub(super) async fn table_section(
                                             _ => { (name) },
                                         }
                                     }
+                                    td.status data-status=[r["effective_status"].as_str()] { (status_label(r["effective_status"].as_str())) }
+                                    @if level == "campaign" { td { (objective_label(r["objective"].as_str())) } }
                                     @for c in columns {
-                                        td.num { (fmt_metric(c.kind, field(r, c.key), digits(c.key, dp))) }
+                                        td.num data-metric=(c.key) { (fmt_metric(c.kind, field(r, c.key), digits(c.key, dp))) }
                                     }
                                 }
                             }
@@ -162,7 +181,9 @@ pub(super) async fn table_section(
                         tfoot {
                             tr {
                                 th scope="row" { "Total (" (all.len()) " " (if all.len() == 1 { noun.0 } else { noun.1 }) ")" }
-                                @for c in columns { td.num { (fmt_metric(c.kind, sums.get(c.key), digits(c.key, dp))) } }
+                                td {}
+                                @if level == "campaign" { td {} }
+                                @for c in columns { td.num data-metric=(c.key) { (fmt_metric(c.kind, sums.get(c.key), digits(c.key, dp))) } }
                             }
                         }
                     }
@@ -172,4 +193,56 @@ pub(super) async fn table_section(
             }
         }
     })
+}
+
+/// The effective statuses the table filters by, with their labels.
+const STATUSES: &[(&str, &str)] = &[
+    ("ACTIVE", "Active"),
+    ("PAUSED", "Paused"),
+    ("CAMPAIGN_PAUSED", "Campaign paused"),
+    ("ADSET_PAUSED", "Ad set paused"),
+    ("ARCHIVED", "Archived"),
+    ("WITH_ISSUES", "With issues"),
+    ("DISAPPROVED", "Disapproved"),
+];
+
+/// `CAMPAIGN_PAUSED` → "Campaign paused"; unknown values as they came, none as "–".
+fn status_label(raw: Option<&str>) -> String {
+    match raw {
+        None => "–".into(),
+        Some(s) => STATUSES
+            .iter()
+            .find(|(k, _)| *k == s)
+            .map(|(_, l)| (*l).to_string())
+            .unwrap_or_else(|| words(s)),
+    }
+}
+
+/// `OUTCOME_SALES` → "Sales".
+fn objective_label(raw: Option<&str>) -> String {
+    raw.map_or_else(|| "–".into(), |o| words(o.strip_prefix("OUTCOME_").unwrap_or(o)))
+}
+
+/// `APP_PROMOTION` → "App promotion".
+fn words(raw: &str) -> String {
+    let lower = raw.replace('_', " ").to_lowercase();
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_objectives_read_as_words() {
+        assert_eq!(status_label(Some("CAMPAIGN_PAUSED")), "Campaign paused");
+        assert_eq!(status_label(Some("IN_PROCESS")), "In process");
+        assert_eq!(status_label(None), "–");
+        assert_eq!(objective_label(Some("OUTCOME_APP_PROMOTION")), "App promotion");
+        assert_eq!(objective_label(Some("LINK_CLICKS")), "Link clicks");
+    }
 }
