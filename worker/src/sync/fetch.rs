@@ -197,9 +197,15 @@ where
             Err(e @ GraphError::Throttled { .. }) => {
                 throttles += 1;
                 metrics::counter!("adsync_graph_retries_total", "reason" => "throttle").increment(1);
-                ctx.gate.observe(account, &Default::default(), Some(&e), sent).await;
+                let backoff = ctx.gate.observe(account, &Default::default(), Some(&e), sent).await;
                 if throttles > MAX_THROTTLES {
                     return Err(SyncError::Graph(e));
+                }
+                if let Some(wait) = backoff {
+                    tokio::select! {
+                        _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
                 }
             }
             Err(GraphError::TokenInvalid { message, .. }) => {

@@ -4,8 +4,9 @@
 //!   show at 100 % with its reset time) is waited out with no call, and written to Redis so
 //!   every replica waits it out too.
 //! - **A throttle while the headers show capacity**, or without any estimate, is a hint about
-//!   that call, not a block: the account backs off exponentially with jitter from about a
-//!   second, capped, and the backoff resets on the next success.
+//!   that call, not a block: the call backs off exponentially with jitter from about a
+//!   second (longer while throttles follow each other on the account), capped, and the
+//!   backoff resets on the account's next success. The account's other calls go on.
 //! - **Pacing.** The budget is used up to [`CEILING_PCT`] and then spent as it frees, instead
 //!   of stopping for a whole window at a lower threshold. The gate predicts the utilisation a
 //!   call would land at: the last reading, plus what this process's calls since then add,
@@ -56,8 +57,6 @@ const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 pub enum PauseReason {
     /// Facebook blocked the account (or the app) until the time it gave.
     Blocked,
-    /// A throttle without a wait: backing off.
-    Throttled { code: i64 },
     /// Utilisation at this percentage: calls spread over the budget's window.
     Pacing { pct: f64 },
 }
@@ -66,10 +65,6 @@ impl fmt::Display for PauseReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Blocked => f.write_str("Facebook's rate limit is reached; waiting until it lets calls through again"),
-            Self::Throttled { code } => write!(
-                f,
-                "Facebook throttled a call (code {code}) although budget is left; backing off briefly"
-            ),
             Self::Pacing { pct } => write!(f, "{pct:.0} % of Facebook's rate budget used; spreading calls"),
         }
     }
@@ -273,7 +268,17 @@ impl RateGate {
     /// worker, throttles without a wait back off, high utilisation paces.
     /// `sent` is when the call went out: Facebook counted it (and what came before) no
     /// earlier, so a reading only ever covers the calls sent before its own.
-    pub async fn observe(&self, account: &str, usage: &Usage, error: Option<&GraphError>, sent: Instant) {
+    ///
+    /// Returns how long the call should wait before it is repeated, for a throttle that came
+    /// with budget left: that call backs off, the account's other calls go on (a block, by
+    /// contrast, holds them all).
+    pub async fn observe(
+        &self,
+        account: &str,
+        usage: &Usage,
+        error: Option<&GraphError>,
+        sent: Instant,
+    ) -> Option<Duration> {
         let pct = usage.max_utilisation();
         if let Some(pct) = pct {
             metrics::histogram!("adsync_graph_usage_ratio").record(pct / 100.0);
@@ -293,7 +298,7 @@ impl RateGate {
         if let Some(wait) = block {
             self.block(account, wait.clamp(Duration::from_millis(50), MAX_PAUSE))
                 .await;
-            return;
+            return None;
         }
         if let Some(GraphError::Throttled { code, .. }) = error {
             let n = self.with_account(account, |a| {
@@ -308,8 +313,7 @@ impl RateGate {
                 "throttled with budget left; backing off"
             );
             metrics::counter!("adsync_rate_backoffs_total").increment(1);
-            self.hold(account, wait, PauseReason::Throttled { code: *code });
-            return;
+            return Some(wait);
         }
         self.with_account(account, |a| {
             if error.is_none() {
@@ -337,6 +341,7 @@ impl RateGate {
             a.responses = 0;
             a.left_since_reading = 0;
         });
+        None
     }
 
     fn hold(&self, account: &str, wait: Duration, why: PauseReason) {
@@ -427,22 +432,30 @@ mod tests {
     #[tokio::test]
     async fn a_throttle_with_budget_left_backs_off_and_success_resets_it() {
         let gate = RateGate::new(1000, None);
-        gate.observe("act_1", &usage(3.0, 300), Some(&throttle(17, None)), Instant::now())
-            .await;
-        let (wait, why) = gate.pending_pause("act_1").await.expect("a backoff");
+        let first = gate
+            .observe("act_1", &usage(3.0, 300), Some(&throttle(17, None)), Instant::now())
+            .await
+            .expect("a backoff");
         assert!(
-            wait <= Duration::from_secs(1),
-            "about a second, not the 300 s reset: {wait:?}"
+            first <= Duration::from_secs(1),
+            "about a second, not the 300 s reset: {first:?}"
         );
-        assert_eq!(why, PauseReason::Throttled { code: 17 });
-        gate.observe("act_1", &usage(3.0, 300), Some(&throttle(613, None)), Instant::now())
-            .await;
-        let (wait, _) = gate.pending_pause("act_1").await.expect("a longer backoff");
         assert!(
-            wait > Duration::from_millis(900),
-            "the second throttle doubles it: {wait:?}"
+            gate.pending_pause("act_1").await.is_none(),
+            "the account's other calls go on"
         );
-        gate.observe("act_1", &usage(4.0, 300), None, Instant::now()).await;
+        let second = gate
+            .observe("act_1", &usage(3.0, 300), Some(&throttle(613, None)), Instant::now())
+            .await
+            .expect("a longer backoff");
+        assert!(
+            second > Duration::from_millis(900),
+            "the next throttle in a row doubles it: {second:?}"
+        );
+        assert_eq!(
+            gate.observe("act_1", &usage(4.0, 300), None, Instant::now()).await,
+            None
+        );
         assert_eq!(gate.with_account("act_1", |a| a.throttles), 0, "reset on success");
     }
 
