@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::helpers::{Backend, client, spawn_app};
 
-/// The routes `../shared/contract.md` promises, plus the ones this project added.
+/// The routes of the outside interface (README), plus the ones this project added.
 const PROMISED: &[(&str, &str)] = &[
     ("post", "/api/v1/session"),
     ("delete", "/api/v1/session"),

@@ -1,6 +1,6 @@
 //! Facebook's error envelope `{"error":{"message","type","code","error_subcode",
 //! "is_transient","fbtrace_id"}}` and its classification into a [`GraphError`] by the
-//! code table of `graph-api-notes.md`.
+//! code table of `docs/graph-api.md`.
 
 use serde_json::Value;
 

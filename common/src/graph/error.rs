@@ -1,7 +1,7 @@
 //! The typed Graph API error, classified from the error envelope
 //! `{"error":{"message","type","code","error_subcode","is_transient","fbtrace_id"}}`
 //! (the body decides, the HTTP status only when there is no envelope), per the code
-//! table in `graph-api-notes.md`. No variant ever holds a token or a URL with its query.
+//! table in `docs/graph-api.md`. No variant ever holds a token or a URL with its query.
 
 use std::fmt;
 use std::time::Duration;
