@@ -11,21 +11,6 @@ use serde_json::{Value, json};
 use crate::connect::{Fixture, auto_approve, fixture};
 use crate::helpers::Backend;
 
-async fn worker(f: &Fixture) -> adsync_worker::WorkerState {
-    let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
-    let queue = adsync_common::queue::Queue::connect(&f.app.db, redis.as_deref(), &f.app.config.queue_namespace)
-        .await
-        .expect("queue");
-    adsync_worker::WorkerState::new(
-        f.app.db.clone(),
-        queue,
-        f.app.config.clone(),
-        f.app.connector.clone(),
-        tokio_util::sync::CancellationToken::new(),
-    )
-    .await
-}
-
 /// Runs every queued run of the team to its end.
 async fn run_queued(f: &Fixture, state: &adsync_worker::WorkerState) {
     let runs = sync_runs::list(&f.app.db, f.team, 20).await.expect("runs");
@@ -57,7 +42,7 @@ fn dec(v: &Value) -> Decimal {
 async fn breakdowns_are_synced_and_answered_per_value(backend: Backend) {
     let f = fixture(backend, auto_approve()).await;
     assert_eq!(f.connect().await, f.connected_location());
-    let state = worker(&f).await;
+    let state = f.app.worker().await;
     run_queued(&f, &state).await;
 
     let (status, body) = patch_settings(&f, &f.c, json!({"breakdowns": ["age", "platform_position", "region"]})).await;
@@ -207,7 +192,7 @@ async fn breakdowns_older_than_13_months_come_without_reach(backend: Backend) {
     adsync_common::storage::teams::set_breakdowns(&f.app.db, f.team, &[adsync_common::breakdowns::Breakdown::Gender])
         .await
         .expect("setting");
-    let state = worker(&f).await;
+    let state = f.app.worker().await;
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     let run = sync_runs::create(
         &f.app.db,

@@ -20,18 +20,7 @@ use crate::truth::{assert_matches_truth, micros};
 async fn connected(backend: Backend, sandbox: SandboxConfig) -> (Fixture, WorkerState) {
     let f = fixture(backend, sandbox).await;
     assert_eq!(f.connect().await, f.connected_location());
-    let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
-    let queue = adsync_common::queue::Queue::connect(&f.app.db, redis.as_deref(), &f.app.config.queue_namespace)
-        .await
-        .expect("queue");
-    let mut state = WorkerState::new(
-        f.app.db.clone(),
-        queue,
-        f.app.config.clone(),
-        f.app.connector.clone(),
-        tokio_util::sync::CancellationToken::new(),
-    )
-    .await;
+    let mut state = f.app.worker().await;
     state.gate = Arc::new(RateGate::new(10_000, None));
     state.retry.base = std::time::Duration::from_millis(5);
     (f, state)

@@ -23,18 +23,7 @@ fn shapes() -> SandboxConfig {
 async fn synced(backend: Backend) -> (Fixture, adsync_worker::WorkerState) {
     let f = fixture(backend, shapes()).await;
     assert_eq!(f.connect().await, f.connected_location());
-    let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
-    let queue = adsync_common::queue::Queue::connect(&f.app.db, redis.as_deref(), &f.app.config.queue_namespace)
-        .await
-        .expect("queue");
-    let state = adsync_worker::WorkerState::new(
-        f.app.db.clone(),
-        queue,
-        f.app.config.clone(),
-        f.app.connector.clone(),
-        tokio_util::sync::CancellationToken::new(),
-    )
-    .await;
+    let state = f.app.worker().await;
     let backfill = sync_runs::list(&f.app.db, f.team, 10)
         .await
         .expect("runs")
@@ -193,9 +182,8 @@ async fn objects_carry_their_status_and_objective(backend: Backend) {
 
     // The dashboard's table shows the status and filters by it.
     let page = |q: String| {
-        let c = f.c.clone();
-        let url = f.app.url(&format!("/teams/{}/dashboard?{q}", f.team));
-        async move { c.get(url).send().await.expect("page").text().await.expect("html") }
+        let (app, c, team) = (&f.app, f.c.clone(), f.team);
+        async move { app.page_text(&c, &format!("/teams/{team}/dashboard?{q}")).await }
     };
     let dash = format!(
         "account={}&range=custom&since={}&until={}&level=ad",

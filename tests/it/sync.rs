@@ -3,13 +3,11 @@
 //! Runs are executed with the one-step executor, so each test controls when work happens.
 
 use adsync_common::ids::RunId;
-use adsync_common::queue::Queue;
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use adsync_common::storage::{Db, connections};
 use adsync_sandbox::{BudgetConfig, FaultConfig, Level, SandboxConfig};
 use adsync_worker::WorkerState;
 use adsync_worker::sync::ChunkPolicy;
-use tokio_util::sync::CancellationToken;
 
 use crate::connect::{Fixture, auto_approve, fixture};
 use crate::helpers::Backend;
@@ -17,18 +15,7 @@ use crate::resilience::SMALL_CHUNK_ROWS;
 use crate::truth::{assert_matches_truth, micros, stored};
 
 async fn worker(f: &Fixture) -> WorkerState {
-    let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
-    let queue = Queue::connect(&f.app.db, redis.as_deref(), &f.app.config.queue_namespace)
-        .await
-        .expect("queue");
-    let mut state = WorkerState::new(
-        f.app.db.clone(),
-        queue,
-        f.app.config.clone(),
-        f.app.connector.clone(),
-        CancellationToken::new(),
-    )
-    .await;
+    let mut state = f.app.worker().await;
     state.retry.base = std::time::Duration::from_millis(5);
     state
 }

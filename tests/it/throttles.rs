@@ -7,30 +7,13 @@ use std::time::Duration;
 
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use adsync_sandbox::{BudgetConfig, FaultConfig, SandboxConfig};
-use adsync_worker::WorkerState;
 use adsync_worker::sync::ChunkPolicy;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use crate::connect::{Fixture, auto_approve, fixture};
 use crate::helpers::Backend;
 use crate::resilience::SMALL_CHUNK_ROWS;
 use crate::truth::assert_matches_truth;
-
-async fn worker(f: &Fixture) -> WorkerState {
-    let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
-    let queue = adsync_common::queue::Queue::connect(&f.app.db, redis.as_deref(), &f.app.config.queue_namespace)
-        .await
-        .expect("queue");
-    WorkerState::new(
-        f.app.db.clone(),
-        queue,
-        f.app.config.clone(),
-        f.app.connector.clone(),
-        CancellationToken::new(),
-    )
-    .await
-}
 
 async fn connected(backend: Backend, sandbox: SandboxConfig) -> Fixture {
     let f = fixture(backend, sandbox).await;
@@ -73,7 +56,7 @@ async fn throttles_with_budget_left_back_off_briefly(backend: Backend) {
         },
     )
     .await;
-    let mut state = worker(&f).await;
+    let mut state = f.app.worker().await;
     state.chunk_policy = ChunkPolicy::new(SMALL_CHUNK_ROWS);
     let runs = sync_runs::list(&f.app.db, f.team, 10).await.expect("runs");
     let backfill = runs.iter().find(|r| r.kind == RunKind::Backfill).expect("backfill").id;
@@ -136,7 +119,7 @@ async fn a_real_block_is_waited_out_with_no_calls_and_shown_on_the_run(backend: 
     let spent = f.app.sandbox.as_ref().expect("sandbox").stats();
     assert_eq!(spent.throttled_calls, 1, "the budget is exhausted: {spent:?}");
 
-    let state = worker(&f).await;
+    let state = f.app.worker().await;
     let run = manual_run(&f, 14).await;
     let task = {
         let state = state.clone();
@@ -193,7 +176,7 @@ async fn a_real_block_is_waited_out_with_no_calls_and_shown_on_the_run(backend: 
     assert_eq!(why, adsync_worker::sync::gate::PauseReason::Blocked);
     // ...and, through Redis, so does every other replica.
     if backend == Backend::Postgres {
-        let replica = worker(&f).await;
+        let replica = f.app.worker().await;
         let (wait, why) = replica.gate.pending_pause(&account).await.expect("shared");
         assert!(wait > Duration::from_secs(60), "{wait:?}");
         assert_eq!(why, adsync_worker::sync::gate::PauseReason::Blocked);

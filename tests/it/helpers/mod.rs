@@ -295,6 +295,34 @@ impl TestApp {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// A worker of this process over the app's database and queue (runs it is given with
+    /// `adsync_worker::execute_run` are executed here, one step at a time).
+    pub async fn worker(&self) -> adsync_worker::WorkerState {
+        let redis = self.config.redis_url.as_ref().map(|u| u.expose().clone());
+        let queue = adsync_common::queue::Queue::connect(&self.db, redis.as_deref(), &self.config.queue_namespace)
+            .await
+            .expect("queue");
+        adsync_worker::WorkerState::new(
+            self.db.clone(),
+            queue,
+            self.config.clone(),
+            self.connector.clone(),
+            CancellationToken::new(),
+        )
+        .await
+    }
+
+    /// A page's HTML as `c` sees it (any status).
+    pub async fn page_text(&self, c: &reqwest::Client, path: &str) -> String {
+        c.get(self.url(path))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html")
+    }
+
     /// Polls a sync run until it ends (the run row is the signal; no fixed sleeps).
     pub async fn wait_for_run(&self, c: &reqwest::Client, team: TeamId, run: i64) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);

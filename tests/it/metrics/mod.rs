@@ -6,14 +6,11 @@ mod conversions;
 mod input;
 
 use adsync_common::ids::Role;
-use adsync_common::queue::Queue;
 use adsync_common::storage::sync_runs::{self, RunKind, RunStatus};
 use adsync_sandbox::{Dataset, Level};
-use adsync_worker::WorkerState;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 
 use crate::connect::{Fixture, auto_approve, fixture};
 use crate::helpers::Backend;
@@ -34,18 +31,7 @@ async fn synced_with(backend: Backend, sandbox: adsync_sandbox::SandboxConfig) -
         .find(|r| r.kind == RunKind::Backfill)
         .expect("a backfill was queued")
         .id;
-    let redis = f.app.config.redis_url.as_ref().map(|u| u.expose().clone());
-    let queue = Queue::connect(&f.app.db, redis.as_deref(), &f.app.config.queue_namespace)
-        .await
-        .expect("queue");
-    let state = WorkerState::new(
-        f.app.db.clone(),
-        queue,
-        f.app.config.clone(),
-        f.app.connector.clone(),
-        CancellationToken::new(),
-    )
-    .await;
+    let state = f.app.worker().await;
     adsync_worker::execute_run(&state, run).await.expect("execute");
     let done = sync_runs::get(&f.app.db, f.team, run).await.expect("get").expect("run");
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
