@@ -69,10 +69,7 @@ async fn deauthorize(State(state): State<AppState>, body: Bytes) -> Result<axum:
 ))]
 async fn data_deletion(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let (connector, request) = verify(&state, &body)?;
-    let receipt = connector
-        .delete_user_data(&request.user_id)
-        .await
-        .map_err(connect_error)?;
+    let receipt = connector.delete_user_data(&request).await.map_err(connect_error)?;
     tracing::info!(teams = receipt.teams.len(), "Facebook data-deletion callback handled");
     let base = state.config.public_url.as_str().trim_end_matches('/');
     let url = format!("{base}/facebook/deletion-status/{}", receipt.confirmation_code);

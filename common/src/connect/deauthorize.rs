@@ -2,6 +2,7 @@
 //! for their data to be deleted. Both arrive as verified `signed_request`s (see
 //! [`super::signed_request`]); here they change connections, tokens and synced data.
 
+use super::signed_request::SignedRequest;
 use super::{ConnectError, Connector};
 use crate::ids::TeamId;
 use crate::storage::connections::{self, ConnectionStatus};
@@ -47,8 +48,16 @@ impl Connector {
     /// The provider user asked for their data to be deleted: their connections are revoked
     /// and then removed (token, their id and name), the synced data of those teams is
     /// deleted, and a receipt is stored under a fresh confirmation code. The event log keeps
-    /// what happened, without personal data.
-    pub async fn delete_user_data(&self, external_user_id: &str) -> Result<DeletionReceipt, ConnectError> {
+    /// what happened, without personal data. The same request sent again (Facebook retries,
+    /// or a replay) gets the first receipt's code and changes nothing.
+    pub async fn delete_user_data(&self, request: &SignedRequest) -> Result<DeletionReceipt, ConnectError> {
+        if let Some(code) = deletion::code_for_request(self.db(), &request.digest).await? {
+            return Ok(DeletionReceipt {
+                confirmation_code: code,
+                teams: Vec::new(),
+            });
+        }
+        let external_user_id = request.user_id.as_str();
         let platform = self.provider().spec().platform;
         let name = self.provider().spec().display_name;
         let teams = self.deauthorize(external_user_id).await?;
@@ -64,7 +73,14 @@ impl Connector {
             events::record(self.db(), *team, platform, EventKind::DataDeleted, None, &detail).await?;
             tracing::info!(team_id = %team, rows, "synced data deleted on the provider's request");
         }
-        let confirmation_code = deletion::record_request(self.db(), platform, external_user_id, "completed").await?;
+        let confirmation_code =
+            match deletion::record_request(self.db(), platform, external_user_id, &request.digest).await {
+                // The same request handled at the same moment by another replica: one receipt.
+                Err(StorageError::Conflict) => deletion::code_for_request(self.db(), &request.digest)
+                    .await?
+                    .ok_or(StorageError::NotFound)?,
+                other => other?,
+            };
         Ok(DeletionReceipt {
             confirmation_code,
             teams,

@@ -110,9 +110,10 @@ impl Connector {
                 result: Err(ConnectError::StateMissing),
             };
         };
-        let (pending, reused) = match oauth_states::take(&self.db, state).await {
-            Ok(Taken::Fresh(p)) if p.platform == self.platform() => (p, false),
-            Ok(Taken::Reused(p)) if p.platform == self.platform() => (p, true),
+        let (pending, refused) = match oauth_states::take(&self.db, state, session_user).await {
+            Ok(Taken::Fresh(p)) if p.platform == self.platform() => (p, None),
+            Ok(Taken::Reused(p)) if p.platform == self.platform() => (p, Some(ConnectError::StateReused)),
+            Ok(Taken::OtherSession(p)) if p.platform == self.platform() => (p, Some(ConnectError::StateMismatch)),
             Ok(_) => {
                 return CallbackOutcome {
                     team: None,
@@ -129,10 +130,9 @@ impl Connector {
             }
         };
         let team = pending.team_id;
-        let result = if reused {
-            Err(ConnectError::StateReused)
-        } else {
-            self.finish(&params, &pending, session_user).await
+        let result = match refused {
+            Some(e) => Err(e),
+            None => self.finish(&params, &pending).await,
         };
         let (kind, detail) = match &result {
             Ok(Saved::Created) => (EventKind::ConnectionCreated, format!("Connected {}.", self.name())),
@@ -163,13 +163,9 @@ impl Connector {
         &self,
         params: &CallbackParams,
         pending: &oauth_states::PendingState,
-        session_user: Option<UserId>,
     ) -> Result<Saved, ConnectError> {
         if pending.expires_at < Utc::now() {
             return Err(ConnectError::StateExpired);
-        }
-        if session_user != Some(pending.user_id) {
-            return Err(ConnectError::StateMismatch);
         }
         if teams::role_of(&self.db, pending.team_id, pending.user_id).await? != Some(Role::Owner) {
             return Err(ConnectError::NotOwner);

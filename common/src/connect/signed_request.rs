@@ -1,7 +1,9 @@
 //! Facebook's `signed_request` (deauthorize and data-deletion callbacks):
 //! `base64url(sig) "." base64url(payload)`, unpadded, where
 //! `sig = HMAC_SHA256(key = app secret, msg = the encoded payload string)`.
-//! Only `HMAC-SHA256` is accepted; the signature is compared in constant time.
+//! Only `HMAC-SHA256` is accepted; the signature is checked (in constant time) before the
+//! payload is even decoded, and a request issued more than [`MAX_AGE_SECS`] ago is refused,
+//! so a captured one cannot be replayed later.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,6 +13,10 @@ use sha2::Sha256;
 
 /// The largest `signed_request` accepted (Facebook's are a few hundred bytes).
 const MAX_LEN: usize = 8 * 1024;
+
+/// How old a `signed_request` may be. Facebook posts its callbacks as they happen; a few
+/// minutes cover its delivery and clock skew.
+pub const MAX_AGE_SECS: i64 = 10 * 60;
 
 /// Why a `signed_request` was refused. Never echoes the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,6 +29,8 @@ pub enum SignedRequestError {
     UnsupportedAlgorithm,
     #[error("signed_request signature does not match")]
     BadSignature,
+    #[error("signed_request was not issued within the last {} minutes", MAX_AGE_SECS / 60)]
+    Stale,
 }
 
 /// The verified payload.
@@ -30,7 +38,10 @@ pub enum SignedRequestError {
 pub struct SignedRequest {
     /// The app-scoped Facebook user id.
     pub user_id: String,
-    pub issued_at: Option<i64>,
+    /// Unix seconds, within [`MAX_AGE_SECS`] of the time it was checked.
+    pub issued_at: i64,
+    /// SHA-256 of the whole signed string: the same request sent twice has the same digest.
+    pub digest: String,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +60,11 @@ fn decode(part: &str, what: &'static str) -> Result<Vec<u8>, SignedRequestError>
 
 /// Verifies `raw` with `app_secret` and returns its payload.
 pub fn parse(raw: &str, app_secret: &str) -> Result<SignedRequest, SignedRequestError> {
+    parse_at(raw, app_secret, chrono::Utc::now().timestamp())
+}
+
+/// [`parse`] as of `now` (unix seconds).
+pub fn parse_at(raw: &str, app_secret: &str, now: i64) -> Result<SignedRequest, SignedRequestError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(SignedRequestError::Missing);
@@ -63,6 +79,12 @@ pub fn parse(raw: &str, app_secret: &str) -> Result<SignedRequest, SignedRequest
         return Err(SignedRequestError::Malformed("expected <signature>.<payload>"));
     }
     let sig = decode(sig_b64, "signature is not base64url")?;
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).map_err(|_| SignedRequestError::BadSignature)?;
+    mac.update(payload_b64.as_bytes());
+    // `verify_slice` compares in constant time (and rejects a wrong length). Nothing of the
+    // payload is parsed before it is known to come from Facebook.
+    mac.verify_slice(&sig).map_err(|_| SignedRequestError::BadSignature)?;
     let payload_bytes = decode(payload_b64, "payload is not base64url")?;
     let payload: Payload =
         serde_json::from_slice(&payload_bytes).map_err(|_| SignedRequestError::Malformed("payload is not JSON"))?;
@@ -73,11 +95,10 @@ pub fn parse(raw: &str, app_secret: &str) -> Result<SignedRequest, SignedRequest
     {
         return Err(SignedRequestError::UnsupportedAlgorithm);
     }
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).map_err(|_| SignedRequestError::BadSignature)?;
-    mac.update(payload_b64.as_bytes());
-    // `verify_slice` compares in constant time (and rejects a wrong length).
-    mac.verify_slice(&sig).map_err(|_| SignedRequestError::BadSignature)?;
+    let issued_at = payload.issued_at.ok_or(SignedRequestError::Malformed("no issued_at"))?;
+    if (now - issued_at).abs() > MAX_AGE_SECS {
+        return Err(SignedRequestError::Stale);
+    }
     let user_id = match payload.user_id {
         Some(serde_json::Value::String(s)) => s,
         Some(serde_json::Value::Number(n)) => n.to_string(),
@@ -88,7 +109,8 @@ pub fn parse(raw: &str, app_secret: &str) -> Result<SignedRequest, SignedRequest
     }
     Ok(SignedRequest {
         user_id,
-        issued_at: payload.issued_at,
+        issued_at,
+        digest: crate::password::bearer_digest(raw),
     })
 }
 
@@ -112,6 +134,11 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "app-secret";
+    const ISSUED: i64 = 1_700_000_000;
+
+    fn parse(raw: &str, secret: &str) -> Result<SignedRequest, SignedRequestError> {
+        parse_at(raw, secret, ISSUED + 60)
+    }
 
     fn good() -> serde_json::Value {
         json!({"user_id": "10000000000000001", "algorithm": "HMAC-SHA256", "issued_at": 1_700_000_000})
@@ -121,8 +148,8 @@ mod tests {
     fn a_valid_request_is_accepted() {
         let parsed = parse(&sign(&good(), SECRET), SECRET).expect("valid");
         assert_eq!(parsed.user_id, "10000000000000001");
-        assert_eq!(parsed.issued_at, Some(1_700_000_000));
-        let numeric = json!({"user_id": 42, "algorithm": "HMAC-SHA256"});
+        assert_eq!(parsed.issued_at, ISSUED);
+        let numeric = json!({"user_id": 42, "algorithm": "HMAC-SHA256", "issued_at": ISSUED});
         assert_eq!(
             parse(&sign(&numeric, SECRET), SECRET).expect("numeric id").user_id,
             "42"
@@ -132,7 +159,7 @@ mod tests {
     #[test]
     fn a_known_vector_from_outside_this_module_verifies() {
         // Signed independently: HMAC-SHA256("app-secret", payload part), base64url unpadded.
-        let payload = URL_SAFE_NO_PAD.encode(r#"{"algorithm":"HMAC-SHA256","user_id":"7"}"#);
+        let payload = URL_SAFE_NO_PAD.encode(r#"{"algorithm":"HMAC-SHA256","user_id":"7","issued_at":1700000000}"#);
         let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
         mac.update(payload.as_bytes());
         let sig = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
@@ -153,6 +180,35 @@ mod tests {
         let (_, body) = signed.split_once('.').expect("dot");
         assert_eq!(
             parse(&format!("{short}.{body}"), SECRET),
+            Err(SignedRequestError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn old_or_undated_requests_are_refused() {
+        let signed = sign(&good(), SECRET);
+        assert!(parse_at(&signed, SECRET, ISSUED + MAX_AGE_SECS).is_ok());
+        assert_eq!(
+            parse_at(&signed, SECRET, ISSUED + MAX_AGE_SECS + 1),
+            Err(SignedRequestError::Stale)
+        );
+        // One from 2001, and one from the future beyond clock skew.
+        assert_eq!(parse_at(&signed, SECRET, 1_000_000_000), Err(SignedRequestError::Stale));
+        let from_2001 = json!({"user_id": "1", "algorithm": "HMAC-SHA256", "issued_at": 1_000_000_000});
+        assert_eq!(parse(&sign(&from_2001, SECRET), SECRET), Err(SignedRequestError::Stale));
+        let undated = json!({"user_id": "1", "algorithm": "HMAC-SHA256"});
+        assert_eq!(
+            parse(&sign(&undated, SECRET), SECRET),
+            Err(SignedRequestError::Malformed("no issued_at"))
+        );
+    }
+
+    #[test]
+    fn the_signature_is_checked_before_the_payload_is_read() {
+        // A payload that is not even base64 under a wrong signature: refused as forged.
+        let sig = URL_SAFE_NO_PAD.encode([7u8; 32]);
+        assert_eq!(
+            parse(&format!("{sig}.!!!"), SECRET),
             Err(SignedRequestError::BadSignature)
         );
     }

@@ -36,14 +36,21 @@ pub async fn delete_synced_data(db: &Db, team: TeamId) -> StorageResult<u64> {
     Ok(total)
 }
 
-/// Records a deletion request under a fresh confirmation code and returns it.
-pub async fn record_request(db: &Db, platform: &str, external_user_id: &str, status: &str) -> StorageResult<String> {
-    const SQL: &str = "INSERT INTO deletion_requests (confirmation_code, platform, external_user_id, status, created_at) \
-                       VALUES ($1, $2, $3, $4, $5)";
+/// Records a completed deletion request under a fresh confirmation code and returns it.
+/// `Conflict` when a request with this digest is already recorded.
+pub async fn record_request(db: &Db, platform: &str, external_user_id: &str, digest: &str) -> StorageResult<String> {
+    const SQL: &str = "INSERT INTO deletion_requests (confirmation_code, platform, external_user_id, status, created_at, request_digest) \
+                       VALUES ($1, $2, $3, 'completed', $4, $5)";
     let code = uuid::Uuid::new_v4().simple().to_string();
-    on_pool!(db, p => sqlx::query(SQL).bind(&code).bind(platform).bind(external_user_id).bind(status).bind(now())
+    on_pool!(db, p => sqlx::query(SQL).bind(&code).bind(platform).bind(external_user_id).bind(now()).bind(digest)
         .execute(p).await.map(|_| ())?);
     Ok(code)
+}
+
+/// The confirmation code already given to the request with this digest, if any.
+pub async fn code_for_request(db: &Db, digest: &str) -> StorageResult<Option<String>> {
+    const SQL: &str = "SELECT confirmation_code FROM deletion_requests WHERE request_digest = $1";
+    Ok(on_pool!(db, p => sqlx::query_scalar(SQL).bind(digest).fetch_optional(p).await?))
 }
 
 pub async fn get_request(db: &Db, confirmation_code: &str) -> StorageResult<Option<DeletionRequest>> {

@@ -41,28 +41,43 @@ pub async fn create(
 /// What presenting a state found.
 #[derive(Debug, Clone)]
 pub enum Taken {
-    /// First use: the state is now marked used.
+    /// First use by the session it was issued to: the state is now marked used.
     Fresh(PendingState),
     /// Used before (a replayed callback); its team is known, so the failure can be shown there.
     Reused(PendingState),
+    /// Presented by another session (or none): left unused, so the user it was issued to
+    /// can still finish. A state copied out of someone's dialog burns nothing.
+    OtherSession(PendingState),
     /// Never created here, or expired and purged.
     Unknown,
 }
 
-/// Consumes the state: it is marked used whether or not it has expired, so it works once at
-/// most. The marked row stays until it expires, so a second use is recognised as one.
-pub async fn take(db: &Db, state: &str) -> StorageResult<Taken> {
-    const MARK: &str = "UPDATE oauth_states SET used_at = $2 WHERE state_digest = $1 AND used_at IS NULL \
+/// Consumes the state if `session_user` is the user it was issued to: it is then marked used
+/// whether or not it has expired, so it works once at most. The marked row stays until it
+/// expires, so a second use is recognised as one.
+pub async fn take(db: &Db, state: &str, session_user: Option<UserId>) -> StorageResult<Taken> {
+    const MARK: &str = "UPDATE oauth_states SET used_at = $2 WHERE state_digest = $1 AND user_id = $3 AND used_at IS NULL \
                         RETURNING team_id, user_id, platform, return_to, expires_at";
-    const SEEN: &str =
-        "SELECT team_id, user_id, platform, return_to, expires_at FROM oauth_states WHERE state_digest = $1";
+    const SEEN: &str = "SELECT team_id, user_id, platform, return_to, expires_at, used_at IS NOT NULL AS used FROM oauth_states WHERE state_digest = $1";
     let digest = bearer_digest(state);
-    let at = now();
-    let fresh: Option<PendingState> =
-        on_pool!(db, p => sqlx::query_as(MARK).bind(&digest).bind(at).fetch_optional(p).await?);
-    if let Some(p) = fresh {
-        return Ok(Taken::Fresh(p));
+    if let Some(user) = session_user {
+        let fresh: Option<PendingState> =
+            on_pool!(db, p => sqlx::query_as(MARK).bind(&digest).bind(now()).bind(user).fetch_optional(p).await?);
+        if let Some(p) = fresh {
+            return Ok(Taken::Fresh(p));
+        }
     }
-    let seen: Option<PendingState> = on_pool!(db, p => sqlx::query_as(SEEN).bind(&digest).fetch_optional(p).await?);
-    Ok(seen.map_or(Taken::Unknown, Taken::Reused))
+    let seen: Option<Seen> = on_pool!(db, p => sqlx::query_as(SEEN).bind(&digest).fetch_optional(p).await?);
+    Ok(match seen {
+        None => Taken::Unknown,
+        Some(s) if s.used => Taken::Reused(s.pending),
+        Some(s) => Taken::OtherSession(s.pending),
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct Seen {
+    #[sqlx(flatten)]
+    pending: PendingState,
+    used: bool,
 }

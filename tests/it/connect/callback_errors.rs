@@ -227,8 +227,35 @@ async fn a_facebook_slower_than_the_timeout_is_a_message(backend: Backend) {
     f.app.stop().await;
 }
 
+/// A state copied out of the owner's dialog and presented by another browser is refused
+/// without being used up: the owner's own callback with it still connects.
+async fn a_state_from_another_session_is_not_burned(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    let callback = f.dialog(&f.start(&f.c, f.team).await).await;
+    let carol_id = f.app.user("carol@example.com").await;
+    f.app.team("Carol's", &[(carol_id, Role::Owner)]).await;
+    let carol = f.app.signed_in("carol@example.com").await;
+    for other in [&carol, &crate::helpers::client()] {
+        f.assert_failed(&f.callback(other, callback.as_str()).await, "state_mismatch")
+            .await;
+    }
+    let loc = f.callback(&f.c, callback.as_str()).await;
+    assert_eq!(loc, format!("/teams/{}/connectors?connect=ok", f.team));
+    assert!(
+        connections::get(&f.app.db, f.team, "facebook")
+            .await
+            .expect("db")
+            .is_some()
+    );
+    // Now used: nobody, the owner included, can use it again.
+    let again = f.callback(&f.c, callback.as_str()).await;
+    assert_eq!(again, format!("/teams/{}/connectors?connect=state_reused", f.team));
+    f.app.stop().await;
+}
+
 crate::on_both_backends!(
     each_callback_failure_is_a_message_not_a_500,
+    a_state_from_another_session_is_not_burned,
     reused_state_and_code_change_nothing,
     a_slow_facebook_still_connects,
     a_facebook_slower_than_the_timeout_is_a_message,

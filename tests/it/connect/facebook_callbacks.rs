@@ -35,13 +35,22 @@ impl Fixture {
     async fn assert_forgeries_refused(&self, path: &str) {
         let forged = self.signed_for_user("not-the-app-secret");
         let (sig, _) = forged.split_once('.').expect("dot");
-        let other_user = sign(&json!({"user_id": "999", "algorithm": "HMAC-SHA256"}), "x");
+        let other_user = sign(
+            &json!({"user_id": "999", "algorithm": "HMAC-SHA256", "issued_at": 1}),
+            "x",
+        );
         let (_, other_body) = other_user.split_once('.').expect("dot");
         let other_alg = sign(
             &json!({"user_id": self.control().user_id(), "algorithm": "HMAC-SHA1"}),
             &self.app_secret(),
         );
+        // Validly signed, but from 2001: a captured request replayed years later.
+        let stale = sign(
+            &json!({"user_id": self.control().user_id(), "algorithm": "HMAC-SHA256", "issued_at": 1_000_000_000}),
+            &self.app_secret(),
+        );
         for bad in [
+            stale,
             forged.clone(),
             format!("{sig}.{other_body}"),
             other_alg,
@@ -141,9 +150,8 @@ async fn data_deletion_deletes_tokens_and_data_and_answers_a_status_url(backend:
     f.assert_forgeries_refused("/facebook/data-deletion").await;
     assert_eq!(synced_rows(&f.app, f.team).await, 2, "forgeries deleted nothing");
 
-    let res = f
-        .post_signed("/facebook/data-deletion", &f.signed_for_user(&f.app_secret()))
-        .await;
+    let signed = f.signed_for_user(&f.app_secret());
+    let res = f.post_signed("/facebook/data-deletion", &signed).await;
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.expect("json");
     let code = body["confirmation_code"].as_str().expect("code").to_string();
@@ -186,6 +194,19 @@ async fn data_deletion_deletes_tokens_and_data_and_answers_a_status_url(backend:
         .expect("json status");
     let j: Value = res.json().await.expect("json");
     assert_eq!(j["status"], "completed");
+    // The same request again (Facebook retrying, or a replay after the team reconnected):
+    // the first confirmation code, and nothing deleted a second time.
+    assert_eq!(f.connect().await, f.connected_location());
+    seed_synced_rows(&f.app, f.team).await;
+    let events_before = f.event_kinds().await.len();
+    let res = f.post_signed("/facebook/data-deletion", &signed).await;
+    assert_eq!(res.status(), 200);
+    let again: Value = res.json().await.expect("json");
+    assert_eq!(again, body, "the first receipt");
+    assert_eq!(synced_rows(&f.app, f.team).await, 2, "a replay deleted nothing");
+    assert_eq!(f.card().await["status"], "connected");
+    assert_eq!(f.event_kinds().await.len(), events_before, "no work redone");
+
     for unknown in ["0000", "not-a-code!", "x".repeat(100).as_str()] {
         let res = client()
             .get(f.app.url(&format!("/facebook/deletion-status/{unknown}")))

@@ -103,7 +103,7 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let signed = adsync_common::connect::signed_request::sign(
-        &serde_json::json!({"user_id": sandbox.control().user_id(), "algorithm": "HMAC-SHA256"}),
+        &serde_json::json!({"user_id": sandbox.control().user_id(), "algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp()}),
         "forged",
     );
     let res = c
@@ -122,7 +122,7 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
     // Facebook's own callbacks, validly signed: deauthorize, then data deletion, each after a
     // fresh connect; and a callback that fails at Facebook (a code it never issued).
     let valid = adsync_common::connect::signed_request::sign(
-        &serde_json::json!({"user_id": sandbox.control().user_id(), "algorithm": "HMAC-SHA256"}),
+        &serde_json::json!({"user_id": sandbox.control().user_id(), "algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp()}),
         sandbox.app_secret(),
     );
     for path in ["/facebook/deauthorize", "/facebook/data-deletion"] {
