@@ -13,6 +13,33 @@ mod connections;
 
 pub use connections::{RotationReport, Undecryptable, list_connections, rotate_key, undecryptable_tokens};
 
+/// Where a new password comes from.
+#[derive(Debug, clap::Args)]
+pub struct PasswordArgs {
+    /// The password, at least 8 characters (visible in the process list and shell
+    /// history: prefer --password-stdin).
+    #[arg(long, conflicts_with = "password_stdin")]
+    password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+impl PasswordArgs {
+    fn read(self) -> anyhow::Result<Secret<String>> {
+        let password = match (self.password, self.password_stdin) {
+            (Some(p), _) => p,
+            (None, true) => {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            }
+            (None, false) => bail!("give --password or --password-stdin"),
+        };
+        Ok(Secret::new(password))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Create a user (password from --password or, safer, --password-stdin).
@@ -20,13 +47,16 @@ pub enum AdminCommand {
         /// The user's e-mail (their sign-in name).
         #[arg(long)]
         email: String,
-        /// The password, at least 8 characters (visible in the process list and shell
-        /// history: prefer --password-stdin).
-        #[arg(long, conflicts_with = "password_stdin")]
-        password: Option<String>,
-        /// Read the password from the first line of standard input.
+        #[command(flatten)]
+        password: PasswordArgs,
+    },
+    /// Set a user's password; every session they have ends.
+    SetPassword {
+        /// The user's e-mail.
         #[arg(long)]
-        password_stdin: bool,
+        email: String,
+        #[command(flatten)]
+        password: PasswordArgs,
     },
     /// List users.
     ListUsers,
@@ -129,6 +159,13 @@ async fn user_id(db: &Db, raw: &str) -> anyhow::Result<adsync_common::ids::UserI
         .id)
 }
 
+fn ensure_long_enough(password: &Secret<String>) -> anyhow::Result<()> {
+    if password.expose().chars().count() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    Ok(())
+}
+
 /// Creates a user with an argon2id hash. `Conflict` when the e-mail is taken.
 pub async fn create_user(
     db: &Db,
@@ -136,9 +173,7 @@ pub async fn create_user(
     password: Secret<String>,
 ) -> anyhow::Result<adsync_common::ids::UserId> {
     let e = email(raw_email)?;
-    if password.expose().chars().count() < 8 {
-        bail!("the password must have at least 8 characters");
-    }
+    ensure_long_enough(&password)?;
     let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
     match users::create(db, &e, &hash).await {
         Err(StorageError::Conflict) => bail!("a user with e-mail {e} already exists"),
@@ -148,22 +183,17 @@ pub async fn create_user(
 
 pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Config) -> anyhow::Result<()> {
     match cmd {
-        AdminCommand::CreateUser {
-            email,
-            password,
-            password_stdin,
-        } => {
-            let password = match (password, password_stdin) {
-                (Some(p), _) => p,
-                (None, true) => {
-                    let mut line = String::new();
-                    std::io::stdin().read_line(&mut line)?;
-                    line.trim_end_matches(['\r', '\n']).to_string()
-                }
-                (None, false) => bail!("give --password or --password-stdin"),
-            };
-            let id = create_user(db, &email, Secret::new(password)).await?;
+        AdminCommand::CreateUser { email, password } => {
+            let id = create_user(db, &email, password.read()?).await?;
             println!("created user {id} <{email}>");
+        }
+        AdminCommand::SetPassword { email, password } => {
+            let id = user_id(db, &email).await?;
+            let password = password.read()?;
+            ensure_long_enough(&password)?;
+            let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            users::set_password(db, id, &hash).await?;
+            println!("password of <{email}> changed; their sessions have ended");
         }
         AdminCommand::ListUsers => {
             for u in users::list(db).await? {

@@ -25,6 +25,9 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     Unavailable(String),
+    /// 429 with `Retry-After`.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -72,6 +75,11 @@ impl ApiError {
                 "urn:adsync:problem:unavailable",
                 "Temporarily unavailable",
             ),
+            ApiError::TooManyRequests { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "urn:adsync:problem:too-many-requests",
+                "Too many requests",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "urn:adsync:problem:internal",
@@ -107,6 +115,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::TooManyRequests { retry_after_secs, .. } = &self {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs.max(&1).to_owned()),
+            );
+        }
         res
     }
 }
@@ -128,15 +142,6 @@ impl From<StorageError> for ApiError {
 impl From<QueueError> for ApiError {
     fn from(e: QueueError) -> Self {
         ApiError::Unavailable(e.to_string())
-    }
-}
-
-impl From<adsync_common::syncs::RequestError> for ApiError {
-    fn from(e: adsync_common::syncs::RequestError) -> Self {
-        match e {
-            adsync_common::syncs::RequestError::Storage(e) => e.into(),
-            adsync_common::syncs::RequestError::Queue(e) => e.into(),
-        }
     }
 }
 

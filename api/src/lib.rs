@@ -7,6 +7,7 @@ mod extract;
 mod openapi;
 mod pages;
 mod routes;
+mod security;
 
 use std::sync::Arc;
 
@@ -44,15 +45,18 @@ pub fn ops_router(state: AppState) -> Router {
 }
 
 fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
     routes
-        .layer(axum::middleware::from_fn(routes::observability::track))
+        .layer(from_fn_with_state(state.clone(), security::refuse_cross_site))
+        .layer(from_fn(routes::observability::track))
         // Spans name the path only: query strings carry OAuth codes and states.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
         }))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(error::BODY_LIMIT))
         // Outside the body limit, which answers 413 itself.
-        .layer(axum::middleware::from_fn(error::bare_errors_as_problems))
+        .layer(from_fn(error::bare_errors_as_problems))
+        .layer(from_fn_with_state(state.clone(), security::security_headers))
         .with_state(state)
 }
 
@@ -63,5 +67,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "listening");
+    // The peer address is the client's for the sign-in limit (see `security::ClientAddress`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod breakdowns;
+mod browser_security;
 mod cli;
 mod connect;
 mod data_limits;

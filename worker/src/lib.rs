@@ -3,6 +3,7 @@
 
 pub mod expiry;
 mod freshness;
+pub mod housekeeping;
 mod refill;
 mod runs;
 pub mod schedule;
@@ -99,9 +100,20 @@ impl WorkerState {
     }
 }
 
+/// Runs a job in a task of its own. If the consumer drops this future (its backend went
+/// away mid-run), the run is told to stop instead of being cut off: dropping it would cut a
+/// database query in half and hand a broken connection back to the pool. Stopped, it
+/// commits the page in hand and is handed back for any worker to resume at once.
 async fn handle_job(job: Job, state: Data<WorkerState>) -> Result<(), BoxDynError> {
     match job {
-        Job::SyncRunV1 { run_id } => runs::execute(&state, run_id).await.map_err(Into::into),
+        Job::SyncRunV1 { run_id } => {
+            let mut own = (*state).clone();
+            own.shutdown = state.shutdown.child_token();
+            let _stop_if_dropped = own.shutdown.clone().drop_guard();
+            tokio::spawn(async move { runs::execute(&own, run_id).await })
+                .await?
+                .map_err(Into::into)
+        }
     }
 }
 
@@ -114,6 +126,7 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
     tracing::info!(instance = %state.instance, concurrency, "worker started");
     let refill = tokio::spawn(refill::run(state.clone()));
     let schedule = tokio::spawn(schedule::run(state.clone()));
+    let housekeeping = tokio::spawn(housekeeping::run(state.db.clone(), state.shutdown.clone()));
     let expiry = state
         .connector
         .clone()
@@ -149,6 +162,7 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
     };
     refill.abort();
     schedule.abort();
+    housekeeping.abort();
     if let Some(e) = expiry {
         e.abort();
     }

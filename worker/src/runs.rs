@@ -35,7 +35,8 @@ pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageEr
             (RunStatus::Succeeded, None)
         }
         Err(SyncError::Stopped) if state.shutdown.is_cancelled() => {
-            // Shutting down: hand the run back so another worker resumes it right away.
+            // Shutting down, or the job's consumer went away: hand the run back so a worker
+            // resumes it right away.
             sync_runs::release(&state.db, run.id, &state.instance).await?;
             if let Err(e) = state.queue.push(Job::SyncRunV1 { run_id: run.id }).await {
                 tracing::warn!(error = %e, "could not re-queue the run; the refill will");
@@ -47,7 +48,12 @@ pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageEr
             tracing::warn!("lease lost; another worker continues this run");
             return Ok(());
         }
-        Err(SyncError::Storage(e)) => return Err(e),
+        Err(SyncError::Storage(e)) => {
+            // The database is away: the run cannot even be marked. Its lease lapses and the
+            // refill hands it to a worker once the database is back.
+            tracing::warn!(error = %e, "database error mid-run; the run resumes after its lease");
+            return Err(e);
+        }
         Err(e) => (RunStatus::Failed, Some(e.to_string())),
     };
     metrics::counter!("adsync_jobs_finished_total", "kind" => run.kind.as_str(), "status" => status.as_str())

@@ -63,7 +63,20 @@ impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let to_login = || Redirect::to("/login").into_response();
+        // A page asked for comes back after signing in (see `login::safe_next`); a form post
+        // does not (it cannot be replayed as a GET), nor the default page.
+        let asked = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .filter(|p| parts.method == axum::http::Method::GET && *p != "/teams");
+        let to_login = || match asked {
+            Some(asked) => {
+                let next: String = url::form_urlencoded::byte_serialize(asked.as_bytes()).collect();
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
+            None => Redirect::to("/login").into_response(),
+        };
         let id = authenticate(parts, state)
             .await
             .map_err(|e| e.into_response())?

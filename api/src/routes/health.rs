@@ -6,6 +6,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{ApiError, AppState};
 
+/// How long `/readyz` waits for the database and the queue.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
 }
@@ -20,11 +23,21 @@ async fn healthz() -> axum::Json<Value> {
 /// worker is taking jobs (it stops at shutdown, before the process exits).
 #[utoipa::path(get, path = "/readyz", tag = "health", responses(
     (status = 200, description = "Database and queue answer; a worker in this process is taking jobs", body = Object),
-    (status = 503, description = "A dependency is unavailable or the worker stopped taking jobs", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 503, description = "A dependency is unavailable (or did not answer within a second) or the worker stopped taking jobs", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
-    state.db.ping().await?;
-    state.queue.ping().await?;
+    // A load balancer's probe must hear "not ready" promptly: an unreachable database would
+    // otherwise hold the answer for the pool's whole acquire timeout.
+    let checks = async {
+        state.db.ping().await?;
+        state.queue.ping().await?;
+        Ok::<_, ApiError>(())
+    };
+    tokio::time::timeout(READY_WITHIN, checks).await.map_err(|_| {
+        ApiError::Unavailable(format!(
+            "the database or the queue did not answer within {READY_WITHIN:?}"
+        ))
+    })??;
     let worker = match &state.worker {
         None => Value::Null,
         Some(w) if w.is_taking_jobs() => json!("taking_jobs"),

@@ -75,6 +75,10 @@ pub struct Config {
     /// Label per-team and per-ad-account gauges with their ids. Off by default: ids are
     /// unbounded label values, which a Prometheus server with many teams would pay for.
     pub metrics_id_labels: bool,
+    /// Take the client's address from the last `X-Forwarded-For` entry
+    /// (`ADSYNC_TRUST_FORWARDED_FOR`): only behind a reverse proxy that sets it, or clients
+    /// could pick their own address and dodge the sign-in limit.
+    pub trust_forwarded_for: bool,
     /// Rows a paged insights chunk aims at (`ADSYNC_SYNC_CHUNK_ROWS`): fewer mean more calls
     /// and less redone after a crash.
     pub sync_chunk_rows: u32,
@@ -211,11 +215,13 @@ impl Config {
             .map(|s| s.parse())
             .transpose()
             .map_err(|_| invalid("ADSYNC_WORKER_LISTEN", "expected host:port, e.g. 0.0.0.0:9090"))?;
-        let metrics_id_labels = match var("ADSYNC_METRICS_ID_LABELS").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => return Err(invalid("ADSYNC_METRICS_ID_LABELS", "expected true or false")),
+        let flag = |name: &'static str| match var(name).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(invalid(name, "expected true or false")),
         };
+        let metrics_id_labels = flag("ADSYNC_METRICS_ID_LABELS")?;
+        let trust_forwarded_for = flag("ADSYNC_TRUST_FORWARDED_FOR")?;
         let log_format = match var("ADSYNC_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -239,6 +245,7 @@ impl Config {
             run_lease,
             worker_listen,
             metrics_id_labels,
+            trust_forwarded_for,
             sync_chunk_rows: sync_chunk_rows as u32,
             graph_calls_per_second: graph_calls_per_second as u32,
         })

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod oauth_states;
 pub mod objects;
 pub mod sessions;
+pub mod sign_in_failures;
 pub mod sync_runs;
 pub mod teams;
 pub mod users;

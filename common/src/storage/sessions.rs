@@ -31,6 +31,12 @@ pub async fn delete(db: &Db, secret: &str) -> StorageResult<()> {
     Ok(())
 }
 
+/// Ends every session of `user` (sign-out, a password change); returns how many.
+pub async fn delete_all_of(db: &Db, user: UserId) -> StorageResult<u64> {
+    const SQL: &str = "DELETE FROM sessions WHERE user_id = $1";
+    Ok(on_pool!(db, p => sqlx::query(SQL).bind(user).execute(p).await?.rows_affected()))
+}
+
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired(db: &Db) -> StorageResult<u64> {
     const SQL: &str = "DELETE FROM sessions WHERE expires_at < $1";

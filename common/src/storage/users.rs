@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, StorageResult, now, on_pool};
+use super::{BeginWrite, Db, StorageResult, now, on_pool};
 use crate::ids::{Email, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,9 +37,18 @@ pub async fn find_by_email(db: &Db, email: &Email) -> StorageResult<Option<User>
     Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(email.as_str()).fetch_optional(p).await?))
 }
 
+/// Replaces the user's password and ends every session they have, in one transaction: whoever
+/// knew the old password is signed out with it.
 pub async fn set_password(db: &Db, id: UserId, password_hash: &str) -> StorageResult<()> {
     const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
-    let done = on_pool!(db, p => sqlx::query(SQL).bind(password_hash).bind(id).execute(p).await?.rows_affected());
+    const END_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+    let done = on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let done = sqlx::query(SQL).bind(password_hash).bind(id).execute(&mut *tx).await?.rows_affected();
+        sqlx::query(END_SESSIONS).bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        done
+    });
     if done == 0 {
         Err(super::StorageError::NotFound)
     } else {

@@ -151,6 +151,66 @@ async fn every_admin_command_works_through_the_binary() {
     );
     assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
 
+    // A new password ends every session the user had; the old password no longer works.
+    let db = Db::connect(url).await.expect("db");
+    let ann = adsync_common::storage::users::find_by_email(
+        &db,
+        &adsync_common::ids::Email::parse("ann@example.com").expect("email"),
+    )
+    .await
+    .expect("db")
+    .expect("ann")
+    .id;
+    let day = chrono::Duration::days(1);
+    let sessions = [
+        adsync_common::storage::sessions::create(&db, ann, day)
+            .await
+            .expect("session"),
+        adsync_common::storage::sessions::create(&db, ann, day)
+            .await
+            .expect("session"),
+    ];
+    let out = admin(
+        url,
+        &["set-password", "--email", "ann@example.com", "--password-stdin"],
+        Some("ann-new-password\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for s in &sessions {
+        let user = adsync_common::storage::sessions::user_for(&db, s.expose())
+            .await
+            .expect("db");
+        assert_eq!(user, None, "a session outlived the password change");
+    }
+    let (_, hash) = adsync_common::storage::users::credentials(
+        &db,
+        &adsync_common::ids::Email::parse("ann@example.com").expect("email"),
+    )
+    .await
+    .expect("db")
+    .expect("ann");
+    assert!(adsync_common::password::verify_password(
+        &"ann-new-password".to_string().into(),
+        Some(&hash)
+    ));
+    assert!(!adsync_common::password::verify_password(
+        &"ann-password".to_string().into(),
+        Some(&hash)
+    ));
+    let short = admin(
+        url,
+        &["set-password", "--email", "ann@example.com", "--password", "short"],
+        None,
+    );
+    assert_eq!(short.status.code(), Some(1), "{}", stderr(&short));
+    let nobody = admin(
+        url,
+        &["set-password", "--email", "no@example.com", "--password", "long-enough"],
+        None,
+    );
+    assert_eq!(nobody.status.code(), Some(1), "{}", stderr(&nobody));
+    db.close().await;
+
     // Tokens: printed once on stdout (the only line), listed without it, stored as a digest.
     let out = admin(
         url,

@@ -127,6 +127,20 @@ async fn postgres_going_away_mid_run_is_survived_by_api_and_worker() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Each probe answers promptly (within a second, by design), not after the pool's
+    // 10-second acquire timeout: a client that gives up after 5 s still hears 503.
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    for ops in [&api.ops, &worker.ops] {
+        let res = impatient
+            .get(format!("{ops}/readyz"))
+            .send()
+            .await
+            .expect("/readyz answers while the database is away");
+        assert_eq!(res.status(), 503);
+    }
     proxy.restore();
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);

@@ -1,6 +1,7 @@
 //! Redis restarted empty in the middle of a backfill: the running run goes on (its truth is
 //! in PostgreSQL), the queued one that only lived in Redis is pushed again from the runs
-//! table, the worker process survives, and both teams end with exact data.
+//! table, a resync asked for while Redis was down is accepted and runs, the worker process
+//! survives, and both teams end with exact data.
 
 use std::time::Duration;
 
@@ -72,15 +73,48 @@ async fn redis_restarted_empty_mid_run_loses_no_sync() {
     };
 
     redis.kill();
+    // Redis stays away until the worker has noticed (its readiness fails): the outage is
+    // real, not a blip between two polls.
+    let http = crate::helpers::client();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let ready = http
+            .get(format!("{}/readyz", worker.ops))
+            .send()
+            .await
+            .map(|r| r.status().as_u16());
+        if ready.is_ok_and(|s| s == 503) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the worker never noticed Redis was gone"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A resync asked for while Redis is down is accepted and runs once it is back: its row
+    // is written, and the refill queues it (never "503" for a run that then happens anyway).
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    let (since, until) = (ds.today() - chrono::Duration::days(2), ds.today());
+    let (status, body) = f
+        .app
+        .post_json(
+            &f.c,
+            &format!("/api/v1/teams/{}/syncs", f.team),
+            serde_json::json!({"since": since, "until": until}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let during_outage = adsync_common::ids::RunId(body["id"].as_i64().expect("run id"));
     let _restarted = PrivateRedis::start(redis.port).await;
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    for id in [running.id, waiting.id] {
-        let team = if id == running.id {
-            running.team_id
-        } else {
-            waiting.team_id
-        };
+    let runs = [
+        (running.id, running.team_id),
+        (waiting.id, waiting.team_id),
+        (during_outage, f.team),
+    ];
+    for (id, team) in runs {
         let done = loop {
             let r = sync_runs::get(&f.app.db, team, id).await.expect("db").expect("run");
             if matches!(r.status, RunStatus::Succeeded | RunStatus::Failed) {
@@ -97,7 +131,6 @@ async fn redis_restarted_empty_mid_run_loses_no_sync() {
     }
     let _ = worker.child.kill();
     let _ = worker.child.wait();
-    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     for team in [f.team, other] {
         assert_matches_truth(&f.app, team, ds.today() - chrono::Duration::days(89), ds.today()).await;
     }

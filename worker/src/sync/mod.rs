@@ -40,7 +40,6 @@ pub fn units_in_flight(db: &adsync_common::storage::Db) -> usize {
         adsync_common::storage::Db::Sqlite(_) => 4,
     }
 }
-const LOCK_TTL: chrono::Duration = chrono::Duration::seconds(120);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -158,10 +157,12 @@ async fn sync_accounts(
         wait_for_lock(&ctx, &account.id).await?;
     }
     let account_ids: Vec<String> = accounts.iter().map(|a| a.id.clone()).collect();
-    // Ends with this future, however it ends: a job the queue's consumer drops mid-run (its
-    // backend went away) must not leave a heartbeat keeping the lease alive for a run that
-    // no longer progresses; the lease then lapses and the run resumes elsewhere.
-    let heartbeat = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(heartbeat(ctx.clone(), account_ids)));
+    // The heartbeat ends with the run: told to stop between renewals when the run ends, and
+    // aborted if this future is dropped, so it never keeps the lease alive for a run that no
+    // longer progresses (the lease then lapses and the run resumes elsewhere).
+    let run_over = tokio_util::sync::CancellationToken::new();
+    let heartbeat =
+        tokio_util::task::AbortOnDropHandle::new(tokio::spawn(heartbeat(ctx.clone(), account_ids, run_over.clone())));
     let result = async {
         for account in &accounts {
             objects::sync_objects(&ctx, &account.id).await?;
@@ -169,7 +170,8 @@ async fn sync_accounts(
         fetch_lanes(&ctx, &lanes, &done, &state.chunk_policy).await
     }
     .await;
-    drop(heartbeat);
+    run_over.cancel();
+    let _ = heartbeat.await;
     if result.is_err() {
         ctx.stop.cancel();
     }
@@ -355,9 +357,12 @@ async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option
 }
 
 /// Waits while another run of this team syncs the account (one active sync per account).
+/// A lock lasts as long as a lease and is renewed with it, so the lock of a run whose
+/// worker died (or whose job was dropped in an outage) lapses with its lease: a waiting run
+/// never waits longer for a dead one than the dead one's own resumption would.
 async fn wait_for_lock(ctx: &RunCtx, account: &str) -> Result<(), SyncError> {
     loop {
-        if lock_account(&ctx.db, ctx.team, account, ctx.run, LOCK_TTL).await? {
+        if lock_account(&ctx.db, ctx.team, account, ctx.run, ctx.lease).await? {
             return Ok(());
         }
         tracing::info!(
@@ -386,12 +391,17 @@ async fn renew(ctx: &RunCtx) -> Result<(), SyncError> {
 }
 
 /// Keeps the run's lease and account locks alive while it waits on slow calls or throttles.
-async fn heartbeat(ctx: Arc<RunCtx>, accounts: Vec<String>) {
+/// Stops only between renewals (`run_over`), never in the middle of a query.
+async fn heartbeat(ctx: Arc<RunCtx>, accounts: Vec<String>, run_over: tokio_util::sync::CancellationToken) {
     loop {
         // Renew well inside the lease, so one slow renewal does not lose the run.
-        tokio::time::sleep((ctx.lease / 4).to_std().unwrap_or(Duration::from_secs(15))).await;
+        let every = (ctx.lease / 4).to_std().unwrap_or(Duration::from_secs(15));
+        tokio::select! {
+            _ = run_over.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
         for account in &accounts {
-            let _ = lock_account(&ctx.db, ctx.team, account, ctx.run, LOCK_TTL).await;
+            let _ = lock_account(&ctx.db, ctx.team, account, ctx.run, ctx.lease).await;
         }
         if let Err(e) = renew(&ctx).await {
             tracing::warn!(error = %e, "lost the run's lease; stopping");
