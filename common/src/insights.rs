@@ -77,7 +77,7 @@ pub struct Names {
 /// One action type's figures on a row, per attribution window of [`WINDOWS`]: a row carries
 /// a few types with up to seven windows each, held in place rather than as an entry per
 /// window (building, grouping and freeing those was a tenth of a backfill's CPU,
-/// docs/benchmarks.md, session 9).
+/// docs/benchmarks.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionFigures {
     /// Shared between rows.

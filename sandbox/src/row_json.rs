@@ -3,8 +3,8 @@
 //!
 //! Written by hand rather than as a `serde_json::Value`: a benchmark backfill asks for
 //! ~750k rows, and building, sorting and dropping a map per row (and one per action) was
-//! most of the sandbox's CPU, which shares the machine with adsync (docs/benchmarks.md,
-//! session 6). Keys come out in the order Facebook writes them: ids, figures, actions,
+//! most of the sandbox's CPU, which shares the machine with adsync (docs/benchmarks.md).
+//! Keys come out in the order Facebook writes them: ids, figures, actions,
 //! breakdown values, then the dates.
 
 use rust_decimal::Decimal;

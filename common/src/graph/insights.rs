@@ -95,7 +95,7 @@ impl Filter {
     }
 }
 
-/// The default fields of a daily sync (issue 5's list).
+/// The default fields of a daily sync.
 pub const DEFAULT_FIELDS: &[&str] = &[
     "account_id",
     "campaign_id",

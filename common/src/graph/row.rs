@@ -27,8 +27,8 @@ pub struct ActionStat {
 
 /// An action's figures per attribution window ([`ATTRIBUTION_WINDOWS`]); windows without
 /// data are absent. Held in place, not in a map: a row carries a dozen of them, and building
-/// and freeing a map per action was a large part of reading a page (docs/benchmarks.md,
-/// session 6). Keys Facebook may add beside the windows are not figures adsync stores.
+/// and freeing a map per action was a large part of reading a page (docs/benchmarks.md).
+/// Keys Facebook may add beside the windows are not figures adsync stores.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Windows([Option<Decimal>; ATTRIBUTION_WINDOWS.len()]);
 

@@ -94,7 +94,7 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10))
                 // 512 kB of page cache per connection rather than SQLite's 2 MB: the file is
                 // local, so the OS cache serves a miss cheaply, and every connection's cache
-                // counts in adsync's own memory (docs/benchmarks.md, session 5).
+                // counts in adsync's own memory (docs/benchmarks.md).
                 .pragma("cache_size", "-512");
             if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)

@@ -32,7 +32,7 @@ use crate::WorkerState;
 /// pages while calls are out. Their Graph calls are bounded apart ([`fetch::CALLS_IN_FLIGHT`]).
 /// On PostgreSQL a page's transaction waits on the network, the run's row and the commit's
 /// flush; with 8 units a quarter of the machine sat idle in a backfill, with 16 about 5 %
-/// (docs/benchmarks.md, session 7). SQLite writes one page at a time, so more units there
+/// (docs/benchmarks.md). SQLite writes one page at a time, so more units there
 /// only hold more pages in memory.
 pub fn units_in_flight(db: &adsync_common::storage::Db) -> usize {
     match db {
@@ -187,8 +187,8 @@ async fn sync_accounts(
 
 /// Fetches every lane: its head, then the rest sized by what the head held. A lane's rest
 /// starts as soon as its own head is in: waiting for every head left half the machine idle
-/// at the start of a backfill, as the ad level's head takes longest (docs/benchmarks.md,
-/// session 7). Units a resumed run committed before are skipped (the rest's chunks come out
+/// at the start of a backfill, as the ad level's head takes longest (docs/benchmarks.md).
+/// Units a resumed run committed before are skipped (the rest's chunks come out
 /// the same, as they are sized from the head's stored row count).
 async fn fetch_lanes(
     ctx: &Arc<RunCtx>,

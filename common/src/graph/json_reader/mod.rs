@@ -4,7 +4,7 @@
 //! are handed over as their text, everything else is skipped without being built.
 //!
 //! Through serde's visitors the same walk cost more than everything else a backfill does in
-//! adsync (docs/benchmarks.md, session 9). The grammar is RFC 8259's, checked as strictly as
+//! adsync (docs/benchmarks.md). The grammar is RFC 8259's, checked as strictly as
 //! serde_json checks it; escapes, the rare case, are decoded by serde_json itself.
 
 use std::borrow::Cow;

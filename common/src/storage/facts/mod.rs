@@ -51,7 +51,7 @@ pub(crate) fn unique_rows(rows: &[DailyRow]) -> Vec<&DailyRow> {
 /// micro-units, or is `null` when the type has none (e.g. link clicks). `[["purchase",[2,null,
 /// 3],[45670000,null,50000000]]]` is 2 purchases worth 45.67 by default and 3 worth 50.00
 /// within 7 days of a click. A window past the end of a list has no figure, as a `null` in it
-/// (the `insight_actions` view reads both alike; until session 9 every list had all seven).
+/// (the `insight_actions` view reads both alike; lists written by older versions have all seven).
 ///
 /// One element per type rather than per type and window, and no trailing `null`s: the text
 /// is a third as long, and PostgreSQL's work on a backfill grows with the bytes it stores
@@ -108,7 +108,7 @@ pub enum WriteMode {
     /// Plain inserts: the chunk's days held no rows of this account and level when its first
     /// page was written (see `super::insights::range_is_empty`). An upsert first looks for the
     /// row it may have to update, which cost PostgreSQL nearly as much again as the insert
-    /// (docs/benchmarks.md, session 6); a backfill finds nothing. Should a row be there after
+    /// (docs/benchmarks.md); a backfill finds nothing. Should a row be there after
     /// all (pages that overlap), the page is written again as upserts.
     Insert,
     /// Idempotent upserts on the natural key: re-syncs, lookback, resumed chunks.
@@ -200,7 +200,7 @@ fn upsert_tail() -> String {
 // Rows per multi-row statement (× 29 parameters; SQLite allows 32,766). Each statement is
 // compiled once and holds its bound text (a row's actions are ~700 bytes) in the connection
 // thread's allocator: 1,000-row statements cost ~10 MB of peak memory over 100-row ones and
-// were no faster (docs/benchmarks.md, session 5).
+// were no faster (docs/benchmarks.md).
 const SQLITE_ROW_BATCH: usize = 100;
 
 /// The SQLite insert before its `VALUES` list, built once.

@@ -44,8 +44,8 @@ static COPY_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
 const COPY_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// Plain inserts on PostgreSQL: the rows as one binary `COPY`, which PostgreSQL takes in with
-/// less work than the same rows through `INSERT ... SELECT FROM UNNEST` (docs/benchmarks.md,
-/// session 6). A row already there fails it as a unique violation, like an insert.
+/// less work than the same rows through `INSERT ... SELECT FROM UNNEST` (docs/benchmarks.md).
+/// A row already there fails it as a unique violation, like an insert.
 async fn copy_rows(
     conn: &mut PgConnection,
     t: &PageTarget<'_>,
