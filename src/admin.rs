@@ -2,8 +2,8 @@
 
 use adsync_common::ids::{ApiTokenId, Email, Role, TeamId};
 use adsync_common::password::hash_password;
-use adsync_common::queue::{Job, Queue};
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
+use adsync_common::queue::Queue;
+use adsync_common::storage::sync_runs::{NewRun, RunKind};
 use adsync_common::storage::{Db, StorageError, api_tokens, teams, users};
 use adsync_common::{Config, Secret};
 use anyhow::{Context, bail};
@@ -18,7 +18,7 @@ pub use connections::{RotationReport, Undecryptable, list_connections, rotate_ke
 pub struct PasswordArgs {
     /// The password, at least 8 characters (visible in the process list and shell
     /// history: prefer --password-stdin).
-    #[arg(long, conflicts_with = "password_stdin")]
+    #[arg(long, conflicts_with = "password_stdin", required_unless_present = "password_stdin")]
     password: Option<String>,
     /// Read the password from the first line of standard input.
     #[arg(long)]
@@ -34,7 +34,7 @@ impl PasswordArgs {
                 std::io::stdin().read_line(&mut line)?;
                 line.trim_end_matches(['\r', '\n']).to_string()
             }
-            (None, false) => bail!("give --password or --password-stdin"),
+            (None, false) => return Err(usage("give --password or --password-stdin")),
         };
         Ok(Secret::new(password))
     }
@@ -147,8 +147,17 @@ impl AdminCommand {
     }
 }
 
+/// A bad argument value: exit code 2, like the usage errors clap reports itself.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(String);
+
+fn usage(message: impl std::fmt::Display) -> anyhow::Error {
+    UsageError(message.to_string()).into()
+}
+
 fn email(raw: &str) -> anyhow::Result<Email> {
-    Email::parse(raw).map_err(anyhow::Error::msg)
+    Email::parse(raw).map_err(usage)
 }
 
 async fn user_id(db: &Db, raw: &str) -> anyhow::Result<adsync_common::ids::UserId> {
@@ -161,7 +170,7 @@ async fn user_id(db: &Db, raw: &str) -> anyhow::Result<adsync_common::ids::UserI
 
 fn ensure_long_enough(password: &Secret<String>) -> anyhow::Result<()> {
     if password.expose().chars().count() < 8 {
-        bail!("the password must have at least 8 characters");
+        return Err(usage("the password must have at least 8 characters"));
     }
     Ok(())
 }
@@ -203,7 +212,7 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
         AdminCommand::CreateTeam { name, owner } => {
             let name = name.trim();
             if name.is_empty() {
-                bail!("the team name must not be empty");
+                return Err(usage("the team name must not be empty"));
             }
             let owner = match owner {
                 Some(o) => Some(user_id(db, &o).await?),
@@ -293,28 +302,30 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
             ad_account_id,
         } => {
             use adsync_common::dates::{DateRange, parse_day};
-            teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
-            let since = since.as_deref().map(|s| parse_day("since", s)).transpose()?;
-            let until = until.as_deref().map(|s| parse_day("until", s)).transpose()?;
+            let since = since
+                .as_deref()
+                .map(|s| parse_day("since", s))
+                .transpose()
+                .map_err(usage)?;
+            let until = until
+                .as_deref()
+                .map(|s| parse_day("until", s))
+                .transpose()
+                .map_err(usage)?;
             if let (Some(s), Some(u)) = (since, until) {
-                DateRange::new(s, u)?;
+                DateRange::new(s, u).map_err(usage)?;
             }
-            let run = sync_runs::create(
-                db,
-                &NewRun {
-                    team_id: team,
-                    kind: RunKind::Manual,
-                    ad_account_id,
-                    since,
-                    until,
-                    requested_by: None,
-                },
-            )
-            .await?;
-            queue
-                .context("the queue is not configured")?
-                .push(Job::SyncRunV1 { run_id: run.id })
-                .await?;
+            teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
+            let new = NewRun {
+                team_id: team,
+                kind: RunKind::Manual,
+                ad_account_id,
+                since,
+                until,
+                requested_by: None,
+            };
+            let queue = queue.context("the queue is not configured")?;
+            let run = adsync_common::syncs::request(db, queue, &new).await?;
             println!("queued sync run {}", run.id);
         }
     }

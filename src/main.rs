@@ -37,7 +37,13 @@ enum Command {
     /// Run the API and a worker in one process.
     All,
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate {
+        /// Also check everything `serve` and `work` need (REDIS_URL with PostgreSQL, a valid
+        /// ADSYNC_ENCRYPTION_KEY) and exit 2 naming what is missing: a deployment's one-shot
+        /// migrate step then stops the stack instead of starting services that cannot run.
+        #[arg(long)]
+        check_config: bool,
+    },
     /// The Graph API sandbox on its own (a local stand-in for Facebook), or its ground truth.
     Sandbox(sandbox_cli::SandboxArgs),
     /// Benchmarks: a full backfill against the sandbox, timed and measured.
@@ -52,6 +58,8 @@ enum Command {
 /// Exit codes: 0 ok, 2 usage or configuration error, 1 runtime failure.
 enum Failure {
     Config(ConfigError),
+    /// A bad argument value (clap reports missing or malformed flags itself, also with 2).
+    Usage(String),
     Runtime(anyhow::Error),
 }
 
@@ -59,6 +67,7 @@ impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         match e.downcast::<ConfigError>() {
             Ok(c) => Failure::Config(c),
+            Err(e) if e.is::<admin::UsageError>() => Failure::Usage(e.to_string()),
             Err(e) => Failure::Runtime(e),
         }
     }
@@ -90,6 +99,10 @@ fn main() -> ExitCode {
             eprintln!("configuration error: {e}");
             ExitCode::from(2)
         }
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
         Err(Failure::Runtime(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -115,7 +128,11 @@ async fn execute(command: Command) -> Result<(), Failure> {
     }
     adsync_common::telemetry::init(&config.log_filter, config.log_format);
     match command {
-        Command::Migrate => {
+        Command::Migrate { check_config } => {
+            if check_config {
+                config.require_queue()?;
+                config.keyring()?;
+            }
             let db = Db::connect_and_migrate(config.database_url.expose())
                 .await
                 .map_err(anyhow::Error::from)?;
@@ -133,6 +150,17 @@ async fn execute(command: Command) -> Result<(), Failure> {
 /// Admin commands open the database without the start-up token check (`rotate-key` must be
 /// able to report every token it cannot read) and the queue only when they push a job.
 async fn run_admin(config: Config, command: admin::AdminCommand) -> Result<(), Failure> {
+    // Opening a SQLite URL creates the file: an admin command on a mistyped path would
+    // otherwise work on a new, empty database and report nothing wrong.
+    if let Some(file) = config.sqlite_file().filter(|f| !f.exists()) {
+        return Err(Failure::Config(ConfigError {
+            variable: "DATABASE_URL",
+            message: format!(
+                "no database at {}: run `adsync migrate` (or `adsync demo`) first, or point DATABASE_URL at an existing one",
+                file.display()
+            ),
+        }));
+    }
     let queue_needed = command.needs_queue();
     if queue_needed {
         config.require_queue()?;

@@ -285,6 +285,17 @@ impl Config {
     }
 
     /// Session cookies get `Secure` when the public URL is https.
+    /// The SQLite file `DATABASE_URL` names, if it names one (not PostgreSQL, not in memory).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        use std::str::FromStr;
+        let url = self.database_url.expose();
+        if !url.starts_with("sqlite:") || url.contains("mode=memory") {
+            return None;
+        }
+        let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+        Some(opts.get_filename().to_path_buf())
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
     }

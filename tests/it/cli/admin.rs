@@ -94,7 +94,7 @@ async fn every_admin_command_works_through_the_binary() {
         &["create-user", "--email", "cy@example.com", "--password", "short"],
         None,
     );
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "a bad argument is a usage error");
     assert!(stderr(&out).contains("8 characters"), "{}", stderr(&out));
     let users = admin_ok(url, &["list-users"]);
     assert!(
@@ -202,7 +202,7 @@ async fn every_admin_command_works_through_the_binary() {
         &["set-password", "--email", "ann@example.com", "--password", "short"],
         None,
     );
-    assert_eq!(short.status.code(), Some(1), "{}", stderr(&short));
+    assert_eq!(short.status.code(), Some(2), "{}", stderr(&short));
     let nobody = admin(
         url,
         &["set-password", "--email", "no@example.com", "--password", "long-enough"],
@@ -290,7 +290,9 @@ async fn every_admin_command_works_through_the_binary() {
         &["resync", "--team", "999999"],
     ] {
         let out = admin(url, bad, None);
-        assert_eq!(out.status.code(), Some(1), "{bad:?}: {}", stderr(&out));
+        // Bad dates are usage errors (2); a team that does not exist is a runtime one (1).
+        let expected = if bad.contains(&"999999") { 1 } else { 2 };
+        assert_eq!(out.status.code(), Some(expected), "{bad:?}: {}", stderr(&out));
         assert!(!stderr(&out).trim().is_empty());
     }
     assert_eq!(api_tokens::list(&db, None).await.expect("tokens").len(), 0);
