@@ -296,6 +296,20 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
     );
     let run = sync_runs::get(&db, team, run.id).await.expect("get").expect("run");
     assert_eq!(run.rows_written, 3, "two rows, then one distinct object-day");
+    // The failed insert left no connection behind in a broken state: every pooled
+    // connection still runs prepared statements, transactions and inserts.
+    for _ in 0..40 {
+        write_page(&db, &target, &restated, &checkpoint, &mut WriteMode::Upsert)
+            .await
+            .expect("a page after the failed insert");
+        sync_runs::get(&db, team, run.id)
+            .await
+            .expect("a query after the failed insert");
+        let mut again = WriteMode::Insert;
+        write_page(&db, &target, &first[1..], &checkpoint, &mut again)
+            .await
+            .expect("another insert that meets its rows");
+    }
 }
 
 crate::on_both_backends!(
