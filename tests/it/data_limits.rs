@@ -251,7 +251,33 @@ async fn nothing_smaller_fails_naming_what_was_tried(backend: Backend) {
     );
 }
 
+/// Facebook refusing calls as "too much data" at random, whatever their size: every refusal
+/// shrinks a request, and the backfill still ends with exact data.
+async fn random_refusals_still_give_exact_data(backend: Backend) {
+    let (f, state) = connected(
+        backend,
+        SandboxConfig {
+            faults: adsync_sandbox::FaultConfig {
+                reduce_data: 0.1,
+                ..Default::default()
+            },
+            ..auto_approve()
+        },
+    )
+    .await;
+    let done = backfill(&f, &state).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    let today = f.app.sandbox.as_ref().expect("sandbox").dataset().today();
+    assert_exact(&f, today - chrono::Duration::days(89), today).await;
+    assert!(
+        refusals(&stats(&f)) > 0,
+        "the sandbox refused some calls: {:?}",
+        stats(&f)
+    );
+}
+
 crate::on_both_backends!(
+    random_refusals_still_give_exact_data,
     small_pages_are_asked_for_once_learnt,
     days_times_fields_splits_the_range,
     too_many_rows_splits_by_campaign,
