@@ -70,6 +70,10 @@ fn flash_message(f: &Flash, failure_detail: Option<&str>) -> Option<Markup> {
             "ok",
             "Facebook is disconnected and adsync's access was revoked there. Synced data is kept.",
         )),
+        Some("kept_for_others") => Some(notice(
+            "ok",
+            "Facebook is disconnected for this team. Its access at Facebook was kept: the same Facebook user still connects other teams in adsync. Synced data is kept.",
+        )),
         Some(_) => Some(notice(
             "error",
             "Facebook is disconnected here, but revoking access at Facebook failed: remove adsync under Facebook settings → Business integrations. Synced data is kept.",
@@ -149,7 +153,11 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
                 @if fb.status != "not_connected" {
                     form method="post" action={ "/teams/" (t) "/connectors/facebook/disconnect" } {
                         button.secondary type="submit" { "Disconnect" }
-                        p.hint { "Disconnecting revokes adsync's access at Facebook and stops syncing. Data already synced is kept." }
+                        @if fb.grant_shared_with_teams > 0 {
+                            p.hint { "This Facebook user's access also connects " (fb.grant_shared_with_teams) " other team(s) in adsync: disconnecting stops syncing here and leaves that access in place at Facebook for them. Data already synced is kept." }
+                        } @else {
+                            p.hint { "Disconnecting revokes adsync's access at Facebook and stops syncing. Data already synced is kept." }
+                        }
                     }
                 }
             }
@@ -236,7 +244,11 @@ async fn disconnect(State(state): State<AppState>, team: PageTeam) -> Response {
             Ok(o) => Redirect::to(&format!(
                 "{}?disconnected={}",
                 connectors_page(t),
-                if o.revoked_at_provider { "revoked" } else { "local_only" }
+                match (o.revoked_at_provider, o.grant_kept_for) {
+                    (true, _) => "revoked",
+                    (false, 0) => "local_only",
+                    (false, _) => "kept_for_others",
+                }
             ))
             .into_response(),
             Err(e) => connect_error(e).into_response(),

@@ -78,6 +78,9 @@ pub struct ConnectorView {
     pub connected_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_sync: Option<SyncRun>,
+    /// Other teams connected through the same Facebook user's grant: disconnecting here
+    /// then leaves the grant in place at Facebook (its revoke is per user and app).
+    pub grant_shared_with_teams: usize,
 }
 
 pub async fn facebook_view(state: &AppState, team: TeamId) -> Result<ConnectorView, ApiError> {
@@ -87,7 +90,14 @@ pub async fn facebook_view(state: &AppState, team: TeamId) -> Result<ConnectorVi
         Some(_) => connections::active_ad_accounts(&state.db, team).await?,
         None => Vec::new(),
     };
+    let grant_shared_with_teams = match (&conn, &state.connector) {
+        (Some(c), Some(connector)) if c.token_ciphertext.is_some() => {
+            connector.teams_sharing_grant(c).await.map_err(connect_error)?
+        }
+        _ => 0,
+    };
     Ok(ConnectorView {
+        grant_shared_with_teams,
         platform: FACEBOOK.platform,
         configured: state.connector.is_some(),
         status: conn.as_ref().map(|c| c.status.as_str()).unwrap_or("not_connected"),
@@ -153,10 +163,11 @@ async fn start_connect(
     Ok(axum::Json(json!({ "authorize_url": url.as_str() })))
 }
 
-/// Revokes the token at Facebook, deletes it locally, keeps the synced data.
+/// Revokes the token at Facebook (unless the same Facebook user's grant still connects another
+/// team: Facebook revokes per user and app), deletes it locally, keeps the synced data.
 #[utoipa::path(delete, path = "/api/v1/teams/{team}/connectors/facebook", tag = "connectors", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{status, revoked_at_provider, data_kept}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "`{status, revoked_at_provider, grant_kept_for_other_teams, data_kept}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "Not connected, or no such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "No Facebook app configured on this server", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
@@ -170,9 +181,12 @@ async fn disconnect(
         .map_err(connect_error)?;
     Ok((
         StatusCode::OK,
-        axum::Json(
-            json!({ "status": "not_connected", "revoked_at_provider": outcome.revoked_at_provider, "data_kept": true }),
-        ),
+        axum::Json(json!({
+            "status": "not_connected",
+            "revoked_at_provider": outcome.revoked_at_provider,
+            "grant_kept_for_other_teams": outcome.grant_kept_for,
+            "data_kept": true,
+        })),
     ))
 }
 

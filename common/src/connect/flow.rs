@@ -39,8 +39,12 @@ pub struct CallbackOutcome {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DisconnectOutcome {
-    /// False when the provider could not be told; the token was deleted locally anyway.
+    /// False when the provider could not be told, or was not (see `grant_kept_for`); the
+    /// token was deleted locally anyway.
     pub revoked_at_provider: bool,
+    /// Other teams whose connections use the same provider user's grant. The provider revokes
+    /// per user and app, so the grant is revoked only when this is 0.
+    pub grant_kept_for: usize,
 }
 
 /// The result of checking a stored token with the provider.
@@ -217,9 +221,16 @@ impl Connector {
         let conn = connections::get(&self.db, team, self.platform())
             .await?
             .ok_or(ConnectError::NotConnected { provider: self.name() })?;
+        // The provider's revoke ends the user's grant for this app, and so every team that
+        // user connected: it is left alone while another team still uses it.
+        let grant_kept_for = match conn.token_ciphertext {
+            Some(_) => self.teams_sharing_grant(&conn).await?,
+            None => 0,
+        };
         // No token left means the provider already removed the access (deauthorized, or
         // its data deleted): nothing to revoke, and nothing for the owner to clean up there.
         let (revoked_at_provider, already_gone) = match self.token_of(&conn) {
+            Ok(Some(_)) if grant_kept_for > 0 => (false, false),
             Ok(Some(token)) => match &self.provider {
                 Provider::Facebook(fb) => match fb.revoke(&token).await {
                     Ok(()) => (true, false),
@@ -233,7 +244,12 @@ impl Connector {
             Err(_) => (false, false),
         };
         connections::delete(&self.db, team, self.platform()).await?;
-        let detail = if already_gone {
+        let detail = if grant_kept_for > 0 {
+            format!(
+                "Disconnected {name} for this team. The {name} user's access was not revoked there: it still connects {grant_kept_for} other team(s) in adsync. Synced data is kept.",
+                name = self.name()
+            )
+        } else if already_gone {
             format!(
                 "Disconnected {}; its access had already been removed there. Synced data is kept.",
                 self.name()
@@ -259,7 +275,21 @@ impl Connector {
             &detail,
         )
         .await?;
-        Ok(DisconnectOutcome { revoked_at_provider })
+        Ok(DisconnectOutcome {
+            revoked_at_provider,
+            grant_kept_for,
+        })
+    }
+
+    /// How many other teams have a connection, with a token, of the same provider user.
+    pub async fn teams_sharing_grant(&self, conn: &Connection) -> Result<usize, ConnectError> {
+        Ok(connections::all(&self.db, self.platform())
+            .await?
+            .iter()
+            .filter(|c| {
+                c.team_id != conn.team_id && c.external_user_id == conn.external_user_id && c.token_ciphertext.is_some()
+            })
+            .count())
     }
 
     /// The decrypted token of a connection, if it still has one.

@@ -1,6 +1,7 @@
 //! Connect, reconnect (replace and recover) and disconnect, through the dialog and back.
 
-use adsync_common::storage::connections;
+use adsync_common::ids::Role;
+use adsync_common::storage::{connections, events};
 use chrono::{DateTime, Utc};
 
 use super::{auto_approve, fixture, seed_synced_rows, synced_rows};
@@ -140,6 +141,59 @@ async fn disconnect_revokes_at_facebook_and_keeps_data(backend: Backend) {
     f.app.stop().await;
 }
 
+/// Facebook revokes a grant per user and app, for every team that user connected: a
+/// disconnect leaves the grant alone while another team still uses it, and says so.
+async fn disconnect_keeps_a_grant_another_team_uses(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    f.connect().await;
+    let (_, token) = f.stored_token().await;
+    let other = f.app.user("other@example.com").await;
+    let team2 = f.app.team("Second", &[(other, Role::Owner)]).await;
+    let c2 = f.app.signed_in("other@example.com").await;
+    let callback = f.dialog(&f.start(&c2, team2).await).await;
+    assert_eq!(
+        f.callback(&c2, callback.as_str()).await,
+        format!("/teams/{team2}/connectors?connect=ok")
+    );
+    assert_eq!(f.card().await["grant_shared_with_teams"], 1);
+    let page = f.app.page_text(&f.c, &format!("/teams/{}/connectors", f.team)).await;
+    assert!(
+        page.contains("also connects 1 other team(s)"),
+        "the card says so: {page}"
+    );
+
+    let res =
+        f.c.delete(f.app.url(&format!("/api/v1/teams/{}/connectors/facebook", f.team)))
+            .send()
+            .await
+            .expect("delete");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["revoked_at_provider"], false, "{body}");
+    assert_eq!(body["grant_kept_for_other_teams"], 1, "{body}");
+    assert_eq!(f.graph_me(&token).await.0, 200, "the grant still works at Facebook");
+    let conn = connections::get(&f.app.db, team2, "facebook")
+        .await
+        .expect("db")
+        .expect("conn");
+    let connector = f.app.connector.as_ref().expect("connector");
+    let token2 = connector.token_of(&conn).expect("token").expect("some");
+    assert_eq!(f.graph_me(&token2).await.0, 200, "the other team keeps syncing");
+    let last = events::list(&f.app.db, f.team, 1).await.expect("events");
+    assert!(last[0].detail.contains("not revoked"), "{}", last[0].detail);
+
+    // The last team using it disconnects: now it is revoked.
+    let res = c2
+        .delete(f.app.url(&format!("/api/v1/teams/{team2}/connectors/facebook")))
+        .send()
+        .await
+        .expect("delete");
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["revoked_at_provider"], true, "{body}");
+    assert_eq!(body["grant_kept_for_other_teams"], 0, "{body}");
+    assert_eq!(f.graph_me(&token2).await.0, 400, "revoked at Facebook");
+    f.app.stop().await;
+}
+
 async fn disconnect_deletes_locally_when_facebook_is_down(backend: Backend) {
     let mut f = fixture(backend, auto_approve()).await;
     f.connect().await;
@@ -232,5 +286,6 @@ crate::on_both_backends!(
     connect_lists_accounts_and_queues_a_backfill,
     reconnect_replaces_the_token_and_recovers,
     disconnect_revokes_at_facebook_and_keeps_data,
+    disconnect_keeps_a_grant_another_team_uses,
     disconnect_deletes_locally_when_facebook_is_down,
 );
