@@ -28,9 +28,19 @@ async fn healthz() -> axum::Json<Value> {
 async fn readyz(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
     // A load balancer's probe must hear "not ready" promptly: an unreachable database would
     // otherwise hold the answer for the pool's whole acquire timeout.
+    // Any failure of a check means "not ready" (503), whatever kind of error it is: a
+    // connection cut mid-ping is not a server bug.
     let checks = async {
-        state.db.ping().await?;
-        state.queue.ping().await?;
+        state
+            .db
+            .ping()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
+        state
+            .queue
+            .ping()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("queue: {e}")))?;
         Ok::<_, ApiError>(())
     };
     tokio::time::timeout(READY_WITHIN, checks).await.map_err(|_| {
