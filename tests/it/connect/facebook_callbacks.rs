@@ -1,7 +1,6 @@
 //! Facebook's deauthorize and data-deletion callbacks with valid and forged signatures.
 
 use adsync_common::connect::signed_request::sign;
-use adsync_common::ids::Role;
 use adsync_common::storage::connections;
 use serde_json::{Value, json};
 
@@ -72,14 +71,7 @@ async fn deauthorize_revokes_every_connection_of_that_user(backend: Backend) {
     f.connect().await;
     seed_synced_rows(&f.app, f.team).await;
     // The same Facebook user also connected a second team.
-    let other = f.app.user("other@example.com").await;
-    let team2 = f.app.team("Second", &[(other, Role::Owner)]).await;
-    let c2 = f.app.signed_in("other@example.com").await;
-    let callback = f.dialog(&f.start(&c2, team2).await).await;
-    assert_eq!(
-        f.callback(&c2, callback.as_str()).await,
-        format!("/teams/{team2}/connectors?connect=ok")
-    );
+    let (team2, c2) = f.second_team_of_the_same_facebook_user().await;
 
     f.assert_forgeries_refused("/facebook/deauthorize").await;
     assert_eq!(f.card().await["status"], "connected", "forgeries changed nothing");

@@ -1,6 +1,5 @@
 //! Connect, reconnect (replace and recover) and disconnect, through the dialog and back.
 
-use adsync_common::ids::Role;
 use adsync_common::storage::{connections, events};
 use chrono::{DateTime, Utc};
 
@@ -147,14 +146,7 @@ async fn disconnect_keeps_a_grant_another_team_uses(backend: Backend) {
     let f = fixture(backend, auto_approve()).await;
     f.connect().await;
     let (_, token) = f.stored_token().await;
-    let other = f.app.user("other@example.com").await;
-    let team2 = f.app.team("Second", &[(other, Role::Owner)]).await;
-    let c2 = f.app.signed_in("other@example.com").await;
-    let callback = f.dialog(&f.start(&c2, team2).await).await;
-    assert_eq!(
-        f.callback(&c2, callback.as_str()).await,
-        format!("/teams/{team2}/connectors?connect=ok")
-    );
+    let (team2, c2) = f.second_team_of_the_same_facebook_user().await;
     assert_eq!(f.card().await["grant_shared_with_teams"], 1);
     let page = f.app.page_text(&f.c, &format!("/teams/{}/connectors", f.team)).await;
     assert!(

@@ -79,6 +79,20 @@ impl Fixture {
         url
     }
 
+    /// A second team ("Second", owned by other@example.com) that the same Facebook user
+    /// connects; returns it and its owner's client.
+    pub async fn second_team_of_the_same_facebook_user(&self) -> (TeamId, reqwest::Client) {
+        let other = self.app.user("other@example.com").await;
+        let team2 = self.app.team("Second", &[(other, Role::Owner)]).await;
+        let c2 = self.app.signed_in("other@example.com").await;
+        let callback = self.dialog(&self.start(&c2, team2).await).await;
+        assert_eq!(
+            self.callback(&c2, callback.as_str()).await,
+            format!("/teams/{team2}/connectors?connect=ok")
+        );
+        (team2, c2)
+    }
+
     /// Calls the callback as `c`, returning where adsync sends the browser.
     pub async fn callback(&self, c: &reqwest::Client, url: &str) -> String {
         let res = c.get(url).send().await.expect("callback");
