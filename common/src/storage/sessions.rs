@@ -25,12 +25,6 @@ pub async fn user_for(db: &Db, secret: &str) -> StorageResult<Option<UserId>> {
         .map(|(id, _)| UserId(id)))
 }
 
-pub async fn delete(db: &Db, secret: &str) -> StorageResult<()> {
-    const SQL: &str = "DELETE FROM sessions WHERE token_digest = $1";
-    on_pool!(db, p => sqlx::query(SQL).bind(bearer_digest(secret)).execute(p).await.map(|_| ())?);
-    Ok(())
-}
-
 /// Ends every session of `user` (sign-out, a password change); returns how many.
 pub async fn delete_all_of(db: &Db, user: UserId) -> StorageResult<u64> {
     const SQL: &str = "DELETE FROM sessions WHERE user_id = $1";
