@@ -310,6 +310,19 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
             .await
             .expect("another insert that meets its rows");
     }
+    // A page without rows (a day or a campaign with no data) moves the checkpoint only.
+    let empty_page = Checkpoint {
+        progress: Progress { done: 1, total: 1 },
+        ..checkpoint.clone()
+    };
+    for mut mode in [WriteMode::Upsert, WriteMode::Insert] {
+        write_page(&db, &target, &[], &empty_page, &mut mode)
+            .await
+            .unwrap_or_else(|e| panic!("an empty page as {mode:?}: {e}"));
+    }
+    let run = sync_runs::get(&db, team, run.id).await.expect("get").expect("run");
+    assert_eq!(run.progress.done, 1);
+    assert_eq!(stored(db.clone()).await, expected, "an empty page changes no rows");
 }
 
 crate::on_both_backends!(

@@ -152,6 +152,11 @@ impl WriteFacts for PgConnection {
         at: DateTime<Utc>,
         mode: WriteMode,
     ) -> StorageResult<()> {
+        // A page may hold no rows (a day or a campaign without data). The upsert would bind no
+        // value arrays then, fewer parameters than its prepared statement takes.
+        if rows.is_empty() {
+            return Ok(());
+        }
         if mode == WriteMode::Insert {
             return copy_rows(self, t, rows, at).await;
         }
