@@ -20,7 +20,7 @@ use super::gate::{PauseReason, RateGate};
 use super::plan::Unit;
 use super::report::{self, Report};
 use super::retry::RetryPolicy;
-use super::shrink::{self, Piece, Refused, Shrink, Sizing, Tried, Via};
+use super::shrink::{self, Piece, Refused, Regrowth, Shrink, Sizing, Tried, Via};
 
 /// Consecutive throttles tolerated on one call before the run gives up.
 const MAX_THROTTLES: u32 = 100;
@@ -127,6 +127,30 @@ impl RunCtx {
             by_campaign = sizing.by_campaign,
             "Facebook wanted less data; later chunks start at what worked"
         );
+    }
+
+    /// Waits before asking the same again (`attempt` from 1), unless the run stops.
+    pub async fn back_off(&self, attempt: u32) -> Result<(), SyncError> {
+        tokio::select! {
+            _ = self.stop.cancelled() => Err(SyncError::Stopped),
+            _ = tokio::time::sleep(self.retry.delay(attempt)) => Ok(()),
+        }
+    }
+
+    fn page_worked(&self, account: &str, level: Level, piece: &Piece) {
+        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
+        sizings
+            .entry((account.to_string(), level))
+            .or_default()
+            .page_worked(piece);
+    }
+
+    /// A unit of the account's level went through without a refusal (see [`Sizing::relax`]).
+    fn relax(&self, account: &str, level: Level) {
+        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sizing) = sizings.get_mut(&(account.to_string(), level)) {
+            sizing.relax();
+        }
     }
 
     /// The account's campaign ids (listed through the gate, pages shrinking if refused).
@@ -287,32 +311,53 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         }
         let mut after: Option<String> = None;
         let mut report: Option<String> = None;
+        let mut growth = Regrowth::default();
+        // Whether the piece is smaller than the account's level asked for: its first page
+        // that works is then learnt from.
+        let mut to_learn = piece.limit < sizing.limit || piece.range != unit.range || piece.via != via;
+        let mut asked_again = 0;
         loop {
             req.limit = piece.limit;
-            let page = if piece.via == Via::Report && report.is_none() {
+            // The page, or the next move; and whether Facebook refused the request as too big.
+            let (page, refused) = if piece.via == Via::Report && report.is_none() {
                 // A report run first; its outcome decides how the piece goes on.
-                let next = match report::run_report(ctx, account, &req).await? {
+                let (next, refused) = match report::run_report(ctx, account, &req).await? {
                     Report::Ready(id) => {
                         report = Some(id);
                         continue;
                     }
-                    Report::TooBig => shrink::shrink(&piece, level, Refused::Request),
-                    Report::Failed => shrink::report_failed(&piece, level),
+                    Report::TooBig => (shrink::shrink(&piece, level, Refused::Request), true),
+                    Report::Failed => (shrink::report_failed(&piece, level), false),
                 };
                 tried.note(&piece);
-                Err(next)
+                (Err(next), refused)
             } else {
-                fetch_page(ctx, account, unit, &req, report.as_deref(), after.as_deref())
+                let page = fetch_page(ctx, account, unit, &req, report.as_deref(), after.as_deref())
                     .await?
                     .map_err(|refused| {
                         tried.note(&piece);
                         shrink::shrink(&piece, level, refused)
-                    })
+                    });
+                (page, true)
             };
+            // Facebook also refuses under load, by chance: a request of a size that worked
+            // is asked again before a step down, the smallest before giving up.
+            if let Err(next) = &page
+                && refused
+                && asked_again < shrink::asks_before(next, ctx.sizing(account, level).proven(&piece))
+            {
+                asked_again += 1;
+                ctx.back_off(asked_again).await?;
+                continue;
+            }
             let page = match page {
                 Ok(page) => page,
                 Err(Shrink::Limit(limit)) => {
-                    piece.limit = limit;
+                    asked_again = 0;
+                    growth.refused();
+                    // Straight to what another piece of the level already found works.
+                    piece.limit = limit.min(ctx.sizing(account, level).limit);
+                    to_learn = true;
                     continue;
                 }
                 Err(Shrink::Split(older, newer)) => {
@@ -367,16 +412,23 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                 })?;
             written += rows.len() as u64;
             metrics::counter!("adsync_rows_written_total").increment(rows.len() as u64);
+            ctx.page_worked(account, level, &piece);
+            if to_learn {
+                ctx.learn(account, level, &piece, piece.range.days() < unit.range.days());
+                to_learn = false;
+            }
+            asked_again = 0;
             match next {
-                Some(next) => after = Some(next),
-                None => {
-                    if piece.limit < sizing.limit || piece.range != unit.range || piece.via != via {
-                        ctx.learn(account, level, &piece, piece.range.days() < unit.range.days());
-                    }
-                    break;
+                Some(next) => {
+                    after = Some(next);
+                    piece.limit = growth.worked(piece.limit, ctx.sizing(account, level).limit);
                 }
+                None => break,
             }
         }
+    }
+    if tried == Tried::default() {
+        ctx.relax(account, level);
     }
     Ok(written)
 }

@@ -6,7 +6,7 @@ use adsync_common::storage::objects::upsert_objects;
 
 use super::SyncError;
 use super::fetch::{RunCtx, call};
-use super::shrink::MIN_PAGE_SIZE;
+use super::shrink::{MIN_PAGE_SIZE, RETRIES_AT_SMALLEST};
 
 /// Objects per list page.
 const PAGE: u32 = 500;
@@ -42,6 +42,7 @@ pub async fn sync_objects(ctx: &RunCtx, account: &str) -> Result<(), SyncError> 
 pub async fn list_objects(ctx: &RunCtx, account: &str, level: Level) -> Result<Vec<AdObject>, SyncError> {
     let mut out = Vec::new();
     let (mut after, mut limit): (Option<String>, u32) = (None, PAGE);
+    let mut retries = 0;
     loop {
         let page = call(ctx, account, || {
             ctx.graph
@@ -49,9 +50,18 @@ pub async fn list_objects(ctx: &RunCtx, account: &str, level: Level) -> Result<V
         })
         .await;
         let page = match page {
-            Ok(p) => p,
+            Ok(p) => {
+                retries = 0;
+                p
+            }
             Err(SyncError::Graph(GraphError::ReduceData { .. })) if limit > MIN_PAGE_SIZE => {
                 limit = (limit / 2).max(MIN_PAGE_SIZE);
+                continue;
+            }
+            // Refused at the smallest page: Facebook refuses under load too, so ask again.
+            Err(SyncError::Graph(GraphError::ReduceData { .. })) if retries < RETRIES_AT_SMALLEST => {
+                retries += 1;
+                ctx.back_off(retries).await?;
                 continue;
             }
             Err(e) => return Err(e),

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use adsync_common::graph::InsightsRequest;
+use adsync_common::graph::{GraphError, InsightsRequest};
 
 use super::SyncError;
 use super::fetch::{RunCtx, call};
@@ -28,14 +28,23 @@ pub enum Report {
 
 /// Starts a report run and waits (sleeping between polls, never spinning) until it ends.
 pub async fn run_report(ctx: &RunCtx, account: &str, req: &InsightsRequest) -> Result<Report, SyncError> {
-    let id = call(ctx, account, || ctx.graph.start_report(&ctx.token, req)).await?;
+    let id = match call(ctx, account, || ctx.graph.start_report(&ctx.token, req)).await {
+        Ok(id) => id,
+        Err(SyncError::Graph(GraphError::ReduceData { .. })) => return Ok(Report::TooBig),
+        Err(e) => return Err(e),
+    };
     let mut wait = FIRST_POLL;
     for _ in 0..MAX_POLLS {
         tokio::select! {
             _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
             _ = tokio::time::sleep(wait) => {}
         }
-        let status = call(ctx, account, || ctx.graph.report_status(&ctx.token, &id)).await?;
+        let status = match call(ctx, account, || ctx.graph.report_status(&ctx.token, &id)).await {
+            Ok(status) => status,
+            // A status read carries no data to reduce: refused, it is Facebook's load; poll on.
+            Err(SyncError::Graph(GraphError::ReduceData { .. })) => continue,
+            Err(e) => return Err(e),
+        };
         if status.is_ready() {
             return Ok(Report::Ready(id));
         }

@@ -6,6 +6,15 @@
 //! when nothing smaller exists. What worked is remembered per ad account and level, so the
 //! account's later chunks start there instead of being refused again.
 //!
+//! A refusal is not always about size: Facebook also refuses under load, at random. So a
+//! refused request no bigger than one that worked is asked again before a step down
+//! ([`asks_before`]), the smallest [`RETRIES_AT_SMALLEST`] times before the run gives up; and
+//! sizes grow back when the refusals were passing ones after all: a shrunk piece asks for
+//! twice the rows after [`GROW_AFTER_PAGES`] pages in a row worked ([`Regrowth`]), and an
+//! account's sizing relaxes a step after units that needed no shrinking ([`Sizing::relax`]).
+//! A growth refused again doubles the successes the next one waits for, so a real threshold
+//! costs a few refusals in all, not one per chunk.
+//!
 //! Pure decisions only; `fetch` carries them out.
 
 use std::fmt;
@@ -15,6 +24,18 @@ use adsync_common::graph::{Level, MAX_PAGE_SIZE};
 
 /// The smallest page asked for.
 pub const MIN_PAGE_SIZE: u32 = 25;
+
+/// Pages in a row that worked after which a shrunk piece asks for twice the rows again.
+pub const GROW_AFTER_PAGES: u32 = 8;
+
+/// Units in a row that needed no shrinking after which an account's sizing relaxes a step.
+pub const RELAX_AFTER_UNITS: u32 = 4;
+
+/// Times the smallest request is asked again before the run gives up on it.
+pub const RETRIES_AT_SMALLEST: u32 = 3;
+
+/// Longer ranges than this are never kept split once the sizing has relaxed to them.
+const MAX_KEPT_DAYS: u32 = 366;
 
 /// How a piece's rows are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -104,6 +125,18 @@ pub fn shrink(piece: &Piece, level: Level, refused: Refused) -> Shrink {
     }
 }
 
+/// How many times a refused request is asked again before `next` is taken. A request no
+/// bigger than one that worked (`proven`) was likely refused by chance (Facebook refuses
+/// under load too): it is asked once more before a step down. A bigger one was likely too
+/// big: the step is taken at once. The smallest is asked [`RETRIES_AT_SMALLEST`] times
+/// before the run gives up.
+pub fn asks_before(next: &Shrink, proven: bool) -> u32 {
+    match next {
+        Shrink::GiveUp => RETRIES_AT_SMALLEST,
+        _ => u32::from(proven),
+    }
+}
+
 /// A report run that failed without saying it was too big: a planned report falls back to
 /// synchronous pages (the run is retried another way); one the ladder reached shrinks on.
 pub fn report_failed(piece: &Piece, level: Level) -> Shrink {
@@ -132,6 +165,55 @@ pub fn by_campaign(piece: &Piece, campaigns: &[String]) -> Vec<Piece> {
         .collect()
 }
 
+/// A piece's page size growing back after Facebook asked for less.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regrowth {
+    /// Pages that worked since the last change of size.
+    streak: u32,
+    /// Pages that must work before the next growth.
+    needed: u32,
+    /// Whether the size grew and no page has worked at it yet.
+    just_grew: bool,
+}
+
+impl Default for Regrowth {
+    fn default() -> Self {
+        Regrowth {
+            streak: 0,
+            needed: GROW_AFTER_PAGES,
+            just_grew: false,
+        }
+    }
+}
+
+impl Regrowth {
+    /// A page of `limit` rows worked: the page size to ask for next, never beyond `ceiling`
+    /// (what the account's level asks for now).
+    pub fn worked(&mut self, limit: u32, ceiling: u32) -> u32 {
+        self.just_grew = false;
+        if limit >= ceiling {
+            return limit;
+        }
+        self.streak += 1;
+        if self.streak < self.needed {
+            return limit;
+        }
+        self.streak = 0;
+        self.just_grew = true;
+        limit.saturating_mul(2).min(ceiling)
+    }
+
+    /// A page was refused: a refusal right after growing makes the next growth wait twice as
+    /// long (the size is likely a real threshold, not chance).
+    pub fn refused(&mut self) {
+        if self.just_grew {
+            self.needed = self.needed.saturating_mul(2);
+        }
+        self.just_grew = false;
+        self.streak = 0;
+    }
+}
+
 /// What an account's level needs, learnt from the pieces that worked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sizing {
@@ -140,6 +222,15 @@ pub struct Sizing {
     pub max_days: Option<u32>,
     pub via: Via,
     pub by_campaign: bool,
+    /// Units in a row that needed no shrinking.
+    clean_units: u32,
+    /// Clean units needed before the next relaxing step.
+    relax_after: u32,
+    /// Whether the last change was a relaxing step no unit has confirmed yet.
+    just_relaxed: bool,
+    /// The biggest page and the longest range that worked (see [`Sizing::proven`]).
+    worked_limit: u32,
+    worked_days: i64,
 }
 
 impl Default for Sizing {
@@ -149,13 +240,39 @@ impl Default for Sizing {
             max_days: None,
             via: Via::Paged,
             by_campaign: false,
+            clean_units: 0,
+            relax_after: RELAX_AFTER_UNITS,
+            just_relaxed: false,
+            worked_limit: 0,
+            worked_days: 0,
         }
     }
 }
 
 impl Sizing {
+    /// Whether requests start as big as they can be.
+    fn is_unbounded(&self) -> bool {
+        self.limit >= MAX_PAGE_SIZE && self.max_days.is_none() && self.via == Via::Paged && !self.by_campaign
+    }
+
+    /// A page of `piece` came back.
+    pub fn page_worked(&mut self, piece: &Piece) {
+        self.worked_limit = self.worked_limit.max(piece.limit);
+        self.worked_days = self.worked_days.max(piece.range.days());
+    }
+
+    /// Whether pages as big and ranges as long as `piece`'s have worked before.
+    pub fn proven(&self, piece: &Piece) -> bool {
+        piece.limit <= self.worked_limit && piece.range.days() <= self.worked_days
+    }
+
     /// Takes in a piece that worked after a refusal: later pieces start no bigger.
     pub fn learn(&mut self, worked: &Piece, was_split: bool) {
+        if self.just_relaxed {
+            self.relax_after = self.relax_after.saturating_mul(2);
+        }
+        self.just_relaxed = false;
+        self.clean_units = 0;
         self.limit = self.limit.min(worked.limit);
         if was_split {
             let days = worked.range.days().clamp(1, i64::from(u32::MAX)) as u32;
@@ -166,6 +283,31 @@ impl Sizing {
         }
         if worked.campaign.is_some() {
             self.by_campaign = true;
+        }
+    }
+
+    /// A unit went through without a refusal. After enough of them in a row, the sizing
+    /// takes back one step, the last the ladder took first: one campaign at a time, then the
+    /// report, then the range's split, then the page size.
+    pub fn relax(&mut self) {
+        self.just_relaxed = false;
+        if self.is_unbounded() {
+            return;
+        }
+        self.clean_units += 1;
+        if self.clean_units < self.relax_after {
+            return;
+        }
+        self.clean_units = 0;
+        self.just_relaxed = true;
+        if self.by_campaign {
+            self.by_campaign = false;
+        } else if self.via == Via::Report {
+            self.via = Via::Paged;
+        } else if let Some(days) = self.max_days {
+            self.max_days = days.checked_mul(2).filter(|d| *d <= MAX_KEPT_DAYS);
+        } else {
+            self.limit = self.limit.saturating_mul(2).min(MAX_PAGE_SIZE);
         }
     }
 
@@ -347,7 +489,7 @@ mod tests {
         assert_eq!(next[0].until(), "2026-10-10".parse().expect("day"), "newest first");
         let piece = Piece::new(next[0], Via::Paged, &sizing);
         assert_eq!(piece.limit, 125);
-        // A bigger piece working later never grows the sizing back.
+        // A bigger piece working after a refusal does not grow the sizing back.
         sizing.learn(&paged(range("2026-09-01", "2026-09-30")), false);
         assert_eq!((sizing.limit, sizing.max_days), (125, Some(3)));
         let report = Piece {
@@ -384,5 +526,102 @@ mod tests {
         assert_eq!((older.days(), newer.days()), (2, 3));
         assert_eq!(older.until().succ_opt(), Some(newer.since()));
         assert!(split(range("2026-11-01", "2026-11-01")).is_none());
+    }
+
+    #[test]
+    fn pages_grow_back_and_a_real_threshold_slows_the_growth() {
+        let mut growth = Regrowth::default();
+        let mut limit = 125;
+        for _ in 1..GROW_AFTER_PAGES {
+            limit = growth.worked(limit, 500);
+        }
+        assert_eq!(limit, 125, "not before {GROW_AFTER_PAGES} pages worked");
+        limit = growth.worked(limit, 500);
+        assert_eq!(limit, 250);
+        // Refused at once at 250: back to 125, and the next growth waits twice as long.
+        growth.refused();
+        limit = 125;
+        for _ in 1..2 * GROW_AFTER_PAGES {
+            limit = growth.worked(limit, 500);
+        }
+        assert_eq!(limit, 125);
+        assert_eq!(growth.worked(limit, 500), 250);
+        // Never beyond what the account's level asks for.
+        let mut growth = Regrowth::default();
+        let mut limit = 62;
+        for _ in 0..10 * GROW_AFTER_PAGES {
+            limit = growth.worked(limit, 100);
+        }
+        assert_eq!(limit, 100);
+    }
+
+    #[test]
+    fn a_refusal_by_chance_does_not_shrink_an_account_for_good() {
+        let mut sizing = Sizing::default();
+        let worked = Piece {
+            limit: 62,
+            via: Via::Report,
+            paged_exhausted: true,
+            campaign: Some("c1".into()),
+            ..paged(range("2026-11-01", "2026-11-04"))
+        };
+        sizing.learn(&worked, true);
+        let mut steps = Vec::new();
+        for _ in 0..40 {
+            for _ in 0..RELAX_AFTER_UNITS {
+                sizing.relax();
+            }
+            steps.push((sizing.limit, sizing.max_days, sizing.via, sizing.by_campaign));
+            if sizing.is_unbounded() {
+                break;
+            }
+        }
+        assert_eq!(
+            steps[..4],
+            [
+                (62, Some(4), Via::Report, false),
+                (62, Some(4), Via::Paged, false),
+                (62, Some(8), Via::Paged, false),
+                (62, Some(16), Via::Paged, false),
+            ]
+        );
+        assert!(sizing.is_unbounded(), "back to the full size: {steps:?}");
+    }
+
+    #[test]
+    fn a_relaxed_step_refused_again_waits_longer() {
+        let mut sizing = Sizing::default();
+        let worked = Piece {
+            limit: 125,
+            ..paged(range("2026-11-01", "2026-11-04"))
+        };
+        sizing.learn(&worked, false);
+        for _ in 0..RELAX_AFTER_UNITS {
+            sizing.relax();
+        }
+        assert_eq!(sizing.limit, 250);
+        // The next unit is refused at 250 and works at 125 again.
+        sizing.learn(&worked, false);
+        assert_eq!(sizing.limit, 125);
+        for _ in 0..2 * RELAX_AFTER_UNITS - 1 {
+            sizing.relax();
+        }
+        assert_eq!(sizing.limit, 125, "twice as many clean units before trying again");
+        sizing.relax();
+        assert_eq!(sizing.limit, 250);
+    }
+
+    #[test]
+    fn only_a_refused_request_of_a_size_that_worked_is_asked_again() {
+        let mut sizing = Sizing::default();
+        let piece = paged(range("2026-11-01", "2026-11-07"));
+        assert!(!sizing.proven(&piece), "nothing worked yet");
+        assert_eq!(asks_before(&Shrink::Limit(250), sizing.proven(&piece)), 0);
+        sizing.page_worked(&piece);
+        assert!(sizing.proven(&piece));
+        assert_eq!(asks_before(&Shrink::Limit(250), sizing.proven(&piece)), 1);
+        let longer = paged(range("2026-10-01", "2026-11-07"));
+        assert!(!sizing.proven(&longer));
+        assert_eq!(asks_before(&Shrink::GiveUp, false), RETRIES_AT_SMALLEST);
     }
 }
