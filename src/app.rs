@@ -107,6 +107,7 @@ pub async fn run(
         config: services.config.clone(),
         connector: services.connector.clone(),
         worker: worker.as_ref().map(|w| w.readiness.clone()),
+        metrics_queries: adsync_api::TeamQueries::new(services.config.http.metrics_queries_per_team),
     };
     // The API serves everything; a worker-only process serves health and metrics when
     // given a listener (`ADSYNC_WORKER_LISTEN`).
@@ -117,8 +118,9 @@ pub async fn run(
     match (app, listener) {
         (Some(app), Some(listener)) => {
             let stop = shutdown.clone();
+            let limits = services.config.http;
             tasks.spawn(async move {
-                adsync_api::serve(app, listener, async move { stop.cancelled().await })
+                adsync_api::serve(app, listener, limits, async move { stop.cancelled().await })
                     .await
                     .context("HTTP server failed")
             });

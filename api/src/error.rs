@@ -25,6 +25,11 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// 503 that says why (a query stopped for running too long), unlike `Unavailable`.
+    #[error("{0}")]
+    TooHeavy(String),
     /// 429 with `Retry-After`.
     #[error("{detail}")]
     TooManyRequests { detail: String, retry_after_secs: u64 },
@@ -74,6 +79,16 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "urn:adsync:problem:unavailable",
                 "Temporarily unavailable",
+            ),
+            ApiError::TooHeavy(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "urn:adsync:problem:query-too-heavy",
+                "Query too heavy",
+            ),
+            ApiError::RequestTimeout(_) => (
+                StatusCode::REQUEST_TIMEOUT,
+                "urn:adsync:problem:request-timeout",
+                "Request timeout",
             ),
             ApiError::TooManyRequests { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -134,6 +149,7 @@ impl From<StorageError> for ApiError {
                 ApiError::BadRequest("That refers to something that does not exist.".into())
             }
             StorageError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StorageError::TimedOut => ApiError::Unavailable("a query ran longer than allowed".into()),
             other => ApiError::internal(other),
         }
     }
@@ -148,7 +164,7 @@ impl From<QueueError> for ApiError {
 /// The largest request body accepted (bigger ones get 413).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// Turns the bare-text 405 (axum's router) and 413 (tower-http's body limit) into
+/// Turns the bare-text 405 (axum's router), 413 (tower-http's body limit) and 408 (its timeout) into
 /// problem+json like every other error. For a 405, axum's method router adds `Allow`
 /// after this runs, so the detail points at that header.
 pub async fn bare_errors_as_problems(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
@@ -165,6 +181,10 @@ pub async fn bare_errors_as_problems(req: axum::extract::Request, next: axum::mi
         ))
         .into_response(),
         StatusCode::PAYLOAD_TOO_LARGE => too_large().into_response(),
+        StatusCode::REQUEST_TIMEOUT => ApiError::RequestTimeout(
+            "The request was not received and answered in time; send it again, and whole.".into(),
+        )
+        .into_response(),
         _ => res,
     }
 }

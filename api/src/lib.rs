@@ -4,10 +4,12 @@
 mod auth;
 mod error;
 mod extract;
+mod heavy;
 mod openapi;
 mod pages;
 mod routes;
 mod security;
+mod server;
 
 use std::sync::Arc;
 
@@ -20,7 +22,9 @@ use axum::Router;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use heavy::TeamQueries;
 pub use routes::openapi_document;
+pub use server::serve;
 
 /// Everything a handler may need. Cheap to clone.
 #[derive(Clone)]
@@ -33,6 +37,8 @@ pub struct AppState {
     /// The worker of this process, if it runs one: `/readyz` then also requires that it
     /// is taking jobs.
     pub worker: Option<WorkerReadiness>,
+    /// Metrics queries running per team (see [`heavy`]).
+    pub metrics_queries: Arc<TeamQueries>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -54,20 +60,13 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
             tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
         }))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(error::BODY_LIMIT))
-        // Outside the body limit, which answers 413 itself.
+        // A client that trickles its body (or a request that takes too long) is answered 408.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.config.http.request_timeout,
+        ))
+        // Outside the body limit and the timeout, which answer 413 and 408 bare.
         .layer(from_fn(error::bare_errors_as_problems))
         .layer(from_fn_with_state(state.clone(), security::security_headers))
         .with_state(state)
-}
-
-/// Serves `app` until `shutdown` resolves, then stops accepting and drains in-flight requests.
-pub async fn serve(
-    app: Router,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    // The peer address is the client's for the sign-in limit (see `security::ClientAddress`).
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

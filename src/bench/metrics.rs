@@ -83,12 +83,17 @@ pub async fn measure(
         config: services.config.clone(),
         connector: services.connector.clone(),
         worker: None,
+        metrics_queries: adsync_api::TeamQueries::new(services.config.http.metrics_queries_per_team),
     };
     let stop = CancellationToken::new();
     let stopped = stop.clone();
-    let server = tokio::spawn(adsync_api::serve(adsync_api::router(state), listener, async move {
-        stopped.cancelled().await
-    }));
+    let limits = state.config.http;
+    let server = tokio::spawn(adsync_api::serve(
+        adsync_api::router(state),
+        listener,
+        limits,
+        async move { stopped.cancelled().await },
+    ));
     let until = account.today();
     let since = until - chrono::Duration::days(364);
     let url = format!(

@@ -9,6 +9,7 @@ mod connect;
 mod data_limits;
 mod fuzz;
 mod helpers;
+mod hostile_clients;
 mod jobs;
 mod metrics;
 mod migrations;

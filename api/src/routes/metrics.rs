@@ -3,6 +3,7 @@
 use adsync_common::breakdowns::Breakdown;
 use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::reporting::{self, DEFAULT_METRICS, Metric, SortBy, WINDOWS};
+use adsync_common::storage::StorageError;
 use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::conversions;
 use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery, ObjectFilter, aggregate};
@@ -231,7 +232,25 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
         }
     };
     // Sorted and cut while still typed: only the rows returned become JSON.
-    let mut aggregates = aggregate(&state.db, &q).await?;
+    let limits = state.config.http;
+    let Some(_slot) = state.metrics_queries.try_start(team) else {
+        return Err(ApiError::TooManyRequests {
+            detail: format!(
+                "This team already runs {} metrics queries at once; send this one again when one has finished.",
+                state.metrics_queries.per_team()
+            ),
+            retry_after_secs: 1,
+        });
+    };
+    let mut aggregates = aggregate(&state.db, &q, limits.metrics_query_timeout)
+        .await
+        .map_err(|e| match e {
+            StorageError::TimedOut => ApiError::TooHeavy(format!(
+                "The query ran longer than {} ms and was stopped: ask for fewer days, a higher level or a coarser granularity.",
+                limits.metrics_query_timeout.as_millis()
+            )),
+            other => other.into(),
+        })?;
     reporting::sort(&mut aggregates, sort_by, descending, dp);
     let truncated = aggregates.len() > limit;
     aggregates.truncate(limit);

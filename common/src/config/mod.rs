@@ -10,7 +10,7 @@ use url::Url;
 use crate::Secret;
 
 mod values;
-use values::{check_database_url, parse_api_version, parse_num, parse_url};
+use values::{check_database_url, parse_api_version, parse_duration, parse_num, parse_url};
 pub use values::{load_dotenv, log_filter};
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +86,90 @@ pub struct Config {
     /// (`ADSYNC_GRAPH_CALLS_PER_SECOND`): the pace inside a process; Meta's usage headers
     /// steer below it.
     pub graph_calls_per_second: u32,
+    /// What one client may hold of the API.
+    pub http: HttpLimits,
+}
+
+/// What one client may hold of the API: slow clients are cut off, heavy queries bounded
+/// (docs/operations.md, "Protections").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// A request's headers must arrive within this, or the connection is closed
+    /// (`ADSYNC_HTTP_HEADER_TIMEOUT`).
+    pub header_timeout: Duration,
+    /// A request must be read and answered within this, or it gets 408
+    /// (`ADSYNC_HTTP_REQUEST_TIMEOUT`).
+    pub request_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog (`ADSYNC_HTTP_MAX_CONNECTIONS`).
+    pub max_connections: usize,
+    /// How long one metrics query may run before it is cancelled with a 503
+    /// (`ADSYNC_METRICS_QUERY_TIMEOUT`).
+    pub metrics_query_timeout: Duration,
+    /// Metrics queries of one team running at once in one API process; more get 429
+    /// (`ADSYNC_METRICS_QUERIES_PER_TEAM`).
+    pub metrics_queries_per_team: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            metrics_query_timeout: Duration::from_secs(10),
+            metrics_queries_per_team: 4,
+        }
+    }
+}
+
+impl HttpLimits {
+    fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = HttpLimits::default();
+        let (second, hour) = (Duration::from_millis(100), Duration::from_secs(3600));
+        let request_timeout = parse_duration(
+            "ADSYNC_HTTP_REQUEST_TIMEOUT",
+            var("ADSYNC_HTTP_REQUEST_TIMEOUT"),
+            d.request_timeout,
+            second..=hour,
+            "30s",
+        )?;
+        let metrics_query_timeout = parse_duration(
+            "ADSYNC_METRICS_QUERY_TIMEOUT",
+            var("ADSYNC_METRICS_QUERY_TIMEOUT"),
+            d.metrics_query_timeout,
+            second..=hour,
+            "10s",
+        )?;
+        if metrics_query_timeout >= request_timeout {
+            return Err(invalid(
+                "ADSYNC_METRICS_QUERY_TIMEOUT",
+                "must be shorter than ADSYNC_HTTP_REQUEST_TIMEOUT, so a slow query answers 503, not 408",
+            ));
+        }
+        Ok(HttpLimits {
+            header_timeout: parse_duration(
+                "ADSYNC_HTTP_HEADER_TIMEOUT",
+                var("ADSYNC_HTTP_HEADER_TIMEOUT"),
+                d.header_timeout,
+                second..=hour,
+                "10s",
+            )?,
+            request_timeout,
+            max_connections: parse_num(
+                "ADSYNC_HTTP_MAX_CONNECTIONS",
+                var("ADSYNC_HTTP_MAX_CONNECTIONS"),
+                d.max_connections as u64,
+                1..=1_000_000,
+            )? as usize,
+            metrics_query_timeout,
+            metrics_queries_per_team: parse_num(
+                "ADSYNC_METRICS_QUERIES_PER_TEAM",
+                var("ADSYNC_METRICS_QUERIES_PER_TEAM"),
+                d.metrics_queries_per_team as u64,
+                1..=1_000,
+            )? as usize,
+        })
+    }
 }
 
 /// 16 pages of 500 rows, less 10 % so a denser stretch of days rarely spills onto one more
@@ -192,25 +276,21 @@ impl Config {
             1..=10_000,
         )?;
         let lookback_days = parse_num("ADSYNC_LOOKBACK_DAYS", var("ADSYNC_LOOKBACK_DAYS"), 28, 0..=1128)?;
-        let sync_interval = match var("ADSYNC_SYNC_INTERVAL") {
-            None => Duration::from_secs(3600),
-            Some(s) => humantime::parse_duration(&s)
-                .ok()
-                .filter(|d| *d >= Duration::from_secs(60))
-                .ok_or_else(|| {
-                    invalid(
-                        "ADSYNC_SYNC_INTERVAL",
-                        "expected a duration of at least 1m, e.g. 30m or 1h",
-                    )
-                })?,
-        };
-        let run_lease = match var("ADSYNC_RUN_LEASE") {
-            None => Duration::from_secs(60),
-            Some(s) => humantime::parse_duration(&s)
-                .ok()
-                .filter(|d| (Duration::from_secs(2)..=Duration::from_secs(3600)).contains(d))
-                .ok_or_else(|| invalid("ADSYNC_RUN_LEASE", "expected a duration between 2s and 1h, e.g. 60s"))?,
-        };
+        let sync_interval = parse_duration(
+            "ADSYNC_SYNC_INTERVAL",
+            var("ADSYNC_SYNC_INTERVAL"),
+            Duration::from_secs(3600),
+            Duration::from_secs(60)..=Duration::from_secs(366 * 24 * 3600),
+            "30m or 1h",
+        )?;
+        let run_lease = parse_duration(
+            "ADSYNC_RUN_LEASE",
+            var("ADSYNC_RUN_LEASE"),
+            Duration::from_secs(60),
+            Duration::from_secs(2)..=Duration::from_secs(3600),
+            "60s",
+        )?;
+        let http = HttpLimits::from_vars(&var)?;
         let worker_listen = var("ADSYNC_WORKER_LISTEN")
             .map(|s| s.parse())
             .transpose()
@@ -248,6 +328,7 @@ impl Config {
             trust_forwarded_for,
             sync_chunk_rows: sync_chunk_rows as u32,
             graph_calls_per_second: graph_calls_per_second as u32,
+            http,
         })
     }
 

@@ -18,6 +18,7 @@ fn defaults_match_the_contract() {
     assert_eq!((c.worker_concurrency, c.lookback_days), (4, 28));
     assert_eq!(c.sync_interval, Duration::from_secs(3600));
     assert_eq!(c.log_format, LogFormat::Pretty);
+    assert_eq!(c.http, HttpLimits::default());
     assert!(!c.secure_cookies());
 }
 
@@ -52,6 +53,12 @@ fn bad_values_name_their_variable() {
         ("ADSYNC_RUN_LEASE", "1s"),
         ("ADSYNC_WORKER_LISTEN", "9090"),
         ("ADSYNC_METRICS_ID_LABELS", "yes"),
+        ("ADSYNC_HTTP_HEADER_TIMEOUT", "never"),
+        ("ADSYNC_HTTP_REQUEST_TIMEOUT", "2h"),
+        ("ADSYNC_HTTP_MAX_CONNECTIONS", "0"),
+        ("ADSYNC_METRICS_QUERIES_PER_TEAM", "0"),
+        // Not shorter than the request timeout (30 s by default).
+        ("ADSYNC_METRICS_QUERY_TIMEOUT", "30s"),
         // Without an app id or secret: checked all the same.
         ("FACEBOOK_GRAPH_URL", "graph.facebook.com"),
         ("FACEBOOK_DIALOG_URL", "ftp://www.facebook.com"),

@@ -111,3 +111,27 @@ pub(super) fn parse_num(
         ))
     }
 }
+
+/// A duration variable (`30s`, `5m`, …) within `range`; `example` goes into the error.
+pub(super) fn parse_duration(
+    variable: &'static str,
+    value: Option<String>,
+    default: std::time::Duration,
+    range: std::ops::RangeInclusive<std::time::Duration>,
+    example: &str,
+) -> Result<std::time::Duration, ConfigError> {
+    let Some(s) = value else { return Ok(default) };
+    humantime::parse_duration(&s)
+        .ok()
+        .filter(|d| range.contains(d))
+        .ok_or_else(|| {
+            invalid(
+                variable,
+                format!(
+                    "expected a duration between {} and {}, e.g. {example}",
+                    humantime::format_duration(*range.start()),
+                    humantime::format_duration(*range.end())
+                ),
+            )
+        })
+}

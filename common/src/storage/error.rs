@@ -15,6 +15,9 @@ pub enum StorageError {
     NotFound,
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A query ran longer than it was allowed to and was stopped.
+    #[error("the query ran longer than allowed")]
+    TimedOut,
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -3,6 +3,7 @@
 //! differs between the dialects.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 
@@ -12,6 +13,9 @@ use crate::conversions::Conversion;
 use crate::graph::Level;
 use crate::ids::TeamId;
 use crate::insights::purchase_column;
+
+/// PostgreSQL's SQLSTATE for a statement stopped by `statement_timeout`.
+const QUERY_CANCELED: &str = "57014";
 
 /// How rows are grouped in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,14 +206,56 @@ fn statement(db: &Db, q: &MetricsQuery) -> StorageResult<String> {
 
 /// Sums per period and object. The facts and the names are independent reads, run at once
 /// on separate connections.
-pub async fn aggregate(db: &Db, q: &MetricsQuery) -> StorageResult<Vec<Aggregate>> {
+///
+/// The query is stopped after `within` with [`StorageError::TimedOut`]: on PostgreSQL by
+/// its `statement_timeout` (the server stops working on it); on SQLite the answer is given
+/// up after that long, while the query finishes on its connection.
+pub async fn aggregate(db: &Db, q: &MetricsQuery, within: Duration) -> StorageResult<Vec<Aggregate>> {
     let facts = statement(db, q)?;
-    let (fact_rows, names): (Vec<FactRow>, Vec<NameRow>) = on_pool!(db, p => tokio::try_join!(
-        sqlx::query_as(sqlx::AssertSqlSafe(facts))
-            .bind(q.team).bind(q.since).bind(q.until).bind(&q.ad_account_id)
-            .fetch_all(p),
-        sqlx::query_as(names_of(q.level)).bind(q.team).fetch_all(p),
-    )?);
+    let names = async {
+        on_pool!(db, p => sqlx::query_as::<_, NameRow>(names_of(q.level)).bind(q.team).fetch_all(p).await)
+            .map_err(StorageError::from)
+    };
+    let fact_rows = async {
+        match db {
+            Db::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                // SET takes no bind parameters; the figure is ours, in milliseconds.
+                let set = format!("SET LOCAL statement_timeout = {}", within.as_millis().max(1));
+                sqlx::query(sqlx::AssertSqlSafe(set)).execute(&mut *tx).await?;
+                let rows: Vec<FactRow> = sqlx::query_as(sqlx::AssertSqlSafe(facts))
+                    .bind(q.team)
+                    .bind(q.since)
+                    .bind(q.until)
+                    .bind(&q.ad_account_id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(d) if d.code().as_deref() == Some(QUERY_CANCELED) => {
+                            StorageError::TimedOut
+                        }
+                        _ => StorageError::from(e),
+                    })?;
+                tx.commit().await?;
+                Ok(rows)
+            }
+            Db::Sqlite(p) => sqlx::query_as(sqlx::AssertSqlSafe(facts))
+                .bind(q.team)
+                .bind(q.since)
+                .bind(q.until)
+                .bind(&q.ad_account_id)
+                .fetch_all(p)
+                .await
+                .map_err(StorageError::from),
+        }
+    };
+    // A little beyond the server's own limit, so PostgreSQL's answer comes first there.
+    let (fact_rows, names): (Vec<FactRow>, Vec<NameRow>) =
+        tokio::time::timeout(within + Duration::from_millis(250), async {
+            tokio::try_join!(fact_rows, names)
+        })
+        .await
+        .map_err(|_| StorageError::TimedOut)??;
     let names: HashMap<String, (String, ObjectInfo)> = names
         .into_iter()
         .map(|(id, name, status, effective_status, objective)| {

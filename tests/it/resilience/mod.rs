@@ -52,7 +52,13 @@ pub fn spawn_worker(f: &Fixture) -> Worker {
 }
 
 pub fn spawn_process(f: &Fixture, command: &str, database_url: &str) -> Worker {
+    spawn_process_with(f, command, database_url, &[])
+}
+
+/// [`spawn_process`] with more environment variables.
+pub fn spawn_process_with(f: &Fixture, command: &str, database_url: &str, vars: &[(&str, &str)]) -> Worker {
     let (mut cmd, ops) = process_command(f, command, database_url);
+    cmd.envs(vars.iter().copied());
     let dir = tempfile::tempdir().expect("dir");
     Worker {
         child: cmd.current_dir(dir.path()).spawn().expect("start adsync"),
