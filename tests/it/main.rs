@@ -18,6 +18,7 @@ mod observability;
 mod openapi;
 mod pages;
 mod protocol;
+mod reporting_access;
 mod resilience;
 mod storage;
 mod sync;

@@ -396,9 +396,11 @@ async fn grafana_counts_the_chosen_conversion() {
         adsync_common::storage::Db::Postgres(_) => f.app.config.database_url.expose().clone(),
         _ => unreachable!("a PostgreSQL test"),
     };
+    // As a reader of the team, the way a per-team data source reads: the `reporting` views.
+    let reader = crate::reporting_access::Reader::create(&f.app.db, &url, Some(f.team)).await;
     for conversion in ["", "leads", &format!("action:{custom}")] {
         let out = std::process::Command::new(root.join("grafana/check-queries.sh"))
-            .arg(&url)
+            .arg(&reader.url)
             .env("TEAM_ID", f.team.to_string())
             .env("FROM", since.to_string())
             .env("TO", until.to_string())
@@ -423,6 +425,7 @@ async fn grafana_counts_the_chosen_conversion() {
         .find(|p| p["title"] == "Results per day")
         .expect("the results panel");
     let sql = panel["targets"][0]["rawSql"].as_str().expect("sql");
+    let mut as_reader = reader.connect().await;
     for (conversion, metric) in [
         ("leads".to_string(), "leads".to_string()),
         (format!("action:{custom}"), format!("action:{custom}")),
@@ -436,13 +439,10 @@ async fn grafana_counts_the_chosen_conversion() {
                 .replace("${window:sqlstring}", &format!("'{w}'"))
                 .replace("$__timeFrom()", &format!("'{since}T00:00:00Z'"))
                 .replace("$__timeTo()", &format!("'{until}T23:59:59Z'"));
-            let adsync_common::storage::Db::Postgres(p) = &f.app.db else {
-                unreachable!()
-            };
             let rows: Vec<(chrono::NaiveDateTime, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT \"time\", CAST(results AS BIGINT) FROM ({text}) AS panel"
             )))
-            .fetch_all(p)
+            .fetch_all(&mut as_reader)
             .await
             .expect("the panel's query");
             assert_eq!(rows.len(), 30, "one point per day, zeros included");
@@ -461,6 +461,8 @@ async fn grafana_counts_the_chosen_conversion() {
             assert!(total > 0, "{conversion} in {w} has data");
         }
     }
+    sqlx::Connection::close(as_reader).await.expect("close");
+    reader.drop_role(&f.app.db).await;
 }
 
 fn rows_total(body: &Value, metric: &str) -> i64 {
