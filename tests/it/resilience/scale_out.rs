@@ -118,3 +118,49 @@ async fn three_worker_processes_share_the_queue_and_the_rate_budget() {
         assert_matches_truth(&f.app, team, ds.today() - chrono::Duration::days(89), ds.today()).await;
     }
 }
+
+/// The failed sign-in limit holds across API replicas: failures counted by this process and by
+/// an `adsync serve` process on the same database add up, and both refuse the account after.
+#[tokio::test]
+async fn failed_sign_ins_add_up_across_api_replicas() {
+    let f = fixture(Backend::Postgres, auto_approve()).await;
+    f.app.user("replicas@example.com").await;
+    let other = super::spawn_process(&f, "serve", f.app.config.database_url.expose());
+    let http = crate::helpers::client();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while http
+        .get(format!("{}/healthz", other.ops))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+        != 200
+    {
+        assert!(tokio::time::Instant::now() < deadline, "adsync serve did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let sign_in = |base: String, password: &'static str| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{base}/api/v1/session"))
+                .json(&serde_json::json!({"email": "replicas@example.com", "password": password}))
+                .send()
+                .await
+                .expect("sign in")
+                .status()
+                .as_u16()
+        }
+    };
+    let (here, there) = (f.app.base.clone(), other.ops.clone());
+    // Five failures, three here and two there: each replica alone has seen fewer than five.
+    for base in [&here, &there, &here, &there, &here] {
+        assert_eq!(sign_in(base.clone(), "wrong-password").await, 401);
+    }
+    for base in [&here, &there] {
+        assert_eq!(
+            sign_in(base.clone(), crate::helpers::PASSWORD).await,
+            429,
+            "{base} refuses the account after five failures on both replicas"
+        );
+    }
+}
