@@ -70,6 +70,14 @@ async fn recent(f: &Fixture, state: &WorkerState, days: i64) -> (SyncRun, chrono
     (run(f, state, manual.id).await, since, until)
 }
 
+/// A team connected to a sandbox of `sandbox`'s kind, whose backfill ran and succeeded.
+async fn backfilled(backend: Backend, sandbox: SandboxConfig, what: &str) -> (Fixture, SyncRun) {
+    let (f, state) = connected(backend, sandbox).await;
+    let done = backfill(&f, &state).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{what}: {:?}", done.error);
+    (f, done)
+}
+
 fn stats(f: &Fixture) -> Stats {
     f.app.sandbox.as_ref().expect("sandbox").stats()
 }
@@ -143,21 +151,15 @@ fn history(f: &Fixture) -> (chrono::NaiveDate, chrono::NaiveDate) {
 /// level (learning, then now and then trying a bigger size again) rather than on every chunk.
 async fn small_pages_are_asked_for_once_learnt(backend: Backend) {
     for max_page_size in [100, 25] {
-        let (f, state) = connected(
+        let (f, done) = backfilled(
             backend,
             SandboxConfig {
                 max_page_size,
                 ..auto_approve()
             },
+            &format!("pages of {max_page_size}"),
         )
         .await;
-        let done = backfill(&f, &state).await;
-        assert_eq!(
-            done.status,
-            RunStatus::Succeeded,
-            "pages of {max_page_size}: {:?}",
-            done.error
-        );
         let (first, today) = history(&f);
         assert_exact(&f, first, today).await;
         let s = stats(&f);
@@ -268,7 +270,7 @@ async fn nothing_smaller_fails_naming_what_was_tried(backend: Backend) {
 /// backfill still ends with exact data.
 async fn random_refusals_still_give_exact_data(backend: Backend) {
     for failures_per_request in [1, 2] {
-        let (f, state) = connected(
+        let (f, _) = backfilled(
             backend,
             SandboxConfig {
                 faults: adsync_sandbox::FaultConfig {
@@ -278,15 +280,9 @@ async fn random_refusals_still_give_exact_data(backend: Backend) {
                 },
                 ..auto_approve()
             },
+            &format!("refused {failures_per_request} times"),
         )
         .await;
-        let done = backfill(&f, &state).await;
-        assert_eq!(
-            done.status,
-            RunStatus::Succeeded,
-            "refused {failures_per_request} times: {:?}",
-            done.error
-        );
         let today = f.app.sandbox.as_ref().expect("sandbox").dataset().today();
         assert_exact(&f, today - chrono::Duration::days(89), today).await;
         assert!(

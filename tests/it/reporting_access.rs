@@ -3,13 +3,13 @@
 
 use adsync_common::ids::TeamId;
 use adsync_common::insights::{ActionFigures, DailyRow, Names};
-use adsync_common::storage::insights::{Checkpoint, PageTarget, WriteMode, write_page};
-use adsync_common::storage::sync_runs::{self, Progress};
+use adsync_common::storage::insights::{WriteMode, write_page};
+use adsync_common::storage::sync_runs;
 use adsync_common::storage::{Db, teams};
 use sqlx::{Connection, PgConnection};
 
 use crate::helpers::{Backend, unique};
-use crate::storage::{fresh, team_with_backfill};
+use crate::storage::{fresh, page_for, team_with_backfill};
 
 /// A login role made a reader with `reporting_grant`, as docs/schema.md shows.
 pub struct Reader {
@@ -84,12 +84,6 @@ async fn a_synced_row(db: &Db, team: TeamId, run: adsync_common::ids::RunId) {
         .await
         .expect("claim")
         .expect("claimed");
-    let target = PageTarget {
-        team,
-        ad_account_id: "act_1",
-        level: "campaign",
-        breakdown: "",
-    };
     let row = DailyRow {
         object_id: format!("c{team}").into(),
         date: "2026-11-01".parse().expect("date"),
@@ -104,13 +98,7 @@ async fn a_synced_row(db: &Db, team: TeamId, run: adsync_common::ids::RunId) {
         actions: ActionFigures::group([("purchase", "default", 1, Some(9_000_000))]),
         names: Names::default(),
     };
-    let checkpoint = Checkpoint {
-        run,
-        owner: "w1",
-        lease: chrono::Duration::seconds(60),
-        progress: Progress { done: 0, total: 1 },
-        chunk_done: None,
-    };
+    let (target, checkpoint) = page_for(team, run, "campaign");
     write_page(db, &target, &[row], &checkpoint, &mut WriteMode::Insert)
         .await
         .expect("page");

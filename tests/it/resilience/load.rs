@@ -57,19 +57,7 @@ async fn two_hundred_clients_for_thirty_seconds_get_no_errors() {
         f.app.config.database_url.expose(),
         &[("ADSYNC_METRICS_QUERIES_PER_TEAM", "200")],
     );
-    let probe = reqwest::Client::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while probe
-        .get(format!("{}/readyz", api.ops))
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
-        != 200
-    {
-        assert!(tokio::time::Instant::now() < deadline, "adsync serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    api.until_answering("/readyz").await;
 
     let today = f.app.sandbox.as_ref().expect("sandbox").dataset().today();
     let metrics_url = format!(

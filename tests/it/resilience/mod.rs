@@ -24,6 +24,26 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// Waits until the process answers 200 on `path` of its ops listener.
+    pub async fn until_answering(&self, path: &str) {
+        let http = reqwest::Client::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while http
+            .get(format!("{}{path}", self.ops))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+            != 200
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "adsync did not start answering {path}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Its Prometheus exposition, as text.
     pub async fn metrics(&self) -> String {
         crate::helpers::client()

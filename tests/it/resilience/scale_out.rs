@@ -126,19 +126,8 @@ async fn failed_sign_ins_add_up_across_api_replicas() {
     let f = fixture(Backend::Postgres, auto_approve()).await;
     f.app.user("replicas@example.com").await;
     let other = super::spawn_process(&f, "serve", f.app.config.database_url.expose());
+    other.until_answering("/healthz").await;
     let http = crate::helpers::client();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while http
-        .get(format!("{}/healthz", other.ops))
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
-        != 200
-    {
-        assert!(tokio::time::Instant::now() < deadline, "adsync serve did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let sign_in = |base: String, password: &'static str| {
         let http = http.clone();
         async move {

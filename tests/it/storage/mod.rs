@@ -49,6 +49,34 @@ async fn users_and_teams(backend: Backend) {
 }
 
 /// A team "Acme" with a queued backfill of `act_1`.
+/// Where a test page goes (account `act_1`, no breakdown) and the checkpoint it carries for
+/// `run`, claimed by worker `w1`.
+pub(crate) fn page_for(
+    team: adsync_common::ids::TeamId,
+    run: adsync_common::ids::RunId,
+    level: &'static str,
+) -> (
+    adsync_common::storage::insights::PageTarget<'static>,
+    adsync_common::storage::insights::Checkpoint<'static>,
+) {
+    use adsync_common::storage::insights::{Checkpoint, PageTarget};
+    (
+        PageTarget {
+            team,
+            ad_account_id: "act_1",
+            level,
+            breakdown: "",
+        },
+        Checkpoint {
+            run,
+            owner: "w1",
+            lease: Duration::seconds(60),
+            progress: Progress { done: 0, total: 1 },
+            chunk_done: None,
+        },
+    )
+}
+
 pub(crate) async fn team_with_backfill(db: &Db) -> (adsync_common::ids::TeamId, sync_runs::SyncRun) {
     let team = teams::create(db, "Acme").await.expect("team");
     let new = NewRun {
@@ -163,19 +191,7 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         .await
         .expect("claim")
         .expect("claimed");
-    let target = PageTarget {
-        team,
-        ad_account_id: "act_1",
-        level: "ad",
-        breakdown: "",
-    };
-    let checkpoint = Checkpoint {
-        run: run.id,
-        owner: "w1",
-        lease: Duration::seconds(60),
-        progress: Progress { done: 0, total: 1 },
-        chunk_done: None,
-    };
+    let (target, checkpoint) = page_for(team, run.id, "ad");
     let row = |day: &str, impressions: i64, actions: &[(&str, &str, i64)]| DailyRow {
         object_id: "ad1".into(),
         date: day.parse().expect("date"),

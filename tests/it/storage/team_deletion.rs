@@ -1,6 +1,6 @@
 //! Deleting a team takes its synced facts with it, on both dialects.
 
-use adsync_common::storage::sync_runs::{self, Progress};
+use adsync_common::storage::sync_runs;
 use adsync_common::storage::{Db, StorageError};
 use chrono::Duration;
 
@@ -12,7 +12,7 @@ use crate::helpers::Backend;
 /// the page's update of its run row keep these; on SQLite the foreign key does.
 async fn facts_go_with_their_team(backend: Backend) {
     use adsync_common::insights::{DailyRow, Names};
-    use adsync_common::storage::insights::{Checkpoint, PageTarget, WriteMode, write_page};
+    use adsync_common::storage::insights::{WriteMode, write_page};
 
     let (_guard, db) = fresh(backend).await;
     let (team, run) = team_with_backfill(&db).await;
@@ -40,19 +40,7 @@ async fn facts_go_with_their_team(backend: Backend) {
     let page = |team, run| {
         let (db, row) = (db.clone(), row.clone());
         async move {
-            let target = PageTarget {
-                team,
-                ad_account_id: "act_1",
-                level: "ad",
-                breakdown: "",
-            };
-            let checkpoint = Checkpoint {
-                run,
-                owner: "w1",
-                lease: Duration::seconds(60),
-                progress: Progress { done: 0, total: 1 },
-                chunk_done: None,
-            };
+            let (target, checkpoint) = super::page_for(team, run, "ad");
             write_page(&db, &target, &[row], &checkpoint, &mut WriteMode::Insert).await
         }
     };
