@@ -5,6 +5,7 @@ mod admin;
 mod config;
 mod demo;
 mod keys;
+mod test_services;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
