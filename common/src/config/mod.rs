@@ -114,7 +114,7 @@ impl Default for HttpLimits {
     fn default() -> Self {
         HttpLimits {
             header_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(60),
             max_connections: 1024,
             metrics_query_timeout: Duration::from_secs(10),
             metrics_queries_per_team: 4,

@@ -57,8 +57,8 @@ fn bad_values_name_their_variable() {
         ("ADSYNC_HTTP_REQUEST_TIMEOUT", "2h"),
         ("ADSYNC_HTTP_MAX_CONNECTIONS", "0"),
         ("ADSYNC_METRICS_QUERIES_PER_TEAM", "0"),
-        // Not shorter than the request timeout (30 s by default).
-        ("ADSYNC_METRICS_QUERY_TIMEOUT", "30s"),
+        // Not shorter than the request timeout (60 s by default).
+        ("ADSYNC_METRICS_QUERY_TIMEOUT", "60s"),
         // Without an app id or secret: checked all the same.
         ("FACEBOOK_GRAPH_URL", "graph.facebook.com"),
         ("FACEBOOK_DIALOG_URL", "ftp://www.facebook.com"),

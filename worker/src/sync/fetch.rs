@@ -114,10 +114,16 @@ impl RunCtx {
         sizings.get(&(account.to_string(), level)).copied().unwrap_or_default()
     }
 
-    fn learn(&self, account: &str, level: Level, worked: &Piece, was_split: bool) {
+    /// The sizing a new unit of the level starts with, and whether it is a trial.
+    fn sizing_for_unit(&self, account: &str, level: Level) -> (Sizing, bool) {
+        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
+        sizings.entry((account.to_string(), level)).or_default().for_unit()
+    }
+
+    fn learn(&self, account: &str, level: Level, worked: &Piece, was_split: bool, on_trial: bool) {
         let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
         let sizing = sizings.entry((account.to_string(), level)).or_default();
-        sizing.learn(worked, was_split);
+        sizing.learn(worked, was_split, on_trial);
         tracing::info!(
             ad_account = account,
             level = level.as_str(),
@@ -145,10 +151,14 @@ impl RunCtx {
             .page_worked(piece);
     }
 
-    /// A unit of the account's level went through without a refusal (see [`Sizing::relax`]).
-    fn relax(&self, account: &str, level: Level) {
+    /// A unit of the account's level went through without a refusal, at `used` (see
+    /// [`Sizing::relax`]; a trial's sizing is confirmed).
+    fn unit_clean(&self, account: &str, level: Level, used: &Sizing, on_trial: bool) {
         let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(sizing) = sizings.get_mut(&(account.to_string(), level)) {
+        let sizing = sizings.entry((account.to_string(), level)).or_default();
+        if on_trial {
+            sizing.confirm(used);
+        } else {
             sizing.relax();
         }
     }
@@ -278,7 +288,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         Ok(false) => WriteMode::Upsert,
         Err(e) => return Err(SyncError::Storage(e)),
     };
-    let sizing = ctx.sizing(account, level);
+    let (sizing, on_trial) = ctx.sizing_for_unit(account, level);
     let via = if unit.report { Via::Report } else { Via::Paged };
     // A stack: the newest piece on top.
     let mut pending: Vec<Piece> = sizing
@@ -414,7 +424,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
             metrics::counter!("adsync_rows_written_total").increment(rows.len() as u64);
             ctx.page_worked(account, level, &piece);
             if to_learn {
-                ctx.learn(account, level, &piece, piece.range.days() < unit.range.days());
+                ctx.learn(account, level, &piece, piece.range.days() < unit.range.days(), on_trial);
                 to_learn = false;
             }
             asked_again = 0;
@@ -428,7 +438,7 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
         }
     }
     if tried == Tried::default() {
-        ctx.relax(account, level);
+        ctx.unit_clean(account, level, &sizing, on_trial);
     }
     Ok(written)
 }

@@ -10,10 +10,11 @@
 //! refused request no bigger than one that worked is asked again before a step down
 //! ([`asks_before`]), the smallest [`RETRIES_AT_SMALLEST`] times before the run gives up; and
 //! sizes grow back when the refusals were passing ones after all: a shrunk piece asks for
-//! twice the rows after [`GROW_AFTER_PAGES`] pages in a row worked ([`Regrowth`]), and an
-//! account's sizing relaxes a step after units that needed no shrinking ([`Sizing::relax`]).
-//! A growth refused again doubles the successes the next one waits for, so a real threshold
-//! costs a few refusals in all, not one per chunk.
+//! twice the rows after [`GROW_AFTER_PAGES`] pages in a row worked ([`Regrowth`]), and after
+//! units that needed no shrinking one unit tries the account's sizing a step relaxed
+//! ([`Sizing::relax`], [`Sizing::for_unit`]). A growth or a trial refused again doubles the
+//! successes the next one waits for, so a real threshold costs a few refusals in all, not one
+//! per chunk.
 //!
 //! Pure decisions only; `fetch` carries them out.
 
@@ -226,8 +227,8 @@ pub struct Sizing {
     clean_units: u32,
     /// Clean units needed before the next relaxing step.
     relax_after: u32,
-    /// Whether the last change was a relaxing step no unit has confirmed yet.
-    just_relaxed: bool,
+    /// Whether a relaxing step waits for a unit to try it (see [`Sizing::for_unit`]).
+    trial_ready: bool,
     /// The biggest page and the longest range that worked (see [`Sizing::proven`]).
     worked_limit: u32,
     worked_days: i64,
@@ -242,7 +243,7 @@ impl Default for Sizing {
             by_campaign: false,
             clean_units: 0,
             relax_after: RELAX_AFTER_UNITS,
-            just_relaxed: false,
+            trial_ready: false,
             worked_limit: 0,
             worked_days: 0,
         }
@@ -266,12 +267,14 @@ impl Sizing {
         piece.limit <= self.worked_limit && piece.range.days() <= self.worked_days
     }
 
-    /// Takes in a piece that worked after a refusal: later pieces start no bigger.
-    pub fn learn(&mut self, worked: &Piece, was_split: bool) {
-        if self.just_relaxed {
+    /// Takes in a piece that worked after a refusal: later pieces start no bigger. `on_trial`:
+    /// the unit was trying a relaxed step, which the refusal turned down: the next step waits
+    /// for twice as many clean units.
+    pub fn learn(&mut self, worked: &Piece, was_split: bool, on_trial: bool) {
+        if on_trial {
             self.relax_after = self.relax_after.saturating_mul(2);
         }
-        self.just_relaxed = false;
+        self.trial_ready = false;
         self.clean_units = 0;
         self.limit = self.limit.min(worked.limit);
         if was_split {
@@ -286,29 +289,55 @@ impl Sizing {
         }
     }
 
-    /// A unit went through without a refusal. After enough of them in a row, the sizing
-    /// takes back one step, the last the ladder took first: one campaign at a time, then the
-    /// report, then the range's split, then the page size.
+    /// A unit went through without a refusal. After enough of them in a row, one relaxing
+    /// step is ready for the next unit to try ([`Sizing::for_unit`]).
     pub fn relax(&mut self) {
-        self.just_relaxed = false;
-        if self.is_unbounded() {
+        if self.is_unbounded() || self.trial_ready {
             return;
         }
         self.clean_units += 1;
-        if self.clean_units < self.relax_after {
-            return;
+        if self.clean_units >= self.relax_after {
+            self.clean_units = 0;
+            self.trial_ready = true;
         }
+    }
+
+    /// The sizing a new unit starts with, and whether it is a trial: when a relaxing step is
+    /// ready, one unit (only one, so a real threshold costs one refusal) gets it.
+    pub fn for_unit(&mut self) -> (Sizing, bool) {
+        if !self.trial_ready {
+            return (*self, false);
+        }
+        self.trial_ready = false;
+        (self.relaxed(), true)
+    }
+
+    /// A trial unit went through without a refusal: its sizing is the account's from now on.
+    pub fn confirm(&mut self, trial: &Sizing) {
+        self.limit = self.limit.max(trial.limit);
+        self.max_days = match (self.max_days, trial.max_days) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+        self.via = self.via.min(trial.via);
+        self.by_campaign &= trial.by_campaign;
         self.clean_units = 0;
-        self.just_relaxed = true;
-        if self.by_campaign {
-            self.by_campaign = false;
-        } else if self.via == Via::Report {
-            self.via = Via::Paged;
-        } else if let Some(days) = self.max_days {
-            self.max_days = days.checked_mul(2).filter(|d| *d <= MAX_KEPT_DAYS);
+    }
+
+    /// One step back up, the last the ladder took first: one campaign at a time, then the
+    /// report, then the range's split, then the page size.
+    fn relaxed(&self) -> Sizing {
+        let mut next = *self;
+        if next.by_campaign {
+            next.by_campaign = false;
+        } else if next.via == Via::Report {
+            next.via = Via::Paged;
+        } else if let Some(days) = next.max_days {
+            next.max_days = days.checked_mul(2).filter(|d| *d <= MAX_KEPT_DAYS);
         } else {
-            self.limit = self.limit.saturating_mul(2).min(MAX_PAGE_SIZE);
+            next.limit = next.limit.saturating_mul(2).min(MAX_PAGE_SIZE);
         }
+        next
     }
 
     /// A unit's range in pieces no longer than what worked.
@@ -482,7 +511,7 @@ mod tests {
             limit: 125,
             ..paged(range("2026-11-01", "2026-11-03"))
         };
-        sizing.learn(&worked, true);
+        sizing.learn(&worked, true, false);
         assert_eq!((sizing.limit, sizing.max_days, sizing.via), (125, Some(3), Via::Paged));
         let next = sizing.ranges(range("2026-10-01", "2026-10-10"));
         assert_eq!(next.len(), 4, "10 days in pieces of 3: {next:?}");
@@ -490,7 +519,7 @@ mod tests {
         let piece = Piece::new(next[0], Via::Paged, &sizing);
         assert_eq!(piece.limit, 125);
         // A bigger piece working after a refusal does not grow the sizing back.
-        sizing.learn(&paged(range("2026-09-01", "2026-09-30")), false);
+        sizing.learn(&paged(range("2026-09-01", "2026-09-30")), false, false);
         assert_eq!((sizing.limit, sizing.max_days), (125, Some(3)));
         let report = Piece {
             via: Via::Report,
@@ -498,7 +527,7 @@ mod tests {
             campaign: Some("c1".into()),
             ..worked
         };
-        sizing.learn(&report, false);
+        sizing.learn(&report, false, false);
         assert_eq!((sizing.via, sizing.by_campaign), (Via::Report, true));
         let next = Piece::new(range("2026-08-01", "2026-08-01"), Via::Paged, &sizing);
         assert_eq!((next.via, next.paged_exhausted), (Via::Report, true));
@@ -555,6 +584,19 @@ mod tests {
         assert_eq!(limit, 100);
     }
 
+    /// Units until a trial comes, then the trial confirmed.
+    fn relax_one_step(sizing: &mut Sizing) {
+        for _ in 0..64 {
+            sizing.relax();
+            let (unit, trial) = sizing.for_unit();
+            if trial {
+                sizing.confirm(&unit);
+                return;
+            }
+        }
+        panic!("no trial after 64 clean units");
+    }
+
     #[test]
     fn a_refusal_by_chance_does_not_shrink_an_account_for_good() {
         let mut sizing = Sizing::default();
@@ -565,12 +607,10 @@ mod tests {
             campaign: Some("c1".into()),
             ..paged(range("2026-11-01", "2026-11-04"))
         };
-        sizing.learn(&worked, true);
+        sizing.learn(&worked, true, false);
         let mut steps = Vec::new();
         for _ in 0..40 {
-            for _ in 0..RELAX_AFTER_UNITS {
-                sizing.relax();
-            }
+            relax_one_step(&mut sizing);
             steps.push((sizing.limit, sizing.max_days, sizing.via, sizing.by_campaign));
             if sizing.is_unbounded() {
                 break;
@@ -589,25 +629,36 @@ mod tests {
     }
 
     #[test]
-    fn a_relaxed_step_refused_again_waits_longer() {
+    fn one_unit_tries_a_relaxed_step_and_a_refusal_makes_the_next_wait_longer() {
         let mut sizing = Sizing::default();
         let worked = Piece {
             limit: 125,
             ..paged(range("2026-11-01", "2026-11-04"))
         };
-        sizing.learn(&worked, false);
+        sizing.learn(&worked, false, false);
         for _ in 0..RELAX_AFTER_UNITS {
             sizing.relax();
         }
-        assert_eq!(sizing.limit, 250);
-        // The next unit is refused at 250 and works at 125 again.
-        sizing.learn(&worked, false);
+        let (trial, on_trial) = sizing.for_unit();
+        assert!(on_trial);
+        assert_eq!(trial.limit, 250);
+        let (other, also) = sizing.for_unit();
+        assert_eq!(
+            (other.limit, also),
+            (125, false),
+            "the units in flight beside it keep 125"
+        );
+        // The trial is refused at 250 and works at 125 again.
+        sizing.learn(&worked, false, true);
         assert_eq!(sizing.limit, 125);
         for _ in 0..2 * RELAX_AFTER_UNITS - 1 {
             sizing.relax();
         }
-        assert_eq!(sizing.limit, 125, "twice as many clean units before trying again");
+        assert!(!sizing.for_unit().1, "twice as many clean units before the next trial");
         sizing.relax();
+        let (trial, on_trial) = sizing.for_unit();
+        assert!(on_trial);
+        sizing.confirm(&trial);
         assert_eq!(sizing.limit, 250);
     }
 
