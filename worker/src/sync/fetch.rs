@@ -109,21 +109,26 @@ impl RunCtx {
             })
     }
 
+    /// Runs `f` on the account level's sizing, under its lock.
+    fn with_sizing<R>(&self, account: &str, level: Level, f: impl FnOnce(&mut Sizing) -> R) -> R {
+        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
+        f(sizings.entry((account.to_string(), level)).or_default())
+    }
+
     fn sizing(&self, account: &str, level: Level) -> Sizing {
-        let sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
-        sizings.get(&(account.to_string(), level)).copied().unwrap_or_default()
+        self.with_sizing(account, level, |s| *s)
     }
 
     /// The sizing a new unit of the level starts with, and whether it is a trial.
     fn sizing_for_unit(&self, account: &str, level: Level) -> (Sizing, bool) {
-        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
-        sizings.entry((account.to_string(), level)).or_default().for_unit()
+        self.with_sizing(account, level, Sizing::for_unit)
     }
 
     fn learn(&self, account: &str, level: Level, worked: &Piece, was_split: bool, on_trial: bool) {
-        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
-        let sizing = sizings.entry((account.to_string(), level)).or_default();
-        sizing.learn(worked, was_split, on_trial);
+        let sizing = self.with_sizing(account, level, |s| {
+            s.learn(worked, was_split, on_trial);
+            *s
+        });
         tracing::info!(
             ad_account = account,
             level = level.as_str(),
@@ -137,30 +142,25 @@ impl RunCtx {
 
     /// Waits before asking the same again (`attempt` from 1), unless the run stops.
     pub async fn back_off(&self, attempt: u32) -> Result<(), SyncError> {
+        self.pause(self.retry.delay(attempt)).await
+    }
+
+    /// Sleeps `wait`, or ends early with `Stopped` when the run stops.
+    pub(super) async fn pause(&self, wait: std::time::Duration) -> Result<(), SyncError> {
         tokio::select! {
             _ = self.stop.cancelled() => Err(SyncError::Stopped),
-            _ = tokio::time::sleep(self.retry.delay(attempt)) => Ok(()),
+            _ = tokio::time::sleep(wait) => Ok(()),
         }
     }
 
     fn page_worked(&self, account: &str, level: Level, piece: &Piece) {
-        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
-        sizings
-            .entry((account.to_string(), level))
-            .or_default()
-            .page_worked(piece);
+        self.with_sizing(account, level, |s| s.page_worked(piece));
     }
 
     /// A unit of the account's level went through without a refusal, at `used` (see
     /// [`Sizing::relax`]; a trial's sizing is confirmed).
     fn unit_clean(&self, account: &str, level: Level, used: &Sizing, on_trial: bool) {
-        let mut sizings = self.sizings.lock().unwrap_or_else(|e| e.into_inner());
-        let sizing = sizings.entry((account.to_string(), level)).or_default();
-        if on_trial {
-            sizing.confirm(used);
-        } else {
-            sizing.relax();
-        }
+        self.with_sizing(account, level, |s| if on_trial { s.confirm(used) } else { s.relax() });
     }
 
     /// The account's campaign ids (listed through the gate, pages shrinking if refused).
@@ -236,10 +236,7 @@ where
                     return Err(SyncError::Graph(e));
                 }
                 if let Some(wait) = backoff {
-                    tokio::select! {
-                        _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
-                        _ = tokio::time::sleep(wait) => {}
-                    }
+                    ctx.pause(wait).await?;
                 }
             }
             Err(GraphError::TokenInvalid { message, .. }) => {
@@ -259,10 +256,7 @@ where
                 metrics::counter!("adsync_graph_retries_total", "reason" => "transient").increment(1);
                 let delay = e.retry_after().unwrap_or_else(|| ctx.retry.delay(attempt));
                 tracing::debug!(attempt, delay_ms = delay.as_millis() as u64, error = %e, "transient Graph error; retrying");
-                tokio::select! {
-                    _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
-                    _ = tokio::time::sleep(delay) => {}
-                }
+                ctx.pause(delay).await?;
             }
             Err(e) => return Err(SyncError::Graph(e)),
         }

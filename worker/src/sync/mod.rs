@@ -370,10 +370,7 @@ async fn wait_for_lock(ctx: &RunCtx, account: &str) -> Result<(), SyncError> {
             "another run is syncing this account; waiting for it"
         );
         renew(ctx).await?;
-        tokio::select! {
-            _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
-            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
+        ctx.pause(Duration::from_millis(500)).await?;
     }
 }
 

@@ -35,10 +35,7 @@ pub async fn run_report(ctx: &RunCtx, account: &str, req: &InsightsRequest) -> R
     };
     let mut wait = FIRST_POLL;
     for _ in 0..MAX_POLLS {
-        tokio::select! {
-            _ = ctx.stop.cancelled() => return Err(SyncError::Stopped),
-            _ = tokio::time::sleep(wait) => {}
-        }
+        ctx.pause(wait).await?;
         let status = match call(ctx, account, || ctx.graph.report_status(&ctx.token, &id)).await {
             Ok(status) => status,
             // A status read carries no data to reduce: refused, it is Facebook's load; poll on.
