@@ -7,15 +7,12 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
-use super::{Db, StorageError, StorageResult, on_pool};
+use super::{Db, StorageError, StorageResult, deadline, on_pool};
 use crate::breakdowns::Breakdown;
 use crate::conversions::Conversion;
 use crate::graph::Level;
 use crate::ids::TeamId;
 use crate::insights::purchase_column;
-
-/// PostgreSQL's SQLSTATE for a statement stopped by `statement_timeout`.
-const QUERY_CANCELED: &str = "57014";
 
 /// How rows are grouped in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,9 +204,9 @@ fn statement(db: &Db, q: &MetricsQuery) -> StorageResult<String> {
 /// Sums per period and object. The facts and the names are independent reads, run at once
 /// on separate connections.
 ///
-/// The query is stopped after `within` with [`StorageError::TimedOut`]: on PostgreSQL by
-/// its `statement_timeout` (the server stops working on it); on SQLite the answer is given
-/// up after that long, while the query finishes on its connection.
+/// The query is stopped after `within` with [`StorageError::TimedOut`], by the database
+/// itself (`statement_timeout` on PostgreSQL, the progress handler on SQLite), so a query
+/// nobody waits for stops costing anything.
 pub async fn aggregate(db: &Db, q: &MetricsQuery, within: Duration) -> StorageResult<Vec<Aggregate>> {
     let facts = statement(db, q)?;
     let names = async {
@@ -217,12 +214,17 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery, within: Duration) -> StorageRe
             .map_err(StorageError::from)
     };
     let fact_rows = async {
+        let timed = |e: sqlx::Error| {
+            if deadline::timed_out(&e) {
+                StorageError::TimedOut
+            } else {
+                StorageError::from(e)
+            }
+        };
         match db {
             Db::Postgres(p) => {
                 let mut tx = p.begin().await?;
-                // SET takes no bind parameters; the figure is ours, in milliseconds.
-                let set = format!("SET LOCAL statement_timeout = {}", within.as_millis().max(1));
-                sqlx::query(sqlx::AssertSqlSafe(set)).execute(&mut *tx).await?;
+                deadline::postgres_statement_timeout(&mut tx, within).await?;
                 let rows: Vec<FactRow> = sqlx::query_as(sqlx::AssertSqlSafe(facts))
                     .bind(q.team)
                     .bind(q.since)
@@ -230,26 +232,27 @@ pub async fn aggregate(db: &Db, q: &MetricsQuery, within: Duration) -> StorageRe
                     .bind(&q.ad_account_id)
                     .fetch_all(&mut *tx)
                     .await
-                    .map_err(|e| match &e {
-                        sqlx::Error::Database(d) if d.code().as_deref() == Some(QUERY_CANCELED) => {
-                            StorageError::TimedOut
-                        }
-                        _ => StorageError::from(e),
-                    })?;
+                    .map_err(timed)?;
                 tx.commit().await?;
                 Ok(rows)
             }
-            Db::Sqlite(p) => sqlx::query_as(sqlx::AssertSqlSafe(facts))
-                .bind(q.team)
-                .bind(q.since)
-                .bind(q.until)
-                .bind(&q.ad_account_id)
-                .fetch_all(p)
-                .await
-                .map_err(StorageError::from),
+            Db::Sqlite(p) => {
+                let mut conn = p.acquire().await?;
+                // Dropped (disarmed) before the connection goes back to the pool.
+                let _deadline = deadline::SqliteDeadline::arm(&mut conn, within).await?;
+                sqlx::query_as(sqlx::AssertSqlSafe(facts))
+                    .bind(q.team)
+                    .bind(q.since)
+                    .bind(q.until)
+                    .bind(&q.ad_account_id)
+                    .fetch_all(&mut *conn)
+                    .await
+                    .map_err(timed)
+            }
         }
     };
-    // A little beyond the server's own limit, so PostgreSQL's answer comes first there.
+    // A little beyond the database's own limit, whose answer comes first; this one covers
+    // waiting for a connection.
     let (fact_rows, names): (Vec<FactRow>, Vec<NameRow>) =
         tokio::time::timeout(within + Duration::from_millis(250), async {
             tokio::try_join!(fact_rows, names)

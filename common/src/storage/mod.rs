@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod connections;
 pub mod conversions;
 mod copy_binary;
+mod deadline;
 pub mod deletion;
 mod error;
 pub mod events;
