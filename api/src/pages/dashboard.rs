@@ -140,6 +140,28 @@ pub(super) fn params(
     }
 }
 
+/// The metrics API's CSV export of what `p` shows: every row, not just those on the page.
+pub(super) fn csv_href(team: TeamId, p: &MetricsParams) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    let fields = [
+        ("since", &p.since),
+        ("until", &p.until),
+        ("level", &p.level),
+        ("granularity", &p.granularity),
+        ("metrics", &p.metrics),
+        ("ad_account_id", &p.ad_account_id),
+        ("effective_status", &p.effective_status),
+        ("sort", &p.sort),
+    ];
+    for (key, value) in fields {
+        if let Some(v) = value {
+            query.append_pair(key, v);
+        }
+    }
+    query.append_pair("format", "csv");
+    format!("/api/v1/teams/{team}/metrics?{}", query.finish())
+}
+
 pub(super) fn rows(v: &Value) -> &[Value] {
     v["rows"].as_array().map(Vec::as_slice).unwrap_or_default()
 }

@@ -8,7 +8,11 @@ use crate::conversions::{self, Goal};
 use crate::json_text::push_padded;
 use crate::storage::metrics::{Aggregate, Figures, Granularity, Source};
 
+mod export;
+mod rows_csv;
 mod rows_json;
+pub use export::export_ranges;
+pub use rows_csv::{CsvRows, CsvShape};
 pub use rows_json::{ObjectFields, RowShape, write_rows};
 
 /// The metrics of the ad delivery itself, in display order.

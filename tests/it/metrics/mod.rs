@@ -3,6 +3,7 @@
 //! naming the parameter, and team isolation. On SQLite and on PostgreSQL + Redis.
 
 mod conversions;
+mod export;
 mod input;
 
 use adsync_common::ids::Role;
@@ -271,6 +272,19 @@ async fn levels_filters_sorting_and_limits(backend: Backend) {
     for c in &campaigns {
         assert!(html.contains(&c.name), "{} listed", c.name);
     }
+    // Its "Download CSV" link exports the campaigns it shows, as the member.
+    let href = html
+        .split("href=\"")
+        .find_map(|rest| rest.split('"').next().filter(|h| h.contains("format=csv")))
+        .expect("a CSV link")
+        .replace("&amp;", "&");
+    let res = mc.get(f.app.url(&href)).send().await.expect("csv");
+    assert_eq!(res.status(), 200, "{href}");
+    let text = res.text().await.expect("csv text");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let exported: Vec<String> = reader.records().map(|r| r.expect("record")[1].to_string()).collect();
+    assert_eq!(exported.len(), campaigns.len(), "{text}");
+    assert!(campaigns.iter().all(|c| exported.contains(&c.id)), "{text}");
     let first = campaigns[0];
     let (_, html) = f
         .page(

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 use super::numbers::{Column, MAX_TABLE_ROWS, Sums, TABLE_METRICS, digits, field, fmt_metric};
-use super::{View, day, params, rows};
+use super::{View, csv_href, day, params, rows};
 use crate::pages::PageTeam;
 use crate::routes::metrics::query;
 use crate::{ApiError, AppState};
@@ -189,6 +189,9 @@ pub(super) async fn table_section(
                     }
                 }
                 @if all.len() > MAX_TABLE_ROWS { p.hint { "Showing the first " (MAX_TABLE_ROWS) " of " (all.len()) " " (noun.1) "; the total row covers all of them." } }
+                @if within.is_none() {
+                    p.hint { a.download href=(csv_href(t, &p)) download { "Download CSV" } " of these " (noun.1) " (every row, exact figures)." }
+                }
                 p.hint { (columns.iter().find(|c| c.key == "results").map(|c| c.label.as_str()).unwrap_or("Results")) " use Facebook's default attribution (7-day click, 1-day view). CTR, CPC, cost per result and ROAS are computed from the summed clicks, impressions, spend, results and their value." }
             }
         }

@@ -8,8 +8,8 @@ use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::conversions;
 use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery, ObjectFilter, aggregate};
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -17,6 +17,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::auth::TeamMember;
 use crate::extract::ApiQuery;
 use crate::{ApiError, AppState};
+
+mod csv;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(metrics))
@@ -72,6 +74,10 @@ pub struct MetricsParams {
     /// `campaign` only. Reach stays per value (never summed) and is missing for days older
     /// than 13 months, which Facebook does not report it for by breakdown.
     pub breakdown: Option<String>,
+    /// `json` (default) or `csv`: every row as CSV, streamed, without the row cap (also
+    /// chosen by `Accept: text/csv`). CSV rows are in date order; `sort` by a metric or
+    /// name only with `granularity=total`.
+    pub format: Option<String>,
 }
 
 /// A comma list of Facebook enum values (`ACTIVE`, `OUTCOME_SALES`), checked.
@@ -98,8 +104,9 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError::BadRequest(msg.into())
 }
 
-/// The answer for one team, shared by the API and the dashboard page.
-pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Answer, ApiError> {
+/// Checks the parameters and builds the query, reading only the team's settings and
+/// accounts.
+async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Plan, ApiError> {
     let level = reporting::parse_level(p.level.as_deref().unwrap_or("account")).map_err(bad)?;
     let granularity = reporting::parse_granularity(p.granularity.as_deref().unwrap_or("day")).map_err(bad)?;
     let filter = ObjectFilter {
@@ -146,12 +153,13 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
         )));
     }
     let limit = match &p.limit {
-        None => DEFAULT_LIMIT,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| bad(format!("limit: expected 1 to {MAX_LIMIT}")))?,
+        None => None,
+        Some(l) => Some(
+            l.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| bad(format!("limit: expected 1 to {MAX_LIMIT}")))?,
+        ),
     };
     let accounts: Vec<AdAccount> = connections::all_ad_accounts(&state.db, team)
         .await?
@@ -212,15 +220,15 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
         breakdown,
     };
     let dp = currency.as_deref().map(reporting::currency_decimals).unwrap_or(2);
-    let (descending, sort_by) = match p.sort.as_deref() {
-        None => (false, SortBy::Date),
+    let (descending, sort) = match p.sort.as_deref() {
+        None => (false, SortKey::Date),
         Some(s) => {
             let (desc, key) = s.strip_prefix('-').map(|k| (true, k)).unwrap_or((false, s));
             let by = match key {
-                "date" => SortBy::Date,
-                "name" => SortBy::Name,
-                m => match metrics.iter().find(|k| k.name == m) {
-                    Some(known) => SortBy::Metric(known),
+                "date" => SortKey::Date,
+                "name" => SortKey::Name,
+                m => match metrics.iter().position(|k| k.name == m) {
+                    Some(at) => SortKey::Metric(at),
                     None => {
                         return Err(bad(format!(
                             "sort: {key:?} is not one of the requested metrics, date or name"
@@ -231,29 +239,6 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
             (desc, by)
         }
     };
-    // Sorted and cut while still typed: only the rows returned become JSON.
-    let limits = state.config.http;
-    let Some(_slot) = state.metrics_queries.try_start(team) else {
-        return Err(ApiError::TooManyRequests {
-            detail: format!(
-                "This team already runs {} metrics queries at once; send this one again when one has finished.",
-                state.metrics_queries.per_team()
-            ),
-            retry_after_secs: 1,
-        });
-    };
-    let mut aggregates = aggregate(&state.db, &q, limits.metrics_query_timeout)
-        .await
-        .map_err(|e| match e {
-            StorageError::TimedOut => ApiError::TooHeavy(format!(
-                "The query ran longer than {} ms and was stopped: ask for fewer days, a higher level or a coarser granularity.",
-                limits.metrics_query_timeout.as_millis()
-            )),
-            other => other.into(),
-        })?;
-    reporting::sort(&mut aggregates, sort_by, descending, dp);
-    let truncated = aggregates.len() > limit;
-    aggregates.truncate(limit);
     let mut notes = Vec::new();
     if metrics.iter().any(|m| m.name == "reach") && granularity != Granularity::Day {
         notes.push("reach is not additive across days, so it is only reported with granularity=day");
@@ -261,7 +246,7 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
     if breakdown.is_some() && metrics.iter().any(|m| m.name == "reach") {
         notes.push("reach is each breakdown value's own (never summed across values); Facebook reports it by breakdown for the last 13 months only, so older days have none");
     }
-    Ok(Answer {
+    Ok(Plan {
         head: Head {
             currency,
             time_zone,
@@ -271,17 +256,102 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
             until: range.until(),
             window,
             primary_conversion: goal.as_setting(),
-            truncated,
+            truncated: false,
             notes,
         },
+        q,
+        metrics,
+        dp,
+        sort,
+        descending,
+        limit,
+        total_label: (granularity == Granularity::Total).then(|| format!("{}..{}", range.since(), range.until())),
+        range,
+        breakdown,
+    })
+}
+
+/// The answer for one team, shared by the API and the dashboard page.
+pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsParams) -> Result<Answer, ApiError> {
+    let plan = plan(state, team, p).await?;
+    let _slot = team_slot(state, team)?;
+    let mut aggregates = read(state, &plan.q).await?;
+    // Sorted and cut while still typed: only the rows returned become JSON.
+    reporting::sort(&mut aggregates, plan.sort_by(), plan.descending, plan.dp);
+    let limit = plan.limit.unwrap_or(DEFAULT_LIMIT);
+    let truncated = aggregates.len() > limit;
+    aggregates.truncate(limit);
+    Ok(Answer {
         rows: Rows {
-            fields: reporting::ObjectFields::of_level(level),
-            breakdown: breakdown.is_some(),
-            total_label: (granularity == Granularity::Total).then(|| format!("{}..{}", range.since(), range.until())),
+            fields: reporting::ObjectFields::of_level(plan.head.level),
+            breakdown: plan.breakdown.is_some(),
+            total_label: plan.total_label,
             aggregates,
-            metrics,
-            dp,
+            metrics: plan.metrics,
+            dp: plan.dp,
         },
+        head: Head { truncated, ..plan.head },
+    })
+}
+
+/// A checked request: the query to run and how its rows are shown.
+pub(super) struct Plan {
+    head: Head,
+    q: MetricsQuery,
+    metrics: Vec<Metric>,
+    dp: u32,
+    sort: SortKey,
+    descending: bool,
+    /// As asked; `None`: the default cap for JSON, every row for CSV.
+    limit: Option<usize>,
+    range: DateRange,
+    breakdown: Option<Breakdown>,
+    /// `since..until`, the period of every row with granularity=total.
+    total_label: Option<String>,
+}
+
+/// What rows are sorted by ([`SortBy`] without the borrow of the metric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortKey {
+    Date,
+    Name,
+    /// The metric at this place of the requested list.
+    Metric(usize),
+}
+
+impl Plan {
+    fn sort_by(&self) -> SortBy<'_> {
+        match self.sort {
+            SortKey::Date => SortBy::Date,
+            SortKey::Name => SortBy::Name,
+            SortKey::Metric(at) => SortBy::Metric(&self.metrics[at]),
+        }
+    }
+}
+
+/// One of the team's places for a running metrics query, or 429.
+fn team_slot(state: &AppState, team: adsync_common::ids::TeamId) -> Result<crate::heavy::QuerySlot, ApiError> {
+    state
+        .metrics_queries
+        .try_start(team)
+        .ok_or_else(|| ApiError::TooManyRequests {
+            detail: format!(
+                "This team already runs {} metrics queries at once; send this one again when one has finished.",
+                state.metrics_queries.per_team()
+            ),
+            retry_after_secs: 1,
+        })
+}
+
+/// Runs `q` under the query timeout (503 past it).
+async fn read(state: &AppState, q: &MetricsQuery) -> Result<Vec<Aggregate>, ApiError> {
+    let within = state.config.http.metrics_query_timeout;
+    aggregate(&state.db, q, within).await.map_err(|e| match e {
+        StorageError::TimedOut => ApiError::TooHeavy(format!(
+            "The query ran longer than {} ms and was stopped: ask for fewer days, a higher level or a coarser granularity.",
+            within.as_millis()
+        )),
+        other => other.into(),
     })
 }
 
@@ -354,17 +424,48 @@ impl Answer {
 /// account's currency; reach only from that level's own daily rows (see `notes`).
 #[utoipa::path(get, path = "/api/v1/teams/{team}/metrics", tag = "metrics", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), MetricsParams), responses(
-    (status = 200, description = "`{currency, time_zone, level, granularity, since, until, window, primary_conversion, truncated, notes, rows}`", body = Object),
+    (status = 200, description = "JSON `{currency, time_zone, level, granularity, since, until, window, primary_conversion, truncated, notes, rows}`; with `format=csv` (or `Accept: text/csv`) every row as CSV: a header row, then the rows' columns (`date`, `id`, `name`, status fields, breakdown values, the metrics) as exact decimal strings", content(
+        (Object = "application/json"),
+        (String = "text/csv"),
+    )),
     (status = 400, description = "A parameter is invalid; `detail` names it", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 429, description = "The team already runs as many metrics queries as allowed (`ADSYNC_METRICS_QUERIES_PER_TEAM`); `Retry-After` says when to try again", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 503, description = "The query ran longer than `ADSYNC_METRICS_QUERY_TIMEOUT` and was stopped", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn metrics(
     State(state): State<AppState>,
     member: TeamMember,
+    headers: HeaderMap,
     ApiQuery(p): ApiQuery<MetricsParams>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<Response, ApiError> {
+    if wants_csv(&p, &headers)? {
+        let plan = plan(&state, member.team, &p).await?;
+        return csv::export(state, member.team, plan).await;
+    }
     let json = answer(&state, member.team, &p).await?.to_json();
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         json,
-    ))
+    )
+        .into_response())
+}
+
+/// `format=csv`, or no `format` and an `Accept` that names `text/csv`.
+fn wants_csv(p: &MetricsParams, headers: &HeaderMap) -> Result<bool, ApiError> {
+    match p.format.as_deref() {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(bad(format!("format: {other:?} is not json or csv"))),
+        None => Ok(headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|media| {
+                media
+                    .split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"))
+            })),
+    }
 }
