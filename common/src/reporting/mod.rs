@@ -1,6 +1,6 @@
 //! The metrics API's domain: which metrics exist, how derived ratios are computed (from
-//! sums, never by averaging averages) and how amounts are written (exact decimal strings in
-//! the account currency).
+//! sums, never by averaging averages) and how values are written (counts as integers,
+//! amounts and ratios as exact decimal strings in the account currency).
 
 use rust_decimal::Decimal;
 
@@ -84,6 +84,21 @@ pub enum Kind {
 pub struct Metric {
     pub name: String,
     pub kind: Kind,
+}
+
+impl Metric {
+    /// Whether the metric is a count (impressions, clicks, conversions), written as a JSON
+    /// integer; money and ratios are exact decimal strings.
+    pub fn is_count(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Impressions
+                | Kind::Reach
+                | Kind::Clicks
+                | Kind::InlineLinkClicks
+                | Kind::Conversion(_, Figure::Count)
+        )
+    }
 }
 
 /// A metric list as parsed: the metrics, and the conversions they read beside purchases
@@ -488,12 +503,12 @@ mod tests {
         let mut out = Vec::new();
         write_rows(&mut out, std::slice::from_ref(&a), &list.metrics, 2, &RowShape::PLAIN);
         let v: Json = serde_json::from_slice(&out).expect("json");
-        assert_eq!(v[0]["leads"], "4");
+        assert_eq!(v[0]["leads"], 4, "counts are JSON integers");
         assert_eq!(v[0]["cost_per_lead"], "7.5000");
         assert_eq!(v[0]["result_roas"], "0");
         assert_eq!(v[0]["action_value:offsite_conversion.custom.7"], "90.00");
         assert_eq!(v[0]["roas"], "0", "spend without purchase value");
-        assert!(v[0].get("purchases").is_some_and(|p| p == "0"));
+        assert!(v[0].get("purchases").is_some_and(|p| p == 0));
     }
 
     #[test]

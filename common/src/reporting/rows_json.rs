@@ -55,7 +55,7 @@ impl ObjectFields {
 
 /// Aggregates as the metrics API's `rows`: a JSON array of objects with `date` (the period,
 /// or `label` when given), `id`, `name`, the object's status (see [`ObjectFields`]) and the
-/// requested metrics as exact decimal strings; a
+/// requested metrics: counts as JSON integers, money and ratios as exact decimal strings; a
 /// metric without a value is omitted rather than shown as zero.
 ///
 /// Written by hand rather than through serde: keys are constants and numbers need no
@@ -115,9 +115,14 @@ pub fn write_rows(out: &mut Vec<u8>, rows: &[Aggregate], metrics: &[Metric], dp:
                 // Metric names are known names or `action…:<type>` with a checked type
                 // (`conversions::check_action_type`: letters, digits, `_.-`): nothing to escape.
                 quoted(out, &metric.name);
-                out.extend_from_slice(b":\"");
-                v.write(dp, out);
-                out.push(b'"');
+                if metric.is_count() {
+                    out.push(b':');
+                    v.write(dp, out);
+                } else {
+                    out.extend_from_slice(b":\"");
+                    v.write(dp, out);
+                    out.push(b'"');
+                }
             }
         }
         out.push(b'}');
@@ -172,7 +177,11 @@ mod tests {
             }
             for m in metrics {
                 if let Some(v) = metric_value(a, m, dp) {
-                    row.insert(m.name.clone(), Json::from(v.to_string()));
+                    let v = match m.is_count() {
+                        true => Json::from(i64::try_from(v).expect("a count")),
+                        false => Json::from(v.to_string()),
+                    };
+                    row.insert(m.name.clone(), v);
                 }
             }
             // serde_json's `Map` sorts its keys; a map serializer keeps the order written.

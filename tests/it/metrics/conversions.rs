@@ -65,7 +65,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
                 let want = t.reported.conversion(key);
                 assert_eq!(
                     row[count],
-                    want.count.get(w).expect("window").to_string(),
+                    serde_json::json!(want.count.get(w).expect("window")),
                     "{shape} {key} in {w}"
                 );
                 assert_eq!(
@@ -76,7 +76,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
             }
             assert_eq!(
                 row["purchases"],
-                t.purchases.get(w).expect("window").to_string(),
+                serde_json::json!(t.purchases.get(w).expect("window")),
                 "{shape} purchases in {w}"
             );
 
@@ -96,7 +96,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
                     let want = truth.reported.conversion(key);
                     assert_eq!(
                         row[count],
-                        want.count.get(w).expect("w").to_string(),
+                        serde_json::json!(want.count.get(w).expect("w")),
                         "{shape} {id} {day} {key} {w}"
                     );
                     assert_eq!(
@@ -122,7 +122,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
                 assert!(count > 0, "the custom conversion has data in {w}");
                 assert_eq!(
                     row[format!("action:{custom}")],
-                    count.to_string(),
+                    serde_json::json!(count),
                     "custom conversion in {w}"
                 );
                 assert_eq!(dec(&row[format!("action_value:{custom}")]), value, "its value in {w}");
@@ -227,7 +227,7 @@ async fn the_primary_conversion_is_the_owners_choice(backend: Backend) {
     assert_eq!(body["primary_conversion"], "purchases");
     assert_eq!(
         rows(&body)[0]["results"],
-        t.purchases.value.to_string(),
+        serde_json::json!(t.purchases.value),
         "purchases by default"
     );
 
@@ -247,7 +247,7 @@ async fn the_primary_conversion_is_the_owners_choice(backend: Backend) {
     let leads = t.reported.conversion("leads");
     let row = &rows(&body)[0];
     assert_eq!(body["primary_conversion"], "leads");
-    assert_eq!(row["results"], leads.count.value.to_string());
+    assert_eq!(row["results"], serde_json::json!(leads.count.value));
     assert_eq!(
         dec(&row["cost_per_result"]),
         (t.spend / rust_decimal::Decimal::from(leads.count.value)).round_dp(4)
@@ -265,7 +265,7 @@ async fn the_primary_conversion_is_the_owners_choice(backend: Backend) {
     let body = f.metrics(&results).await;
     let row = &rows(&body)[0];
     let value = t.reported.action_values[&custom].value;
-    assert_eq!(row["results"], t.reported.actions[&custom].value.to_string());
+    assert_eq!(row["results"], serde_json::json!(t.reported.actions[&custom].value));
     assert_eq!(dec(&row["result_value"]), value);
     assert_eq!(dec(&row["result_roas"]), (value / t.spend).round_dp(4));
 
@@ -466,5 +466,5 @@ async fn grafana_counts_the_chosen_conversion() {
 }
 
 fn rows_total(body: &Value, metric: &str) -> i64 {
-    rows(body)[0][metric].as_str().expect("count").parse().expect("integer")
+    rows(body)[0][metric].as_i64().expect("a count, as a JSON integer")
 }

@@ -99,11 +99,11 @@ async fn totals_days_and_ratios_equal_the_ground_truth(backend: Backend) {
     let row = &rows(&body)[0];
     assert_eq!(row["id"], account.id);
     assert_eq!(row["date"], format!("{since}..{until}"));
-    assert_eq!(row["impressions"], t.impressions.to_string());
-    assert_eq!(row["clicks"], t.clicks.to_string());
+    assert_eq!(row["impressions"], serde_json::json!(t.impressions));
+    assert_eq!(row["clicks"], serde_json::json!(t.clicks));
     assert_eq!(row["spend"], t.spend.to_string(), "exact, with the currency's decimals");
     let (purchases, value) = (t.purchases.value, t.purchase_value.value);
-    assert_eq!(row["purchases"], purchases.to_string());
+    assert_eq!(row["purchases"], serde_json::json!(purchases));
     assert_eq!(dec(&row["purchase_value"]), value);
     let (imps, clicks) = (Decimal::from(t.impressions), Decimal::from(t.clicks));
     assert_eq!(dec(&row["ctr"]), ratio(clicks * Decimal::from(100), imps));
@@ -133,10 +133,14 @@ async fn totals_days_and_ratios_equal_the_ground_truth(backend: Backend) {
         assert!(date >= day && date <= until, "ordered by date within the range");
         day = date;
         let truth = ds.row(Level::Account, &account.id, date).expect("a truth row");
-        assert_eq!(row["impressions"], truth.impressions.to_string(), "{date}");
+        assert_eq!(row["impressions"], serde_json::json!(truth.impressions), "{date}");
         assert_eq!(dec(&row["spend"]), truth.spend, "{date}");
-        assert_eq!(row["reach"], truth.reach.to_string(), "{date}: the level's own reach");
-        assert_eq!(row["purchases"], truth.purchases.value.to_string(), "{date}");
+        assert_eq!(
+            row["reach"],
+            serde_json::json!(truth.reach),
+            "{date}: the level's own reach"
+        );
+        assert_eq!(row["purchases"], serde_json::json!(truth.purchases.value), "{date}");
         compared += 1;
     }
     assert_eq!(compared, 30, "every day of the range has delivery in the sandbox");
@@ -150,7 +154,7 @@ async fn totals_days_and_ratios_equal_the_ground_truth(backend: Backend) {
         let spend: Decimal = rows(&body).iter().map(|r| dec(&r["spend"])).sum();
         let clicks: u64 = rows(&body)
             .iter()
-            .map(|r| r["clicks"].as_str().expect("clicks").parse::<u64>().expect("n"))
+            .map(|r| r["clicks"].as_u64().expect("clicks, an integer"))
             .sum();
         assert_eq!((spend, clicks), (t.spend, t.clicks), "{g}");
         assert!(rows(&body).iter().all(|r| r.get("reach").is_none()), "{g}");
@@ -166,7 +170,7 @@ async fn totals_days_and_ratios_equal_the_ground_truth(backend: Backend) {
             "{range}&granularity=total&metrics=purchases,purchase_value&window=7d_click"
         ))
         .await;
-    assert_eq!(rows(&body)[0]["purchases"], t.purchases.click_7d.to_string());
+    assert_eq!(rows(&body)[0]["purchases"], serde_json::json!(t.purchases.click_7d));
     assert_eq!(dec(&rows(&body)[0]["purchase_value"]), t.purchase_value.click_7d);
 
     // Default range: the 30 days ending today in the account's time zone.
@@ -203,8 +207,8 @@ async fn levels_filters_sorting_and_limits(backend: Backend) {
         let t = ds.totals(Level::Campaign, &c.id, since, until);
         assert_eq!(row["name"], c.name);
         assert_eq!(dec(&row["spend"]), t.spend, "{}", c.name);
-        assert_eq!(row["clicks"], t.clicks.to_string());
-        assert_eq!(row["purchases"], t.purchases.value.to_string());
+        assert_eq!(row["clicks"], serde_json::json!(t.clicks));
+        assert_eq!(row["purchases"], serde_json::json!(t.purchases.value));
         assert_eq!(dec(&row["roas"]), ratio(t.purchase_value.value, t.spend));
     }
     for level in ["campaign", "adset", "ad"] {
@@ -222,7 +226,7 @@ async fn levels_filters_sorting_and_limits(backend: Backend) {
     let body = f.metrics(&format!("{range}&level=ad&metrics=clicks&sort=clicks")).await;
     let clicks: Vec<u64> = rows(&body)
         .iter()
-        .map(|r| r["clicks"].as_str().expect("c").parse().expect("n"))
+        .map(|r| r["clicks"].as_u64().expect("clicks, an integer"))
         .collect();
     assert!(clicks.windows(2).all(|w| w[0] <= w[1]), "{clicks:?}");
     let body = f

@@ -1,4 +1,4 @@
-//! Exact amounts for the dashboard: the metrics API's decimal strings as integer millionths,
+//! Exact amounts for the dashboard: the metrics API's integers and decimal strings as millionths,
 //! summed without rounding and written with the currency's decimals and thousands separators.
 
 use serde_json::Value;
@@ -13,8 +13,14 @@ pub(super) fn micros(s: &str) -> i128 {
     if neg { -v } else { v }
 }
 
+/// A metric of a row in millionths: counts are JSON integers, money and ratios decimal
+/// strings.
 pub(super) fn field(row: &Value, key: &str) -> Option<i128> {
-    row.get(key).and_then(Value::as_str).map(micros)
+    match row.get(key)? {
+        Value::String(s) => Some(micros(s)),
+        Value::Number(n) => n.as_i64().map(|n| i128::from(n) * MICRO),
+        _ => None,
+    }
 }
 
 /// `a / b` rounded half away from zero.

@@ -420,8 +420,9 @@ impl Answer {
     }
 }
 
-/// Sums per period and object, ratios from sums, money as exact decimal strings in the
-/// account's currency; reach only from that level's own daily rows (see `notes`).
+/// Sums per period and object, ratios from sums; counts as JSON integers, money and ratios
+/// as exact decimal strings in the account's currency; reach only from that level's own
+/// daily rows (see `notes`).
 #[utoipa::path(get, path = "/api/v1/teams/{team}/metrics", tag = "metrics", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), MetricsParams), responses(
     (status = 200, description = "JSON `{currency, time_zone, level, granularity, since, until, window, primary_conversion, truncated, notes, rows}`; with `format=csv` (or `Accept: text/csv`) every row as CSV: a header row, then the rows' columns (`date`, `id`, `name`, status fields, breakdown values, the metrics) as exact decimal strings", content(
