@@ -7,6 +7,7 @@ mod extract;
 mod heavy;
 mod openapi;
 mod pages;
+mod paging;
 mod routes;
 mod security;
 mod server;

@@ -17,6 +17,7 @@ mod objects;
 mod observability;
 mod openapi;
 mod pages;
+mod paging;
 mod protocol;
 mod reporting_access;
 mod resilience;

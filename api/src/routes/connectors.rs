@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::TeamOwner;
+use crate::extract::ApiQuery;
+use crate::paging::{self, ListParams};
 use crate::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -124,15 +126,20 @@ async fn list_connectors(
     Ok(axum::Json(json!({ "connectors": [fb] })))
 }
 
-/// The connection event log (created, recovered, failed, removed, ...), newest first.
-#[utoipa::path(get, path = "/api/v1/teams/{team}/connectors/events", tag = "connectors", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "Events", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+/// The connection event log (created, recovered, failed, removed, ...), newest first;
+/// `limit` at a time, `next_cursor` for older ones.
+#[utoipa::path(get, path = "/api/v1/teams/{team}/connectors/events", tag = "connectors", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id"), ListParams), responses(
+    (status = 200, description = "`{events: [event], next_cursor}`", body = Object), (status = 400, description = "A bad `cursor` or `limit`", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn list_events(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
-) -> Result<axum::Json<Vec<Event>>, ApiError> {
-    Ok(axum::Json(events::list(&state.db, owner.team, 100).await?))
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let limit = p.limit()?;
+    let found = events::list_before(&state.db, owner.team, p.before()?, limit as i64 + 1).await?;
+    let (events, next_cursor): (Vec<Event>, _) = paging::page(found, limit, |e| e.id);
+    Ok(axum::Json(json!({ "events": events, "next_cursor": next_cursor })))
 }
 
 pub fn connector(state: &AppState) -> Result<&Connector, ApiError> {

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{TeamMember, TeamOwner};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::paging::{self, ListParams};
 use crate::{ApiError, AppState};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -19,13 +20,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(show_run))
 }
 
-/// The team's 50 most recent sync runs, newest first, with progress and rows written.
-#[utoipa::path(get, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{syncs: [run]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+/// The team's sync runs, newest first, with progress and rows written; `limit` at a time,
+/// `next_cursor` for older ones.
+#[utoipa::path(get, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id"), ListParams), responses(
+    (status = 200, description = "`{syncs: [run], next_cursor}`", body = Object), (status = 400, description = "A bad `cursor` or `limit`", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-async fn list_runs(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
-    let runs = sync_runs::list(&state.db, member.team, 50).await?;
-    Ok(axum::Json(json!({ "syncs": runs })))
+async fn list_runs(
+    State(state): State<AppState>,
+    member: TeamMember,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let limit = p.limit()?;
+    let before = p.before()?.map(RunId);
+    let runs = sync_runs::list_before(&state.db, member.team, before, limit as i64 + 1).await?;
+    let (runs, next_cursor) = paging::page(runs, limit, |r| r.id.0);
+    Ok(axum::Json(json!({ "syncs": runs, "next_cursor": next_cursor })))
 }
 
 /// One sync run: status, `progress {done, total}` in chunks, rows written, error.

@@ -323,28 +323,73 @@ pub enum SortBy<'a> {
     Metric(&'a Metric),
 }
 
+/// A row's place in a sorted answer: the value it is sorted by. `None` (no value) sorts
+/// below every number.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortValue {
+    Date(Option<chrono::NaiveDate>),
+    Name(Option<String>),
+    Number(Option<Decimal>),
+}
+
+/// Where a page of sorted rows ended: the last row's sort value and identity. The next page
+/// starts at the first row after it, so rows written meanwhile neither repeat nor push
+/// others off the page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowCursor {
+    pub value: SortValue,
+    pub period: Option<chrono::NaiveDate>,
+    pub object_id: String,
+    pub breakdown: String,
+}
+
+fn sort_value(a: &Aggregate, by: SortBy<'_>, dp: u32) -> SortValue {
+    match by {
+        SortBy::Date => SortValue::Date(a.period),
+        SortBy::Name => SortValue::Name(a.name.clone()),
+        SortBy::Metric(m) => SortValue::Number(metric_value(a, m, dp)),
+    }
+}
+
+/// The order of rows: by value (descending if asked), ties by period, object and breakdown
+/// value, ascending, so that every row has one place.
+fn order(
+    (va, a): (&SortValue, (Option<chrono::NaiveDate>, &str, &str)),
+    (vb, b): (&SortValue, (Option<chrono::NaiveDate>, &str, &str)),
+    descending: bool,
+) -> std::cmp::Ordering {
+    let primary = if descending { vb.cmp(va) } else { va.cmp(vb) };
+    primary.then_with(|| a.cmp(&b))
+}
+
 /// Sorts aggregates before they become JSON, computing each row's key once.
 pub fn sort(rows: &mut [Aggregate], by: SortBy<'_>, descending: bool, dp: u32) {
-    #[derive(PartialEq, Eq, PartialOrd, Ord)]
-    enum Key {
-        Date(Option<chrono::NaiveDate>),
-        Name(Option<String>),
-        // `None` (no value) sorts below every number.
-        Number(Option<Decimal>),
-    }
-    let key = |a: &Aggregate| match by {
-        SortBy::Date => Key::Date(a.period),
-        SortBy::Name => Key::Name(a.name.clone()),
-        SortBy::Metric(m) => Key::Number(metric_value(a, m, dp)),
-    };
-    let mut keyed: Vec<(Key, usize)> = rows.iter().enumerate().map(|(i, a)| (key(a), i)).collect();
-    keyed.sort_by(|(ka, ia), (kb, ib)| {
-        let primary = if descending { kb.cmp(ka) } else { ka.cmp(kb) };
-        let (a, b) = (&rows[*ia], &rows[*ib]);
-        primary.then_with(|| (a.period, &a.object_id).cmp(&(b.period, &b.object_id)))
-    });
+    let mut keyed: Vec<(SortValue, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (sort_value(a, by, dp), i))
+        .collect();
+    keyed.sort_by(|(ka, ia), (kb, ib)| order((ka, rows[*ia].key()), (kb, rows[*ib].key()), descending));
     let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
     permute(rows, &order);
+}
+
+/// Where `a` stands in an answer sorted by `by`, for the next page to start after it.
+pub fn cursor_of(a: &Aggregate, by: SortBy<'_>, dp: u32) -> RowCursor {
+    RowCursor {
+        value: sort_value(a, by, dp),
+        period: a.period,
+        object_id: a.object_id.clone(),
+        breakdown: a.breakdown.clone(),
+    }
+}
+
+/// How many of `rows` (sorted by [`sort`] with the same order) come up to and including
+/// `cursor`'s place: the next page starts there.
+pub fn rows_through(rows: &[Aggregate], cursor: &RowCursor, by: SortBy<'_>, descending: bool, dp: u32) -> usize {
+    let at = (cursor.period, cursor.object_id.as_str(), cursor.breakdown.as_str());
+    rows.partition_point(|a| order((&sort_value(a, by, dp), a.key()), (&cursor.value, at), descending).is_le())
 }
 
 /// Puts `rows[order[k]]` at position `k`.
@@ -538,5 +583,55 @@ mod tests {
         sort(&mut rows, SortBy::Metric(&m[1]), false, 2);
         let ids: Vec<&str> = rows.iter().map(|r| r.object_id.as_str()).collect();
         assert_eq!(ids, ["c", "b", "d", "a"], "no impressions, no ctr: lowest");
+    }
+
+    /// Pages cut at any size, in any order, hold every row exactly once: ties (equal
+    /// spend, missing ratios) are ordered by period, object and breakdown value.
+    #[test]
+    fn cursors_page_through_every_row_once() {
+        let m = metrics(&["spend", "cpc"]);
+        let mut rows: Vec<Aggregate> = Vec::new();
+        for day in 1..=4 {
+            for (id, spend, clicks) in [("a", 5, 0), ("b", 5, 1), ("c", 7, 2)] {
+                for breakdown in ["", "age=18-24"] {
+                    rows.push(Aggregate {
+                        period: chrono::NaiveDate::from_ymd_opt(2026, 3, day),
+                        object_id: id.into(),
+                        breakdown: breakdown.into(),
+                        name: (id != "b").then(|| format!("name {id}")),
+                        spend_micros: spend * 1_000_000,
+                        clicks,
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        let by_each = [SortBy::Date, SortBy::Name, SortBy::Metric(&m[0]), SortBy::Metric(&m[1])];
+        for by in by_each {
+            for descending in [false, true] {
+                let mut sorted = rows.clone();
+                sort(&mut sorted, by, descending, 2);
+                for size in [1, 5, 7, 24] {
+                    let mut seen = Vec::new();
+                    let mut start = 0;
+                    while start < sorted.len() {
+                        let page = &sorted[start..(start + size).min(sorted.len())];
+                        seen.extend(page.iter().map(|a| a.key()));
+                        let cursor = cursor_of(page.last().expect("a row"), by, 2);
+                        let next = rows_through(&sorted, &cursor, by, descending, 2);
+                        assert_eq!(next, start + page.len(), "{by:?} {descending} {size}");
+                        start = next;
+                    }
+                    let mut unique = seen.clone();
+                    unique.sort();
+                    unique.dedup();
+                    assert_eq!(
+                        (seen.len(), unique.len()),
+                        (rows.len(), rows.len()),
+                        "{by:?} {descending} {size}"
+                    );
+                }
+            }
+        }
     }
 }

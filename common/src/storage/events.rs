@@ -61,6 +61,13 @@ pub async fn record(
 }
 
 pub async fn list(db: &Db, team: TeamId, limit: i64) -> StorageResult<Vec<Event>> {
-    const SQL: &str = "SELECT id, platform, kind, actor, detail, created_at FROM connection_events WHERE team_id = $1 ORDER BY id DESC LIMIT $2";
-    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(limit).fetch_all(p).await?))
+    list_before(db, team, None, limit).await
+}
+
+/// The team's events older than event `before` (all: `None`), newest first: one page.
+pub async fn list_before(db: &Db, team: TeamId, before: Option<i64>, limit: i64) -> StorageResult<Vec<Event>> {
+    const SQL: &str = "SELECT id, platform, kind, actor, detail, created_at FROM connection_events \
+                       WHERE team_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
+    let before = before.unwrap_or(i64::MAX);
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(before).bind(limit).fetch_all(p).await?))
 }

@@ -117,7 +117,7 @@ pub struct Aggregate {
 
 impl Aggregate {
     /// What rows are merged and ordered by: the period, the object, the breakdown value.
-    fn key(&self) -> (Option<NaiveDate>, &str, &str) {
+    pub fn key(&self) -> (Option<NaiveDate>, &str, &str) {
         (self.period, &self.object_id, &self.breakdown)
     }
 }

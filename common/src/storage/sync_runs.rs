@@ -150,12 +150,18 @@ pub async fn get(db: &Db, team: TeamId, id: RunId) -> StorageResult<Option<SyncR
 }
 
 pub async fn list(db: &Db, team: TeamId, limit: i64) -> StorageResult<Vec<SyncRun>> {
+    list_before(db, team, None, limit).await
+}
+
+/// The team's runs older than run `before` (all: `None`), newest first: one page.
+pub async fn list_before(db: &Db, team: TeamId, before: Option<RunId>, limit: i64) -> StorageResult<Vec<SyncRun>> {
     const SQL: &str = concat!(
         "SELECT ",
         columns!(),
-        " FROM sync_runs WHERE team_id = $1 ORDER BY id DESC LIMIT $2"
+        " FROM sync_runs WHERE team_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
     );
-    let rows: Vec<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(limit).fetch_all(p).await?);
+    let before = before.map_or(i64::MAX, |r| r.0);
+    let rows: Vec<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(team).bind(before).bind(limit).fetch_all(p).await?);
     rows.into_iter().map(TryInto::try_into).collect()
 }
 

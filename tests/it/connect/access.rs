@@ -84,6 +84,8 @@ async fn every_connectors_route_is_owner_only(backend: Backend) {
         .get_json(&f.c, &format!("/api/v1/teams/{t}/connectors/events"))
         .await;
     assert_eq!(status, 200);
+    assert_eq!(events["next_cursor"], serde_json::Value::Null, "one page");
+    let events = &events["events"];
     assert_eq!(events[0]["kind"], "connection_created", "{events}");
     assert_eq!(events[0]["actor"], f.owner.0, "the owner is the actor");
     assert!(events[0]["detail"].is_string());

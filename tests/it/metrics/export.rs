@@ -14,7 +14,7 @@ const ADS: i64 = 25;
 const DAYS: i64 = 420;
 
 /// 25 ads × 420 days of ad-level facts (10,500 rows) for a team with one member.
-async fn team_with_long_history(app: &TestApp) -> (TeamId, NaiveDate, NaiveDate) {
+pub(crate) async fn team_with_long_history(app: &TestApp) -> (TeamId, NaiveDate, NaiveDate) {
     let (team, run) = crate::storage::team_with_backfill(&app.db).await;
     let member = app.user("member@example.com").await;
     teams::set_member(&app.db, team, member, Role::Member)

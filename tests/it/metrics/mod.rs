@@ -3,7 +3,7 @@
 //! naming the parameter, and team isolation. On SQLite and on PostgreSQL + Redis.
 
 mod conversions;
-mod export;
+pub(crate) mod export;
 mod input;
 
 use adsync_common::ids::Role;

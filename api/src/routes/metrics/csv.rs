@@ -21,6 +21,9 @@ pub(super) async fn export(state: AppState, team: TeamId, plan: Plan) -> Result<
             "sort: a CSV export of days, weeks or months is in date order (date or -date); sort by a metric or name with granularity=total, or in the JSON answer",
         ));
     }
+    if plan.after.is_some() {
+        return Err(bad("cursor: a CSV export has every row; cursors page the JSON answer"));
+    }
     let slot = team_slot(&state, team)?;
     let mut ranges = export_ranges(plan.range, plan.q.granularity);
     if plan.descending {

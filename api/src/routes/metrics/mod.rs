@@ -16,6 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::TeamMember;
 use crate::extract::ApiQuery;
+use crate::paging;
 use crate::{ApiError, AppState};
 
 mod csv;
@@ -57,7 +58,8 @@ pub struct MetricsParams {
     pub window: Option<String>,
     /// A requested metric, `date` or `name`; prefix `-` for descending.
     pub sort: Option<String>,
-    /// Rows returned, 1 to 10000 (default 1000); `truncated` says when more existed.
+    /// Rows returned, 1 to 10000 (default 1000); `truncated` says when more existed, and
+    /// `next_cursor` asks for them.
     pub limit: Option<String>,
     /// Only campaigns, ad sets or ads whose status (what the advertiser set) is one of these,
     /// comma-separated: `ACTIVE`, `PAUSED`, `ARCHIVED`, `DELETED`. Not for `level=account`.
@@ -78,6 +80,15 @@ pub struct MetricsParams {
     /// chosen by `Accept: text/csv`). CSV rows are in date order; `sort` by a metric or
     /// name only with `granularity=total`.
     pub format: Option<String>,
+    /// `next_cursor` of the previous answer: the rows after its last (same `sort`).
+    pub cursor: Option<String>,
+}
+
+/// Where a metrics answer ended, in the order it was sorted by.
+#[derive(Serialize, Deserialize)]
+struct MetricsCursor {
+    sort: String,
+    after: reporting::RowCursor,
 }
 
 /// A comma list of Facebook enum values (`ACTIVE`, `OUTCOME_SALES`), checked.
@@ -239,6 +250,20 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
             (desc, by)
         }
     };
+    let sort_spec = p.sort.clone().unwrap_or_default();
+    let after = match p.cursor.as_deref() {
+        None => None,
+        Some(raw) => {
+            let c: MetricsCursor = paging::decode(raw)?;
+            if c.sort != sort_spec {
+                return Err(bad(format!(
+                    "cursor: it continues an answer sorted by {:?}; ask with that sort, or without the cursor",
+                    c.sort
+                )));
+            }
+            Some(c.after)
+        }
+    };
     let mut notes = Vec::new();
     if metrics.iter().any(|m| m.name == "reach") && granularity != Granularity::Day {
         notes.push("reach is not additive across days, so it is only reported with granularity=day");
@@ -257,6 +282,7 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
             window,
             primary_conversion: goal.as_setting(),
             truncated: false,
+            next_cursor: None,
             notes,
         },
         q,
@@ -268,6 +294,8 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
         total_label: (granularity == Granularity::Total).then(|| format!("{}..{}", range.since(), range.until())),
         range,
         breakdown,
+        sort_spec,
+        after,
     })
 }
 
@@ -278,9 +306,19 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
     let mut aggregates = read(state, &plan.q).await?;
     // Sorted and cut while still typed: only the rows returned become JSON.
     reporting::sort(&mut aggregates, plan.sort_by(), plan.descending, plan.dp);
+    if let Some(after) = &plan.after {
+        let seen = reporting::rows_through(&aggregates, after, plan.sort_by(), plan.descending, plan.dp);
+        aggregates.drain(..seen);
+    }
     let limit = plan.limit.unwrap_or(DEFAULT_LIMIT);
     let truncated = aggregates.len() > limit;
     aggregates.truncate(limit);
+    let next_cursor = aggregates.last().filter(|_| truncated).map(|last| {
+        paging::encode(&MetricsCursor {
+            sort: plan.sort_spec.clone(),
+            after: reporting::cursor_of(last, plan.sort_by(), plan.dp),
+        })
+    });
     Ok(Answer {
         rows: Rows {
             fields: reporting::ObjectFields::of_level(plan.head.level),
@@ -290,7 +328,11 @@ pub async fn answer(state: &AppState, team: adsync_common::ids::TeamId, p: &Metr
             metrics: plan.metrics,
             dp: plan.dp,
         },
-        head: Head { truncated, ..plan.head },
+        head: Head {
+            truncated,
+            next_cursor,
+            ..plan.head
+        },
     })
 }
 
@@ -308,6 +350,10 @@ pub(super) struct Plan {
     breakdown: Option<Breakdown>,
     /// `since..until`, the period of every row with granularity=total.
     total_label: Option<String>,
+    /// `sort` as asked (`""`: none), which a cursor must have been made with.
+    sort_spec: String,
+    /// The cursor's place: rows up to it were on earlier pages.
+    after: Option<reporting::RowCursor>,
 }
 
 /// What rows are sorted by ([`SortBy`] without the borrow of the metric).
@@ -362,7 +408,7 @@ pub async fn query(state: &AppState, team: adsync_common::ids::TeamId, p: &Metri
 }
 
 /// What the metrics API returns: `{currency, time_zone, level, granularity, since, until,
-/// window, primary_conversion, truncated, notes, rows}`.
+/// window, primary_conversion, truncated, next_cursor, notes, rows}`.
 pub struct Answer {
     head: Head,
     rows: Rows,
@@ -381,6 +427,9 @@ struct Head {
     /// `action:<type>`.
     primary_conversion: String,
     truncated: bool,
+    /// Present when `truncated`: pass it as `cursor` for the next rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
     notes: Vec<&'static str>,
 }
 
@@ -425,7 +474,7 @@ impl Answer {
 /// daily rows (see `notes`).
 #[utoipa::path(get, path = "/api/v1/teams/{team}/metrics", tag = "metrics", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), MetricsParams), responses(
-    (status = 200, description = "JSON `{currency, time_zone, level, granularity, since, until, window, primary_conversion, truncated, notes, rows}`; with `format=csv` (or `Accept: text/csv`) every row as CSV: a header row, then the rows' columns (`date`, `id`, `name`, status fields, breakdown values, the metrics) as exact decimal strings", content(
+    (status = 200, description = "JSON `{currency, time_zone, level, granularity, since, until, window, primary_conversion, truncated, next_cursor (when truncated), notes, rows}`; with `format=csv` (or `Accept: text/csv`) every row as CSV: a header row, then the rows' columns (`date`, `id`, `name`, status fields, breakdown values, the metrics) as exact decimal strings", content(
         (Object = "application/json"),
         (String = "text/csv"),
     )),
