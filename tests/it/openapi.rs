@@ -2,8 +2,10 @@
 //! documented operation behaves as documented: secured ones refuse anonymous callers, and
 //! each answers a signed-in owner with one of its documented statuses.
 
+use std::collections::HashSet;
+
 use adsync_common::ids::Role;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::{Backend, client, spawn_app};
 
@@ -34,6 +36,47 @@ const PROMISED: &[(&str, &str)] = &[
     ("get", "/readyz"),
     ("get", "/metrics"),
 ];
+
+/// What `instance` breaks of `schema`, an OpenAPI schema object that may `$ref` the
+/// document's components.
+pub fn schema_errors(doc: &Value, schema: &Value, instance: &Value) -> Vec<String> {
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    });
+    let validator = jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("a valid schema: {e}: {schema}"));
+    validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} (at {})", e.instance_path))
+        .collect()
+}
+
+/// Checks an answer against what `op` documents for its status: a documented media type,
+/// and a JSON body valid against that media type's schema.
+pub fn check_answer(doc: &Value, label: &str, op: &Value, status: u16, content_type: Option<&str>, body: &str) {
+    let response = &op["responses"][status.to_string()];
+    assert!(response.is_object(), "{label}: {status} is not documented");
+    let Some(content) = response["content"].as_object() else {
+        assert!(body.is_empty(), "{label}: {status} documents no body, got {body}");
+        return;
+    };
+    let media = content_type
+        .and_then(|c| c.split(';').next())
+        .map(str::trim)
+        .unwrap_or_default();
+    let Some(documented) = content.get(media) else {
+        panic!(
+            "{label}: {status} answered {media:?}, documented {:?}",
+            content.keys().collect::<Vec<_>>()
+        )
+    };
+    if media.ends_with("json") {
+        let value: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{label}: {e}: {body}"));
+        let errors = schema_errors(doc, &documented["schema"], &value);
+        assert!(errors.is_empty(), "{label} {status}: {errors:#?}\n{body}");
+    }
+}
 
 /// Every `(method, path, operation)` of an OpenAPI document.
 pub fn operations(doc: &Value) -> Vec<(String, String, Value)> {
@@ -97,31 +140,354 @@ async fn every_route_is_documented_and_behaves_as_documented() {
         if op.get("security").is_some() {
             let res = request(&anonymous).send().await.expect("request");
             assert_eq!(res.status(), 401, "{method} {path} without credentials");
-            assert!(
-                documented.contains(&"401".to_string()),
-                "{method} {path} documents its 401"
+            let content_type = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from);
+            let body = res.text().await.unwrap_or_default();
+            check_answer(
+                &doc,
+                &format!("{method} {path} (anonymous)"),
+                op,
+                401,
+                content_type.as_deref(),
+                &body,
             );
         }
         // A fresh session per call: DELETE /api/v1/session ends the one it is sent with.
         let signed_in = app.signed_in("owner@example.com").await;
-        let res = request(&signed_in).send().await.expect("request");
-        let status = res.status().as_u16().to_string();
-        let body = res.text().await.unwrap_or_default();
+        let label = format!("{} {path}", method.to_uppercase());
+        let answered = |res: reqwest::Response| async {
+            let status = res.status().as_u16();
+            let content_type = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from);
+            (status, content_type, res.text().await.unwrap_or_default())
+        };
+        let (status, content_type, body) = answered(request(&signed_in).send().await.expect("request")).await;
         assert!(
-            documented.contains(&status),
-            "{method} {path} answered {status}, documented {documented:?}: {body}"
+            documented.contains(&status.to_string()),
+            "{label} answered {status}, documented {documented:?}: {body}"
         );
-        assert!(!body.contains("No route for"), "{method} {path} is routed: {body}");
+        assert!(!body.contains("No route for"), "{label} is routed: {body}");
+        check_answer(&doc, &label, op, status, content_type.as_deref(), &body);
 
         // Someone signed in who is not in the team gets a documented answer too.
         if path.contains("{team}") && op.get("security").is_some() {
             let stranger = app.signed_in("stranger@example.com").await;
-            let res = request(&stranger).send().await.expect("request");
-            let status = res.status().as_u16().to_string();
-            assert!(
-                documented.contains(&status),
-                "{method} {path} answered a non-member {status}, documented {documented:?}"
+            let (status, content_type, body) = answered(request(&stranger).send().await.expect("request")).await;
+            check_answer(
+                &doc,
+                &format!("{label} (non-member)"),
+                op,
+                status,
+                content_type.as_deref(),
+                &body,
             );
         }
     }
 }
+
+/// The document is valid OpenAPI 3.1 by the OpenAPI Initiative's own schema for it
+/// (`tests/fixtures/openapi-3.1-schema.json`, published at
+/// https://spec.openapis.org/oas/3.1/schema/2022-10-07 under Apache-2.0), every operation has
+/// its own id, every `$ref` names a schema of the document, and every success answer with a
+/// JSON body has a named schema.
+#[tokio::test]
+async fn the_document_is_valid_openapi_with_named_schemas() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (status, doc) = app.get_json(&client(), "/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let spec: Value = serde_json::from_str(include_str!("../fixtures/openapi-3.1-schema.json")).expect("schema");
+    let validator = jsonschema::draft202012::new(&spec).expect("the OpenAPI schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} (at {})", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    let ops = operations(&doc);
+    let ids: Vec<&str> = ops
+        .iter()
+        .map(|(_, _, op)| op["operationId"].as_str().expect("an operationId"))
+        .collect();
+    let unique: HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "operationIds repeat: {ids:?}");
+
+    // The answer check sees a wrong answer: a count sent as a string, a row without its id.
+    let row = json!({"$ref": "#/components/schemas/MetricsRow"});
+    let good = json!({"date": "2026-03-01", "id": "1", "name": null, "impressions": 12, "spend": "1.50"});
+    assert_eq!(schema_errors(&doc, &row, &good), Vec::<String>::new());
+    assert!(
+        !schema_errors(
+            &doc,
+            &row,
+            &json!({"date": "2026-03-01", "id": "1", "name": null, "impressions": "12"})
+        )
+        .is_empty()
+    );
+    assert!(!schema_errors(&doc, &row, &json!({"date": "2026-03-01", "name": "x"})).is_empty());
+
+    let schemas = doc["components"]["schemas"].as_object().expect("component schemas");
+    let text = doc.to_string();
+    for reference in text
+        .split("\"$ref\":\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+    {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("a local ref: {reference}"));
+        assert!(schemas.contains_key(name), "{reference} names no schema");
+    }
+    for (method, path, op) in &ops {
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            for (media, content) in response["content"].as_object().into_iter().flatten() {
+                if media.ends_with("json") {
+                    assert!(
+                        content["schema"]["$ref"].is_string(),
+                        "{method} {path} {status} {media}: a named schema, not {}",
+                        content["schema"]
+                    );
+                }
+            }
+        }
+    }
+    app.stop().await;
+}
+
+/// After a real connection and backfill, the answers that carry data match their schemas
+/// too: every metric of the catalogue with its JSON type, a truncated answer's cursor, runs,
+/// events, the connector card, conversions, settings, and Facebook's callbacks.
+async fn answers_with_data_match_their_schemas(backend: Backend) {
+    let f = crate::metrics::synced(backend).await;
+    let (status, doc) = f.app.get_json(&client(), "/api/v1/openapi.json").await;
+    assert_eq!(status, 200);
+    let ops = operations(&doc);
+    let t = f.team;
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    let (since, until) = (ds.today() - chrono::Duration::days(29), ds.today());
+    let every_metric = format!(
+        "{},action:link_click,action_value:offsite_conversion.fb_pixel_purchase,cost_per_action:link_click",
+        adsync_common::reporting::metric_names().join(",")
+    );
+    let range = format!("since={since}&until={until}");
+    let runs = adsync_common::storage::sync_runs::list(&f.app.db, t, 1)
+        .await
+        .expect("runs");
+    let run = runs[0].id.0;
+    let accounts: Vec<String> = ds.accounts().iter().map(|a| a.id.clone()).collect();
+    let calls: Vec<(&str, &str, String, Option<Value>)> = vec![
+        ("get", "/api/v1/teams", "/api/v1/teams".into(), None),
+        ("get", "/api/v1/teams/{team}", format!("/api/v1/teams/{t}"), None),
+        (
+            "get",
+            "/api/v1/teams/{team}/connectors",
+            format!("/api/v1/teams/{t}/connectors"),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/connectors/events",
+            format!("/api/v1/teams/{t}/connectors/events?limit=1"),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/conversions",
+            format!("/api/v1/teams/{t}/conversions"),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/settings",
+            format!("/api/v1/teams/{t}/settings"),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/syncs",
+            format!("/api/v1/teams/{t}/syncs"),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/syncs/{id}",
+            format!("/api/v1/teams/{t}/syncs/{run}"),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/metrics",
+            format!(
+                "/api/v1/teams/{t}/metrics?{range}&level=campaign&granularity=day&metrics={every_metric}&limit=5&ad_account_id={}",
+                accounts[0]
+            ),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/metrics",
+            format!(
+                "/api/v1/teams/{t}/metrics?{range}&level=ad&granularity=total&metrics=reach,spend,ctr&ad_account_id={}",
+                accounts[0]
+            ),
+            None,
+        ),
+        (
+            "patch",
+            "/api/v1/teams/{team}/settings",
+            format!("/api/v1/teams/{t}/settings"),
+            Some(json!({"primary_conversion": "leads"})),
+        ),
+        (
+            "post",
+            "/api/v1/teams/{team}/syncs",
+            format!("/api/v1/teams/{t}/syncs"),
+            Some(json!({})),
+        ),
+        (
+            "put",
+            "/api/v1/teams/{team}/connectors/facebook/ad-accounts",
+            format!("/api/v1/teams/{t}/connectors/facebook/ad-accounts"),
+            Some(json!({"synced": accounts})),
+        ),
+        (
+            "post",
+            "/api/v1/teams/{team}/connectors/facebook/connect",
+            format!("/api/v1/teams/{t}/connectors/facebook/connect"),
+            None,
+        ),
+        ("get", "/healthz", "/healthz".into(), None),
+        ("get", "/readyz", "/readyz".into(), None),
+        ("get", "/api/v1/openapi.json", "/api/v1/openapi.json".into(), None),
+        (
+            "delete",
+            "/api/v1/teams/{team}/connectors/facebook",
+            format!("/api/v1/teams/{t}/connectors/facebook"),
+            None,
+        ),
+    ];
+    let mut checked = HashSet::new();
+    for (method, template, url, body) in calls {
+        let (_, _, op) = ops
+            .iter()
+            .find(|(m, p, _)| m == method && p == template)
+            .unwrap_or_else(|| panic!("{method} {template} is documented"));
+        let mut req =
+            f.c.request(method.to_uppercase().parse().expect("method"), f.app.url(&url));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let text = res.text().await.expect("body");
+        assert!((200..300).contains(&status), "{method} {url}: {status} {text}");
+        if url.contains("limit=5") {
+            let v: Value = serde_json::from_str(&text).expect("json");
+            assert!(
+                v["next_cursor"].is_string() && v["rows"][0]["impressions"].is_u64(),
+                "{text}"
+            );
+        }
+        check_answer(
+            &doc,
+            &format!("{method} {url}"),
+            op,
+            status,
+            content_type.as_deref(),
+            &text,
+        );
+        checked.insert((method, template));
+    }
+    // Facebook's callbacks, signed with the app secret.
+    let signed = f.signed_for_user(&f.app_secret());
+    for path in ["/facebook/deauthorize", "/facebook/data-deletion"] {
+        let (_, _, op) = ops
+            .iter()
+            .find(|(m, p, _)| m == "post" && p == path)
+            .expect("documented");
+        let res = f.post_signed(path, &signed).await;
+        let status = res.status().as_u16();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
+        let text = res.text().await.expect("body");
+        check_answer(&doc, path, op, status, content_type.as_deref(), &text);
+        checked.insert(("post", path));
+        if path.ends_with("data-deletion") {
+            let code = serde_json::from_str::<Value>(&text).expect("json")["confirmation_code"]
+                .as_str()
+                .expect("code")
+                .to_string();
+            let status_path = "/facebook/deletion-status/{code}";
+            let (_, _, op) = ops
+                .iter()
+                .find(|(m, p, _)| m == "get" && p == status_path)
+                .expect("documented");
+            let res = client()
+                .get(f.app.url(&format!("/facebook/deletion-status/{code}")))
+                .header("accept", "application/json")
+                .send()
+                .await
+                .expect("status");
+            let status = res.status().as_u16();
+            let content_type = res
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(String::from);
+            let text = res.text().await.expect("body");
+            assert_eq!(status, 200, "{text}");
+            check_answer(&doc, status_path, op, status, content_type.as_deref(), &text);
+            checked.insert(("get", status_path));
+        }
+    }
+    // Signing in.
+    let (_, _, op) = ops
+        .iter()
+        .find(|(m, p, _)| m == "post" && p == "/api/v1/session")
+        .expect("documented");
+    let res = client()
+        .post(f.app.url("/api/v1/session"))
+        .json(&json!({"email": "owner@example.com", "password": crate::helpers::PASSWORD}))
+        .send()
+        .await
+        .expect("sign in");
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let text = res.text().await.expect("body");
+    assert_eq!(status, 200, "{text}");
+    check_answer(&doc, "sign in", op, status, content_type.as_deref(), &text);
+    checked.insert(("post", "/api/v1/session"));
+    // The rest carry no JSON: signing out (204), the OAuth callback (a redirect) and
+    // Prometheus text.
+    let mut rest: Vec<String> = ops
+        .iter()
+        .filter(|(m, p, _)| !checked.contains(&(m.as_str(), p.as_str())))
+        .map(|(m, p, _)| format!("{m} {p}"))
+        .collect();
+    rest.sort();
+    assert_eq!(
+        rest,
+        ["delete /api/v1/session", "get /metrics", "get /oauth/facebook/callback"],
+        "every other route's success answer is checked here"
+    );
+    f.app.stop().await;
+}
+
+crate::on_both_backends!(answers_with_data_match_their_schemas);

@@ -130,7 +130,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
             } @else {
                 p { strong { "Status: " } span.status { (status_label(fb.status)) } }
                 @if let Some(d) = &fb.status_detail { p.detail { (d) } }
-                @if let Some(u) = &fb.external_user { p { "Connected as " (u["name"].as_str().unwrap_or("a Facebook user")) } }
+                @if let Some(u) = &fb.external_user { p { "Connected as " (u.name.as_deref().unwrap_or("a Facebook user")) } }
                 @if let Some(at) = fb.connected_at { p { "Connected on " (at.format("%Y-%m-%d %H:%M UTC")) } }
                 @if let Some(exp) = fb.expires_at { p { "Access expires on " (exp.format("%Y-%m-%d")) " (adsync renews it before then when Facebook allows)." } }
                 @if !fb.ad_accounts.is_empty() {

@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::TeamOwner;
@@ -39,7 +38,7 @@ pub struct AdAccountChoice {
 /// keep no data: what they had is deleted at once.
 #[utoipa::path(put, path = "/api/v1/teams/{team}/connectors/facebook/ad-accounts", tag = "connectors", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id")), request_body = AdAccountChoice, responses(
-    (status = 200, description = "`{ad_accounts: [{id, account_id, name, currency, timezone_name, synced}]}`", body = Object),
+    (status = 200, description = "The team's ad accounts", body = AdAccountList),
     (status = 400, description = "An id that is not one of the team's connected ad accounts, or a bad body", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "No such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -48,9 +47,9 @@ async fn choose_ad_accounts(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
     crate::extract::ApiJson(choice): crate::extract::ApiJson<AdAccountChoice>,
-) -> Result<axum::Json<Value>, ApiError> {
-    let accounts = choose(&state, owner.team, &choice.synced).await?;
-    Ok(axum::Json(json!({ "ad_accounts": accounts })))
+) -> Result<axum::Json<AdAccountList>, ApiError> {
+    let ad_accounts = choose(&state, owner.team, &choice.synced).await?;
+    Ok(axum::Json(AdAccountList { ad_accounts }))
 }
 
 /// Saves the choice of synced accounts, for the API and the page.
@@ -69,13 +68,15 @@ pub async fn choose(state: &AppState, team: TeamId, synced: &[String]) -> Result
 }
 
 /// One platform's card, as the API and the page show it. Never carries a token.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConnectorView {
     pub platform: &'static str,
+    /// Whether this server has the platform's app credentials.
     pub configured: bool,
+    /// `not_connected`, `connected`, `needs_reconnect` or `revoked`.
     pub status: &'static str,
     pub status_detail: Option<String>,
-    pub external_user: Option<Value>,
+    pub external_user: Option<ExternalUser>,
     pub ad_accounts: Vec<AdAccount>,
     pub connected_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -83,6 +84,52 @@ pub struct ConnectorView {
     /// Other teams connected through the same Facebook user's grant: disconnecting here
     /// then leaves the grant in place at Facebook (its revoke is per user and app).
     pub grant_shared_with_teams: usize,
+}
+
+/// The platform's user whose grant the connection uses.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExternalUser {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// The team's connectors.
+#[derive(Serialize, utoipa::ToSchema)]
+struct ConnectorList {
+    connectors: Vec<ConnectorView>,
+}
+
+/// One page of the connection event log.
+#[derive(Serialize, utoipa::ToSchema)]
+struct EventPage {
+    events: Vec<Event>,
+    /// The `cursor` for older events; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+/// The team's ad accounts after a choice.
+#[derive(Serialize, utoipa::ToSchema)]
+struct AdAccountList {
+    ad_accounts: Vec<AdAccount>,
+}
+
+/// Where to send the browser for Facebook's consent.
+#[derive(Serialize, utoipa::ToSchema)]
+struct AuthorizeUrl {
+    authorize_url: String,
+}
+
+/// What a disconnect did.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Disconnected {
+    /// `not_connected`.
+    status: &'static str,
+    /// Whether Facebook revoked the grant (not when other teams still use it).
+    revoked_at_provider: bool,
+    /// Other teams connected through the same grant, which is left in place for them.
+    grant_kept_for_other_teams: usize,
+    /// Synced data stays (disconnecting deletes tokens only).
+    data_kept: bool,
 }
 
 pub async fn facebook_view(state: &AppState, team: TeamId) -> Result<ConnectorView, ApiError> {
@@ -104,9 +151,10 @@ pub async fn facebook_view(state: &AppState, team: TeamId) -> Result<ConnectorVi
         configured: state.connector.is_some(),
         status: conn.as_ref().map(|c| c.status.as_str()).unwrap_or("not_connected"),
         status_detail: conn.as_ref().and_then(|c| c.status_detail.clone()),
-        external_user: conn
-            .as_ref()
-            .map(|c| json!({"id": c.external_user_id, "name": c.external_user_name})),
+        external_user: conn.as_ref().map(|c| ExternalUser {
+            id: c.external_user_id.clone(),
+            name: c.external_user_name.clone(),
+        }),
         ad_accounts,
         connected_at: conn.as_ref().map(|c| c.connected_at),
         expires_at: conn.as_ref().and_then(|c| c.token_expires_at),
@@ -116,30 +164,30 @@ pub async fn facebook_view(state: &AppState, team: TeamId) -> Result<ConnectorVi
 
 /// One entry per platform: status, Facebook user, ad accounts, expiry, last sync. Owners only.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/connectors", tag = "connectors", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{connectors: [...]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "One card per platform", body = ConnectorList), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn list_connectors(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ConnectorList>, ApiError> {
     let fb = facebook_view(&state, owner.team).await?;
-    Ok(axum::Json(json!({ "connectors": [fb] })))
+    Ok(axum::Json(ConnectorList { connectors: vec![fb] }))
 }
 
 /// The connection event log (created, recovered, failed, removed, ...), newest first;
 /// `limit` at a time, `next_cursor` for older ones.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/connectors/events", tag = "connectors", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id"), ListParams), responses(
-    (status = 200, description = "`{events: [event], next_cursor}`", body = Object), (status = 400, description = "A bad `cursor` or `limit`", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "A page of events", body = EventPage), (status = 400, description = "A bad `cursor` or `limit`", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn list_events(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
     ApiQuery(p): ApiQuery<ListParams>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<EventPage>, ApiError> {
     let limit = p.limit()?;
     let found = events::list_before(&state.db, owner.team, p.before()?, limit as i64 + 1).await?;
-    let (events, next_cursor): (Vec<Event>, _) = paging::page(found, limit, |e| e.id);
-    Ok(axum::Json(json!({ "events": events, "next_cursor": next_cursor })))
+    let (events, next_cursor) = paging::page(found, limit, |e| e.id);
+    Ok(axum::Json(EventPage { events, next_cursor }))
 }
 
 pub fn connector(state: &AppState) -> Result<&Connector, ApiError> {
@@ -156,44 +204,46 @@ pub fn connectors_page(team: TeamId) -> String {
 /// Starts the OAuth flow: a single-use state bound to the caller and team (10 minutes).
 #[utoipa::path(post, path = "/api/v1/teams/{team}/connectors/facebook/connect", tag = "connectors", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{authorize_url}`: send the browser there", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "Send the browser to `authorize_url`", body = AuthorizeUrl), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "No Facebook app configured on this server", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn start_connect(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<AuthorizeUrl>, ApiError> {
     let url = connector(&state)?
         .start(owner.team, owner.user, &connectors_page(owner.team))
         .await
         .map_err(connect_error)?;
-    Ok(axum::Json(json!({ "authorize_url": url.as_str() })))
+    Ok(axum::Json(AuthorizeUrl {
+        authorize_url: url.to_string(),
+    }))
 }
 
 /// Revokes the token at Facebook (unless the same Facebook user's grant still connects another
 /// team: Facebook revokes per user and app), deletes it locally, keeps the synced data.
 #[utoipa::path(delete, path = "/api/v1/teams/{team}/connectors/facebook", tag = "connectors", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{status, revoked_at_provider, grant_kept_for_other_teams, data_kept}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "Disconnected", body = Disconnected), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 404, description = "Not connected, or no such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 409, description = "No Facebook app configured on this server", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn disconnect(
     State(state): State<AppState>,
     TeamOwner(owner): TeamOwner,
-) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+) -> Result<(StatusCode, axum::Json<Disconnected>), ApiError> {
     let outcome = connector(&state)?
         .disconnect(owner.team, owner.user)
         .await
         .map_err(connect_error)?;
     Ok((
         StatusCode::OK,
-        axum::Json(json!({
-            "status": "not_connected",
-            "revoked_at_provider": outcome.revoked_at_provider,
-            "grant_kept_for_other_teams": outcome.grant_kept_for,
-            "data_kept": true,
-        })),
+        axum::Json(Disconnected {
+            status: "not_connected",
+            revoked_at_provider: outcome.revoked_at_provider,
+            grant_kept_for_other_teams: outcome.grant_kept_for,
+            data_kept: true,
+        }),
     ))
 }
 

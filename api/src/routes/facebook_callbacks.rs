@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, html};
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::routes::connectors::connect_error;
@@ -29,6 +28,27 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct SignedRequestForm {
     /// `<base64url HMAC-SHA256 signature>.<base64url JSON payload>`, signed with the app secret.
     signed_request: String,
+}
+
+/// What Facebook expects from a deauthorize callback.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Deauthorized {
+    success: bool,
+}
+
+/// What Facebook expects from a data-deletion callback: where the person can follow it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct DeletionReceipt {
+    url: String,
+    confirmation_code: String,
+}
+
+/// A deletion request's state, for `Accept: application/json`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct DeletionStatus {
+    confirmation_code: String,
+    status: String,
+    requested_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The connector and the verified request, or a problem: 404 when no Facebook app is
@@ -51,38 +71,45 @@ fn verify<'a>(state: &'a AppState, body: &[u8]) -> Result<(&'a Connector, Signed
 /// A person removed the app: their teams' connections become `revoked` (data kept).
 #[utoipa::path(post, path = "/facebook/deauthorize", tag = "facebook",
     request_body(content = SignedRequestForm, content_type = "application/x-www-form-urlencoded"), responses(
-    (status = 200, description = "`{success: true}`", body = Object),
+    (status = 200, description = "Handled", body = Deauthorized),
     (status = 400, description = "Missing or invalid signed_request", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No Facebook app configured", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-async fn deauthorize(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<serde_json::Value>, ApiError> {
+async fn deauthorize(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<Deauthorized>, ApiError> {
     let (connector, request) = verify(&state, &body)?;
     let teams = connector.deauthorize(&request.user_id).await.map_err(connect_error)?;
     tracing::info!(teams = teams.len(), "Facebook deauthorize callback handled");
-    Ok(axum::Json(json!({ "success": true })))
+    Ok(axum::Json(Deauthorized { success: true }))
 }
 
 /// A person asked for their data to be deleted: tokens and their teams' synced data go.
 #[utoipa::path(post, path = "/facebook/data-deletion", tag = "facebook",
     request_body(content = SignedRequestForm, content_type = "application/x-www-form-urlencoded"), responses(
-    (status = 200, description = "`{url, confirmation_code}` as Facebook expects", body = Object),
+    (status = 200, description = "Where to follow the deletion, as Facebook expects", body = DeletionReceipt),
     (status = 400, description = "Missing or invalid signed_request", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No Facebook app configured", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-async fn data_deletion(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<serde_json::Value>, ApiError> {
+async fn data_deletion(State(state): State<AppState>, body: Bytes) -> Result<axum::Json<DeletionReceipt>, ApiError> {
     let (connector, request) = verify(&state, &body)?;
     let receipt = connector.delete_user_data(&request).await.map_err(connect_error)?;
     tracing::info!(teams = receipt.teams.len(), "Facebook data-deletion callback handled");
     let base = state.config.public_url.as_str().trim_end_matches('/');
     let url = format!("{base}/facebook/deletion-status/{}", receipt.confirmation_code);
-    Ok(axum::Json(
-        json!({ "url": url, "confirmation_code": receipt.confirmation_code }),
-    ))
+    Ok(axum::Json(DeletionReceipt {
+        url,
+        confirmation_code: receipt.confirmation_code,
+    }))
 }
 
 /// Public (Facebook links people here): says what was deleted and when. JSON on request.
 #[utoipa::path(get, path = "/facebook/deletion-status/{code}", tag = "facebook",
     params(("code" = String, Path, description = "Confirmation code")), responses(
-    (status = 200, description = "An HTML page, or `{confirmation_code, status, requested_at}` with `Accept: application/json`", body = Object),
-    (status = 404, description = "Unknown confirmation code", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "An HTML page, or with `Accept: application/json` the request's state", content(
+        (DeletionStatus = "application/json"),
+        (String = "text/html"),
+    )),
+    (status = 404, description = "Unknown confirmation code: an HTML page, or a problem with `Accept: application/json`", content(
+        (crate::error::Problem = "application/problem+json"),
+        (String = "text/html"),
+    )),
 ))]
 async fn deletion_status(State(state): State<AppState>, headers: HeaderMap, Path(code): Path<String>) -> Response {
     let well_formed = !code.is_empty() && code.len() <= 64 && code.bytes().all(|b| b.is_ascii_alphanumeric());
@@ -100,11 +127,11 @@ async fn deletion_status(State(state): State<AppState>, headers: HeaderMap, Path
         .is_some_and(|v| v.contains("application/json"));
     match (found, wants_json) {
         (None, true) => ApiError::NotFound("No deletion request has this confirmation code.".into()).into_response(),
-        (Some(r), true) => axum::Json(json!({
-            "confirmation_code": r.confirmation_code,
-            "status": r.status,
-            "requested_at": r.created_at,
-        }))
+        (Some(r), true) => axum::Json(DeletionStatus {
+            confirmation_code: r.confirmation_code,
+            status: r.status,
+            requested_at: r.created_at,
+        })
         .into_response(),
         (found, false) => {
             let status = if found.is_some() {

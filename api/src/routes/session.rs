@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::SESSION_COOKIE;
@@ -124,9 +123,15 @@ pub async fn end_session(state: &AppState, jar: CookieJar) -> Result<CookieJar, 
     Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/")))
 }
 
+/// The signed-in user.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct SignedIn {
+    user_id: UserId,
+}
+
 /// Signs in with e-mail and password; sets the `adsync_session` cookie (HttpOnly, SameSite=Lax).
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", request_body = Credentials, responses(
-    (status = 200, description = "Signed in; the cookie is set", body = Object),
+    (status = 200, description = "Signed in; the cookie is set", body = SignedIn),
     (status = 400, description = "Malformed body", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Wrong e-mail or password", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 403, description = "Sent from another site", body = crate::error::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many failed sign-ins for this account or address; see Retry-After", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -136,10 +141,10 @@ async fn sign_in(
     client: ClientAddress,
     jar: CookieJar,
     ApiJson(body): ApiJson<Credentials>,
-) -> Result<(CookieJar, axum::Json<serde_json::Value>), ApiError> {
+) -> Result<(CookieJar, axum::Json<SignedIn>), ApiError> {
     let user = check_credentials(&state, &body.email, body.password, client).await?;
     let cookie = start_session(&state, user).await?;
-    Ok((jar.add(cookie), axum::Json(json!({"user_id": user}))))
+    Ok((jar.add(cookie), axum::Json(SignedIn { user_id: user })))
 }
 
 /// Ends every session of the cookie's user, if any, and clears the cookie.

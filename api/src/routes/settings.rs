@@ -8,7 +8,6 @@ use adsync_common::storage::sync_runs::{NewRun, RunKind};
 use adsync_common::storage::{connections, conversions, teams};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{TeamMember, TeamOwner};
@@ -124,6 +123,34 @@ pub async fn set_breakdowns(
     Ok(())
 }
 
+/// The team's conversions: the standard ones and every action type in its data.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ConversionList {
+    /// What `results` counts: a conversion key or `action:<type>`.
+    primary_conversion: String,
+    conversions: Vec<StandardConversion>,
+    action_types: Vec<conversions::ActionTypeSeen>,
+}
+
+/// A standard conversion, counted as Ads Manager counts it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct StandardConversion {
+    key: &'static str,
+    label: &'static str,
+    ads_manager_column: &'static str,
+    metrics: ConversionMetrics,
+    /// In precedence order: the first one a row carries is its figure.
+    action_types: &'static [&'static str],
+}
+
+/// The metric names of a conversion's count, value and cost per conversion.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ConversionMetrics {
+    count: &'static str,
+    value: &'static str,
+    cost_per: &'static str,
+}
+
 /// The conversions the team can count: each standard conversion with the Ads Manager column
 /// it matches, its metric names and its action types in precedence order (the first one a
 /// row carries is its figure), and every action type in the team's synced data with the
@@ -131,26 +158,31 @@ pub async fn set_breakdowns(
 /// (`action:<type>`, `action_value:<type>`, `cost_per_action:<type>`) and a possible primary
 /// conversion (`action:<type>`).
 #[utoipa::path(get, path = "/api/v1/teams/{team}/conversions", tag = "metrics", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")), responses(
-    (status = 200, description = "`{primary_conversion, conversions: [{key, label, ads_manager_column, metrics: {count, value, cost_per}, action_types}], action_types: [{action_type, conversion, windows, has_values, first_date, last_date}]}`", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "The team's conversions", body = ConversionList), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
-async fn list_conversions(State(state): State<AppState>, member: TeamMember) -> Result<axum::Json<Value>, ApiError> {
+async fn list_conversions(
+    State(state): State<AppState>,
+    member: TeamMember,
+) -> Result<axum::Json<ConversionList>, ApiError> {
     let goal = conversions::goal(&state.db, member.team).await?;
-    let seen = conversions::action_types(&state.db, member.team).await?;
-    let standard: Vec<Value> = CONVERSIONS
+    let action_types = conversions::action_types(&state.db, member.team).await?;
+    let conversions = CONVERSIONS
         .iter()
-        .map(|c| {
-            json!({
-                "key": c.key,
-                "label": c.label,
-                "ads_manager_column": c.ads_manager,
-                "metrics": {"count": c.count_metric, "value": c.value_metric, "cost_per": c.cost_metric},
-                "action_types": c.action_types,
-            })
+        .map(|c| StandardConversion {
+            key: c.key,
+            label: c.label,
+            ads_manager_column: c.ads_manager,
+            metrics: ConversionMetrics {
+                count: c.count_metric,
+                value: c.value_metric,
+                cost_per: c.cost_metric,
+            },
+            action_types: c.action_types,
         })
         .collect();
-    Ok(axum::Json(json!({
-        "primary_conversion": goal.as_setting(),
-        "conversions": standard,
-        "action_types": seen,
-    })))
+    Ok(axum::Json(ConversionList {
+        primary_conversion: goal.as_setting(),
+        conversions,
+        action_types,
+    }))
 }

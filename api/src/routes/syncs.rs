@@ -6,7 +6,6 @@ use adsync_common::storage::sync_runs::{self, NewRun, RunKind, SyncRun};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{TeamMember, TeamOwner};
@@ -23,24 +22,32 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The team's sync runs, newest first, with progress and rows written; `limit` at a time,
 /// `next_cursor` for older ones.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id"), ListParams), responses(
-    (status = 200, description = "`{syncs: [run], next_cursor}`", body = Object), (status = 400, description = "A bad `cursor` or `limit`", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "A page of runs", body = RunPage), (status = 400, description = "A bad `cursor` or `limit`", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn list_runs(
     State(state): State<AppState>,
     member: TeamMember,
     ApiQuery(p): ApiQuery<ListParams>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<RunPage>, ApiError> {
     let limit = p.limit()?;
     let before = p.before()?.map(RunId);
     let runs = sync_runs::list_before(&state.db, member.team, before, limit as i64 + 1).await?;
-    let (runs, next_cursor) = paging::page(runs, limit, |r| r.id.0);
-    Ok(axum::Json(json!({ "syncs": runs, "next_cursor": next_cursor })))
+    let (syncs, next_cursor) = paging::page(runs, limit, |r| r.id.0);
+    Ok(axum::Json(RunPage { syncs, next_cursor }))
+}
+
+/// One page of the team's runs, newest first.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct RunPage {
+    syncs: Vec<SyncRun>,
+    /// The `cursor` for older runs; `null` on the last page.
+    next_cursor: Option<String>,
 }
 
 /// One sync run: status, `progress {done, total}` in chunks, rows written, error.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/syncs/{id}", tag = "syncs", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), ("id" = i64, Path, description = "Sync run id")), responses(
-    (status = 200, description = "The run", body = Object), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such run in this team, or no such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 200, description = "The run", body = SyncRun), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such run in this team, or no such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn show_run(
     State(state): State<AppState>,
@@ -69,7 +76,7 @@ struct ResyncRequest {
 /// Records a manual run and queues it (or joins an identical one still waiting).
 #[utoipa::path(post, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")),
     request_body = ResyncRequest, responses(
-    (status = 202, description = "The queued run (or the identical one already waiting)", body = Object),
+    (status = 202, description = "The queued run (or the identical one already waiting)", body = SyncRun),
     (status = 400, description = "Bad dates or body", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn start_resync(

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
 use crate::ids::{TeamId, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
     Connected,
@@ -119,7 +119,7 @@ macro_rules! columns {
 }
 
 /// An ad account reachable through a connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AdAccount {
     pub id: String,
     pub account_id: String,

@@ -52,7 +52,7 @@ pub async fn publish(db: &Db) -> StorageResult<()> {
 
 /// An action type a team has data for, as its account-level rows report it (every action
 /// of an ad is also on its account's row).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ActionTypeSeen {
     pub action_type: String,
     /// The standard conversion whose precedence list holds it, if any.

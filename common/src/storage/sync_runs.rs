@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Db, StorageError, StorageResult, now, on_pool};
 use crate::ids::{RunId, TeamId, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunKind {
     Backfill,
@@ -16,7 +16,7 @@ pub enum RunKind {
     Manual,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     Queued,
@@ -39,13 +39,15 @@ macro_rules! text_enum {
 text_enum!(RunKind { Backfill = "backfill", Incremental = "incremental", Manual = "manual" });
 text_enum!(RunStatus { Queued = "queued", Running = "running", Succeeded = "succeeded", Failed = "failed", Cancelled = "cancelled" });
 
-#[derive(Debug, Clone, Serialize)]
+/// Chunks of the run done, of those planned.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     pub done: i64,
     pub total: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A sync run as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SyncRun {
     pub id: RunId,
     pub team_id: TeamId,

@@ -15,7 +15,7 @@ pub struct Team {
 }
 
 /// A team as one user sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamWithRole {
     pub id: TeamId,
     pub name: String,

@@ -8,11 +8,11 @@ use super::{Fixture, auto_approve, event_kinds, fixture, seed_synced_rows, synce
 use crate::helpers::{Backend, assert_problem, client};
 
 impl Fixture {
-    fn app_secret(&self) -> String {
+    pub(crate) fn app_secret(&self) -> String {
         self.app.sandbox.as_ref().expect("sandbox").app_secret().to_string()
     }
 
-    fn signed_for_user(&self, secret: &str) -> String {
+    pub(crate) fn signed_for_user(&self, secret: &str) -> String {
         let payload = json!({
             "user_id": self.control().user_id(),
             "algorithm": "HMAC-SHA256",
@@ -21,7 +21,7 @@ impl Fixture {
         sign(&payload, secret)
     }
 
-    async fn post_signed(&self, path: &str, signed_request: &str) -> reqwest::Response {
+    pub(crate) async fn post_signed(&self, path: &str, signed_request: &str) -> reqwest::Response {
         client()
             .post(self.app.url(path))
             .form(&[("signed_request", signed_request)])

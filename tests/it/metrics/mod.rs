@@ -17,7 +17,7 @@ use crate::connect::{Fixture, auto_approve, fixture};
 use crate::helpers::Backend;
 
 /// A team connected through the sandbox with its backfill executed to the end.
-async fn synced(backend: Backend) -> Fixture {
+pub(crate) async fn synced(backend: Backend) -> Fixture {
     synced_with(backend, auto_approve()).await
 }
 

@@ -20,6 +20,7 @@ use crate::paging;
 use crate::{ApiError, AppState};
 
 mod csv;
+mod schema;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(metrics))
@@ -414,7 +415,8 @@ pub struct Answer {
     rows: Rows,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MetricsHead)]
 struct Head {
     currency: Option<String>,
     time_zone: Option<String>,
@@ -472,10 +474,10 @@ impl Answer {
 /// Sums per period and object, ratios from sums; counts as JSON integers, money and ratios
 /// as exact decimal strings in the account's currency; reach only from that level's own
 /// daily rows (see `notes`).
-#[utoipa::path(get, path = "/api/v1/teams/{team}/metrics", tag = "metrics", security(("session" = []), ("api_token" = [])),
+#[utoipa::path(get, path = "/api/v1/teams/{team}/metrics", operation_id = "team_metrics", tag = "metrics", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), MetricsParams), responses(
     (status = 200, description = "JSON `{currency, time_zone, level, granularity, since, until, window, primary_conversion, truncated, next_cursor (when truncated), notes, rows}`; with `format=csv` (or `Accept: text/csv`) every row as CSV: a header row, then the rows' columns (`date`, `id`, `name`, status fields, breakdown values, the metrics) as exact decimal strings", content(
-        (Object = "application/json"),
+        (schema::MetricsAnswer = "application/json"),
         (String = "text/csv"),
     )),
     (status = 400, description = "A parameter is invalid; `detail` names it", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
