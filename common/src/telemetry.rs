@@ -39,6 +39,10 @@ impl WorkerReadiness {
 const SECONDS_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
 ];
+/// Buckets (seconds) for whole sync runs: from a quick incremental to a 37-month backfill.
+const RUN_BUCKETS: &[f64] = &[
+    1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 21600.0,
+];
 /// Buckets for `*_ratio` histograms (usage-header utilisation; Meta blocks at 1.0).
 const RATIO_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 0.75, 0.9, 1.0];
 /// How often histogram samples are folded into their buckets between scrapes.
@@ -58,6 +62,8 @@ pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
         let builder = builder
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
             .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_ratio".into()), RATIO_BUCKETS))
+            // A full name is matched before any suffix.
+            .and_then(|b| b.set_buckets_for_metric(Matcher::Full("adsync_run_duration_seconds".into()), RUN_BUCKETS))
             .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
@@ -65,6 +71,8 @@ pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
             tracing::warn!("a metrics recorder was already installed; /metrics will not see adsync's metrics");
         }
         describe();
+        process_collector().describe();
+        metrics::gauge!("adsync_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         // Histogram samples are only folded into buckets on upkeep: keep memory flat in
         // processes that are never scraped.
         let upkeep = handle.clone();
@@ -80,9 +88,18 @@ pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
     })
 }
 
-/// Prometheus text exposition of every metric recorded so far.
+/// The process's own figures (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
+/// `process_open_fds`, `process_threads`, ...), read at each scrape.
+fn process_collector() -> &'static metrics_process::Collector {
+    static COLLECTOR: std::sync::OnceLock<metrics_process::Collector> = std::sync::OnceLock::new();
+    COLLECTOR.get_or_init(metrics_process::Collector::default)
+}
+
+/// Prometheus text exposition of every metric recorded so far, with the process's figures
+/// as of now.
 pub fn render_metrics() -> String {
     let handle = prometheus();
+    process_collector().collect();
     handle.run_upkeep();
     handle.render()
 }
@@ -100,6 +117,19 @@ fn describe() {
         "HTTP request latency by method and matched route."
     );
     describe_counter!("adsync_jobs_started_total", "Sync runs claimed by a worker, by kind.");
+    describe_gauge!(
+        "adsync_build_info",
+        "Always 1; the version label says which adsync this process runs."
+    );
+    describe_gauge!(
+        "adsync_sync_runs",
+        "Sync runs waiting (status=queued) and under way (status=running) across all teams, read from the database at each scrape."
+    );
+    describe_histogram!(
+        "adsync_run_duration_seconds",
+        Unit::Seconds,
+        "Wall-clock time of ended sync runs from their start, by kind and status."
+    );
     describe_counter!(
         "adsync_jobs_finished_total",
         "Sync runs ended by a worker, by kind and status (succeeded or failed)."

@@ -58,6 +58,10 @@ pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageEr
     };
     metrics::counter!("adsync_jobs_finished_total", "kind" => run.kind.as_str(), "status" => status.as_str())
         .increment(1);
+    let started = run.started_at.unwrap_or(claimed_at);
+    let took = (adsync_common::storage::now() - started).to_std().unwrap_or_default();
+    metrics::histogram!("adsync_run_duration_seconds", "kind" => run.kind.as_str(), "status" => status.as_str())
+        .record(took.as_secs_f64());
     sync_runs::finish(&state.db, run.id, &state.instance, status, error.as_deref()).await?;
     tracing::info!(
         status = status.as_str(),

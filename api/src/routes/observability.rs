@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use adsync_common::storage::sync_runs;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -22,11 +23,24 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(metrics))
 }
 
+/// How long a scrape waits for the run counts before answering without fresh ones.
+const COUNTS_WITHIN: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Prometheus text exposition of this process's metrics (see docs/operations.md).
-#[utoipa::path(get, path = "/metrics", tag = "health", responses(
+#[utoipa::path(get, path = "/metrics", operation_id = "prometheus_metrics", tag = "health", responses(
     (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")
 ))]
-async fn metrics() -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    // The queue's depth is the database's truth, the same from every process; a database
+    // that does not answer at once leaves the last figures rather than holding the scrape.
+    match tokio::time::timeout(COUNTS_WITHIN, sync_runs::active_counts(&state.db)).await {
+        Ok(Ok((queued, running))) => {
+            metrics::gauge!("adsync_sync_runs", "status" => "queued").set(queued as f64);
+            metrics::gauge!("adsync_sync_runs", "status" => "running").set(running as f64);
+        }
+        Ok(Err(e)) => tracing::debug!(error = %e, "run counts unavailable for /metrics"),
+        Err(_) => tracing::debug!("run counts took too long for /metrics"),
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         adsync_common::telemetry::render_metrics(),

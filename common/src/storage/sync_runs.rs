@@ -155,6 +155,15 @@ pub async fn list(db: &Db, team: TeamId, limit: i64) -> StorageResult<Vec<SyncRu
     list_before(db, team, None, limit).await
 }
 
+/// Runs waiting and under way across every team: `(queued, running)`.
+pub async fn active_counts(db: &Db) -> StorageResult<(i64, i64)> {
+    const SQL: &str = "SELECT COALESCE(SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END), 0) \
+                       FROM sync_runs WHERE status IN ('queued', 'running')";
+    let (queued, running): (i64, i64) = on_pool!(db, p => sqlx::query_as(SQL).fetch_one(p).await?);
+    Ok((queued, running))
+}
+
 /// The team's runs older than run `before` (all: `None`), newest first: one page.
 pub async fn list_before(db: &Db, team: TeamId, before: Option<RunId>, limit: i64) -> StorageResult<Vec<SyncRun>> {
     const SQL: &str = concat!(

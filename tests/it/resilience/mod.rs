@@ -5,6 +5,7 @@ mod kill;
 mod load;
 mod midrun;
 mod postgres_restart;
+mod process_metrics;
 mod redis_restart;
 mod scale_out;
 mod sigterm;
