@@ -14,6 +14,7 @@ mod json_text;
 pub mod password;
 pub mod queue;
 pub mod reporting;
+pub mod schedule;
 pub mod secret;
 pub mod storage;
 pub mod syncs;

@@ -1,13 +1,15 @@
-//! Keeps connected teams fresh: every `ADSYNC_SYNC_INTERVAL`, a team whose newest run is
-//! older than the interval (and that has none open) gets an incremental run, which re-pulls
-//! the lookback window so restated conversions land. The same tick refreshes the sync-lag
-//! gauges.
+//! Keeps connected teams fresh: on each of a team's slots (its own interval, or
+//! `ADSYNC_SYNC_INTERVAL`; spread over the interval by `common::schedule`), a team with no
+//! run open gets an incremental run, which re-pulls the lookback window so restated
+//! conversions land. The same tick refreshes the sync-lag gauges.
 
 use std::time::Duration;
 
 use adsync_common::connect::PROVIDERS;
+use adsync_common::schedule;
 use adsync_common::storage::connections::{self, ConnectionStatus};
 use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
+use adsync_common::storage::teams;
 
 use crate::WorkerState;
 
@@ -33,8 +35,8 @@ pub async fn run(state: WorkerState) {
 
 /// Queues an incremental run for every connected team that is due; returns how many.
 pub async fn enqueue_due(state: &WorkerState) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
-    let interval = chrono::Duration::from_std(state.config.sync_interval)?;
     let now = adsync_common::storage::now();
+    let own = teams::sync_intervals(&state.db).await?;
     let mut queued = 0;
     let mut connected = Vec::new();
     for provider in PROVIDERS {
@@ -44,8 +46,9 @@ pub async fn enqueue_due(state: &WorkerState) -> Result<usize, Box<dyn std::erro
         if conn.status != ConnectionStatus::Connected {
             continue;
         }
+        let interval = own.get(&conn.team_id).copied().unwrap_or(state.config.sync_interval);
         let (latest, open) = sync_runs::latest_activity(&state.db, conn.team_id).await?;
-        if open || latest.is_some_and(|t| now - t < interval) {
+        if open || !schedule::is_due(conn.team_id, interval, now, latest) {
             continue;
         }
         let run = NewRun {

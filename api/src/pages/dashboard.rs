@@ -202,6 +202,9 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     let accounts = connections::all_ad_accounts(&state.db, t).await?;
     let connection = connections::get(&state.db, t, FACEBOOK.platform).await?;
     let runs = sync_runs::list(&state.db, t, 20).await?;
+    let interval = adsync_common::storage::teams::sync_interval(&state.db, t)
+        .await?
+        .unwrap_or(state.config.sync_interval);
     if accounts.is_empty() {
         return Ok(empty_state(team, connection.is_some(), runs.iter().any(is_open)));
     }
@@ -270,7 +273,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
                     }
                 }
             }
-            (freshness(state, &runs, latest, connection.as_ref().map(|c| c.status)))
+            (freshness(interval, &runs, latest, connection.as_ref().map(|c| c.status)))
         }
         @if team.member.role == Role::Owner {
             nav.subnav aria-label="Team pages" {

@@ -4,6 +4,7 @@
 use adsync_common::breakdowns::Breakdown;
 use adsync_common::conversions::{CONVERSIONS, Goal};
 use adsync_common::ids::TeamId;
+use adsync_common::schedule;
 use adsync_common::storage::sync_runs::{NewRun, RunKind};
 use adsync_common::storage::{connections, conversions, teams};
 use axum::extract::State;
@@ -30,15 +31,24 @@ pub struct Settings {
     primary_conversion_label: String,
     /// The breakdowns synced beside the unbroken rows (account and campaign levels).
     breakdowns: Vec<&'static str>,
+    /// Time between scheduled syncs (`1h`, `30m`, `1day`): the team's own, or the server's
+    /// `ADSYNC_SYNC_INTERVAL`.
+    #[schema(example = "1h")]
+    sync_interval: String,
+    /// Whether `sync_interval` is the server's default rather than the team's own.
+    sync_interval_is_default: bool,
 }
 
 async fn settings_of(state: &AppState, team: TeamId) -> Result<Settings, ApiError> {
     let goal = conversions::goal(&state.db, team).await?;
     let breakdowns = teams::breakdowns(&state.db, team).await?;
+    let own = teams::sync_interval(&state.db, team).await?;
     Ok(Settings {
         primary_conversion: goal.as_setting(),
         primary_conversion_label: goal.label(),
         breakdowns: breakdowns.iter().map(|b| b.key()).collect(),
+        sync_interval: schedule::format_interval(own.unwrap_or(state.config.sync_interval)),
+        sync_interval_is_default: own.is_none(),
     })
 }
 
@@ -62,6 +72,10 @@ pub struct SettingsChange {
     /// `publisher_platform`, `platform_position`, `device_platform`. Enabling one queues a
     /// backfill, so its history arrives too.
     breakdowns: Option<Vec<String>>,
+    /// Time between scheduled syncs, 15 minutes to 31 days (`30m`, `6h`, `1day`), or
+    /// `default` for the server's `ADSYNC_SYNC_INTERVAL`. Teams are spread over their
+    /// interval, each at its own minute.
+    sync_interval: Option<String>,
 }
 
 /// Changes the team's settings (owners only).
@@ -85,12 +99,19 @@ async fn change_settings(
             Breakdown::parse_list(&list.join(",")).map_err(|e| ApiError::BadRequest(format!("breakdowns: {e}")))
         })
         .transpose()?;
+    let interval = change
+        .sync_interval
+        .map(|raw| schedule::parse_team_interval(&raw).map_err(|e| ApiError::BadRequest(format!("sync_interval: {e}"))))
+        .transpose()?;
     // Checked first, then saved: a bad value changes nothing.
     if let Some(goal) = goal {
         conversions::set_goal(&state.db, owner.team, &goal).await?;
     }
     if let Some(list) = breakdowns {
         set_breakdowns(&state, owner.team, owner.user, &list).await?;
+    }
+    if let Some(interval) = interval {
+        teams::set_sync_interval(&state.db, owner.team, interval).await?;
     }
     Ok(axum::Json(settings_of(&state, owner.team).await?))
 }

@@ -95,6 +95,33 @@ pub async fn set_breakdowns(db: &Db, team: TeamId, list: &[crate::breakdowns::Br
     if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
 
+/// The team's own interval between scheduled syncs (`None`: the server's default).
+pub async fn sync_interval(db: &Db, team: TeamId) -> StorageResult<Option<std::time::Duration>> {
+    const SQL: &str = "SELECT sync_interval_seconds FROM teams WHERE id = $1";
+    let row: Option<Option<i64>> = on_pool!(db, p => sqlx::query_scalar(SQL).bind(team).fetch_optional(p).await?);
+    let secs = row.ok_or(StorageError::NotFound)?;
+    Ok(secs
+        .and_then(|s| u64::try_from(s).ok())
+        .map(std::time::Duration::from_secs))
+}
+
+pub async fn set_sync_interval(db: &Db, team: TeamId, interval: Option<std::time::Duration>) -> StorageResult<()> {
+    const SQL: &str = "UPDATE teams SET sync_interval_seconds = $1 WHERE id = $2";
+    let secs = interval.map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let n = on_pool!(db, p => sqlx::query(SQL).bind(secs).bind(team).execute(p).await?.rows_affected());
+    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
+/// Every team's own sync interval, for the teams that set one.
+pub async fn sync_intervals(db: &Db) -> StorageResult<std::collections::HashMap<TeamId, std::time::Duration>> {
+    const SQL: &str = "SELECT id, sync_interval_seconds FROM teams WHERE sync_interval_seconds IS NOT NULL";
+    let rows: Vec<(TeamId, i64)> = on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?);
+    Ok(rows
+        .into_iter()
+        .filter_map(|(team, secs)| Some((team, std::time::Duration::from_secs(u64::try_from(secs).ok()?))))
+        .collect())
+}
+
 /// The user's role in the team, or `None` when they are not a member (callers answer 404).
 pub async fn role_of(db: &Db, team: TeamId, user: UserId) -> StorageResult<Option<Role>> {
     const SQL: &str = "SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2";

@@ -244,8 +244,82 @@ async fn the_daily_loop_checks_at_start_and_stops_on_shutdown(backend: Backend) 
     f.app.stop().await;
 }
 
+/// A team's own interval (set through the settings API, as the owner) replaces the server's:
+/// with the server's interval at zero (always due), a team synced just now on a 31-day
+/// interval is not due, and back on the default it is. Members cannot change it, and a
+/// value outside 15 minutes to 31 days is refused, naming the field.
+async fn a_team_interval_replaces_the_server_default(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    f.connect().await;
+    finish_open_runs(&f).await;
+    let config = Arc::new(Config {
+        sync_interval: Duration::ZERO,
+        ..(*f.app.config).clone()
+    });
+    let state = worker_state(&f, backend, config, CancellationToken::new()).await;
+    let settings = format!("/api/v1/teams/{}/settings", f.team);
+    let patch = |c: &reqwest::Client, value: &str| {
+        c.patch(f.app.url(&settings))
+            .json(&serde_json::json!({ "sync_interval": value }))
+            .send()
+    };
+    let (_, before) = f.app.get_json(&f.c, &settings).await;
+    assert_eq!(before["sync_interval_is_default"], true, "{before}");
+
+    let res = patch(&f.c, "31days").await.expect("patch");
+    assert_eq!(res.status(), 200);
+    let after: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(
+        (
+            after["sync_interval"].as_str(),
+            after["sync_interval_is_default"].as_bool()
+        ),
+        (Some("31days"), Some(false)),
+        "{after}"
+    );
+    assert_eq!(
+        schedule::enqueue_due(&state).await.expect("schedule"),
+        0,
+        "synced just now, due in a month"
+    );
+
+    let res = patch(&f.c, "6h").await.expect("patch");
+    assert_eq!(
+        res.json::<serde_json::Value>().await.expect("json")["sync_interval"],
+        "6h"
+    );
+    for bad in ["5m", "forever"] {
+        let detail = crate::helpers::assert_problem(patch(&f.c, bad).await.expect("patch"), 400).await;
+        assert!(detail.contains("sync_interval"), "{detail}");
+    }
+    let member = f.app.user("member@example.com").await;
+    adsync_common::storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
+        .await
+        .expect("member");
+    let mc = f.app.signed_in("member@example.com").await;
+    assert_eq!(patch(&mc, "default").await.expect("patch").status(), 403);
+    assert_eq!(
+        f.app.get_json(&mc, &settings).await.1["sync_interval"],
+        "6h",
+        "members read it"
+    );
+
+    let res = patch(&f.c, "default").await.expect("patch");
+    assert_eq!(
+        res.json::<serde_json::Value>().await.expect("json")["sync_interval_is_default"],
+        true
+    );
+    assert_eq!(
+        schedule::enqueue_due(&state).await.expect("schedule"),
+        1,
+        "the server's interval again"
+    );
+    f.app.stop().await;
+}
+
 crate::on_both_backends!(
     expiring_tokens_are_renewed_or_the_owner_is_warned,
     the_daily_loop_checks_at_start_and_stops_on_shutdown,
     scheduled_syncs_stop_until_reconnected,
+    a_team_interval_replaces_the_server_default,
 );

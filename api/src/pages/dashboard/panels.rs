@@ -3,7 +3,6 @@
 
 use super::numbers::{Column, Kind, Sums, digits, div_round, fixed, fmt_metric};
 use super::{PRESETS, View, day, is_open};
-use crate::AppState;
 use crate::pages::PageTeam;
 use adsync_common::dates::DateRange;
 use adsync_common::ids::{Role, TeamId};
@@ -47,8 +46,9 @@ pub(super) fn empty_state(team: &PageTeam, connected: bool, syncing: bool) -> Ma
     }
 }
 
+/// `interval`: the team's time between scheduled syncs (its own or the server's).
 pub(super) fn freshness(
-    state: &AppState,
+    interval: std::time::Duration,
     runs: &[sync_runs::SyncRun],
     latest: Option<NaiveDate>,
     status: Option<ConnectionStatus>,
@@ -59,7 +59,7 @@ pub(super) fn freshness(
         .filter_map(|r| r.finished_at)
         .max();
     let open = runs.iter().find(|r| is_open(r));
-    let interval = chrono::Duration::from_std(state.config.sync_interval).unwrap_or(chrono::Duration::hours(1));
+    let interval = chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::hours(1));
     let (class, label) = match (open, last_ok) {
         (Some(_), _) => ("syncing", "Syncing"),
         (None, Some(at)) if Utc::now() - at <= interval * 2 && status == Some(ConnectionStatus::Connected) => {
