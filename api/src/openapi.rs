@@ -23,6 +23,7 @@ use crate::auth::SESSION_COOKIE;
         (name = "syncs", description = "Sync runs: progress and manual resyncs"),
         (name = "metrics", description = "Synced numbers"),
         (name = "facebook", description = "Callbacks Facebook calls"),
+        (name = "alerts", description = "Webhooks owners register for the team's alerts, and their deliveries"),
     )
 )]
 pub struct ApiDoc;

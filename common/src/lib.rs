@@ -1,6 +1,7 @@
 //! The adsync domain: configuration, typed ids, storage, crypto, queue payloads and
 //! the Graph API client. `api` and `worker` are thin layers over this crate.
 
+pub mod alerts;
 pub mod breakdowns;
 pub mod config;
 pub mod connect;

@@ -5,6 +5,7 @@ use adsync_common::crypto::Keyring;
 use adsync_common::ids::TeamId;
 use adsync_common::storage::Db;
 use adsync_common::storage::connections::{self, Connection};
+use adsync_common::storage::webhooks;
 
 /// The platforms adsync stores connections for.
 const PLATFORMS: &[&str] = &["facebook"];
@@ -23,6 +24,11 @@ pub struct RotationReport {
     pub changed_concurrently: usize,
     /// Connections whose token no configured key decrypts.
     pub failed: Vec<Undecryptable>,
+    /// Webhook signing secrets re-encrypted with the current key.
+    pub webhook_secrets_rotated: usize,
+    /// Webhooks whose secret no configured key decrypts (their deliveries fail until the
+    /// owner registers them again).
+    pub webhook_secrets_failed: Vec<i64>,
 }
 
 /// A connection whose stored token no configured key decrypts. Names the connection, never
@@ -81,12 +87,14 @@ impl std::fmt::Display for RotationReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "rotated {}, already current {}, without token {}, changed concurrently {}, failed {}",
+            "rotated {}, already current {}, without token {}, changed concurrently {}, failed {}; webhook secrets rotated {}, failed {}",
             self.rotated,
             self.current,
             self.without_token,
             self.changed_concurrently,
-            self.failed.len()
+            self.failed.len(),
+            self.webhook_secrets_rotated,
+            self.webhook_secrets_failed.len()
         )
     }
 }
@@ -125,6 +133,17 @@ pub async fn rotate_key(db: &Db, keyring: &Keyring) -> anyhow::Result<RotationRe
             report.rotated += 1;
         } else {
             report.changed_concurrently += 1;
+        }
+    }
+    for (id, stored) in webhooks::all_secrets(db).await? {
+        match keyring.decrypt(&stored) {
+            Err(_) => report.webhook_secrets_failed.push(id),
+            Ok(secret) if keyring.needs_rotation(&stored) => {
+                if webhooks::replace_secret(db, id, &stored, &keyring.encrypt(&secret)).await? {
+                    report.webhook_secrets_rotated += 1;
+                }
+            }
+            Ok(_) => {}
         }
     }
     Ok(report)

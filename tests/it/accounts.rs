@@ -202,6 +202,49 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
     assert_problem(res, 404).await;
     let (status, listed) = app.get_json(&ann_c, &format!("/api/v1/teams/{team_a}/syncs")).await;
     assert_eq!((status, listed["syncs"].as_array().map(Vec::len)), (200, Some(0)));
+
+    // Team B's webhook and its deliveries are not reachable through team A, whose owner
+    // Ann is: not listed, not removable, not replayable.
+    let (status, hook) = app
+        .post_json(
+            &bob_c,
+            &format!("/api/v1/teams/{team_b}/webhooks"),
+            json!({"url": "https://hooks.example.com/b"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{hook}");
+    let id = hook["webhook"]["id"].as_i64().expect("id");
+    adsync_common::storage::webhooks::alert(&app.db, team_b, "sync.failed", json!({}))
+        .await
+        .expect("alert");
+    let delivery = adsync_common::storage::webhooks::deliveries(&app.db, team_b, id, 1)
+        .await
+        .expect("d")[0]
+        .id;
+    let (_, listed) = app.get_json(&ann_c, &format!("/api/v1/teams/{team_a}/webhooks")).await;
+    assert_eq!(listed["webhooks"].as_array().map(Vec::len), Some(0), "{listed}");
+    let res = ann_c
+        .delete(app.url(&format!("/api/v1/teams/{team_a}/webhooks/{id}")))
+        .send()
+        .await
+        .expect("req");
+    assert_problem(res, 404).await;
+    let res = ann_c
+        .post(app.url(&format!(
+            "/api/v1/teams/{team_a}/webhooks/{id}/deliveries/{delivery}/replay"
+        )))
+        .send()
+        .await
+        .expect("req");
+    assert_problem(res, 404).await;
+    let res = ann_c
+        .get(app.url(&format!("/api/v1/teams/{team_a}/webhooks/{id}/deliveries")))
+        .send()
+        .await
+        .expect("req");
+    assert_problem(res, 404).await;
+    let (_, still) = app.get_json(&bob_c, &format!("/api/v1/teams/{team_b}/webhooks")).await;
+    assert_eq!(still["webhooks"][0]["id"], id, "Bob's webhook is untouched");
 }
 
 async fn resync_requests_are_validated(backend: Backend) {

@@ -246,8 +246,18 @@ async fn nothing_smaller_fails_naming_what_was_tried(backend: Backend) {
         },
     )
     .await;
+    // An endpoint registered for the team's alerts (never sent to here: the outbox is read).
+    use adsync_common::storage::webhooks;
+    let hook = webhooks::create(&f.app.db, f.team, "https://hooks.example.com/adsync", "unused")
+        .await
+        .expect("webhook");
     let (done, _, _) = recent(&f, &state, 7).await;
     assert_eq!(done.status, RunStatus::Failed);
+    let alerts = webhooks::deliveries(&f.app.db, f.team, hook.id, 10)
+        .await
+        .expect("deliveries");
+    let failed: Vec<_> = alerts.iter().filter(|d| d.event_type == "sync.failed").collect();
+    assert_eq!(failed.len(), 1, "one alert for the failed run: {alerts:?}");
     let error = done.error.unwrap_or_default();
     for said in [
         "the ad rows of",

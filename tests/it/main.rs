@@ -2,6 +2,7 @@
 //! and Redis, each test with its own database and queue namespace.
 
 mod accounts;
+mod alerts;
 mod breakdowns;
 mod browser_security;
 mod cli;

@@ -27,6 +27,14 @@ const PROMISED: &[(&str, &str)] = &[
     ("get", "/api/v1/teams/{team}/conversions"),
     ("get", "/api/v1/teams/{team}/settings"),
     ("patch", "/api/v1/teams/{team}/settings"),
+    ("get", "/api/v1/teams/{team}/webhooks"),
+    ("post", "/api/v1/teams/{team}/webhooks"),
+    ("delete", "/api/v1/teams/{team}/webhooks/{id}"),
+    ("get", "/api/v1/teams/{team}/webhooks/{id}/deliveries"),
+    (
+        "post",
+        "/api/v1/teams/{team}/webhooks/{id}/deliveries/{delivery}/replay",
+    ),
     ("get", "/api/v1/openapi.json"),
     ("get", "/oauth/facebook/callback"),
     ("post", "/facebook/deauthorize"),
@@ -118,6 +126,7 @@ async fn every_route_is_documented_and_behaves_as_documented() {
             &path
                 .replace("{team}", &team.to_string())
                 .replace("{id}", "987654")
+                .replace("{delivery}", "987654")
                 .replace("{code}", "unknowncode"),
         );
         let documented: Vec<String> = op["responses"]
@@ -280,6 +289,17 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
         .expect("runs");
     let run = runs[0].id.0;
     let accounts: Vec<String> = ds.accounts().iter().map(|a| a.id.clone()).collect();
+    let hook = adsync_common::storage::webhooks::create(&f.app.db, t, "https://hooks.example.com/a", "unused")
+        .await
+        .expect("webhook")
+        .id;
+    adsync_common::storage::webhooks::alert(&f.app.db, t, "sync.failed", json!({"run_id": run}))
+        .await
+        .expect("alert");
+    let delivery = adsync_common::storage::webhooks::deliveries(&f.app.db, t, hook, 1)
+        .await
+        .expect("deliveries")[0]
+        .id;
     let calls: Vec<(&str, &str, String, Option<Value>)> = vec![
         ("get", "/api/v1/teams", "/api/v1/teams".into(), None),
         ("get", "/api/v1/teams/{team}", format!("/api/v1/teams/{t}"), None),
@@ -359,6 +379,36 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
             "post",
             "/api/v1/teams/{team}/connectors/facebook/connect",
             format!("/api/v1/teams/{t}/connectors/facebook/connect"),
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/teams/{team}/webhooks",
+            format!("/api/v1/teams/{t}/webhooks"),
+            Some(json!({"url": "https://hooks.example.com/b"})),
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/webhooks",
+            format!("/api/v1/teams/{t}/webhooks"),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/webhooks/{id}/deliveries",
+            format!("/api/v1/teams/{t}/webhooks/{hook}/deliveries"),
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/teams/{team}/webhooks/{id}/deliveries/{delivery}/replay",
+            format!("/api/v1/teams/{t}/webhooks/{hook}/deliveries/{delivery}/replay"),
+            None,
+        ),
+        (
+            "delete",
+            "/api/v1/teams/{team}/webhooks/{id}",
+            format!("/api/v1/teams/{t}/webhooks/{hook}"),
             None,
         ),
         ("get", "/healthz", "/healthz".into(), None),

@@ -1,6 +1,7 @@
 //! The worker: consumes jobs from the queue and executes sync runs. The database holds
 //! each run's truth (status, lease, progress); the queue only says "look at run N".
 
+pub mod alerts;
 pub mod expiry;
 mod freshness;
 pub mod housekeeping;
@@ -126,6 +127,7 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
     tracing::info!(instance = %state.instance, concurrency, "worker started");
     let refill = tokio::spawn(refill::run(state.clone()));
     let schedule = tokio::spawn(schedule::run(state.clone()));
+    let alerts = tokio::spawn(alerts::run(state.clone()));
     let housekeeping = tokio::spawn(housekeeping::run(state.db.clone(), state.shutdown.clone()));
     let expiry = state
         .connector
@@ -162,6 +164,7 @@ pub async fn run(state: WorkerState) -> Result<(), BoxDynError> {
     };
     refill.abort();
     schedule.abort();
+    alerts.abort();
     housekeeping.abort();
     if let Some(e) = expiry {
         e.abort();

@@ -7,6 +7,8 @@ use adsync_common::storage::sync_runs::{self, RunStatus};
 
 use crate::WorkerState;
 use crate::sync::{self, SyncError};
+use adsync_common::alerts;
+use adsync_common::storage::webhooks;
 
 /// How long a claim lasts without a progress report (`ADSYNC_RUN_LEASE`). A worker that
 /// dies mid-run loses the run to another worker after this long.
@@ -54,7 +56,14 @@ pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageEr
             tracing::warn!(error = %e, "database error mid-run; the run resumes after its lease");
             return Err(e);
         }
-        Err(e) => (RunStatus::Failed, Some(e.to_string())),
+        Err(e) => {
+            // A token gone bad is alerted as the connection's own event (needs reconnect).
+            if !matches!(e, SyncError::TokenInvalid(_)) {
+                let data = serde_json::json!({ "run_id": run.id, "kind": run.kind.as_str(), "error": e.to_string() });
+                webhooks::alert(&state.db, run.team_id, alerts::SYNC_FAILED, data).await?;
+            }
+            (RunStatus::Failed, Some(e.to_string()))
+        }
     };
     metrics::counter!("adsync_jobs_finished_total", "kind" => run.kind.as_str(), "status" => status.as_str())
         .increment(1);

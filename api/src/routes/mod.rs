@@ -10,6 +10,7 @@ pub(crate) mod session;
 pub(crate) mod settings;
 mod syncs;
 mod teams;
+pub(crate) mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -36,6 +37,7 @@ fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(connectors::router())
         .merge(oauth::router())
         .merge(facebook_callbacks::router())
+        .merge(webhooks::router())
         .routes(routes!(openapi_json))
         .split_for_parts()
 }

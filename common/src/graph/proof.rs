@@ -1,18 +1,9 @@
 //! `appsecret_proof`: `hex(HMAC_SHA256(key = app_secret, msg = access_token))`, sent with
 //! every call that carries a token so an app can require it ("Require App Secret").
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 /// The proof for `token` under `app_secret`, as lowercase hex (64 characters).
 pub fn appsecret_proof(app_secret: &str, token: &str) -> String {
-    // HMAC accepts keys of any length, so this never fails.
-    let mut mac = match Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) {
-        Ok(mac) => mac,
-        Err(_) => return String::new(),
-    };
-    mac.update(token.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    crate::crypto::hmac_sha256_hex(app_secret.as_bytes(), token.as_bytes())
 }
 
 #[cfg(test)]

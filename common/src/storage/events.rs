@@ -57,6 +57,17 @@ pub async fn record(
 ) -> StorageResult<()> {
     const SQL: &str = "INSERT INTO connection_events (team_id, platform, kind, actor, detail, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
     on_pool!(db, p => sqlx::query(SQL).bind(team).bind(platform).bind(kind.as_str()).bind(actor).bind(detail).bind(now()).execute(p).await.map(|_| ())?);
+    // The events an owner must act on are also sent to the team's webhooks.
+    let alert = match kind {
+        EventKind::ConnectionNeedsReconnect => Some(crate::alerts::CONNECTION_NEEDS_RECONNECT),
+        EventKind::ConnectionRevoked => Some(crate::alerts::CONNECTION_REVOKED),
+        EventKind::TokenExpiringSoon => Some(crate::alerts::TOKEN_EXPIRING),
+        _ => None,
+    };
+    if let Some(event_type) = alert {
+        let data = serde_json::json!({ "platform": platform, "detail": detail });
+        super::webhooks::alert(db, team, event_type, data).await?;
+    }
     Ok(())
 }
 

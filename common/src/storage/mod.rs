@@ -22,6 +22,7 @@ pub mod sign_in_failures;
 pub mod sync_runs;
 pub mod teams;
 pub mod users;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

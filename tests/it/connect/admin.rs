@@ -59,6 +59,17 @@ async fn rotate_key_reencrypts_every_token_and_list_shows_no_secret(backend: Bac
     let old_ring = Keyring::new(&old_key, &[]).expect("old");
     let (before, token) = f.stored_token().await;
     assert!(!old_ring.needs_rotation(&before));
+    let res =
+        f.c.post(f.app.url(&format!("/api/v1/teams/{}/webhooks", f.team)))
+            .json(&serde_json::json!({"url": "https://hooks.example.com/adsync"}))
+            .send()
+            .await
+            .expect("webhook");
+    assert_eq!(res.status(), 201);
+    let secret = res.json::<serde_json::Value>().await.expect("json")["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
 
     let listed = f.admin(&["list-connections"], &old_key, "");
     assert!(listed.status.success(), "{}", text(&listed));
@@ -84,6 +95,7 @@ async fn rotate_key_reencrypts_every_token_and_list_shows_no_secret(backend: Bac
     assert!(rotated.status.success(), "{}", text(&rotated));
     let out = text(&rotated);
     assert!(out.contains("rotated 1, already current 0"), "{out}");
+    assert!(out.contains("webhook secrets rotated 1, failed 0"), "{out}");
     assert!(!out.contains(token.expose().as_str()));
     let after = f.ciphertext().await;
     assert_ne!(after, before);
@@ -93,6 +105,12 @@ async fn rotate_key_reencrypts_every_token_and_list_shows_no_secret(backend: Bac
         new_ring.decrypt(&after).expect("the new key alone reads it").expose(),
         token.expose()
     );
+
+    let (_, stored_secret) = adsync_common::storage::webhooks::all_secrets(&f.app.db)
+        .await
+        .expect("secrets")
+        .remove(0);
+    assert_eq!(new_ring.decrypt(&stored_secret).expect("rotated").expose(), &secret);
 
     let again = f.admin(&["rotate-key"], &new_key, &old_key);
     assert!(
