@@ -262,6 +262,19 @@ async function main() {
       await page.screenshot({ path: join(out, "dashboard-breakdowns.png"), fullPage: true });
     });
 
+    await test("the owner adds a webhook for alerts and sees its secret once", async () => {
+      await page.goto(`${base}/teams/${team}/connectors`);
+      await page.getByLabel("Webhook URL").fill("http://127.0.0.1:9/adsync-hook");
+      await Promise.all([page.waitForURL(/\/webhooks$/), page.getByRole("button", { name: "Add webhook" }).click()]);
+      const secret = await page.locator("code.secret").innerText();
+      assert(secret.startsWith("whsec_"), `a signing secret is shown: ${secret}`);
+      await page.screenshot({ path: join(out, "webhook-added.png"), fullPage: true });
+      await Promise.all([page.waitForURL(/\/connectors/), page.getByRole("link", { name: "Back to the connectors page" }).click()]);
+      await page.locator("div.webhook code", { hasText: "127.0.0.1:9/adsync-hook" }).waitFor({ timeout: 5_000 });
+      assert(!(await page.content()).includes(secret), "the secret is not shown again");
+      await page.locator("#alerts").screenshot({ path: join(out, "alerts.png") });
+    });
+
     await test("a member is asked to contact the owner on the connectors page", async () => {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const member = await ctx.newPage();

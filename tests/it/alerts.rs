@@ -198,4 +198,71 @@ async fn an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed(
     f.app.stop().await;
 }
 
-crate::on_both_backends!(an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed);
+/// The connectors page's alerts card: the form adds a webhook and the answer shows its
+/// secret once; the card lists it; Remove takes it away; members cannot post the forms.
+async fn the_alerts_card_adds_and_removes_webhooks(backend: Backend) {
+    let f = fixture(backend, auto_approve()).await;
+    let page = format!("/teams/{}/connectors", f.team);
+    let res =
+        f.c.post(f.app.url(&format!("/teams/{}/webhooks", f.team)))
+            .header("origin", f.app.base.as_str())
+            .form(&[("url", "https://hooks.example.com/from-the-page")])
+            .send()
+            .await
+            .expect("add");
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("html");
+    let secret = html
+        .split("whsec_")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .map(|s| format!("whsec_{s}"))
+        .expect("the secret on the page");
+    let listed =
+        f.c.get(f.app.url(&page))
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("html");
+    assert!(listed.contains("https://hooks.example.com/from-the-page"), "listed");
+    assert!(!listed.contains(&secret), "shown once");
+    let hook = adsync_common::storage::webhooks::list(&f.app.db, f.team)
+        .await
+        .expect("hooks")[0]
+        .id;
+
+    let member = f.app.user("member@example.com").await;
+    adsync_common::storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
+        .await
+        .expect("member");
+    let mc = f.app.signed_in("member@example.com").await;
+    let res = mc
+        .post(f.app.url(&format!("/teams/{}/webhooks/{hook}/delete", f.team)))
+        .header("origin", f.app.base.as_str())
+        .send()
+        .await
+        .expect("member delete");
+    assert_eq!(res.status(), 403);
+
+    let res =
+        f.c.post(f.app.url(&format!("/teams/{}/webhooks/{hook}/delete", f.team)))
+            .header("origin", f.app.base.as_str())
+            .send()
+            .await
+            .expect("delete");
+    assert_eq!(res.status(), 303);
+    assert!(
+        adsync_common::storage::webhooks::list(&f.app.db, f.team)
+            .await
+            .expect("hooks")
+            .is_empty()
+    );
+    f.app.stop().await;
+}
+
+crate::on_both_backends!(
+    an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed,
+    the_alerts_card_adds_and_removes_webhooks,
+);

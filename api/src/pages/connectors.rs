@@ -62,6 +62,7 @@ fn flash_message(f: &Flash, failure_detail: Option<&str>) -> Option<Markup> {
     }
     match f.saved.as_deref() {
         Some("accounts") => return Some(notice("ok", "Ad accounts saved: only the checked ones are synced.")),
+        Some("alerts") => return Some(notice("ok", "Alerts saved.")),
         Some(_) => return Some(notice("ok", "Settings saved.")),
         None => {}
     }
@@ -120,6 +121,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
         .find(|e| e.kind == "connection_failed")
         .map(|e| e.detail.as_str());
     let settings = super::settings::card(state, t).await?;
+    let alerts = super::alerts::card(state, t).await?;
     Ok(html! {
         h1 { (team.name) ": connectors" }
         @if let Some(m) = flash_message(flash, failure) { (m) }
@@ -181,6 +183,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
             }
         }
         (settings)
+        (alerts)
         section.card aria-labelledby="events-title" {
             h2 id="events-title" { "Connection history" }
             @if evs.is_empty() { p { "Nothing yet." } }

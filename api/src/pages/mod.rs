@@ -1,6 +1,7 @@
 //! Server-rendered pages (maud, escaped by construction). No CDN: the stylesheet ships
 //! inside the binary.
 
+mod alerts;
 mod connectors;
 mod dashboard;
 mod layout;
@@ -30,6 +31,15 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .route("/teams/{team}/syncs", axum::routing::post(connectors::resync))
         .route("/teams/{team}/settings", axum::routing::post(settings::save))
+        .route("/teams/{team}/webhooks", axum::routing::post(alerts::add))
+        .route(
+            "/teams/{team}/webhooks/{id}/delete",
+            axum::routing::post(alerts::remove),
+        )
+        .route(
+            "/teams/{team}/webhooks/{id}/deliveries/{delivery}/replay",
+            axum::routing::post(alerts::replay),
+        )
 }
 
 /// Live progress of sync runs on the connectors page (no framework, no CDN).
