@@ -84,11 +84,13 @@ fn outcome(d: &webhooks::Delivery) -> String {
     }
 }
 
-fn owner_only(team: &PageTeam) -> Result<(), Response> {
+fn owner_only(team: &PageTeam) -> Result<(), ApiError> {
     if team.member.role == Role::Owner {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("Only the team's owner can change its alerts.".into()).into_response())
+        Err(ApiError::Forbidden(
+            "Only the team's owner can change its alerts.".into(),
+        ))
     }
 }
 
@@ -98,8 +100,8 @@ fn back(team: TeamId) -> Response {
 
 /// Registers the form's webhook and answers with its secret, shown this once.
 pub(super) async fn add(State(state): State<AppState>, team: PageTeam, body: axum::body::Bytes) -> Response {
-    if let Err(r) = owner_only(&team) {
-        return r;
+    if let Err(e) = owner_only(&team) {
+        return e.into_response();
     }
     let url = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "url")
@@ -116,7 +118,12 @@ pub(super) async fn add(State(state): State<AppState>, team: PageTeam, body: axu
                     p { a href={ (connectors_page(team.member.team)) "#alerts" } { "Back to the connectors page" } }
                 }
             };
-            Html(page("Webhook added", Some(&team.email), body).into_string()).into_response()
+            // Shown once: not kept by the browser or a proxy.
+            (
+                [(axum::http::header::CACHE_CONTROL, "no-store")],
+                Html(page("Webhook added", Some(&team.email), body).into_string()),
+            )
+                .into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -127,8 +134,8 @@ pub(super) async fn remove(
     team: PageTeam,
     Path(path): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = owner_only(&team) {
-        return r;
+    if let Err(e) = owner_only(&team) {
+        return e.into_response();
     }
     let Ok(id) = path.1.parse::<i64>() else {
         return ApiError::NotFound("No such webhook in this team.".into()).into_response();
@@ -147,8 +154,8 @@ pub(super) async fn replay(
     team: PageTeam,
     Path(path): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(r) = owner_only(&team) {
-        return r;
+    if let Err(e) = owner_only(&team) {
+        return e.into_response();
     }
     let (Ok(hook), Ok(delivery)) = (path.1.parse::<i64>(), path.2.parse::<i64>()) else {
         return ApiError::NotFound("No such delivery in this team.".into()).into_response();

@@ -188,6 +188,7 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
         return Err(bad(format!("ad_account_id: {id:?} is not an ad account of this team")));
     }
     let mut currencies: Vec<&str> = accounts.iter().map(|a| a.currency.as_str()).collect();
+    currencies.sort_unstable();
     currencies.dedup();
     if currencies.len() > 1 {
         return Err(bad(format!(
