@@ -218,14 +218,7 @@ async fn the_alerts_card_adds_and_removes_webhooks(backend: Backend) {
         .and_then(|rest| rest.split('<').next())
         .map(|s| format!("whsec_{s}"))
         .expect("the secret on the page");
-    let listed =
-        f.c.get(f.app.url(&page))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+    let listed = f.app.page_text(&f.c, &page).await;
     assert!(listed.contains("https://hooks.example.com/from-the-page"), "listed");
     assert!(!listed.contains(&secret), "shown once");
     let hook = adsync_common::storage::webhooks::list(&f.app.db, f.team)

@@ -155,17 +155,13 @@ async fn breakdowns_are_synced_and_answered_per_value(backend: Backend) {
     assert_eq!(status, 400);
 
     // The dashboard has a panel per breakdown.
-    let html =
-        f.c.get(f.app.url(&format!(
-            "/teams/{}/dashboard?range=custom&since={since}&until={until}",
-            f.team
-        )))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = f
+        .app
+        .page_text(
+            &f.c,
+            &format!("/teams/{}/dashboard?range=custom&since={since}&until={until}", f.team),
+        )
+        .await;
     for b in ["age", "region", "platform_position"] {
         assert!(html.contains(&format!(r#"data-breakdown="{b}""#)), "{b} panel");
     }

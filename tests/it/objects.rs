@@ -329,14 +329,10 @@ async fn only_chosen_accounts_are_synced_and_unchosen_keep_no_data(backend: Back
             .await
             .expect("form");
     assert!(res.status().is_redirection());
-    let page =
-        f.c.get(f.app.url(&format!("/teams/{}/connectors?saved=accounts", f.team)))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+    let page = f
+        .app
+        .page_text(&f.c, &format!("/teams/{}/connectors?saved=accounts", f.team))
+        .await;
     assert!(
         page.contains(&format!(r#"value="{}" checked"#, all[2])),
         "the page shows the choice"

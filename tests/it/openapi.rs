@@ -86,6 +86,17 @@ pub fn check_answer(doc: &Value, label: &str, op: &Value, status: u16, content_t
     }
 }
 
+/// An answer's status, media type and body.
+async fn answered(res: reqwest::Response) -> (u16, Option<String>, String) {
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    (status, content_type, res.text().await.unwrap_or_default())
+}
+
 /// Every `(method, path, operation)` of an OpenAPI document.
 pub fn operations(doc: &Value) -> Vec<(String, String, Value)> {
     let mut out = Vec::new();
@@ -147,14 +158,8 @@ async fn every_route_is_documented_and_behaves_as_documented() {
             }
         };
         if op.get("security").is_some() {
-            let res = request(&anonymous).send().await.expect("request");
-            assert_eq!(res.status(), 401, "{method} {path} without credentials");
-            let content_type = res
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from);
-            let body = res.text().await.unwrap_or_default();
+            let (status, content_type, body) = answered(request(&anonymous).send().await.expect("request")).await;
+            assert_eq!(status, 401, "{method} {path} without credentials");
             check_answer(
                 &doc,
                 &format!("{method} {path} (anonymous)"),
@@ -167,15 +172,6 @@ async fn every_route_is_documented_and_behaves_as_documented() {
         // A fresh session per call: DELETE /api/v1/session ends the one it is sent with.
         let signed_in = app.signed_in("owner@example.com").await;
         let label = format!("{} {path}", method.to_uppercase());
-        let answered = |res: reqwest::Response| async {
-            let status = res.status().as_u16();
-            let content_type = res
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from);
-            (status, content_type, res.text().await.unwrap_or_default())
-        };
         let (status, content_type, body) = answered(request(&signed_in).send().await.expect("request")).await;
         assert!(
             documented.contains(&status.to_string()),
@@ -433,13 +429,7 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
             req = req.json(&body);
         }
         let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let content_type = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(String::from);
-        let text = res.text().await.expect("body");
+        let (status, content_type, text) = answered(res).await;
         assert!((200..300).contains(&status), "{method} {url}: {status} {text}");
         if url.contains("limit=5") {
             let v: Value = serde_json::from_str(&text).expect("json");
@@ -466,13 +456,7 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
             .find(|(m, p, _)| m == "post" && p == path)
             .expect("documented");
         let res = f.post_signed(path, &signed).await;
-        let status = res.status().as_u16();
-        let content_type = res
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(String::from);
-        let text = res.text().await.expect("body");
+        let (status, content_type, text) = answered(res).await;
         check_answer(&doc, path, op, status, content_type.as_deref(), &text);
         checked.insert(("post", path));
         if path.ends_with("data-deletion") {
@@ -491,13 +475,7 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
                 .send()
                 .await
                 .expect("status");
-            let status = res.status().as_u16();
-            let content_type = res
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .map(String::from);
-            let text = res.text().await.expect("body");
+            let (status, content_type, text) = answered(res).await;
             assert_eq!(status, 200, "{text}");
             check_answer(&doc, status_path, op, status, content_type.as_deref(), &text);
             checked.insert(("get", status_path));
@@ -514,13 +492,7 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
         .send()
         .await
         .expect("sign in");
-    let status = res.status().as_u16();
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(String::from);
-    let text = res.text().await.expect("body");
+    let (status, content_type, text) = answered(res).await;
     assert_eq!(status, 200, "{text}");
     check_answer(&doc, "sign in", op, status, content_type.as_deref(), &text);
     checked.insert(("post", "/api/v1/session"));

@@ -14,14 +14,7 @@ async fn sign_in_through_the_form_and_see_teams(backend: Backend) {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login");
 
-    let page = c
-        .get(app.url("/login"))
-        .send()
-        .await
-        .expect("req")
-        .text()
-        .await
-        .expect("html");
+    let page = app.page_text(&c, "/login").await;
     assert!(page.contains(r#"<label for="email">"#) && page.contains(r#"type="password""#));
     assert!(!page.contains("https://"), "no external assets");
 
@@ -43,14 +36,7 @@ async fn sign_in_through_the_form_and_see_teams(backend: Backend) {
         .expect("req");
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/teams");
-    let page = c
-        .get(app.url("/teams"))
-        .send()
-        .await
-        .expect("req")
-        .text()
-        .await
-        .expect("html");
+    let page = app.page_text(&c, "/teams").await;
     assert!(page.contains("Acme &lt;&amp;&gt; Co"), "names are escaped: {page}");
     assert!(page.contains("ann@example.com"));
 

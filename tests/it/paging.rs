@@ -9,7 +9,7 @@ use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
 use adsync_common::storage::{Db, teams};
 use serde_json::Value;
 
-use crate::helpers::{Backend, TestApp, assert_problem, spawn_app};
+use crate::helpers::{Backend, TestApp, assert_problem, spawn_app_with_sandbox_and};
 
 /// Every page of `path` (which takes `&cursor=`), following `next_cursor` to the end.
 async fn every_page(app: &TestApp, c: &reqwest::Client, path: &str) -> Vec<Value> {
@@ -50,7 +50,8 @@ async fn count(db: &Db, sql: &str, team: TeamId) -> i64 {
 }
 
 async fn metrics_pages_hold_every_row_once_in_any_order(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // The API alone: no worker in the process takes the test's run.
+    let app = spawn_app_with_sandbox_and(backend, adsync_sandbox::SandboxConfig::default(), &[]).await;
     let (team, since, until) = crate::metrics::export::team_with_long_history(&app).await;
     let member = app.signed_in("member@example.com").await;
     let rows = count(
@@ -93,7 +94,8 @@ async fn metrics_pages_hold_every_row_once_in_any_order(backend: Backend) {
 }
 
 async fn run_and_event_lists_page_to_the_end(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // The API alone: no worker in the process takes the test's run.
+    let app = spawn_app_with_sandbox_and(backend, adsync_sandbox::SandboxConfig::default(), &[]).await;
     let owner = app.user("owner@example.com").await;
     let team = app.team("Paged", &[(owner, Role::Owner)]).await;
     let other = teams::create(&app.db, "Other").await.expect("team");

@@ -152,14 +152,7 @@ async fn a_real_block_is_waited_out_with_no_calls_and_shown_on_the_run(backend: 
         ahead > chrono::Duration::seconds(60),
         "waits for the regain time Facebook gave: {ahead}"
     );
-    let page =
-        f.c.get(f.app.url(&format!("/teams/{}/connectors", f.team)))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+    let page = f.app.page_text(&f.c, &format!("/teams/{}/connectors", f.team)).await;
     assert!(page.contains("paused until"), "the connectors page says it waits");
 
     let blocked = f.app.sandbox.as_ref().expect("sandbox").stats().calls_while_blocked;

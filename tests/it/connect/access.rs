@@ -123,14 +123,7 @@ async fn every_connectors_route_is_owner_only(backend: Backend) {
     crate::helpers::assert_problem(res, 404).await;
 
     // A member's page explains whom to ask.
-    let page = member_c
-        .get(f.app.url(&format!("/teams/{t}/connectors")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let page = f.app.page_text(&member_c, &format!("/teams/{t}/connectors")).await;
     assert!(page.contains("Ask your team owner to connect Facebook Ads"), "{page}");
     f.app.stop().await;
 }
@@ -143,14 +136,7 @@ async fn not_configured_shows_no_connect(backend: Backend) {
     let (status, body) = app.get_json(&c, &format!("/api/v1/teams/{team}/connectors")).await;
     assert_eq!(status, 200);
     assert_eq!(body["connectors"][0]["configured"], false, "{body}");
-    let page = c
-        .get(app.url(&format!("/teams/{team}/connectors")))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let page = app.page_text(&c, &format!("/teams/{team}/connectors")).await;
     assert!(page.contains("Not configured") && !page.contains("Connect Facebook Ads"));
     let res = c
         .post(app.url(&format!("/api/v1/teams/{team}/connectors/facebook/connect")))

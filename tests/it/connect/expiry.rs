@@ -58,14 +58,7 @@ async fn expiring_tokens_are_renewed_or_the_owner_is_warned(backend: Backend) {
         .expect("events");
     assert_eq!(evs[0].kind, "token_expiring_soon");
     assert!(evs[0].detail.contains("Reconnect before"), "{}", evs[0].detail);
-    let page =
-        f.c.get(f.app.url(&format!("/teams/{}/connectors", f.team)))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+    let page = f.app.page_text(&f.c, &format!("/teams/{}/connectors", f.team)).await;
     assert!(page.contains("Reconnect before"), "the owner is warned on the page");
     let card = f.card().await;
     assert_eq!(card["status"], "connected", "{card}");

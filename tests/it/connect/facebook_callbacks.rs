@@ -94,14 +94,7 @@ async fn deauthorize_revokes_every_connection_of_that_user(backend: Backend) {
     }
     assert_eq!(synced_rows(&f.app, f.team).await, 2, "deauthorize keeps synced data");
     assert!(f.app.connector.as_ref().expect("c").team_token(f.team).await.is_err());
-    let page =
-        f.c.get(f.app.url(&format!("/teams/{}/connectors", f.team)))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+    let page = f.app.page_text(&f.c, &format!("/teams/{}/connectors", f.team)).await;
     assert!(page.contains("Revoked at Facebook"), "{page}");
 
     // Idempotent, and reconnecting brings the connection back.

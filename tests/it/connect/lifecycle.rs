@@ -49,14 +49,7 @@ async fn connect_lists_accounts_and_queues_a_backfill(backend: Backend) {
     );
     assert_eq!(f.event_kinds().await, ["connection_created"]);
 
-    let page =
-        f.c.get(f.app.url(&f.connected_location()))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+    let page = f.app.page_text(&f.c, &f.connected_location()).await;
     assert!(page.contains("Facebook is connected"), "{page}");
     let first = accounts[0]["name"].as_str().expect("name");
     assert!(page.contains(first), "the page lists the ad accounts");

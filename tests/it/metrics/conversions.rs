@@ -351,14 +351,7 @@ async fn the_primary_conversion_is_the_owners_choice(backend: Backend) {
     assert!(res.status().is_redirection());
     let to = res.headers()["location"].to_str().expect("location").to_string();
     assert!(to.contains("saved=settings"), "{to}");
-    let html =
-        f.c.get(f.app.url(&to))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+    let html = f.app.page_text(&f.c, &to).await;
     assert!(html.contains("Settings saved."));
     assert!(html.contains(r#"<option value="leads" selected>Leads</option>"#));
     let res = m

@@ -8,7 +8,7 @@ use adsync_common::storage::{Db, sync_runs, teams};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::helpers::{Backend, TestApp, assert_problem, spawn_app};
+use crate::helpers::{Backend, TestApp, assert_problem, spawn_app_with_sandbox_and};
 
 const ADS: i64 = 25;
 const DAYS: i64 = 420;
@@ -63,7 +63,8 @@ async fn sql_totals(db: &Db, team: TeamId) -> (i64, i64, i64) {
 }
 
 async fn a_long_export_has_every_row_and_the_sums_sql_counts(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // The API alone: no worker in the process takes the test's run.
+    let app = spawn_app_with_sandbox_and(backend, adsync_sandbox::SandboxConfig::default(), &[]).await;
     let (team, since, until) = team_with_long_history(&app).await;
     let member = app.signed_in("member@example.com").await;
     let path = format!(
@@ -134,17 +135,12 @@ async fn a_long_export_has_every_row_and_the_sums_sql_counts(backend: Backend) {
         .expect("accept");
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     assert_eq!(res.text().await.expect("body").lines().count(), 1 + 7);
-    let weekly = member
-        .get(app.url(&format!(
-            "{}&format=csv",
-            path.replace("granularity=day", "granularity=week")
-        )))
-        .send()
-        .await
-        .expect("weekly")
-        .text()
-        .await
-        .expect("body");
+    let weekly = app
+        .page_text(
+            &member,
+            &format!("{}&format=csv", path.replace("granularity=day", "granularity=week")),
+        )
+        .await;
     let mut reader = csv::Reader::from_reader(weekly.as_bytes());
     let weeks: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("record")).collect();
     assert_eq!(

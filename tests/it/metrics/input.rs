@@ -87,23 +87,9 @@ async fn teams_see_only_their_own_numbers(backend: Backend) {
         (200, Some(0)),
         "{body}"
     );
-    let member_page = ann_c
-        .get(app.url(&format!("/teams/{a}/dashboard")))
-        .send()
-        .await
-        .expect("req")
-        .text()
-        .await
-        .expect("html");
+    let member_page = app.page_text(&ann_c, &format!("/teams/{a}/dashboard")).await;
     assert!(member_page.contains("Ask your team owner to connect"), "{member_page}");
-    let owner_page = bob_c
-        .get(app.url(&format!("/teams/{b}/dashboard")))
-        .send()
-        .await
-        .expect("req")
-        .text()
-        .await
-        .expect("html");
+    let owner_page = app.page_text(&bob_c, &format!("/teams/{b}/dashboard")).await;
     assert!(
         owner_page.contains("Connect Facebook Ads to see your numbers"),
         "{owner_page}"
