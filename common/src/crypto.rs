@@ -120,16 +120,7 @@ impl Keyring {
     }
 }
 
-/// `hex(HMAC_SHA256(key, message))`, lowercase (64 characters).
-pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    // HMAC accepts keys of any length, so this never fails.
-    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) else {
-        return String::new();
-    };
-    mac.update(message);
-    hex::encode(mac.finalize().into_bytes())
-}
+pub use adsync_graph::hmac_sha256_hex;
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,6 @@ pub mod connect;
 pub mod conversions;
 pub mod crypto;
 pub mod dates;
-pub mod graph;
 pub mod ids;
 pub mod insights;
 mod json_text;
@@ -16,10 +15,11 @@ pub mod password;
 pub mod queue;
 pub mod reporting;
 pub mod schedule;
-pub mod secret;
 pub mod storage;
 pub mod syncs;
 pub mod telemetry;
 
+/// The Graph API client lives in its own crate (no database, queue or cache below it).
+pub use adsync_graph as graph;
+pub use adsync_graph::Secret;
 pub use config::Config;
-pub use secret::Secret;

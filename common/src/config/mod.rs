@@ -40,15 +40,8 @@ pub enum LogFormat {
     Json,
 }
 
-/// The Facebook app adsync connects through.
-#[derive(Clone, Debug)]
-pub struct FacebookApp {
-    pub app_id: String,
-    pub app_secret: Secret<String>,
-    pub graph_url: Url,
-    pub dialog_url: Url,
-    pub api_version: String,
-}
+/// The Facebook app adsync connects through (defined beside the Graph client that uses it).
+pub use adsync_graph::FacebookApp;
 
 #[derive(Clone, Debug)]
 pub struct Config {

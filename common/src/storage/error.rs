@@ -1,3 +1,6 @@
+//! The storage layer's one error type: what callers tell apart (missing row, unique clash,
+//! deadline) and an opaque database failure for the rest.
+
 use sqlx::error::ErrorKind;
 
 pub type StorageResult<T> = Result<T, StorageError>;

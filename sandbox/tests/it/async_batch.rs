@@ -1,3 +1,5 @@
+//! Async report runs (status, paging of results, failed jobs) and the batch endpoint.
+
 use adsync_sandbox::{FaultConfig, Level, SandboxConfig};
 use serde_json::{Value, json};
 

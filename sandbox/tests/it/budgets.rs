@@ -1,3 +1,5 @@
+//! Call budgets per bucket, the usage headers they report and the throttle kinds.
+
 use std::time::Duration;
 
 use adsync_sandbox::{AccountThrottle, BudgetConfig, SandboxConfig};

@@ -1,3 +1,6 @@
+//! The wire format: nodes, rows as strings with empty fields left out, paging cursors, the
+//! error envelope and the stats and truth endpoints.
+
 use adsync_sandbox::{DatasetName, Level, SandboxConfig};
 use chrono::{Days, Months};
 use serde_json::Value;

@@ -1,3 +1,6 @@
+//! Injected faults: each kind hits then clears, slow and dropped connections, and faults
+//! that repeat with the seed under concurrency.
+
 use std::time::{Duration, Instant};
 
 use adsync_sandbox::{FaultConfig, SandboxConfig};

@@ -1,3 +1,6 @@
+//! Insights rows against the dataset's truth: paging every level, breakdowns, filtering and
+//! restatement of recent days.
+
 use std::collections::HashMap;
 use std::str::FromStr;
 

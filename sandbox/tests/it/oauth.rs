@@ -1,3 +1,6 @@
+//! The OAuth dialog and token endpoints: approve and deny, code exchange, long-lived tokens,
+//! debug_token, revoke, expiry and appsecret_proof.
+
 use std::time::Duration;
 
 use adsync_sandbox::SandboxConfig;

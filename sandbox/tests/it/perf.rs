@@ -1,3 +1,5 @@
+//! The large dataset's shape, paged in full over HTTP.
+
 use adsync_sandbox::{DatasetName, SandboxConfig};
 
 use crate::insights::{FIELDS, range, time_range};

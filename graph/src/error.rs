@@ -6,9 +6,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::envelope::Envelope;
-use super::usage::Usage;
-
 /// Whose budget a throttle is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThrottleScope {
@@ -151,19 +148,6 @@ impl GraphError {
         }
     }
 
-    /// Classifies a non-success answer (or a 200 carrying an error envelope).
-    pub(crate) fn from_response(status: u16, body: &[u8], usage: &Usage) -> Self {
-        match Envelope::parse(body) {
-            Some(env) => env.classify(status, usage),
-            None if status >= 500 || status == 429 => Self::Transient {
-                status: Some(status),
-                code: None,
-                message: format!("HTTP {status}"),
-            },
-            None => Self::Http(format!("HTTP {status} without a Graph error envelope")),
-        }
-    }
-
     /// Replaces any occurrence of `secret` in the message (defence in depth: Facebook's
     /// messages do not echo tokens, but a proxy's might).
     pub(crate) fn redact(mut self, secret: &str) -> Self {
@@ -193,6 +177,7 @@ impl GraphError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::usage::Usage;
 
     #[test]
     fn messages_are_redacted_and_decode_errors_do_not_quote_values() {

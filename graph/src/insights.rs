@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::client::{Call, GraphClient, check_segment};
+use super::client::{Call, GraphClient, MAX_PAGE_SIZE};
 use super::error::GraphError;
 use super::row::InsightRow;
 use super::usage::Usage;
@@ -134,9 +134,6 @@ pub fn fields_for(level: Level) -> impl Iterator<Item = &'static str> {
 
 /// Every attribution window Facebook offers.
 pub const ATTRIBUTION_WINDOWS: &[&str] = &["1d_click", "7d_click", "28d_click", "1d_view", "7d_view", "28d_view"];
-
-/// The largest page size Facebook accepts for insights.
-pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// An insights query on one ad account.
 #[derive(Clone, Debug, PartialEq)]
@@ -263,20 +260,6 @@ impl GraphClient {
         }
         let (text, usage) = self.text("insights response", call).await?;
         Ok((InsightsPage::from_text("insights response", &text, convert)?, usage))
-    }
-
-    /// `GET /{v}/act_{id}?fields=...`: the ad account node (currency, time zone, status).
-    pub async fn ad_account(
-        &self,
-        token: &Secret<String>,
-        account_id: &str,
-    ) -> Result<super::AdAccountInfo, GraphError> {
-        let n = account_id.trim_start_matches("act_");
-        check_segment("ad account id", n)?;
-        let call = Call::get(format!("act_{n}"), token)
-            .account(n)
-            .query("fields", "id,account_id,name,currency,timezone_name");
-        Ok(self.json("ad account response", call).await?.0)
     }
 }
 

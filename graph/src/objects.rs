@@ -68,7 +68,7 @@ impl GraphClient {
         let mut call = Call::get(format!("act_{n}/{edge}"), token)
             .account(n)
             .query("fields", fields)
-            .query("limit", limit.clamp(1, super::MAX_PAGE_SIZE).to_string());
+            .query("limit", limit.clamp(1, crate::client::MAX_PAGE_SIZE).to_string());
         if let Some(a) = after {
             call = call.query("after", a);
         }

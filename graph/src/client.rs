@@ -17,12 +17,24 @@ use super::error::GraphError;
 use super::proof::appsecret_proof;
 use super::usage::Usage;
 use crate::Secret;
-use crate::config::FacebookApp;
+
+/// The Facebook app adsync connects through.
+#[derive(Clone, Debug)]
+pub struct FacebookApp {
+    pub app_id: String,
+    pub app_secret: Secret<String>,
+    pub graph_url: Url,
+    pub dialog_url: Url,
+    pub api_version: String,
+}
 
 /// Connection setup limit.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Whole-request limit (Facebook answers insights pages in well under this).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest page size Facebook accepts (insights, objects, ad accounts).
+pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// Called with every response's usage and the ad account id (`<n>`, no `act_`) the call
 /// was about, when known. Rate limiters subscribe here to see usage on errors too.

@@ -1,4 +1,4 @@
-//! `adsync_common::graph` against the sandbox over real HTTP (one binary, one module per
+//! `adsync_graph` against the sandbox over real HTTP (one binary, one module per
 //! area): the OAuth code flow, token inspection and errors, ad accounts, insights paged to
 //! the end (sync and async) compared with the ground truth, throttles, injected faults
 //! and usage headers.
@@ -9,9 +9,9 @@ mod oauth;
 
 use std::sync::{Arc, Mutex};
 
-use adsync_common::Secret;
-use adsync_common::config::FacebookApp;
-use adsync_common::graph::{AccessToken, GraphClient, GraphError, SCOPES, Usage};
+use adsync_graph::FacebookApp;
+use adsync_graph::Secret;
+use adsync_graph::{AccessToken, GraphClient, GraphError, SCOPES, Usage};
 use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use url::Url;
 

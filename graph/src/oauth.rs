@@ -260,7 +260,7 @@ pub const SCOPES: &[&str] = &["ads_read", "business_management"];
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FacebookApp;
+    use crate::FacebookApp;
 
     #[test]
     fn dialog_url_carries_the_parameters() {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use adsync_common::graph::{GraphError, InsightsRequest, Level};
+use adsync_graph::{GraphError, InsightsRequest, Level};
 use adsync_sandbox::{DatasetName, SandboxConfig};
 use url::Url;
 
@@ -79,7 +79,7 @@ async fn oauth_code_flow_debug_token_me_and_accounts() {
         (env.sb.control().user_id().as_str(), "Sandra Sandbox")
     );
     let perms = env.graph.permissions(&long.token).await.expect("permissions");
-    assert!(adsync_common::graph::is_granted(&perms, "ads_read"));
+    assert!(adsync_graph::is_granted(&perms, "ads_read"));
 
     let accounts = env.graph.ad_accounts(&long.token).await.expect("ad accounts");
     let expected: Vec<(String, String, String, String)> = env

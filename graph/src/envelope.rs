@@ -138,6 +138,22 @@ impl Envelope {
     }
 }
 
+impl GraphError {
+    /// Classifies a non-success answer (or a 200 carrying an error envelope). Here, beside
+    /// the envelope, so that the error type depends on nothing.
+    pub(crate) fn from_response(status: u16, body: &[u8], usage: &Usage) -> Self {
+        match Envelope::parse(body) {
+            Some(env) => env.classify(status, usage),
+            None if status >= 500 || status == 429 => Self::Transient {
+                status: Some(status),
+                code: None,
+                message: format!("HTTP {status}"),
+            },
+            None => Self::Http(format!("HTTP {status} without a Graph error envelope")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,19 @@
 
 /// The proof for `token` under `app_secret`, as lowercase hex (64 characters).
 pub fn appsecret_proof(app_secret: &str, token: &str) -> String {
-    crate::crypto::hmac_sha256_hex(app_secret.as_bytes(), token.as_bytes())
+    hmac_sha256_hex(app_secret.as_bytes(), token.as_bytes())
+}
+
+/// `hex(HMAC_SHA256(key, message))`, lowercase (64 characters). The one implementation:
+/// `adsync_common::crypto` re-exports it for webhook signatures.
+pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    // HMAC accepts keys of any length, so this never fails.
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) else {
+        return String::new();
+    };
+    mac.update(message);
+    hex::encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

@@ -26,18 +26,21 @@ mod objects;
 mod proof;
 mod row;
 mod row_reader;
+mod secret;
 mod usage;
 
 pub use accounts::{AdAccountInfo, FacebookUser, Permission, is_granted};
 pub use async_report::{ReportError, ReportState, ReportStatus};
-pub use client::{CONNECT_TIMEOUT, GraphClient, REQUEST_TIMEOUT, UsageHook, install_crypto_provider};
+pub use client::{
+    CONNECT_TIMEOUT, FacebookApp, GraphClient, MAX_PAGE_SIZE, REQUEST_TIMEOUT, UsageHook, install_crypto_provider,
+};
 pub use error::{GraphError, ThrottleScope};
 pub use insights::{
-    ATTRIBUTION_WINDOWS, DEFAULT_FIELDS, Filter, InsightsPage, InsightsRequest, Level, MAX_PAGE_SIZE, TimeIncrement,
-    fields_for,
+    ATTRIBUTION_WINDOWS, DEFAULT_FIELDS, Filter, InsightsPage, InsightsRequest, Level, TimeIncrement, fields_for,
 };
 pub use oauth::{AccessToken, SCOPES, TokenInfo};
 pub use objects::{AdObject, ObjectsPage};
-pub use proof::appsecret_proof;
+pub use proof::{appsecret_proof, hmac_sha256_hex};
 pub use row::{ActionStat, InsightRow};
+pub use secret::Secret;
 pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, InsightsThrottle, Usage};

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::client::{Call, GraphClient, check_segment};
+use super::client::{Call, GraphClient, MAX_PAGE_SIZE, check_segment};
 use super::error::GraphError;
 use crate::Secret;
 
@@ -72,7 +72,7 @@ where
             f.write_str("a list")
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-            let mut rows = Vec::with_capacity(super::MAX_PAGE_SIZE as usize);
+            let mut rows = Vec::with_capacity(MAX_PAGE_SIZE as usize);
             while let Some(row) = seq.next_element()? {
                 rows.push(row);
             }
@@ -196,6 +196,16 @@ impl GraphClient {
         } else {
             Err(GraphError::Decode("revoke: success is false".into()))
         }
+    }
+
+    /// `GET /{v}/act_{id}?fields=...`: the ad account node (currency, time zone, status).
+    pub async fn ad_account(&self, token: &Secret<String>, account_id: &str) -> Result<AdAccountInfo, GraphError> {
+        let n = account_id.trim_start_matches("act_");
+        check_segment("ad account id", n)?;
+        let call = Call::get(format!("act_{n}"), token)
+            .account(n)
+            .query("fields", "id,account_id,name,currency,timezone_name");
+        Ok(self.json("ad account response", call).await?.0)
     }
 }
 

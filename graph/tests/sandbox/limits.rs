@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use adsync_common::graph::{GraphError, InsightsRequest, Level, ThrottleScope};
+use adsync_graph::{GraphError, InsightsRequest, Level, ThrottleScope};
 use adsync_sandbox::{AccountThrottle, BudgetConfig, FaultConfig, SandboxConfig};
 
 use crate::{assert_no_secret, connect, spawn};

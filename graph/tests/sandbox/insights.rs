@@ -1,7 +1,7 @@
 //! Insights paged to the end, sync and async, against the sandbox's ground truth.
 
-use adsync_common::Secret;
-use adsync_common::graph::{Filter, InsightRow, InsightsRequest, Level};
+use adsync_graph::Secret;
+use adsync_graph::{Filter, InsightRow, InsightsRequest, Level};
 use adsync_sandbox::{SandboxConfig, Totals};
 use rust_decimal::Decimal;
 

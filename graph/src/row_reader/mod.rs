@@ -17,8 +17,9 @@ use rust_decimal::Decimal;
 mod plain;
 
 use super::accounts::Paging;
+use super::client::MAX_PAGE_SIZE;
 use super::error::GraphError;
-use super::insights::{InsightsPage, MAX_PAGE_SIZE};
+use super::insights::InsightsPage;
 use super::json_reader::{JsonReader, Kind, Malformed};
 use super::row::{ActionStat, InsightRow, KNOWN, Windows};
 use plain::{plain_date, plain_decimal};

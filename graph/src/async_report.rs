@@ -6,9 +6,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::InsightRow;
+use super::client::MAX_PAGE_SIZE;
 use super::client::{Call, GraphClient, check_segment};
 use super::error::GraphError;
-use super::insights::{InsightsPage, InsightsRequest, MAX_PAGE_SIZE};
+use super::insights::{InsightsPage, InsightsRequest};
 use super::usage::Usage;
 use crate::Secret;
 
