@@ -9,7 +9,8 @@
 //! `conversion_action_types` table at start-up, which the `insight_conversions` view (the
 //! metrics API's and Grafana's reader) joins.
 
-use crate::insights::ActionFigures;
+use crate::graph::Window;
+use crate::normalize::{ActionFigures, DailyRow};
 
 /// One standard conversion.
 #[derive(Debug, PartialEq, Eq)]
@@ -226,13 +227,29 @@ impl Goal {
     }
 }
 
+impl DailyRow {
+    /// Purchases per window, then purchase values per window (micro-units), in the order of
+    /// [`crate::normalize::purchase_columns`]: the figures of the row's first purchase type in
+    /// [`PURCHASES`]' precedence. A window Facebook did not report counts 0.
+    pub fn purchase_rollup(&self) -> [i64; 2 * Window::ALL.len()] {
+        let mut out = [0; 2 * Window::ALL.len()];
+        if let Some(p) = PURCHASES.pick(&self.actions) {
+            for w in Window::ALL {
+                out[w.index()] = p.counts[w.index()].unwrap_or(0);
+                out[w.index() + Window::ALL.len()] = p.values[w.index()].unwrap_or(0);
+            }
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn figures(action_type: &str, default: i64) -> ActionFigures {
         let mut f = ActionFigures::new(action_type);
-        f.set("default", default, None);
+        f.set(Window::Default, default, None);
         f
     }
 

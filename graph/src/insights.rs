@@ -13,6 +13,7 @@ use super::client::{Call, GraphClient, MAX_PAGE_SIZE};
 use super::error::GraphError;
 use super::row::InsightRow;
 use super::usage::Usage;
+use super::window::Window;
 use crate::Secret;
 
 /// Insights level.
@@ -132,9 +133,6 @@ pub fn fields_for(level: Level) -> impl Iterator<Item = &'static str> {
     })
 }
 
-/// Every attribution window Facebook offers.
-pub const ATTRIBUTION_WINDOWS: &[&str] = &["1d_click", "7d_click", "28d_click", "1d_view", "7d_view", "28d_view"];
-
 /// An insights query on one ad account.
 #[derive(Clone, Debug, PartialEq)]
 pub struct InsightsRequest {
@@ -166,7 +164,7 @@ impl InsightsRequest {
             until,
             time_increment: TimeIncrement::Days(1),
             fields: fields_for(level).map(str::to_string).collect(),
-            action_attribution_windows: ATTRIBUTION_WINDOWS.iter().map(|s| (*s).to_string()).collect(),
+            action_attribution_windows: Window::NAMED.iter().map(|w| w.as_str().to_string()).collect(),
             breakdowns: Vec::new(),
             action_breakdowns: Vec::new(),
             limit: MAX_PAGE_SIZE,

@@ -28,6 +28,7 @@ mod row;
 mod row_reader;
 mod secret;
 mod usage;
+mod window;
 
 pub use accounts::{AdAccountInfo, FacebookUser, Permission, is_granted};
 pub use async_report::{ReportError, ReportState, ReportStatus};
@@ -35,12 +36,11 @@ pub use client::{
     CONNECT_TIMEOUT, FacebookApp, GraphClient, MAX_PAGE_SIZE, REQUEST_TIMEOUT, UsageHook, install_crypto_provider,
 };
 pub use error::{GraphError, ThrottleScope};
-pub use insights::{
-    ATTRIBUTION_WINDOWS, DEFAULT_FIELDS, Filter, InsightsPage, InsightsRequest, Level, TimeIncrement, fields_for,
-};
+pub use insights::{DEFAULT_FIELDS, Filter, InsightsPage, InsightsRequest, Level, TimeIncrement, fields_for};
 pub use oauth::{AccessToken, SCOPES, TokenInfo};
 pub use objects::{AdObject, ObjectsPage};
 pub use proof::{appsecret_proof, hmac_sha256_hex};
 pub use row::{ActionStat, InsightRow};
 pub use secret::Secret;
 pub use usage::{AdAccountUsage, AppUsage, BusinessUseCaseUsage, InsightsThrottle, Usage};
+pub use window::Window;

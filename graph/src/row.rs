@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::error::GraphError;
-use super::insights::ATTRIBUTION_WINDOWS;
+use super::window::Window;
 
 /// One `actions` / `action_values` / `cost_per_action_type` entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,34 +25,23 @@ pub struct ActionStat {
     pub windows: Windows,
 }
 
-/// An action's figures per attribution window ([`ATTRIBUTION_WINDOWS`]); windows without
+/// An action's figures per named attribution window ([`Window::NAMED`]); windows without
 /// data are absent. Held in place, not in a map: a row carries a dozen of them, and building
 /// and freeing a map per action was a large part of reading a page (docs/benchmarks.md).
 /// Keys Facebook may add beside the windows are not figures adsync stores.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Windows([Option<Decimal>; ATTRIBUTION_WINDOWS.len()]);
+pub struct Windows([Option<Decimal>; Window::NAMED.len()]);
 
 impl Windows {
-    /// The figure of a window; `None` when absent or not an attribution window.
-    pub fn get(&self, window: &str) -> Option<Decimal> {
-        Self::index(window).and_then(|i| self.0[i])
+    /// The figure of a named window; `None` when absent, and for [`Window::Default`] (the
+    /// action's `value`).
+    pub fn get(&self, window: Window) -> Option<Decimal> {
+        window.named_index().and_then(|i| self.0[i])
     }
 
-    /// Sets a window's figure; false (and nothing set) when `window` is not one.
-    pub fn set(&mut self, window: &str, figure: Decimal) -> bool {
-        Self::index(window).map(|i| self.0[i] = Some(figure)).is_some()
-    }
-
-    /// Sets the figure of the `i`th window of [`ATTRIBUTION_WINDOWS`] (see [`Windows::index`]).
-    pub(super) fn put(&mut self, i: usize, figure: Decimal) {
-        if let Some(slot) = self.0.get_mut(i) {
-            *slot = Some(figure);
-        }
-    }
-
-    /// The figure of the `i`th window of [`ATTRIBUTION_WINDOWS`].
-    pub fn at(&self, i: usize) -> Option<Decimal> {
-        self.0.get(i).copied().flatten()
+    /// Sets a named window's figure; false (and nothing set) for [`Window::Default`].
+    pub fn set(&mut self, window: Window, figure: Decimal) -> bool {
+        window.named_index().map(|i| self.0[i] = Some(figure)).is_some()
     }
 
     /// Windows with a figure.
@@ -63,30 +52,14 @@ impl Windows {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// The place of `window` in [`ATTRIBUTION_WINDOWS`].
-    pub(super) fn index(window: &str) -> Option<usize> {
-        // A match rather than a search of the list: every key of every action comes here.
-        let i = match window {
-            "1d_click" => 0,
-            "7d_click" => 1,
-            "28d_click" => 2,
-            "1d_view" => 3,
-            "7d_view" => 4,
-            "28d_view" => 5,
-            _ => return None,
-        };
-        debug_assert_eq!(ATTRIBUTION_WINDOWS[i], window);
-        Some(i)
-    }
 }
 
 impl ActionStat {
-    /// The figure for a window (`"value"` or `"default"` for the default attribution);
-    /// zero when Facebook omitted it.
-    pub fn get(&self, window: &str) -> Decimal {
+    /// The figure for a window (the `value` for the default attribution); zero when
+    /// Facebook omitted it.
+    pub fn get(&self, window: Window) -> Decimal {
         match window {
-            "value" | "default" => self.value,
+            Window::Default => self.value,
             w => self.windows.get(w).unwrap_or_default(),
         }
     }
@@ -182,18 +155,18 @@ impl InsightRow {
         Self::from_text(&row.to_string())
     }
 
-    /// `actions[action_type]` in `window` (`"value"` for the default); zero when absent.
-    pub fn action(&self, action_type: &str, window: &str) -> Decimal {
+    /// `actions[action_type]` in `window`; zero when absent.
+    pub fn action(&self, action_type: &str, window: Window) -> Decimal {
         find(&self.actions, action_type, window)
     }
 
     /// `action_values[action_type]` in `window`; zero when absent.
-    pub fn action_value(&self, action_type: &str, window: &str) -> Decimal {
+    pub fn action_value(&self, action_type: &str, window: Window) -> Decimal {
         find(&self.action_values, action_type, window)
     }
 }
 
-fn find(list: &[ActionStat], action_type: &str, window: &str) -> Decimal {
+fn find(list: &[ActionStat], action_type: &str, window: Window) -> Decimal {
     list.iter()
         .find(|a| *a.action_type == *action_type)
         .map(|a| a.get(window))
@@ -207,15 +180,12 @@ mod tests {
 
     #[test]
     fn every_window_has_its_place() {
-        for (i, w) in ATTRIBUTION_WINDOWS.iter().enumerate() {
-            assert_eq!(Windows::index(w), Some(i), "{w}");
-        }
-        assert_eq!(Windows::index("2d_click"), None);
         let mut windows = Windows::default();
-        assert!(windows.set("7d_view", Decimal::ONE));
+        assert!(windows.set(Window::View7d, Decimal::ONE));
+        assert!(!windows.set(Window::Default, Decimal::ONE));
         assert_eq!(
-            (windows.at(4), windows.at(0), windows.at(9)),
-            (Some(Decimal::ONE), None, None)
+            (windows.get(Window::View7d), windows.get(Window::Click1d), windows.len()),
+            (Some(Decimal::ONE), None, 1)
         );
     }
 
@@ -245,11 +215,11 @@ mod tests {
         assert_eq!(r.spend, Decimal::new(1234, 2));
         assert_eq!(r.frequency, Some(Decimal::new(1234, 3)));
         assert_eq!(r.cpm, None);
-        assert_eq!(r.action("purchase", "value"), Decimal::from(3));
-        assert_eq!(r.action("purchase", "28d_click"), Decimal::from(4));
-        assert_eq!(r.action("purchase", "28d_view"), Decimal::ZERO);
-        assert_eq!(r.action("add_to_cart", "value"), Decimal::ZERO);
-        assert_eq!(r.action_value("purchase", "7d_click"), Decimal::new(10005, 2));
+        assert_eq!(r.action("purchase", Window::Default), Decimal::from(3));
+        assert_eq!(r.action("purchase", Window::Click28d), Decimal::from(4));
+        assert_eq!(r.action("purchase", Window::View28d), Decimal::ZERO);
+        assert_eq!(r.action("add_to_cart", Window::Default), Decimal::ZERO);
+        assert_eq!(r.action_value("purchase", Window::Click7d), Decimal::new(10005, 2));
         assert_eq!(r.breakdowns.get("age").map(String::as_str), Some("25-34"));
         assert_eq!(r.breakdowns.len(), 1);
         assert_eq!(r.ad_name.as_deref(), Some("Video #1"));
@@ -311,11 +281,15 @@ mod tests {
         assert_eq!(r.breakdowns.len(), 1, "known fields and numbers are not breakdowns");
         assert_eq!((r.impressions, r.reach, r.clicks), (1234, 0, 7));
         assert_eq!(r.spend, Decimal::new(125, 1));
-        assert_eq!(r.action("purchase", "value"), Decimal::from(3));
-        assert_eq!(r.action("purchase", "7d_click"), Decimal::from(2));
-        assert_eq!(r.action("purchase", "28d_view"), Decimal::from(1));
+        assert_eq!(r.action("purchase", Window::Default), Decimal::from(3));
+        assert_eq!(r.action("purchase", Window::Click7d), Decimal::from(2));
+        assert_eq!(r.action("purchase", Window::View28d), Decimal::from(1));
         assert_eq!(r.actions[0].windows.len(), 2, "the label is not a window");
-        assert_eq!(r.action("lead", "value"), Decimal::ZERO, "null reads as omitted");
+        assert_eq!(
+            r.action("lead", Window::Default),
+            Decimal::ZERO,
+            "null reads as omitted"
+        );
         assert!(r.actions[1].windows.is_empty());
         assert!(r.action_values.is_empty());
     }

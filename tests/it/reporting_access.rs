@@ -2,8 +2,8 @@
 //! only its own team's rows there; every private table is refused to it.
 
 use adsync_common::ids::TeamId;
-use adsync_common::insights::{ActionFigures, DailyRow, Names};
-use adsync_common::storage::insights::{WriteMode, write_page};
+use adsync_common::normalize::{ActionFigures, DailyRow, Names};
+use adsync_common::storage::page_writes::{WriteMode, write_page};
 use adsync_common::storage::sync_runs;
 use adsync_common::storage::{Db, teams};
 use sqlx::{Connection, PgConnection};

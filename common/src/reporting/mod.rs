@@ -27,8 +27,6 @@ const BASE_METRICS: &[(&str, Kind)] = &[
     ("cpm", Kind::Cpm),
 ];
 pub const DEFAULT_METRICS: &str = "impressions,clicks,spend,purchases,purchase_value";
-/// Attribution windows of conversions, `default` first.
-pub const WINDOWS: &[&str] = &crate::insights::WINDOWS;
 /// The metrics of the team's primary conversion ([`Goal`]): count, value, cost per result and
 /// return on ad spend.
 pub const RESULT_METRICS: [(&str, Figure); 4] = [

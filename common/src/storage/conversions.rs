@@ -3,6 +3,7 @@
 
 use super::{BeginWrite, Db, StorageError, StorageResult, on_pool};
 use crate::conversions::{CONVERSIONS, Conversion, Goal};
+use crate::graph::Window;
 use crate::ids::TeamId;
 
 /// `(action_type, conversion, precedence)` rows of [`CONVERSIONS`], precedence from 1.
@@ -57,8 +58,9 @@ pub struct ActionTypeSeen {
     pub action_type: String,
     /// The standard conversion whose precedence list holds it, if any.
     pub conversion: Option<&'static str>,
-    /// Attribution windows with a figure, in `WINDOWS` order.
-    pub windows: Vec<&'static str>,
+    /// Attribution windows with a figure, in [`Window::ALL`]'s order.
+    #[schema(value_type = Vec<String>)]
+    pub windows: Vec<Window>,
     /// Whether Facebook reports a value for it (`action_values`).
     pub has_values: bool,
     pub first_date: chrono::NaiveDate,
@@ -75,7 +77,7 @@ pub async fn action_types(db: &Db, team: TeamId) -> StorageResult<Vec<ActionType
     let rows: Vec<Row> = on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_all(p).await?);
     let mut out: Vec<ActionTypeSeen> = Vec::new();
     for (action_type, window, has_values, first, last) in rows {
-        let window = crate::insights::WINDOWS.into_iter().find(|w| *w == window);
+        let window = Window::parse(&window);
         let at = match out.last_mut() {
             Some(seen) if seen.action_type == action_type => seen,
             _ => {
@@ -95,9 +97,8 @@ pub async fn action_types(db: &Db, team: TeamId) -> StorageResult<Vec<ActionType
         at.first_date = at.first_date.min(first);
         at.last_date = at.last_date.max(last);
     }
-    let order = |w: &&str| crate::insights::WINDOWS.iter().position(|x| x == w);
     for seen in &mut out {
-        seen.windows.sort_by_key(order);
+        seen.windows.sort();
     }
     Ok(out)
 }

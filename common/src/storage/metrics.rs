@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use super::{Db, StorageError, StorageResult, deadline, on_pool};
 use crate::breakdowns::Breakdown;
 use crate::conversions::Conversion;
-use crate::graph::Level;
+use crate::graph::{Level, Window};
 use crate::ids::TeamId;
-use crate::insights::purchase_column;
+use crate::normalize::purchase_column;
 
 /// How rows are grouped in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub struct MetricsQuery {
     pub until: NaiveDate,
     pub ad_account_id: Option<String>,
     /// Attribution window of every conversion (`default` = Facebook's default attribution).
-    pub window: String,
+    pub window: Window,
     /// Conversions read beside purchases (whose rollup columns every query reads), each
     /// summed into [`Aggregate::conversions`] in this order.
     pub sources: Vec<Source>,
@@ -180,8 +180,8 @@ fn breakdown_condition(q: &MetricsQuery) -> String {
 /// aggregating than reading. Coarser periods are summed in SQL, which returns far fewer rows.
 fn statement(db: &Db, q: &MetricsQuery) -> StorageResult<String> {
     // Unknown windows are refused by the API before they get here.
-    let count = purchase_column(&q.window, false).ok_or(StorageError::NotFound)?;
-    let value = purchase_column(&q.window, true).ok_or(StorageError::NotFound)?;
+    let count = purchase_column(q.window, false);
+    let value = purchase_column(q.window, true);
     let (account, level, breakdown) = (account_condition(q), level_condition(q)?, breakdown_condition(q));
     let from = format!(
         "FROM insights_daily i WHERE i.team_id = $1 AND {level} AND i.date >= $2 AND i.date <= $3 \
@@ -366,7 +366,7 @@ async fn add_source(
         breakdown = breakdown_condition(q),
     );
     let found: Vec<SourceRow> = on_pool!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(q.team).bind(q.since).bind(q.until).bind(&q.ad_account_id).bind(&q.window).bind(name)
+        .bind(q.team).bind(q.since).bind(q.until).bind(&q.ad_account_id).bind(q.window.as_str()).bind(name)
         .fetch_all(p).await?);
     for (period, object_id, breakdown, count, value) in found {
         let at = rows.binary_search_by(|a| a.key().cmp(&(period, object_id.as_str(), breakdown.as_str())));

@@ -22,6 +22,7 @@ use super::error::GraphError;
 use super::insights::InsightsPage;
 use super::json_reader::{JsonReader, Kind, Malformed};
 use super::row::{ActionStat, InsightRow, KNOWN, Windows};
+use super::window::Window;
 use plain::{plain_date, plain_decimal};
 
 /// Why a page could not be read. The messages name a field or a byte offset, never a value
@@ -278,10 +279,10 @@ fn action(r: &mut JsonReader, field: &'static str) -> Read<ActionStat> {
             },
             // `null` reads as omitted: 0 for the default value, no figure for a window.
             "value" => value = scalar(r)?.decimal(field)?.unwrap_or_default(),
-            k => match Windows::index(k) {
-                Some(i) => {
+            k => match Window::parse(k).filter(|w| *w != Window::Default) {
+                Some(w) => {
                     if let Some(d) = scalar(r)?.decimal(field)? {
-                        windows.put(i, d);
+                        windows.set(w, d);
                     }
                 }
                 // Not a figure adsync keeps (an action breakdown's label, a key Facebook

@@ -1,7 +1,7 @@
 //! Insights paged to the end, sync and async, against the sandbox's ground truth.
 
 use adsync_graph::Secret;
-use adsync_graph::{Filter, InsightRow, InsightsRequest, Level};
+use adsync_graph::{Filter, InsightRow, InsightsRequest, Level, Window};
 use adsync_sandbox::{SandboxConfig, Totals};
 use rust_decimal::Decimal;
 
@@ -34,23 +34,17 @@ fn assert_totals(rows: &[InsightRow], t: &Totals) {
         t.inline_link_clicks as i64
     );
     assert_eq!(rows.iter().map(|r| r.spend).sum::<Decimal>(), t.spend);
-    for w in [
-        "value",
-        "1d_click",
-        "7d_click",
-        "28d_click",
-        "1d_view",
-        "7d_view",
-        "28d_view",
-    ] {
+    for w in Window::ALL {
+        // The sandbox's truth names the default attribution as the wire does.
+        let key = if w == Window::Default { "value" } else { w.as_str() };
         let purchases: Decimal = rows.iter().map(|r| r.action("purchase", w)).sum();
         assert_eq!(
             purchases,
-            Decimal::from(t.purchases.get(w).expect("window")),
+            Decimal::from(t.purchases.get(key).expect("window")),
             "purchases {w}"
         );
         let value: Decimal = rows.iter().map(|r| r.action_value("purchase", w)).sum();
-        assert_eq!(value, t.purchase_value.get(w).expect("window"), "purchase value {w}");
+        assert_eq!(value, t.purchase_value.get(key).expect("window"), "purchase value {w}");
     }
 }
 

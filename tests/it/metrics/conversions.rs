@@ -4,7 +4,7 @@
 //! purchases; `purchase` alone): every standard conversion, every attribution window, to
 //! the unit and the cent; raw action types as metrics; the team's primary conversion.
 
-use adsync_common::insights::WINDOWS;
+use adsync_common::graph::Window;
 use adsync_sandbox::{DatasetName, Level, Reporting, SandboxConfig};
 use serde_json::{Value, json};
 
@@ -52,7 +52,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
         let t = ds.totals(Level::Account, &account.id, since, until);
         assert!(t.purchases.value > 0, "{shape}: the sandbox has purchases to count");
         let range = format!("since={since}&until={until}&ad_account_id={}", account.id);
-        for w in WINDOWS {
+        for w in Window::ALL.map(Window::as_str) {
             // The account's totals: every standard conversion, counted once.
             let body = f
                 .metrics(&format!(
@@ -110,7 +110,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
             assert!(checked >= 30, "{shape}: campaign-days compared ({checked})");
         }
         if let Some(custom) = &account.custom_conversion {
-            for w in WINDOWS {
+            for w in Window::ALL.map(Window::as_str) {
                 let body = f
                     .metrics(&format!(
                         "{range}&granularity=total&window={w}&metrics=action:{custom},action_value:{custom},cost_per_action:{custom}"
@@ -136,7 +136,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
 
     // The rollup columns (written by the worker) and the `insight_conversions` view (read by
     // SQL tools and Grafana) count purchases alike, at every level and in every window.
-    for w in WINDOWS {
+    for w in Window::ALL.map(Window::as_str) {
         let rollup = format!(
             "SELECT CAST(SUM(purchases_{w}) AS BIGINT), CAST(SUM(purchase_value_{w}_micros) AS BIGINT) FROM insights_daily WHERE team_id = $1"
         );

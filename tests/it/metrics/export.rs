@@ -2,8 +2,8 @@
 //! and its row count and sums equal what SQL counts in the facts table.
 
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::insights::{DailyRow, Names};
-use adsync_common::storage::insights::{WriteMode, write_page};
+use adsync_common::normalize::{DailyRow, Names};
+use adsync_common::storage::page_writes::{WriteMode, write_page};
 use adsync_common::storage::{Db, sync_runs, teams};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

@@ -48,9 +48,9 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_on() {
 async fn a_metrics_query_past_its_deadline_is_stopped_by_sqlite() {
     use std::time::Duration;
 
-    use adsync_common::insights::{DailyRow, Names};
-    use adsync_common::storage::insights::{WriteMode, write_page};
+    use adsync_common::normalize::{DailyRow, Names};
     use adsync_common::storage::metrics::{Granularity, MetricsQuery, aggregate};
+    use adsync_common::storage::page_writes::{WriteMode, write_page};
     use adsync_common::storage::sync_runs;
 
     let (_guard, db) = fresh(Backend::Sqlite).await;
@@ -90,7 +90,7 @@ async fn a_metrics_query_past_its_deadline_is_stopped_by_sqlite() {
         since: first,
         until: first + chrono::Duration::days(days - 1),
         ad_account_id: None,
-        window: "default".into(),
+        window: adsync_common::graph::Window::Default,
         sources: Vec::new(),
         filter: Default::default(),
         breakdown: None,

@@ -56,10 +56,10 @@ pub(crate) fn page_for(
     run: adsync_common::ids::RunId,
     level: &'static str,
 ) -> (
-    adsync_common::storage::insights::PageTarget<'static>,
-    adsync_common::storage::insights::Checkpoint<'static>,
+    adsync_common::storage::page_writes::PageTarget<'static>,
+    adsync_common::storage::page_writes::Checkpoint<'static>,
 ) {
-    use adsync_common::storage::insights::{Checkpoint, PageTarget};
+    use adsync_common::storage::page_writes::{Checkpoint, PageTarget};
     (
         PageTarget {
             team,
@@ -182,8 +182,8 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
 /// an object-day keeps its last report instead of failing. Pages of a range found empty go
 /// in as plain inserts; one that meets rows already there is written again as upserts.
 async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
-    use adsync_common::insights::{ActionFigures, DailyRow, Names};
-    use adsync_common::storage::insights::{Checkpoint, PageTarget, WriteMode, range_is_empty, write_page};
+    use adsync_common::normalize::{ActionFigures, DailyRow, Names};
+    use adsync_common::storage::page_writes::{Checkpoint, PageTarget, WriteMode, range_is_empty, write_page};
 
     let (_guard, db) = fresh(backend).await;
     let (team, run) = team_with_backfill(&db).await;

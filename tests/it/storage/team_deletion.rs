@@ -11,8 +11,8 @@ use crate::helpers::Backend;
 /// PostgreSQL `insights_daily` has no foreign key to `teams` (migration 0007): a trigger and
 /// the page's update of its run row keep these; on SQLite the foreign key does.
 async fn facts_go_with_their_team(backend: Backend) {
-    use adsync_common::insights::{DailyRow, Names};
-    use adsync_common::storage::insights::{WriteMode, write_page};
+    use adsync_common::normalize::{DailyRow, Names};
+    use adsync_common::storage::page_writes::{WriteMode, write_page};
 
     let (_guard, db) = fresh(backend).await;
     let (team, run) = team_with_backfill(&db).await;

@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use adsync_common::Secret;
 use adsync_common::graph::{Filter, GraphClient, GraphError, InsightsPage, InsightsRequest, Level};
-use adsync_common::insights::{DailyRow, normalize};
-use adsync_common::storage::insights::{
+use adsync_common::normalize::{DailyRow, normalize};
+use adsync_common::storage::page_writes::{
     Checkpoint, ChunkDone, Dimensions, PageTarget, WriteMode, range_is_empty, upsert_names, write_page,
 };
 use adsync_common::storage::sync_runs::{self, Progress};

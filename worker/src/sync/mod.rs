@@ -19,7 +19,7 @@ use adsync_common::connect::{ConnectError, Provider};
 use adsync_common::graph::{GraphError, InsightsRequest, Level, TimeIncrement};
 use adsync_common::storage::StorageError;
 use adsync_common::storage::connections::{self, AdAccount};
-use adsync_common::storage::insights::{ChunkKey, done_chunks, lock_account, unlock_account};
+use adsync_common::storage::page_writes::{ChunkKey, done_chunks, lock_account, unlock_account};
 use adsync_common::storage::sync_runs::{RunKind, SyncRun};
 
 pub use fetch::{CALLS_IN_FLIGHT, RunCtx};

@@ -12,7 +12,7 @@ use adsync_common::config::DEFAULT_SYNC_CHUNK_ROWS;
 use adsync_common::dates::DateRange;
 use adsync_common::graph::{Level, MAX_PAGE_SIZE};
 use adsync_common::storage::connections::AdAccount;
-use adsync_common::storage::insights::ChunkKey;
+use adsync_common::storage::page_writes::ChunkKey;
 use adsync_common::storage::sync_runs::{RunKind, SyncRun};
 use chrono::NaiveDate;
 #[cfg(test)]
@@ -101,7 +101,7 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// How a committed chunk is recorded (see [`done_chunks`](adsync_common::storage::insights::done_chunks)).
+    /// How a committed chunk is recorded (see [`done_chunks`](adsync_common::storage::page_writes::done_chunks)).
     pub fn key(&self) -> ChunkKey {
         (
             self.account.id.clone(),

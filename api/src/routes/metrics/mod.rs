@@ -2,7 +2,8 @@
 
 use adsync_common::breakdowns::Breakdown;
 use adsync_common::dates::{DateRange, parse_day};
-use adsync_common::reporting::{self, DEFAULT_METRICS, Metric, SortBy, WINDOWS};
+use adsync_common::graph::Window;
+use adsync_common::reporting::{self, DEFAULT_METRICS, Metric, SortBy};
 use adsync_common::storage::StorageError;
 use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::conversions;
@@ -157,13 +158,15 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
     let goal = conversions::goal(&state.db, team).await?;
     let list = reporting::parse_metrics(p.metrics.as_deref().unwrap_or(DEFAULT_METRICS), &goal).map_err(bad)?;
     let metrics = list.metrics;
-    let window = p.window.clone().unwrap_or_else(|| "default".into());
-    if !WINDOWS.contains(&window.as_str()) {
-        return Err(bad(format!(
-            "window: unknown attribution window {window:?} (one of {})",
-            WINDOWS.join(", ")
-        )));
-    }
+    let window = match p.window.as_deref() {
+        None => Window::Default,
+        Some(name) => Window::parse(name).ok_or_else(|| {
+            bad(format!(
+                "window: unknown attribution window {name:?} (one of {})",
+                Window::names()
+            ))
+        })?,
+    };
     let limit = match &p.limit {
         None => None,
         Some(l) => Some(
@@ -227,7 +230,7 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
             .first()
             .filter(|_| p.ad_account_id.is_some())
             .map(|a| a.id.clone()),
-        window: window.clone(),
+        window,
         sources: list.sources,
         filter,
         breakdown,
@@ -425,7 +428,8 @@ struct Head {
     granularity: String,
     since: chrono::NaiveDate,
     until: chrono::NaiveDate,
-    window: String,
+    #[schema(value_type = String)]
+    window: Window,
     /// The team's primary conversion (what `results` counts): a conversion key or
     /// `action:<type>`.
     primary_conversion: String,

@@ -21,11 +21,22 @@ use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::StorageResult;
-use super::insights::PageTarget;
-use crate::insights::{DailyRow, purchase_columns};
+use crate::ids::TeamId;
 use crate::json_text::{json_str, push_padded};
+use crate::normalize::{DailyRow, purchase_columns};
 
 mod postgres;
+
+/// Which object rows a page holds.
+#[derive(Debug, Clone)]
+pub struct PageTarget<'a> {
+    pub team: TeamId,
+    pub ad_account_id: &'a str,
+    pub level: &'a str,
+    /// The breakdown the rows are broken down by (`age`, …), `""` for the unbroken rows:
+    /// the run's chunks are recorded per breakdown.
+    pub breakdown: &'a str,
+}
 
 /// The page's rows, one per natural key: a source that repeats an object-day within a page
 /// (Facebook should not) must not fail the page, and the last report of it wins, as an
@@ -106,7 +117,7 @@ fn push_figures(out: &mut Vec<u8>, figures: &[Option<i64>]) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteMode {
     /// Plain inserts: the chunk's days held no rows of this account and level when its first
-    /// page was written (see `super::insights::range_is_empty`). An upsert first looks for the
+    /// page was written (see `super::page_writes::range_is_empty`). An upsert first looks for the
     /// row it may have to update, which cost PostgreSQL nearly as much again as the insert
     /// (docs/benchmarks.md); a backfill finds nothing. Should a row be there after
     /// all (pages that overlap), the page is written again as upserts.
@@ -255,7 +266,7 @@ impl WriteFacts for SqliteConnection {
 #[cfg(test)]
 mod tests {
     use super::{ValueSink, actions_json, put_values, unique_rows, value_columns};
-    use crate::insights::{ActionFigures, DailyRow, Names};
+    use crate::normalize::{ActionFigures, DailyRow, Names};
 
     fn row(object: &str, impressions: i64, actions: &[(&str, &str, i64, Option<i64>)]) -> DailyRow {
         DailyRow {

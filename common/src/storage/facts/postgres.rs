@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use sqlx::postgres::PgCopyIn;
 
+use super::PageTarget;
 use super::{
     ValueSink, WriteFacts, WriteMode, column_names, put_values, upsert_tail, value_columns, write_actions_json,
 };
-use crate::insights::DailyRow;
+use crate::normalize::DailyRow;
 use crate::storage::StorageResult;
 use crate::storage::copy_binary::CopyBinary;
-use crate::storage::insights::PageTarget;
 
 static INSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
     // $4..: object, date, breakdown, then one array per value column; synced_at last.

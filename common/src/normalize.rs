@@ -9,37 +9,22 @@ use compact_str::CompactString;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::graph::{GraphError, InsightRow, Level};
+use crate::graph::{GraphError, InsightRow, Level, Window};
 
-/// The attribution window name used for Facebook's default `value`.
-pub const DEFAULT_WINDOW: &str = "default";
-
-/// Every attribution window stored: Facebook's default first, then the explicit ones. Also
-/// the column order of the purchase rollup on `insights_daily`.
-pub const WINDOWS: [&str; 7] = [
-    DEFAULT_WINDOW,
-    "1d_click",
-    "7d_click",
-    "28d_click",
-    "1d_view",
-    "7d_view",
-    "28d_view",
-];
-
-/// The rollup's column of purchase counts (`value = false`) or values in a window; `None`
-/// for an unknown window.
-pub fn purchase_column(window: &str, value: bool) -> Option<String> {
-    WINDOWS.contains(&window).then(|| match value {
+/// The rollup's column of purchase counts (`value = false`) or values in a window (on
+/// `insights_daily`, in [`Window::ALL`]'s order).
+pub fn purchase_column(window: Window, value: bool) -> String {
+    match value {
         false => format!("purchases_{window}"),
         true => format!("purchase_value_{window}_micros"),
-    })
+    }
 }
 
 /// The rollup's columns: the count for each window, then the value for each.
 pub fn purchase_columns() -> Vec<String> {
     [false, true]
         .into_iter()
-        .flat_map(|value| WINDOWS.iter().filter_map(move |w| purchase_column(w, value)))
+        .flat_map(|value| Window::ALL.into_iter().map(move |w| purchase_column(w, value)))
         .collect()
 }
 
@@ -74,7 +59,7 @@ pub struct Names {
     pub ad: Option<CompactString>,
 }
 
-/// One action type's figures on a row, per attribution window of [`WINDOWS`]: a row carries
+/// One action type's figures on a row, per attribution window of [`Window::ALL`]: a row carries
 /// a few types with up to seven windows each, held in place rather than as an entry per
 /// window (building, grouping and freeing those was a tenth of a backfill's CPU,
 /// docs/benchmarks.md).
@@ -83,37 +68,33 @@ pub struct ActionFigures {
     /// Shared between rows.
     pub action_type: Arc<str>,
     /// The count per window; `None` where Facebook reported nothing in that window.
-    pub counts: [Option<i64>; WINDOWS.len()],
+    pub counts: [Option<i64>; Window::ALL.len()],
     /// The value per window in micro-units; `None` where the count is, and in every window of
     /// a type without values (link clicks, say).
-    pub values: [Option<i64>; WINDOWS.len()],
+    pub values: [Option<i64>; Window::ALL.len()],
 }
 
 impl ActionFigures {
     pub fn new(action_type: impl Into<Arc<str>>) -> Self {
         ActionFigures {
             action_type: action_type.into(),
-            counts: [None; WINDOWS.len()],
-            values: [None; WINDOWS.len()],
+            counts: [None; Window::ALL.len()],
+            values: [None; Window::ALL.len()],
         }
     }
 
-    /// Sets a window's figures; false (and nothing set) when `window` is not one of [`WINDOWS`].
-    pub fn set(&mut self, window: &str, count: i64, value_micros: Option<i64>) -> bool {
-        let Some(i) = WINDOWS.iter().position(|w| *w == window) else {
-            return false;
-        };
-        self.counts[i] = Some(count);
-        self.values[i] = value_micros;
-        true
+    /// Sets a window's figures.
+    pub fn set(&mut self, window: Window, count: i64, value_micros: Option<i64>) {
+        self.counts[window.index()] = Some(count);
+        self.values[window.index()] = value_micros;
     }
 
     /// The windows with figures: the window, its count and its value.
-    pub fn windows(&self) -> impl Iterator<Item = (&'static str, i64, Option<i64>)> + '_ {
-        WINDOWS
-            .iter()
+    pub fn windows(&self) -> impl Iterator<Item = (Window, i64, Option<i64>)> + '_ {
+        Window::ALL
+            .into_iter()
             .zip(self.counts.iter().zip(&self.values))
-            .filter_map(|(w, (c, v))| c.map(|c| (*w, c, *v)))
+            .filter_map(|(w, (c, v))| c.map(|c| (w, c, *v)))
     }
 
     /// `(type, window, count, value)` figures grouped per type, in the order the types first
@@ -128,35 +109,21 @@ impl ActionFigures {
                     out.len() - 1
                 }
             };
-            out[at].set(window, count, value);
+            if let Some(window) = Window::parse(window) {
+                out[at].set(window, count, value);
+            }
         }
         out
     }
 
     /// Takes the windows `later` reports, as a later report of the same type.
     fn merge(&mut self, later: &ActionFigures) {
-        for i in 0..WINDOWS.len() {
+        for i in 0..Window::ALL.len() {
             if later.counts[i].is_some() {
                 self.counts[i] = later.counts[i];
                 self.values[i] = later.values[i];
             }
         }
-    }
-}
-
-impl DailyRow {
-    /// Purchases per window, then purchase values per window (micro-units), in the order of
-    /// [`purchase_columns`]: the figures of the row's first purchase type in
-    /// [`crate::conversions::PURCHASES`]' precedence. A window Facebook did not report counts 0.
-    pub fn purchase_rollup(&self) -> [i64; 14] {
-        let mut out = [0; 14];
-        if let Some(p) = crate::conversions::PURCHASES.pick(&self.actions) {
-            for i in 0..WINDOWS.len() {
-                out[i] = p.counts[i].unwrap_or(0);
-                out[i + WINDOWS.len()] = p.values[i].unwrap_or(0);
-            }
-        }
-        out
     }
 }
 
@@ -232,18 +199,18 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
             .iter()
             .find(|v| Arc::ptr_eq(&v.action_type, &a.action_type) || v.action_type == a.action_type);
         let mut figures = ActionFigures::new(a.action_type.clone());
-        // WINDOWS is the default (`value`), then ATTRIBUTION_WINDOWS in order. A window is
+        // The default is the entries' `value`, the named windows their keys. A window is
         // stored when either list reports it; the other's figure is then 0.
-        for i in 0..WINDOWS.len() {
-            let (count, amount) = match i.checked_sub(1) {
-                None => (Some(a.value), value.map(|v| v.value)),
-                Some(at) => (a.windows.at(at), value.and_then(|v| v.windows.at(at))),
+        for w in Window::ALL {
+            let (count, amount) = match w {
+                Window::Default => (Some(a.value), value.map(|v| v.value)),
+                w => (a.windows.get(w), value.and_then(|v| v.windows.get(w))),
             };
             if count.is_none() && amount.is_none() {
                 continue;
             }
-            figures.counts[i] = Some(to_count(count.unwrap_or_default())?);
-            figures.values[i] = value.map(|_| to_micros(amount.unwrap_or_default())).transpose()?;
+            let amount = value.map(|_| to_micros(amount.unwrap_or_default())).transpose()?;
+            figures.set(w, to_count(count.unwrap_or_default())?, amount);
         }
         // A type listed twice (Facebook should not) keeps the later entry's windows.
         match actions.iter_mut().find(|t| t.action_type == figures.action_type) {
@@ -258,14 +225,13 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
             continue;
         }
         let mut figures = ActionFigures::new(v.action_type.clone());
-        for i in 0..WINDOWS.len() {
-            let amount = match i.checked_sub(1) {
-                None => Some(v.value),
-                Some(at) => v.windows.at(at),
+        for w in Window::ALL {
+            let amount = match w {
+                Window::Default => Some(v.value),
+                w => v.windows.get(w),
             };
             if let Some(amount) = amount {
-                figures.counts[i] = Some(0);
-                figures.values[i] = Some(to_micros(amount)?);
+                figures.set(w, 0, Some(to_micros(amount)?));
             }
         }
         actions.push(figures);
@@ -294,16 +260,13 @@ pub fn normalize(level: Level, row: &InsightRow) -> Result<DailyRow, GraphError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::ATTRIBUTION_WINDOWS;
     use serde_json::json;
 
     #[test]
-    fn stored_windows_are_the_default_and_the_requested_ones() {
-        assert_eq!(WINDOWS[0], DEFAULT_WINDOW);
-        assert_eq!(&WINDOWS[1..], ATTRIBUTION_WINDOWS);
+    fn rollup_columns_follow_the_windows() {
+        assert_eq!(purchase_columns()[0], "purchases_default");
         assert_eq!(purchase_columns()[8], "purchase_value_1d_click_micros");
-        assert_eq!(purchase_column("7d_view", false).as_deref(), Some("purchases_7d_view"));
-        assert_eq!(purchase_column("2d_click", false), None);
+        assert_eq!(purchase_column(Window::View7d, false), "purchases_7d_view");
     }
 
     fn row(v: serde_json::Value) -> InsightRow {
@@ -352,7 +315,7 @@ mod tests {
         assert_eq!(d.names.ad.as_deref(), Some("A"));
         assert_eq!(d.names.campaign.as_deref(), Some("Spring"));
         assert_eq!(d.actions.len(), 1, "one entry per type");
-        let windows: Vec<_> = d.actions[0].windows().collect();
+        let windows: Vec<_> = d.actions[0].windows().map(|(w, c, v)| (w.as_str(), c, v)).collect();
         assert_eq!(
             windows,
             vec![
@@ -380,7 +343,12 @@ mod tests {
         let types: Vec<_> = d
             .actions
             .iter()
-            .map(|a| (&*a.action_type, a.windows().collect::<Vec<_>>()))
+            .map(|a| {
+                (
+                    &*a.action_type,
+                    a.windows().map(|(w, c, v)| (w.as_str(), c, v)).collect::<Vec<_>>(),
+                )
+            })
             .collect();
         assert_eq!(
             types,

@@ -7,23 +7,12 @@ use std::collections::{HashMap, HashSet};
 use chrono::{Duration, NaiveDate};
 use sqlx::QueryBuilder;
 
-pub use super::facts::WriteMode;
+pub use super::facts::{PageTarget, WriteMode};
 use super::facts::{WriteFacts, unique_rows};
 use super::sync_runs::Progress;
 use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
 use crate::ids::{RunId, TeamId};
-use crate::insights::DailyRow;
-
-/// Which object rows a page holds.
-#[derive(Debug, Clone)]
-pub struct PageTarget<'a> {
-    pub team: TeamId,
-    pub ad_account_id: &'a str,
-    pub level: &'a str,
-    /// The breakdown the rows are broken down by (`age`, …), `""` for the unbroken rows:
-    /// the run's chunks are recorded per breakdown.
-    pub breakdown: &'a str,
-}
+use crate::normalize::DailyRow;
 
 /// The checkpoint committed with a page.
 #[derive(Debug, Clone)]
@@ -290,7 +279,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::Dimensions;
-    use crate::insights::{DailyRow, Names};
+    use crate::normalize::{DailyRow, Names};
 
     fn ad_row(ad: &str, ad_name: &str) -> DailyRow {
         DailyRow {
