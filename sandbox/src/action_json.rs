@@ -6,13 +6,13 @@ use rust_decimal::Decimal;
 
 use crate::dataset::{Account, Reporting};
 use crate::format::{Object, rate_str, write_count, write_money, write_str};
-use crate::metrics::{
+use crate::figures::{
     ADD_TO_CART, APP_PURCHASE_VALUE, APP_PURCHASES, DEFAULT_WINDOWS, INITIATE_CHECKOUT, INSTALLS, LANDING_PAGE_VIEWS,
-    LEADS, LINK_CLICKS, Metrics, PURCHASE_VALUE, PURCHASES, QUALIFIED_LEADS, WINDOWS,
+    LEADS, LINK_CLICKS, Figures, PURCHASE_VALUE, PURCHASES, QUALIFIED_LEADS, WINDOWS,
 };
 
 /// `cost_per_action_type`: spend per action, for the action types counted at all.
-pub(crate) fn write_costs(w: &mut Object<'_>, spend: Decimal, actions: &[ActionType<'_>], m: &Metrics) {
+pub(crate) fn write_costs(w: &mut Object<'_>, spend: Decimal, actions: &[ActionType<'_>], m: &Figures) {
     let costs: Vec<(&str, String)> = actions
         .iter()
         .map(|a| (a.name, a.windows.default_value(m)))
@@ -51,7 +51,7 @@ pub(crate) enum Windows {
 }
 
 impl Windows {
-    pub fn get(self, m: &Metrics, window: usize) -> u64 {
+    pub fn get(self, m: &Figures, window: usize) -> u64 {
         match self {
             Windows::Block(b) => m.get(b + window),
             Windows::ClicksOnly(n) if window < 3 => n,
@@ -63,7 +63,7 @@ impl Windows {
     }
 
     /// The default attribution's figure, the `value` field: 7-day click plus 1-day view.
-    pub fn default_value(self, m: &Metrics) -> u64 {
+    pub fn default_value(self, m: &Figures) -> u64 {
         DEFAULT_WINDOWS.iter().map(|&w| self.get(m, w)).sum()
     }
 }
@@ -82,7 +82,7 @@ fn sorted(mut list: Vec<ActionType<'_>>) -> Vec<ActionType<'_>> {
 
 /// The action types of the account's rows (`actions`), in the API's (alphabetical) order.
 /// Which types carry a conversion is the account's [`Reporting`].
-pub(crate) fn actions<'a>(account: &'a Account, m: &Metrics) -> Vec<ActionType<'a>> {
+pub(crate) fn actions<'a>(account: &'a Account, m: &Figures) -> Vec<ActionType<'a>> {
     use Windows::{Block, ClicksOnly, Less};
     let t = |name: &'a str, windows| ActionType { name, windows };
     let lpv = t("landing_page_view", ClicksOnly(m.get(LANDING_PAGE_VIEWS)));

@@ -6,7 +6,7 @@
 //! of the order runs were created in): faults are decided per request path, and the status
 //! and result paths hold the run id, so the same seed must give the same ids.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde_json::{Value, json};
@@ -15,62 +15,12 @@ use crate::ads::insights_page;
 use crate::dataset::Level;
 use crate::errors::GraphError;
 use crate::faults::identity;
-use crate::hash::{h, str_hash};
-use crate::insights::{InsightsQuery, parse};
-use crate::oauth::unix;
+use crate::query::parse;
+use crate::tokens::unix;
 use crate::paging::limit;
-use crate::state::{Req, Shared, lock};
-
-#[derive(Clone, Debug)]
-pub(crate) struct Run {
-    pub id: String,
-    pub account: usize,
-    pub query: InsightsQuery,
-    pub limit: u32,
-    pub polls: u32,
-    pub steps: u32,
-    /// An injected failure (`async_failure`).
-    pub fail: bool,
-    /// Too big for a report (`max_request_rows`): it fails asking for less data.
-    pub too_big: bool,
-    pub created: SystemTime,
-    pub completed: Option<SystemTime>,
-}
-
-impl Run {
-    fn done(&self) -> bool {
-        self.polls >= self.steps
-    }
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct RunStore {
-    runs: HashMap<String, Run>,
-    /// Runs created so far per creating request identity (its hash).
-    created: HashMap<u64, u64>,
-}
-
-impl RunStore {
-    pub fn account_of(&self, id: &str) -> Option<usize> {
-        self.runs.get(id).map(|r| r.account)
-    }
-
-    /// A 16-digit id from the seed, the creating request and how many runs that request
-    /// created before; concurrent reports get the same ids whatever order they start in.
-    fn new_id(&mut self, seed: u64, identity: &str) -> String {
-        let key = str_hash(identity);
-        let n = self.created.entry(key).or_default();
-        loop {
-            let id = 6_000_000_000_000_000 + h(&[seed, 62, key, *n]) % 999_999_999_999_999;
-            *n += 1;
-            let id = id.to_string();
-            // Two identities meeting on one id is astronomically rare; the next number then.
-            if !self.runs.contains_key(&id) {
-                return id;
-            }
-        }
-    }
-}
+use crate::report_runs::Run;
+use crate::request::{Req, lock};
+use crate::state::Shared;
 
 /// The status and percentage shown at poll `poll` (1-based) of a run of `steps` polls
 /// that is not done yet: the first poll has not started; the one before completion is
@@ -212,20 +162,5 @@ mod tests {
         assert_eq!(walk(6)[2..], ["Job Running"; 3]);
         let pcts: Vec<u32> = (1..4).map(|p| progress(p, 4).1).collect();
         assert_eq!(pcts, [0, 25, 50]);
-    }
-
-    #[test]
-    fn run_ids_follow_the_seed_and_the_request() {
-        let (mut a, mut b) = (RunStore::default(), RunStore::default());
-        let first = a.new_id(7, "ASYNC /act_1/insights&level=ad");
-        assert_eq!(first.len(), 16);
-        assert_eq!(b.new_id(7, "ASYNC /act_1/insights&level=ad"), first);
-        // The same request again gets a new id; another request or seed, another one.
-        assert_ne!(a.new_id(7, "ASYNC /act_1/insights&level=ad"), first);
-        assert_ne!(RunStore::default().new_id(8, "ASYNC /act_1/insights&level=ad"), first);
-        assert_ne!(
-            RunStore::default().new_id(7, "ASYNC /act_1/insights&level=campaign"),
-            first
-        );
     }
 }

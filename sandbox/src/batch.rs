@@ -3,25 +3,31 @@
 //! whose connection would have dropped.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 use crate::errors::GraphError;
-use crate::graph::handle_boxed;
-use crate::state::{Method, Reply, Req, Shared};
+use crate::request::{Method, Reply, Req};
+use crate::state::Shared;
 
 pub(crate) const MAX_BATCH: usize = 50;
 
 fn error_reply(sh: &Shared, e: GraphError) -> Reply {
     sh.stats().count_error(e.code);
-    let headers = crate::state::lock(&sh.budget).headers(None);
+    let headers = crate::request::lock(&sh.budget).headers(None);
     Reply::Json {
         status: e.status,
         headers,
         body: e.body(&sh.trace_id()).to_string(),
     }
 }
+
+
+/// Answers one request inside a batch.
+pub(crate) type Dispatch = fn(Arc<Shared>, Req) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
 
 /// Parses `"v25.0/act_1/insights?fields=..."` into a sub-request.
 fn sub_request(parent: &Req, item: &Value) -> Result<Req, GraphError> {
@@ -37,7 +43,7 @@ fn sub_request(parent: &Req, item: &Value) -> Result<Req, GraphError> {
     if let Some(body) = item.get("body").and_then(Value::as_str) {
         params.extend(url::form_urlencoded::parse(body.as_bytes()).into_owned());
     }
-    let (version, segments) = crate::http::split_path(path);
+    let (version, segments) = crate::request::split_path(path);
     let token = params.get("access_token").cloned().or_else(|| parent.token.clone());
     if let (Some(t), false) = (&token, params.contains_key("access_token")) {
         params.insert("access_token".into(), t.clone());
@@ -59,7 +65,9 @@ fn sub_request(parent: &Req, item: &Value) -> Result<Req, GraphError> {
     })
 }
 
-pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
+/// Answers a batch; `dispatch` answers each of its requests (the Graph router, passed in
+/// because the router itself routes batches here).
+pub(crate) async fn handle(sh: &Arc<Shared>, req: Req, dispatch: Dispatch) -> Reply {
     let raw = req.param("batch").unwrap_or("[]");
     let items: Vec<Value> = match serde_json::from_str(raw) {
         Ok(Value::Array(a)) => a,
@@ -86,7 +94,7 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
     let mut out = Vec::with_capacity(items.len());
     for item in &items {
         let reply = match sub_request(&req, item) {
-            Ok(sub) => handle_boxed(sh.clone(), sub).await,
+            Ok(sub) => dispatch(sh.clone(), sub).await,
             Err(e) => error_reply(sh, e),
         };
         out.push(match reply {
@@ -100,7 +108,7 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
             Reply::Drop => Value::Null,
         });
     }
-    let headers = crate::state::lock(&sh.budget).headers(None);
+    let headers = crate::request::lock(&sh.budget).headers(None);
     Reply::Json {
         status: 200,
         headers,

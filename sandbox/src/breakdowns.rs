@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use crate::dataset::{Dataset, Level};
 use crate::hash::{h, unit};
-use crate::metrics::{IMPRESSIONS, Metrics, N, REACH, UNIQUE_CLICKS, is_additive};
+use crate::figures::{IMPRESSIONS, Figures, N, REACH, UNIQUE_CLICKS, is_additive};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Breakdown {
@@ -229,9 +229,9 @@ pub(crate) fn split_into(n: u64, weights: &[f64], out: &mut [u64], order: &mut V
 
 impl Dataset {
     /// Per-segment figures of an object over a range of days.
-    pub(crate) fn aggregate_split(&self, level: Level, idx: usize, days: Range<u32>, segs: &Segments) -> Vec<Metrics> {
+    pub(crate) fn aggregate_split(&self, level: Level, idx: usize, days: Range<u32>, segs: &Segments) -> Vec<Figures> {
         let k = segs.len();
-        let mut out = vec![Metrics::default(); k];
+        let mut out = vec![Figures::default(); k];
         let mut buf = vec![0u64; k];
         let mut order = Vec::with_capacity(k);
         for ad in self.ads_under(level, idx) {

@@ -6,8 +6,9 @@ use std::time::SystemTime;
 
 use url::Url;
 
-use crate::oauth::{CodeInfo, Grant};
-use crate::state::{Reply, Req, Shared, lock};
+use crate::tokens::{CodeInfo, Grant};
+use crate::request::{Reply, Req, lock};
+use crate::state::Shared;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

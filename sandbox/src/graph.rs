@@ -10,7 +10,8 @@ use crate::dataset::Level;
 use crate::errors::GraphError;
 use crate::faults::{Fault, identity};
 use crate::oauth::{Auth, authenticate};
-use crate::state::{Method, Reply, Req, Shared, lock};
+use crate::request::{Method, Reply, Req, lock};
+use crate::state::Shared;
 use crate::{ads, async_reports, batch, dialog, me, oauth};
 
 #[derive(Clone, Debug)]
@@ -63,7 +64,7 @@ impl Route {
         match self {
             Route::Account(a) | Route::List(a, _) => Some((*a, UseCase::Management)),
             Route::Insights { scope, .. } => Some((
-                crate::insights::ancestor(&sh.dataset, scope.0, scope.1, Level::Account),
+                crate::query::ancestor(&sh.dataset, scope.0, scope.1, Level::Account),
                 UseCase::Insights,
             )),
             Route::RunStatus(_, a) | Route::RunInsights(_, a) => Some((*a, UseCase::Insights)),
@@ -151,7 +152,7 @@ pub(crate) async fn handle(sh: &Arc<Shared>, req: Req) -> Reply {
     match route {
         Route::DialogShow => return dialog::show(sh, &req),
         Route::DialogDecide => return dialog::decide(sh, &req),
-        Route::Batch if !req.in_batch => return batch::handle(sh, req).await,
+        Route::Batch if !req.in_batch => return batch::handle(sh, req, handle_boxed).await,
         _ => {}
     }
     let cfg = sh.cfg();

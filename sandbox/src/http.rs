@@ -13,7 +13,9 @@ use axum::routing::get;
 use serde_json::Value;
 
 use crate::errors::GraphError;
-use crate::state::{Method, Reply, Req, Shared};
+use crate::request::split_path;
+use crate::request::{Method, Reply, Req};
+use crate::state::Shared;
 
 pub(crate) fn router(sh: Arc<Shared>) -> Router {
     Router::new()
@@ -25,27 +27,6 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
 async fn stats(State(sh): State<Arc<Shared>>) -> Response {
     let s = sh.stats().clone();
     axum::Json(s).into_response()
-}
-
-fn is_version(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('v') else {
-        return false;
-    };
-    !rest.is_empty()
-        && rest
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-        && rest.split('.').count() <= 2
-}
-
-/// `"/v25.0/act_1/insights"` → (`Some("v25.0")`, `["act_1", "insights"]`).
-pub(crate) fn split_path(path: &str) -> (Option<String>, Vec<String>) {
-    let mut segs: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(str::to_string).collect();
-    let version = match segs.first() {
-        Some(v) if is_version(v) => Some(segs.remove(0)),
-        _ => None,
-    };
-    (version, segs)
 }
 
 fn merge(params: &mut BTreeMap<String, String>, k: String, v: String) {

@@ -16,20 +16,23 @@ mod dataset;
 mod dialog;
 mod errors;
 mod faults;
+mod figures;
 mod format;
 mod generate;
 mod graph;
 mod hash;
 mod http;
-mod insights;
 mod me;
-mod metrics;
 mod oauth;
 mod paging;
+mod query;
+mod report_runs;
+mod request;
 mod row_json;
 mod rows;
 mod state;
 mod stats;
+mod tokens;
 mod truth;
 
 use std::future::Future;
@@ -41,7 +44,7 @@ pub use config::{AccountThrottle, BudgetConfig, DatasetName, FaultConfig, Sandbo
 pub use control::Control;
 pub use dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Reporting};
 pub use format::currency_decimals;
-pub use metrics::WINDOWS as ATTRIBUTION_WINDOWS;
+pub use figures::WINDOWS as ATTRIBUTION_WINDOWS;
 pub use stats::Stats;
 pub use truth::{ByWindow, Conversion, MetricsRow, Reported, Totals, truth};
 

@@ -4,10 +4,11 @@ use serde_json::{Value, json};
 
 use crate::ads::account_json;
 use crate::errors::GraphError;
-use crate::insights::list_param;
+use crate::query::list_param;
 use crate::oauth::Auth;
 use crate::paging::page_list;
-use crate::state::{Req, Shared, lock};
+use crate::request::{Req, lock};
+use crate::state::Shared;
 
 fn user_of(auth: &Auth) -> Result<&str, GraphError> {
     match auth {

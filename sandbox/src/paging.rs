@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::errors::GraphError;
-use crate::state::Req;
+use crate::request::Req;
 
 /// Encodes a position as an opaque cursor.
 pub(crate) fn encode(pos: &[u64]) -> String {

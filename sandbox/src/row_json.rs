@@ -12,8 +12,8 @@ use rust_decimal::Decimal;
 use crate::action_json::{ActionType, Amount, List, actions, values, write_costs};
 use crate::dataset::{Dataset, Level};
 use crate::format::{Object, rate_str, write_str};
-use crate::insights::{InsightsQuery, ancestor};
-use crate::metrics::{CLICKS, IMPRESSIONS, LINK_CLICKS, Metrics, PURCHASE_VALUE, REACH, SPEND, UNIQUE_CLICKS};
+use crate::query::{InsightsQuery, ancestor};
+use crate::figures::{CLICKS, IMPRESSIONS, LINK_CLICKS, Figures, PURCHASE_VALUE, REACH, SPEND, UNIQUE_CLICKS};
 
 /// The row fields this module writes, in writing order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -107,7 +107,7 @@ pub(crate) struct RowWriter<'a> {
 /// One row's place in the query: the object, its figures, its breakdown values and period.
 pub(crate) struct RowAt<'r> {
     pub idx: usize,
-    pub metrics: &'r Metrics,
+    pub metrics: &'r Figures,
     pub labels: &'r [(&'static str, &'static str)],
     /// `date_start` and `date_stop`, formatted.
     pub dates: (&'r str, &'r str),
@@ -208,7 +208,7 @@ impl<'a> RowWriter<'a> {
     }
 
     /// `actions`: one entry per type with data, its default `value` and requested windows.
-    fn write_actions(&self, w: &mut Object<'_>, m: &Metrics, actions: &[ActionType<'_>]) {
+    fn write_actions(&self, w: &mut Object<'_>, m: &Figures, actions: &[ActionType<'_>]) {
         let mut list = List::open(w, "actions");
         for a in actions {
             let windows = a.windows;
@@ -224,7 +224,7 @@ impl<'a> RowWriter<'a> {
     }
 
     /// `action_values`: the conversions' value in the account's currency.
-    fn write_values(&self, w: &mut Object<'_>, m: &Metrics, account: &crate::dataset::Account) {
+    fn write_values(&self, w: &mut Object<'_>, m: &Figures, account: &crate::dataset::Account) {
         let mut list = List::open(w, "action_values");
         for a in values(account) {
             let windows = a.windows;
@@ -249,9 +249,9 @@ mod tests {
 
     use super::*;
     use crate::config::DatasetName;
-    use crate::insights::parse;
-    use crate::metrics::PURCHASES;
-    use crate::state::{Method, Req};
+    use crate::query::parse;
+    use crate::figures::PURCHASES;
+    use crate::request::{Method, Req};
 
     fn query(ds: &Dataset, params: &[(&str, &str)]) -> InsightsQuery {
         let req = Req {
@@ -287,7 +287,7 @@ mod tests {
             ],
         );
         let writer = RowWriter::new(&ds, &q);
-        let mut m = Metrics::default();
+        let mut m = Figures::default();
         m.0[IMPRESSIONS] = 1200;
         m.0[SPEND] = 4567;
         m.0[PURCHASES + 1] = 3; // 7d_click
@@ -328,9 +328,9 @@ mod tests {
     #[test]
     fn each_reporting_shape_lists_its_own_buckets() {
         use crate::dataset::Reporting;
-        use crate::metrics::{APP_PURCHASE_VALUE, APP_PURCHASES, LEADS, QUALIFIED_LEADS};
+        use crate::figures::{APP_PURCHASE_VALUE, APP_PURCHASES, LEADS, QUALIFIED_LEADS};
         let mut ds = Dataset::generate(DatasetName::Shapes, 1);
-        let mut m = Metrics::default();
+        let mut m = Figures::default();
         m.0[IMPRESSIONS] = 1000;
         m.0[SPEND] = 5000;
         m.0[PURCHASES + 1] = 4; // 7d_click
@@ -412,7 +412,7 @@ mod tests {
         let q = query(&ds, &[("level", "account"), ("fields", fields)]);
         let writer = RowWriter::new(&ds, &q);
         let row = |imps: u64, spend: u64, clicks: u64| {
-            let mut m = Metrics::default();
+            let mut m = Figures::default();
             m.0[IMPRESSIONS] = imps;
             m.0[SPEND] = spend;
             m.0[CLICKS] = clicks;

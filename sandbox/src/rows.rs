@@ -3,7 +3,7 @@
 
 use crate::breakdowns::Segments;
 use crate::dataset::Dataset;
-use crate::insights::InsightsQuery;
+use crate::query::InsightsQuery;
 use crate::row_json::{RowAt, RowWriter};
 
 /// One page of rows and the positions around it.

@@ -1,22 +1,17 @@
-//! Shared state of one sandbox instance and the transport-neutral request / reply
-//! types that the HTTP layer and the batch endpoint both use.
+//! Shared state of one sandbox instance: its configuration, dataset and stores.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use crate::async_reports::RunStore;
+use crate::report_runs::RunStore;
 use crate::budget::BudgetState;
 use crate::config::SandboxConfig;
 use crate::dataset::Dataset;
 use crate::faults::FaultState;
 use crate::hash::h;
-use crate::oauth::OAuthStore;
+use crate::request::lock;
+use crate::tokens::OAuthStore;
 use crate::stats::Stats;
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 pub(crate) struct Shared {
     pub config: RwLock<SandboxConfig>,
@@ -84,89 +79,6 @@ impl Shared {
     pub fn trace_id(&self) -> String {
         self.random_string(11)
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Method {
-    Get,
-    Post,
-    Delete,
-}
-
-impl Method {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.to_ascii_uppercase().as_str() {
-            "GET" => Some(Self::Get),
-            "POST" => Some(Self::Post),
-            "DELETE" => Some(Self::Delete),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "GET",
-            Self::Post => "POST",
-            Self::Delete => "DELETE",
-        }
-    }
-}
-
-/// A parsed Graph request.
-#[derive(Clone, Debug)]
-pub(crate) struct Req {
-    pub method: Method,
-    /// Version segment if the path had one (`v25.0`).
-    pub version: Option<String>,
-    /// Path segments after the version.
-    pub segments: Vec<String>,
-    /// Query and form parameters (form wins).
-    pub params: BTreeMap<String, String>,
-    /// `access_token` parameter or `Authorization: Bearer` value.
-    pub token: Option<String>,
-    /// `http://host:port` as the client addressed us.
-    pub base_url: String,
-    /// Inside a batch.
-    pub in_batch: bool,
-}
-
-impl Req {
-    pub fn param(&self, k: &str) -> Option<&str> {
-        self.params.get(k).map(String::as_str).filter(|s| !s.is_empty())
-    }
-    /// The path as requested (with the version if there was one).
-    pub fn path(&self) -> String {
-        let mut p = String::new();
-        if let Some(v) = &self.version {
-            p.push('/');
-            p.push_str(v);
-        }
-        for s in &self.segments {
-            p.push('/');
-            p.push_str(s);
-        }
-        if p.is_empty() {
-            p.push('/');
-        }
-        p
-    }
-}
-
-/// What a handler answers.
-#[derive(Clone, Debug)]
-pub(crate) enum Reply {
-    Json {
-        status: u16,
-        headers: Vec<(String, String)>,
-        /// JSON text.
-        body: String,
-    },
-    Html {
-        status: u16,
-        body: String,
-    },
-    Redirect(String),
-    /// Close the connection without a response.
-    Drop,
 }
 
 #[cfg(test)]

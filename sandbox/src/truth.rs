@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use crate::action_json::{self, Windows};
 use crate::dataset::{Account, Dataset, Level, Reporting};
 use crate::format::money;
-use crate::metrics::{
-    ADD_TO_CART, CLICKS, IMPRESSIONS, INITIATE_CHECKOUT, INSTALLS, LANDING_PAGE_VIEWS, LEADS, LINK_CLICKS, Metrics,
+use crate::figures::{
+    ADD_TO_CART, CLICKS, IMPRESSIONS, INITIATE_CHECKOUT, INSTALLS, LANDING_PAGE_VIEWS, LEADS, LINK_CLICKS, Figures,
     PURCHASE_VALUE, PURCHASES, REACH, SPEND, UNIQUE_CLICKS,
 };
 
@@ -50,7 +50,7 @@ impl<T: Copy> ByWindow<T> {
     }
 }
 
-fn windows<T: Copy>(m: &Metrics, source: Windows, f: impl Fn(u64) -> T) -> ByWindow<T> {
+fn windows<T: Copy>(m: &Figures, source: Windows, f: impl Fn(u64) -> T) -> ByWindow<T> {
     let v = |w: usize| f(source.get(m, w));
     ByWindow {
         value: f(source.default_value(m)),
@@ -101,7 +101,7 @@ pub struct Reported {
 }
 
 impl Reported {
-    fn of(account: &Account, m: &Metrics, dec: u32) -> Self {
+    fn of(account: &Account, m: &Figures, dec: u32) -> Self {
         let conversions = standard(account.reporting)
             .iter()
             .map(|&(key, count, value)| {
@@ -175,7 +175,7 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn from_metrics(account: &Account, m: &Metrics, dec: u32) -> Self {
+    fn from_metrics(account: &Account, m: &Figures, dec: u32) -> Self {
         let reported = Reported::of(account, m, dec);
         Totals {
             impressions: m.get(IMPRESSIONS),
@@ -258,7 +258,7 @@ impl Dataset {
         let dec = account.currency_decimals();
         match self.day_range(since, until) {
             Some(r) => Totals::from_metrics(account, &self.aggregate(level, idx, r), dec),
-            None => Totals::from_metrics(account, &Metrics::default(), dec),
+            None => Totals::from_metrics(account, &Figures::default(), dec),
         }
     }
 

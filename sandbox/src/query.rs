@@ -8,8 +8,8 @@ use serde_json::Value;
 use crate::breakdowns::Breakdown;
 use crate::dataset::{Dataset, Level};
 use crate::errors::GraphError;
-use crate::metrics::WINDOWS;
-use crate::state::Req;
+use crate::figures::WINDOWS;
+use crate::request::Req;
 
 pub(crate) const FIELDS: &[&str] = &[
     "account_id",

@@ -42,22 +42,22 @@ pub(crate) fn is_additive(slot: usize) -> bool {
 
 /// Figures in minor currency units and counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Metrics(pub [u64; N]);
+pub(crate) struct Figures(pub [u64; N]);
 
-impl Default for Metrics {
+impl Default for Figures {
     fn default() -> Self {
-        Metrics([0; N])
+        Figures([0; N])
     }
 }
 
-impl Metrics {
+impl Figures {
     pub fn get(&self, slot: usize) -> u64 {
         self.0[slot]
     }
     pub fn is_empty(&self) -> bool {
         self.0[IMPRESSIONS] == 0 && self.0[SPEND] == 0
     }
-    pub fn add_additive(&mut self, o: &Metrics) {
+    pub fn add_additive(&mut self, o: &Figures) {
         for s in 0..N {
             if is_additive(s) {
                 self.0[s] += o.0[s];
@@ -85,8 +85,8 @@ fn combine(max: u64, sum: u64, factor: f64) -> u64 {
 
 impl Dataset {
     /// Figures of one ad on one day (all zero when it did not deliver).
-    pub(crate) fn ad_day(&self, ad: usize, day: u32) -> Metrics {
-        let mut m = Metrics::default();
+    pub(crate) fn ad_day(&self, ad: usize, day: u32) -> Figures {
+        let mut m = Figures::default();
         let Some(a) = self.ads.get(ad) else { return m };
         if day < a.start_idx || day > a.end_idx {
             return m;
@@ -151,11 +151,11 @@ impl Dataset {
     }
 
     /// Figures of any object over a range of day indices (exact sums; reach combined).
-    pub(crate) fn aggregate(&self, level: Level, idx: usize, days: Range<u32>) -> Metrics {
+    pub(crate) fn aggregate(&self, level: Level, idx: usize, days: Range<u32>) -> Figures {
         let (start, len) = (u64::from(days.start), u64::from(days.end.saturating_sub(days.start)));
-        let mut total = Metrics::default();
+        let mut total = Figures::default();
         let (mut rmax, mut rsum, mut umax, mut usum) = (0, 0, 0, 0);
-        let mut fold = |m: Metrics, total: &mut Metrics| {
+        let mut fold = |m: Figures, total: &mut Figures| {
             total.add_additive(&m);
             rmax = rmax.max(m.0[REACH]);
             rsum += m.0[REACH];
@@ -221,12 +221,12 @@ mod tests {
         for day in [0u32, 40, 89] {
             for (ci, c) in ds.campaigns.iter().enumerate() {
                 let parent = ds.aggregate(Level::Campaign, ci, day..day + 1);
-                let kids: Vec<Metrics> = c
+                let kids: Vec<Figures> = c
                     .adsets
                     .iter()
                     .map(|&s| ds.aggregate(Level::Adset, s, day..day + 1))
                     .collect();
-                let mut sum = Metrics::default();
+                let mut sum = Figures::default();
                 kids.iter().for_each(|k| sum.add_additive(k));
                 for s in (0..N).filter(|&s| is_additive(s)) {
                     assert_eq!(parent.0[s], sum.0[s], "slot {s}");
