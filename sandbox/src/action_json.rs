@@ -5,11 +5,11 @@
 use rust_decimal::Decimal;
 
 use crate::dataset::{Account, Reporting};
-use crate::format::{Object, rate_str, write_count, write_money, write_str};
 use crate::figures::{
-    ADD_TO_CART, APP_PURCHASE_VALUE, APP_PURCHASES, DEFAULT_WINDOWS, INITIATE_CHECKOUT, INSTALLS, LANDING_PAGE_VIEWS,
-    LEADS, LINK_CLICKS, Figures, PURCHASE_VALUE, PURCHASES, QUALIFIED_LEADS, WINDOWS,
+    ADD_TO_CART, APP_PURCHASE_VALUE, APP_PURCHASES, DEFAULT_WINDOWS, Figures, INITIATE_CHECKOUT, INSTALLS,
+    LANDING_PAGE_VIEWS, LEADS, LINK_CLICKS, PURCHASE_VALUE, PURCHASES, QUALIFIED_LEADS, WINDOWS,
 };
+use crate::format::{Object, rate_str, write_count, write_money, write_str};
 
 /// `cost_per_action_type`: spend per action, for the action types counted at all.
 pub(crate) fn write_costs(w: &mut Object<'_>, spend: Decimal, actions: &[ActionType<'_>], m: &Figures) {

@@ -6,10 +6,10 @@ use serde_json::{Map, Value, json};
 
 use crate::dataset::{Dataset, Level};
 use crate::errors::GraphError;
-use crate::query::{InsightsQuery, ancestor, list_param, parse};
 use crate::paging::{decode, encode, limit, next_url, page_list, paging};
-use crate::rows::page;
+use crate::query::{InsightsQuery, ancestor, list_param, parse};
 use crate::request::Req;
+use crate::rows::page;
 use crate::state::Shared;
 
 const ACCOUNT_FIELDS: &[&str] = &[

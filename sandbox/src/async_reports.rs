@@ -15,12 +15,12 @@ use crate::ads::insights_page;
 use crate::dataset::Level;
 use crate::errors::GraphError;
 use crate::faults::identity;
-use crate::query::parse;
-use crate::tokens::unix;
 use crate::paging::limit;
+use crate::query::parse;
 use crate::report_runs::Run;
 use crate::request::{Req, lock};
 use crate::state::Shared;
+use crate::tokens::unix;
 
 /// The status and percentage shown at poll `poll` (1-based) of a run of `steps` polls
 /// that is not done yet: the first poll has not started; the one before completion is

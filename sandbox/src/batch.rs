@@ -25,7 +25,6 @@ fn error_reply(sh: &Shared, e: GraphError) -> Reply {
     }
 }
 
-
 /// Answers one request inside a batch.
 pub(crate) type Dispatch = fn(Arc<Shared>, Req) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
 

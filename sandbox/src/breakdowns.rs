@@ -5,8 +5,8 @@
 use std::ops::Range;
 
 use crate::dataset::{Dataset, Level};
+use crate::figures::{Figures, IMPRESSIONS, N, REACH, UNIQUE_CLICKS, is_additive};
 use crate::hash::{h, unit};
-use crate::figures::{IMPRESSIONS, Figures, N, REACH, UNIQUE_CLICKS, is_additive};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Breakdown {

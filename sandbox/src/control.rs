@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use crate::config::{BudgetConfig, FaultConfig};
-use crate::state::Shared;
 use crate::request::lock;
+use crate::state::Shared;
 use crate::stats::Stats;
 
 /// A cheap clonable handle on a running sandbox's knobs.

@@ -6,9 +6,9 @@ use std::time::SystemTime;
 
 use url::Url;
 
-use crate::tokens::{CodeInfo, Grant};
 use crate::request::{Reply, Req, lock};
 use crate::state::Shared;
+use crate::tokens::{CodeInfo, Grant};
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")

@@ -43,8 +43,8 @@ pub use breakdowns::Breakdown;
 pub use config::{AccountThrottle, BudgetConfig, DatasetName, FaultConfig, SandboxConfig};
 pub use control::Control;
 pub use dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Reporting};
-pub use format::currency_decimals;
 pub use figures::WINDOWS as ATTRIBUTION_WINDOWS;
+pub use format::currency_decimals;
 pub use stats::Stats;
 pub use truth::{ByWindow, Conversion, MetricsRow, Reported, Totals, truth};
 

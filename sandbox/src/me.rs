@@ -4,9 +4,9 @@ use serde_json::{Value, json};
 
 use crate::ads::account_json;
 use crate::errors::GraphError;
-use crate::query::list_param;
 use crate::oauth::Auth;
 use crate::paging::page_list;
+use crate::query::list_param;
 use crate::request::{Req, lock};
 use crate::state::Shared;
 

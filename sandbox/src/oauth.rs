@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 
 use crate::errors::GraphError;
-use crate::tokens::{CODE_TTL, Grant, TokenInfo, unix};
 use crate::request::{Req, lock};
 use crate::state::Shared;
+use crate::tokens::{CODE_TTL, Grant, TokenInfo, unix};
 
 /// Who is calling.
 #[derive(Clone, Debug)]
@@ -24,7 +24,6 @@ impl Auth {
         matches!(self, Auth::User { grant, .. } if grant.granted.iter().any(|p| p == perm))
     }
 }
-
 
 pub(crate) fn proof(secret: &str, token: &str) -> String {
     match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {

@@ -11,9 +11,9 @@ use rust_decimal::Decimal;
 
 use crate::action_json::{ActionType, Amount, List, actions, values, write_costs};
 use crate::dataset::{Dataset, Level};
+use crate::figures::{CLICKS, Figures, IMPRESSIONS, LINK_CLICKS, PURCHASE_VALUE, REACH, SPEND, UNIQUE_CLICKS};
 use crate::format::{Object, rate_str, write_str};
 use crate::query::{InsightsQuery, ancestor};
-use crate::figures::{CLICKS, IMPRESSIONS, LINK_CLICKS, Figures, PURCHASE_VALUE, REACH, SPEND, UNIQUE_CLICKS};
 
 /// The row fields this module writes, in writing order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -249,8 +249,8 @@ mod tests {
 
     use super::*;
     use crate::config::DatasetName;
-    use crate::query::parse;
     use crate::figures::PURCHASES;
+    use crate::query::parse;
     use crate::request::{Method, Req};
 
     fn query(ds: &Dataset, params: &[(&str, &str)]) -> InsightsQuery {

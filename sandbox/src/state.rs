@@ -3,15 +3,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use crate::report_runs::RunStore;
 use crate::budget::BudgetState;
 use crate::config::SandboxConfig;
 use crate::dataset::Dataset;
 use crate::faults::FaultState;
 use crate::hash::h;
+use crate::report_runs::RunStore;
 use crate::request::lock;
-use crate::tokens::OAuthStore;
 use crate::stats::Stats;
+use crate::tokens::OAuthStore;
 
 pub(crate) struct Shared {
     pub config: RwLock<SandboxConfig>,

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 
 use crate::action_json::{self, Windows};
 use crate::dataset::{Account, Dataset, Level, Reporting};
-use crate::format::money;
 use crate::figures::{
-    ADD_TO_CART, CLICKS, IMPRESSIONS, INITIATE_CHECKOUT, INSTALLS, LANDING_PAGE_VIEWS, LEADS, LINK_CLICKS, Figures,
+    ADD_TO_CART, CLICKS, Figures, IMPRESSIONS, INITIATE_CHECKOUT, INSTALLS, LANDING_PAGE_VIEWS, LEADS, LINK_CLICKS,
     PURCHASE_VALUE, PURCHASES, REACH, SPEND, UNIQUE_CLICKS,
 };
+use crate::format::money;
 
 /// One value per attribution window plus the default-attribution `value`
 /// (7-day click + 1-day view), as in `actions` / `action_values`.

@@ -58,6 +58,12 @@ pub struct WorkerState {
 }
 
 impl WorkerState {
+    /// How long a claim lasts without a progress report (`ADSYNC_RUN_LEASE`). A worker that
+    /// dies mid-run loses the run to another worker after this long.
+    pub fn run_lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.config.run_lease).unwrap_or(chrono::Duration::seconds(60))
+    }
+
     pub async fn new(
         db: Db,
         queue: Queue,

@@ -10,18 +10,12 @@ use crate::sync::{self, SyncError};
 use adsync_common::alerts;
 use adsync_common::storage::webhooks;
 
-/// How long a claim lasts without a progress report (`ADSYNC_RUN_LEASE`). A worker that
-/// dies mid-run loses the run to another worker after this long.
-pub fn lease(state: &WorkerState) -> chrono::Duration {
-    chrono::Duration::from_std(state.config.run_lease).unwrap_or(chrono::Duration::seconds(60))
-}
-
 /// Claims and executes the run. A run already held by a live worker, or already ended,
 /// makes this a no-op: duplicate jobs are expected (refill, redelivery) and harmless.
 #[tracing::instrument(skip_all, fields(run_id = %run_id))]
 pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageError> {
     let claimed_at = adsync_common::storage::now();
-    let Some(run) = sync_runs::claim(&state.db, run_id, &state.instance, lease(state)).await? else {
+    let Some(run) = sync_runs::claim(&state.db, run_id, &state.instance, state.run_lease()).await? else {
         tracing::debug!("run not claimable (held elsewhere or finished)");
         return Ok(());
     };

@@ -16,6 +16,10 @@ pub enum StorageError {
     MissingReference,
     #[error("not found")]
     NotFound,
+    /// A write on a run that `owner` no longer holds: its lease lapsed and another worker
+    /// claimed it, or the run ended.
+    #[error("the run's lease is no longer held by this worker")]
+    LeaseLost,
     #[error("database unavailable: {0}")]
     Unavailable(String),
     /// A query ran longer than it was allowed to and was stopped.

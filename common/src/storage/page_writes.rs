@@ -35,7 +35,7 @@ pub struct ChunkDone {
 }
 
 /// Writes one page's facts and its checkpoint atomically (names go first, through
-/// [`upsert_names`]). `Err(NotFound)` when the run's lease was
+/// [`upsert_names`]). `Err(LeaseLost)` when the run's lease was
 /// lost (another worker took over): nothing is written then.
 ///
 /// With [`WriteMode::Insert`], a row already there makes the page be written again as
@@ -92,7 +92,7 @@ async fn write_rows(
         .bind(cp.progress.done).bind(cp.progress.total).bind(rows_added).bind(at + cp.lease).bind(cp.run).bind(cp.owner)
         .execute(&mut *tx).await?.rows_affected();
         if progressed == 0 {
-            return Err(StorageError::NotFound);
+            return Err(StorageError::LeaseLost);
         }
         tx.commit().await?;
     });

@@ -191,7 +191,7 @@ pub async fn claim(db: &Db, id: RunId, owner: &str, lease: Duration) -> StorageR
     row.map(TryInto::try_into).transpose()
 }
 
-/// Records progress and extends the lease. `Err(NotFound)` when the lease was lost.
+/// Records progress and extends the lease. `Err(LeaseLost)` when the lease was lost.
 pub async fn report_progress(
     db: &Db,
     id: RunId,
@@ -205,7 +205,7 @@ pub async fn report_progress(
                        lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(progress.done).bind(progress.total).bind(rows_added)
         .bind(now() + lease).bind(id).bind(owner).execute(p).await?.rows_affected());
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    if n == 0 { Err(StorageError::LeaseLost) } else { Ok(()) }
 }
 
 /// Says why the run held by `owner` waits, and until when (`None`: it no longer waits).
@@ -214,7 +214,7 @@ pub async fn set_pause(db: &Db, id: RunId, owner: &str, pause: Option<(DateTime<
                        WHERE id = $3 AND lease_owner = $4 AND status = 'running'";
     let (until, reason) = pause.unzip();
     let n = on_pool!(db, p => sqlx::query(SQL).bind(until).bind(reason).bind(id).bind(owner).execute(p).await?.rows_affected());
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    if n == 0 { Err(StorageError::LeaseLost) } else { Ok(()) }
 }
 
 /// Ends a run held by `owner` with a final status (and the error text for failures).
@@ -224,7 +224,7 @@ pub async fn finish(db: &Db, id: RunId, owner: &str, status: RunStatus, error: O
                        progress_done = CASE WHEN $1 = 'succeeded' THEN progress_total ELSE progress_done END \
                        WHERE id = $4 AND lease_owner = $5 AND status = 'running'";
     let n = on_pool!(db, p => sqlx::query(SQL).bind(status.as_str()).bind(error).bind(now()).bind(id).bind(owner).execute(p).await?.rows_affected());
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    if n == 0 { Err(StorageError::LeaseLost) } else { Ok(()) }
 }
 
 /// Runs that should be in the queue but may not be: queued for a while, or running with a

@@ -118,16 +118,18 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
     .await
     .expect("progress");
     assert!(
-        sync_runs::report_progress(
-            &db,
-            run.id,
-            "w2",
-            &Progress { done: 2, total: 4 },
-            1,
-            Duration::seconds(60)
-        )
-        .await
-        .is_err(),
+        matches!(
+            sync_runs::report_progress(
+                &db,
+                run.id,
+                "w2",
+                &Progress { done: 2, total: 4 },
+                1,
+                Duration::seconds(60)
+            )
+            .await,
+            Err(StorageError::LeaseLost)
+        ),
         "not the owner"
     );
 
@@ -152,9 +154,10 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
         .expect("reclaimed");
     assert_eq!((taken.progress.done, taken.rows_written), (1, 500));
     assert!(
-        sync_runs::finish(&db, run.id, "w1", RunStatus::Succeeded, None)
-            .await
-            .is_err(),
+        matches!(
+            sync_runs::finish(&db, run.id, "w1", RunStatus::Succeeded, None).await,
+            Err(StorageError::LeaseLost)
+        ),
         "w1 lost the lease"
     );
     sync_runs::finish(&db, run.id, "w2", RunStatus::Succeeded, None)

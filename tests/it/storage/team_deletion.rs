@@ -83,7 +83,7 @@ async fn facts_go_with_their_team(backend: Backend) {
     // SQLite's foreign key stops the insert; on PostgreSQL the run row is not there to update.
     let late = page(team, run.id).await;
     assert!(
-        matches!(late, Err(StorageError::NotFound | StorageError::MissingReference)),
+        matches!(late, Err(StorageError::LeaseLost | StorageError::MissingReference)),
         "the run went with its team: {late:?}"
     );
     assert_eq!(facts(team).await, 0, "the page rolled back");

@@ -2,6 +2,7 @@
 //! few at a time. Every page is committed with the run's checkpoint, so a crash or a
 //! shutdown loses at most the page in hand, and a resumed run skips committed units.
 
+mod call;
 mod fetch;
 pub mod gate;
 mod objects;
@@ -22,14 +23,14 @@ use adsync_common::storage::connections::{self, AdAccount};
 use adsync_common::storage::page_writes::{ChunkKey, done_chunks, lock_account, unlock_account};
 use adsync_common::storage::sync_runs::{RunKind, SyncRun};
 
-pub use fetch::{CALLS_IN_FLIGHT, RunCtx};
+pub use call::{CALLS_IN_FLIGHT, RunCtx};
 pub use plan::ChunkPolicy;
 pub use retry::RetryPolicy;
 
 use crate::WorkerState;
 
 /// Units of one run in flight at once: enough to keep both cores busy reading and writing
-/// pages while calls are out. Their Graph calls are bounded apart ([`fetch::CALLS_IN_FLIGHT`]).
+/// pages while calls are out. Their Graph calls are bounded apart ([`call::CALLS_IN_FLIGHT`]).
 /// On PostgreSQL a page's transaction waits on the network, the run's row and the commit's
 /// flush; with 8 units a quarter of the machine sat idle in a backfill, with 16 about 5 %
 /// (docs/benchmarks.md). SQLite writes one page at a time, so more units there
@@ -74,7 +75,16 @@ pub enum SyncError {
     #[error("a sync task failed: {0}")]
     Task(String),
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    Storage(StorageError),
+}
+
+impl From<StorageError> for SyncError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::LeaseLost => SyncError::LeaseLost,
+            other => SyncError::Storage(other),
+        }
+    }
 }
 
 /// Executes a claimed run; returns the rows written. An invalid token, wherever it shows
@@ -118,12 +128,12 @@ async fn sync_accounts(
         graph,
         token,
         gate: state.gate.clone(),
-        calls: tokio::sync::Semaphore::new(fetch::CALLS_IN_FLIGHT),
+        calls: tokio::sync::Semaphore::new(call::CALLS_IN_FLIGHT),
         retry: state.retry,
         run: run.id,
         team: run.team_id,
         owner: state.instance.clone(),
-        lease: crate::runs::lease(state),
+        lease: state.run_lease(),
         done: AtomicI64::new(0),
         total: AtomicI64::new(0),
         names_written: Default::default(),
@@ -311,7 +321,7 @@ async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option
         let mut after: Option<String> = None;
         loop {
             req.limit = limit;
-            let page = fetch::call(ctx, &account.id, || {
+            let page = call::call(ctx, &account.id, || {
                 ctx.graph.insights_page(&ctx.token, &req, after.as_deref())
             })
             .await;
@@ -381,10 +391,7 @@ async fn renew(ctx: &RunCtx) -> Result<(), SyncError> {
     };
     adsync_common::storage::sync_runs::report_progress(&ctx.db, ctx.run, &ctx.owner, &progress, 0, ctx.lease)
         .await
-        .map_err(|e| match e {
-            StorageError::NotFound => SyncError::LeaseLost,
-            other => SyncError::Storage(other),
-        })
+        .map_err(SyncError::from)
 }
 
 /// Keeps the run's lease and account locks alive while it waits on slow calls or throttles.

@@ -1,11 +1,13 @@
 //! The account's campaigns, ad sets and ads with their status and objective, listed at the
 //! start of each run (a few calls of the `ads_management` budget, not the insights one).
 
+use std::sync::Arc;
+
 use adsync_common::graph::{AdObject, GraphError, Level};
 use adsync_common::storage::objects::upsert_objects;
 
 use super::SyncError;
-use super::fetch::{RunCtx, call};
+use super::call::{RunCtx, call};
 use super::shrink::{MIN_PAGE_SIZE, RETRIES_AT_SMALLEST};
 
 /// Objects per list page.
@@ -71,5 +73,19 @@ pub async fn list_objects(ctx: &RunCtx, account: &str, level: Level) -> Result<V
             Some(a) => after = Some(a),
             None => return Ok(out),
         }
+    }
+}
+
+impl RunCtx {
+    /// The account's campaign ids (listed through the gate, pages shrinking if refused).
+    pub(super) async fn campaigns(&self, account: &str) -> Result<Arc<Vec<String>>, SyncError> {
+        let mut cache = self.campaign_ids.lock().await;
+        if let Some(ids) = cache.get(account) {
+            return Ok(ids.clone());
+        }
+        let listed = list_objects(self, account, Level::Campaign).await?;
+        let ids = Arc::new(listed.into_iter().map(|o| o.id).collect::<Vec<_>>());
+        cache.insert(account.to_string(), ids.clone());
+        Ok(ids)
     }
 }

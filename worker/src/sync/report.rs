@@ -8,7 +8,7 @@ use std::time::Duration;
 use adsync_common::graph::{GraphError, InsightsRequest};
 
 use super::SyncError;
-use super::fetch::{RunCtx, call};
+use super::call::{RunCtx, call};
 
 const FIRST_POLL: Duration = Duration::from_millis(100);
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(5);
