@@ -1,5 +1,6 @@
-//! The adsync domain: configuration, typed ids, storage, crypto, queue payloads and
-//! the Graph API client. `api` and `worker` are thin layers over this crate.
+//! The adsync domain: configuration, typed ids, normalization, reporting, storage, crypto
+//! and queue payloads, over the Graph API client (`adsync-graph`, re-exported as `graph`).
+//! `api` and `worker` are thin layers over this crate.
 
 pub mod alerts;
 pub mod breakdowns;

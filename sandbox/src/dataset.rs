@@ -1,5 +1,5 @@
 //! The generated advertising world: accounts, campaigns, ad sets and ads with their
-//! delivery periods. Figures are never stored: `metrics.rs` derives them from hashes.
+//! delivery periods. Figures are never stored: `figures.rs` derives them from hashes.
 
 use std::collections::HashMap;
 use std::fmt;

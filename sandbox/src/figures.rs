@@ -30,7 +30,8 @@ pub(crate) const QUALIFIED_LEADS: usize = 49;
 pub(crate) const INSTALLS: usize = 55;
 pub(crate) const N: usize = 61;
 
-/// Attribution windows in the order of a conversion block.
+/// Attribution windows in the order of a conversion block. The sandbox keeps its own list
+/// rather than adsync's `Window`: it plays Facebook and shares no code with the client.
 pub const WINDOWS: [&str; 6] = ["1d_click", "7d_click", "28d_click", "1d_view", "7d_view", "28d_view"];
 /// Index of the windows forming the default `value` (7-day click + 1-day view).
 pub(crate) const DEFAULT_WINDOWS: [usize; 2] = [1, 3];

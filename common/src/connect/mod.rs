@@ -87,4 +87,11 @@ impl Provider {
             Provider::Facebook(_) => &facebook::SPEC,
         }
     }
+
+    /// The API client that syncs this provider's ad accounts.
+    pub fn graph(&self) -> &crate::graph::GraphClient {
+        match self {
+            Provider::Facebook(fb) => fb.graph(),
+        }
+    }
 }
