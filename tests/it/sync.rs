@@ -274,6 +274,28 @@ async fn big_accounts_use_async_reports_and_stay_exact() {
     assert_matches_truth(&f.app, f.team, since, until).await;
 }
 
+/// Facebook counts its 37 months (and 13 months of reach by breakdown) from its own date,
+/// which can be ahead of the account's. Here the sandbox's date is that of the first time
+/// zone to reach a day (UTC+14) while the account is in Berlin: the backfill's probe and its
+/// breakdown lanes still start inside both limits, and nothing is refused.
+#[tokio::test]
+async fn a_backfill_stays_inside_the_history_facebook_counts_from_its_own_date() {
+    let earliest_zone_today = (chrono::Utc::now() + chrono::Duration::hours(14)).date_naive();
+    let sandbox = SandboxConfig {
+        today: Some(earliest_zone_today),
+        ..auto_approve()
+    };
+    let (f, state, run) = connected(Backend::Sqlite, sandbox).await;
+    adsync_common::storage::teams::set_breakdowns(&f.app.db, f.team, &[adsync_common::breakdowns::Breakdown::Age])
+        .await
+        .expect("setting");
+    let done = run_to_end(&f, &state, run).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    assert!(done.rows_written > 0);
+    let stats = f.app.sandbox.as_ref().expect("sandbox").stats();
+    assert_eq!(stats.errors_by_code.get("100"), None, "no request refused: {stats:?}");
+}
+
 crate::on_both_backends!(
     a_tight_budget_is_never_exceeded,
     backfill_equals_the_ground_truth_and_resync_adds_nothing,

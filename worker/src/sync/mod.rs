@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use adsync_common::connect::{ConnectError, Provider};
+use adsync_common::connect::ConnectError;
 use adsync_common::graph::{GraphError, InsightsRequest, Level, TimeIncrement};
 use adsync_common::storage::StorageError;
 use adsync_common::storage::connections::{self, AdAccount};
@@ -106,9 +106,7 @@ async fn sync_accounts(
     connector: &adsync_common::connect::Connector,
     token: adsync_common::Secret<String>,
 ) -> Result<u64, SyncError> {
-    let graph = match connector.provider() {
-        Provider::Facebook(fb) => fb.graph().clone(),
-    };
+    let graph = connector.provider().graph().clone();
     let accounts: Vec<AdAccount> = connections::synced_ad_accounts(&state.db, run.team_id)
         .await?
         .into_iter()
@@ -299,9 +297,7 @@ async fn fetch_units(
 /// the backfill covers all 37 months rather than fail.
 async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option<chrono::NaiveDate>, SyncError> {
     let today = account.today();
-    let since = today
-        .checked_sub_months(chrono::Months::new(plan::BACKFILL_MONTHS))
-        .unwrap_or(today);
+    let since = plan::oldest_day(today, plan::BACKFILL_MONTHS);
     let whole = adsync_common::dates::DateRange::new(since, today)
         .map_err(|e| SyncError::Graph(GraphError::Decode(e.to_string())))?;
     let mut earliest = None;

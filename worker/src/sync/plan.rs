@@ -31,6 +31,22 @@ pub fn head_days(level: Level) -> u32 {
 pub const LEVELS: [Level; 4] = [Level::Ad, Level::Adset, Level::Campaign, Level::Account];
 /// How far back a backfill reaches: Facebook keeps 37 months.
 pub const BACKFILL_MONTHS: u32 = 37;
+/// Days kept off the oldest edge of a history limit. Facebook counts its 37 months (and the
+/// 13 months of reach by breakdown) back from *its* date, not the account's, and refuses a
+/// start a day too old (code 100, subcode 1487534). Its date can be up to two calendar days
+/// ahead of the account's (an account at UTC−12 against a clock at UTC+14).
+const EDGE_DAYS: u64 = 2;
+
+/// The oldest day a request may start on when Facebook keeps `months` of history, seen
+/// from the account's `today`: safe whatever time zone Facebook's clock is in. The days are
+/// added before the months are taken off (months differ in length: 2024-02-28 + 2 days is
+/// 2024-03-01, whose 37 months reach back to 2021-02-01, not 2021-01-28 + 2 days).
+pub fn oldest_day(today: NaiveDate, months: u32) -> NaiveDate {
+    today
+        .checked_add_days(chrono::Days::new(EDGE_DAYS))
+        .and_then(|d| d.checked_sub_months(chrono::Months::new(months)))
+        .unwrap_or(today)
+}
 
 /// How the chunks after a level's head are sized and fetched.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,10 +162,7 @@ pub fn range_for(
         (RunKind::Backfill, None) => earliest?,
         (RunKind::Incremental | RunKind::Manual, None) => DateRange::ending(until, lookback_days.max(1)).since(),
     };
-    let oldest = today
-        .checked_sub_months(chrono::Months::new(BACKFILL_MONTHS))
-        .unwrap_or(since);
-    DateRange::new(since.max(oldest), until).ok()
+    DateRange::new(since.max(oldest_day(today, BACKFILL_MONTHS)), until).ok()
 }
 
 /// The levels whose rows are fetched broken down (the account's and its campaigns').
@@ -160,10 +173,7 @@ pub const BREAKDOWN_LEVELS: [Level; 2] = [Level::Campaign, Level::Account];
 /// reach for ([`REACH_MONTHS`]) are a lane of their own, fetched without reach.
 pub fn lanes(account: &AdAccount, range: DateRange, breakdowns: &[Breakdown]) -> Vec<Lane> {
     let mut out: Vec<Lane> = LEVELS.iter().map(|&l| lane(account, l, None, range, true)).collect();
-    let reach_since = account
-        .today()
-        .checked_sub_months(chrono::Months::new(REACH_MONTHS))
-        .unwrap_or(range.since());
+    let reach_since = oldest_day(account.today(), REACH_MONTHS);
     for &b in breakdowns {
         for &level in &BREAKDOWN_LEVELS {
             let with_reach = DateRange::new(range.since().max(reach_since), range.until()).ok();
@@ -236,6 +246,29 @@ mod tests {
     }
 
     #[test]
+    fn the_oldest_day_is_inside_facebooks_history_whatever_its_clock_says() {
+        // Facebook's date is the account's, or up to two days ahead of it (UTC−12 against
+        // UTC+14). Every day of five years, leap days and month ends included.
+        let mut today = d("2024-01-01");
+        while today <= d("2028-12-31") {
+            for months in [BACKFILL_MONTHS, REACH_MONTHS] {
+                let oldest = oldest_day(today, months);
+                for ahead in 0..=2 {
+                    let facebook_today = today + chrono::Days::new(ahead);
+                    let facebook_limit = facebook_today - chrono::Months::new(months);
+                    assert!(
+                        oldest >= facebook_limit,
+                        "{today} +{ahead}d, {months} months: {oldest} is before {facebook_limit}"
+                    );
+                }
+                let loss = (oldest - (today - chrono::Months::new(months))).num_days();
+                assert!((0..=5).contains(&loss), "{today}, {months} months: {loss} days given up");
+            }
+            today = today.succ_opt().expect("date");
+        }
+    }
+
+    #[test]
     fn incremental_runs_re_pull_the_lookback_window() {
         let r = range_for(&run(RunKind::Incremental, None, None), d("2026-11-20"), 28, None).expect("range");
         assert_eq!((r.since(), r.until()), (d("2026-10-24"), d("2026-11-20")));
@@ -262,7 +295,7 @@ mod tests {
             None,
         )
         .expect("clamped");
-        assert_eq!(r.since(), d("2023-10-20"));
+        assert_eq!(r.since(), d("2023-10-22"), "37 months before 2026-11-22: two days to spare");
     }
 
     #[test]
@@ -323,9 +356,7 @@ mod tests {
             .collect();
         assert_eq!(lanes.len(), LEVELS.len() + 2 * BREAKDOWN_LEVELS.len());
         assert!(of_age.iter().all(|l| BREAKDOWN_LEVELS.contains(&l.head.level)));
-        let reach_since = today
-            .checked_sub_months(chrono::Months::new(REACH_MONTHS))
-            .expect("date");
+        let reach_since = oldest_day(today, REACH_MONTHS);
         for l in &of_age {
             let end = l.rest.map_or(l.head.range.since(), |r| r.since());
             if l.head.reach {
