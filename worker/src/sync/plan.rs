@@ -262,7 +262,10 @@ mod tests {
                     );
                 }
                 let loss = (oldest - (today - chrono::Months::new(months))).num_days();
-                assert!((0..=5).contains(&loss), "{today}, {months} months: {loss} days given up");
+                assert!(
+                    (0..=5).contains(&loss),
+                    "{today}, {months} months: {loss} days given up"
+                );
             }
             today = today.succ_opt().expect("date");
         }
@@ -295,7 +298,11 @@ mod tests {
             None,
         )
         .expect("clamped");
-        assert_eq!(r.since(), d("2023-10-22"), "37 months before 2026-11-22: two days to spare");
+        assert_eq!(
+            r.since(),
+            d("2023-10-22"),
+            "37 months before 2026-11-22: two days to spare"
+        );
     }
 
     #[test]
