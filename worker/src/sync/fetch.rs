@@ -1,6 +1,7 @@
 //! Fetching one unit (account × level × chunk): page through insights, normalise, write each
-//! page with the run's checkpoint. Transient errors are retried with backoff, throttles wait
-//! for the budget, "reduce the amount of data" makes the request smaller ([`shrink`]).
+//! page with the run's checkpoint. The unit goes as pieces ([`shrink`]); each piece is a
+//! small state machine ([`PieceFetch`]) that says what to ask next, and this module carries
+//! its moves out: the calls (retried and gated in [`call`]), the writes, the waits.
 
 use adsync_common::graph::{Filter, GraphError, InsightsPage, InsightsRequest};
 use adsync_common::normalize::{DailyRow, normalize};
@@ -10,9 +11,10 @@ use adsync_common::storage::page_writes::{
 
 use super::SyncError;
 use super::call::{RunCtx, call};
+use super::piece::{Answer, Ask, Known, Move, PieceFetch};
 use super::plan::Unit;
 use super::report::{self, Report};
-use super::shrink::{self, Piece, Refused, Regrowth, Shrink, Tried, Via};
+use super::shrink::{self, Piece, Refused, Tried, Via};
 
 /// Fetches and writes one unit; records it done with its last page. The unit goes as
 /// pieces (see [`shrink`]): one, unless what the account's level needed before says to
@@ -51,84 +53,58 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
     }
     let mut tried = Tried::default();
     let mut written = 0u64;
-    while let Some(mut piece) = pending.pop() {
-        let mut req = InsightsRequest::daily(account, level, piece.range.since(), piece.range.until());
-        if let Some(b) = unit.breakdown {
-            req.breakdowns = b.api_keys().iter().map(|k| k.to_string()).collect();
-        }
-        if !unit.reach {
-            // Facebook gives unique counts by breakdown for the last 13 months only.
-            req.fields
-                .retain(|f| !matches!(f.as_str(), "reach" | "frequency" | "unique_clicks"));
-        }
-        if let Some(c) = &piece.campaign {
-            req.filtering = vec![Filter::any_of("campaign.id", [c.as_str()])];
-        }
-        let mut after: Option<String> = None;
-        let mut report: Option<String> = None;
-        let mut growth = Regrowth::default();
-        // Whether the piece is smaller than the account's level asked for: its first page
-        // that works is then learnt from.
-        let mut to_learn = piece.limit < sizing.limit || piece.range != unit.range || piece.via != via;
-        let mut asked_again = 0;
+    while let Some(piece) = pending.pop() {
+        let smaller = piece.limit < sizing.limit || piece.range != unit.range || piece.via != via;
+        let mut req = request(unit, &piece);
+        let mut fetch = PieceFetch::new(piece, level, smaller);
         loop {
-            req.limit = piece.limit;
-            // The page, or the next move; and whether Facebook refused the request as too big.
-            let (page, refused) = if piece.via == Via::Report && report.is_none() {
-                // A report run first; its outcome decides how the piece goes on.
-                let (next, refused) = match report::run_report(ctx, account, &req).await? {
-                    Report::Ready(id) => {
-                        report = Some(id);
-                        continue;
+            // The piece's page size, for its report run as for its pages.
+            req.limit = fetch.piece().limit;
+            let answer = match fetch.ask() {
+                Ask::StartReport => match report::run_report(ctx, account, &req).await? {
+                    Report::Ready(id) => Answer::ReportReady(id),
+                    Report::TooBig => Answer::ReportTooBig,
+                    Report::Failed => Answer::ReportFailed,
+                },
+                Ask::Page { report, after, .. } => match fetch_page(ctx, unit, &req, report, after).await? {
+                    Err(refused) => Answer::Refused(refused),
+                    Ok(InsightsPage { rows, after: next }) => {
+                        let unit_done = next.is_none() && pending.is_empty();
+                        write(ctx, unit, &target, &rows, unit_done, written, &mut mode).await?;
+                        written += rows.len() as u64;
+                        ctx.page_worked(account, level, fetch.piece());
+                        if fetch.lesson() {
+                            let piece = fetch.piece();
+                            let was_split = piece.range.days() < unit.range.days();
+                            ctx.learn(account, level, piece, was_split, on_trial);
+                        }
+                        Answer::PageWorked { next }
                     }
-                    Report::TooBig => (shrink::shrink(&piece, level, Refused::Request), true),
-                    Report::Failed => (shrink::report_failed(&piece, level), false),
-                };
-                tried.note(&piece);
-                (Err(next), refused)
-            } else {
-                let page = fetch_page(ctx, account, unit, &req, report.as_deref(), after.as_deref())
-                    .await?
-                    .map_err(|refused| {
-                        tried.note(&piece);
-                        shrink::shrink(&piece, level, refused)
-                    });
-                (page, true)
+                },
             };
-            // Facebook also refuses under load, by chance: a request of a size that worked
-            // is asked again before a step down, the smallest before giving up.
-            if let Err(next) = &page
-                && refused
-                && asked_again < shrink::asks_before(next, ctx.sizing(account, level).proven(&piece))
-            {
-                asked_again += 1;
-                ctx.back_off(asked_again).await?;
-                continue;
+            if !matches!(answer, Answer::ReportReady(_) | Answer::PageWorked { .. }) {
+                tried.note(fetch.piece());
             }
-            let page = match page {
-                Ok(page) => page,
-                Err(Shrink::Limit(limit)) => {
-                    asked_again = 0;
-                    growth.refused();
-                    // Straight to what another piece of the level already found works.
-                    piece.limit = limit.min(ctx.sizing(account, level).limit);
-                    to_learn = true;
-                    continue;
-                }
-                Err(Shrink::Split(older, newer)) => {
-                    pending.extend([older, newer]);
+            let sizing_now = ctx.sizing(account, level);
+            let known = Known {
+                proven: sizing_now.proven(fetch.piece()),
+                limit: sizing_now.limit,
+            };
+            match fetch.on(answer, known) {
+                Move::Ask => {}
+                Move::AskAgain(attempt) => ctx.back_off(attempt).await?,
+                Move::Done => break,
+                Move::Replace(pieces) => {
+                    pending.extend(pieces);
                     break;
                 }
-                Err(Shrink::Instead(other)) => {
-                    pending.push(other);
-                    break;
-                }
-                Err(Shrink::ByCampaign) => {
+                Move::ByCampaign => {
                     let campaigns = ctx.campaigns(account).await?;
-                    pending.extend(shrink::by_campaign(&piece, &campaigns).into_iter().rev());
+                    pending.extend(shrink::by_campaign(fetch.piece(), &campaigns).into_iter().rev());
                     break;
                 }
-                Err(Shrink::GiveUp) => {
+                Move::GiveUp => {
+                    let piece = fetch.piece();
                     return Err(SyncError::TooMuchData {
                         account: account.to_string(),
                         level: level.as_str(),
@@ -137,45 +113,6 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
                         tried: tried.to_string(),
                     });
                 }
-            };
-            let InsightsPage { rows, after: next } = page;
-            let last = next.is_none();
-            let unit_done = last && pending.is_empty();
-            // Count the unit before its last write, so reported progress only ever grows.
-            let progress = if unit_done {
-                ctx.complete_unit()
-            } else {
-                ctx.progress(0)
-            };
-            let checkpoint = Checkpoint {
-                run: ctx.run,
-                owner: &ctx.owner,
-                lease: ctx.lease,
-                progress,
-                chunk_done: unit_done.then(|| ChunkDone {
-                    since: unit.range.since(),
-                    until: unit.range.until(),
-                    rows: (written + rows.len() as u64) as i64,
-                }),
-            };
-            write_names(ctx, &target, &rows).await?;
-            write_page(&ctx.db, &target, &rows, &checkpoint, &mut mode)
-                .await
-                .map_err(SyncError::from)?;
-            written += rows.len() as u64;
-            metrics::counter!("adsync_rows_written_total").increment(rows.len() as u64);
-            ctx.page_worked(account, level, &piece);
-            if to_learn {
-                ctx.learn(account, level, &piece, piece.range.days() < unit.range.days(), on_trial);
-                to_learn = false;
-            }
-            asked_again = 0;
-            match next {
-                Some(next) => {
-                    after = Some(next);
-                    piece.limit = growth.worked(piece.limit, ctx.sizing(account, level).limit);
-                }
-                None => break,
             }
         }
     }
@@ -185,11 +122,62 @@ pub async fn fetch_unit(ctx: &RunCtx, unit: &Unit) -> Result<u64, SyncError> {
     Ok(written)
 }
 
+/// The insights request for a piece of a unit (its page size is set per ask).
+fn request(unit: &Unit, piece: &Piece) -> InsightsRequest {
+    let mut req = InsightsRequest::daily(&unit.account.id, unit.level, piece.range.since(), piece.range.until());
+    if let Some(b) = unit.breakdown {
+        req.breakdowns = b.api_keys().iter().map(|k| k.to_string()).collect();
+    }
+    if !unit.reach {
+        // Facebook gives unique counts by breakdown for the last 13 months only.
+        req.fields
+            .retain(|f| !matches!(f.as_str(), "reach" | "frequency" | "unique_clicks"));
+    }
+    if let Some(c) = &piece.campaign {
+        req.filtering = vec![Filter::any_of("campaign.id", [c.as_str()])];
+    }
+    req
+}
+
+/// Writes a page with the run's checkpoint; the unit's last page records it done.
+async fn write(
+    ctx: &RunCtx,
+    unit: &Unit,
+    target: &PageTarget<'_>,
+    rows: &[DailyRow],
+    unit_done: bool,
+    written_before: u64,
+    mode: &mut WriteMode,
+) -> Result<(), SyncError> {
+    // Count the unit before its last write, so reported progress only ever grows.
+    let progress = if unit_done {
+        ctx.complete_unit()
+    } else {
+        ctx.progress(0)
+    };
+    let checkpoint = Checkpoint {
+        run: ctx.run,
+        owner: &ctx.owner,
+        lease: ctx.lease,
+        progress,
+        chunk_done: unit_done.then(|| ChunkDone {
+            since: unit.range.since(),
+            until: unit.range.until(),
+            rows: (written_before + rows.len() as u64) as i64,
+        }),
+    };
+    write_names(ctx, target, rows).await?;
+    write_page(&ctx.db, target, rows, &checkpoint, mode)
+        .await
+        .map_err(SyncError::from)?;
+    metrics::counter!("adsync_rows_written_total").increment(rows.len() as u64);
+    Ok(())
+}
+
 /// One page of a piece: from its report run when it has one, else a synchronous call.
 /// `Ok(Err(_))` when Facebook refused it as too much data (and where).
 async fn fetch_page(
     ctx: &RunCtx,
-    account: &str,
     unit: &Unit,
     req: &InsightsRequest,
     report: Option<&str>,
@@ -197,7 +185,7 @@ async fn fetch_page(
 ) -> Result<Result<InsightsPage<DailyRow>, Refused>, SyncError> {
     // Each row is normalized as it is read (see `GraphClient::insights_page_with`). Without
     // reach asked for, a row has none (NULL), not 0.
-    let (level, reach) = (unit.level, unit.reach);
+    let (account, level, reach) = (unit.account.id.as_str(), unit.level, unit.reach);
     let normalize = |r: &mut adsync_common::graph::InsightRow| {
         normalize(level, r).map(|mut d| {
             if !reach {

@@ -6,6 +6,7 @@ mod call;
 mod fetch;
 pub mod gate;
 mod objects;
+mod piece;
 mod plan;
 mod report;
 mod retry;
