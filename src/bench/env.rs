@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use adsync_common::storage::Db;
+use adsync_common::storage::scratch::ScratchPostgres;
 use adsync_sandbox::{DatasetName, Stats};
 use anyhow::Context;
 
@@ -18,7 +19,7 @@ pub(super) struct Scratch {
 
 enum Cleanup {
     Dir(std::path::PathBuf),
-    Postgres { admin: String, name: String },
+    Postgres(ScratchPostgres),
 }
 
 impl Scratch {
@@ -45,19 +46,13 @@ impl Scratch {
                 let admin = std::env::var("ADSYNC_TEST_POSTGRES_URL")
                     .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
                 let redis = std::env::var("ADSYNC_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-                let name = format!("adsync_bench_{unique}");
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                let db = ScratchPostgres::create(&admin, &format!("adsync_bench_{unique}"))
                     .await
-                    .context("PostgreSQL is not reachable (ADSYNC_TEST_POSTGRES_URL)")?;
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await?;
-                let url = adsync_common::storage::postgres_database_url(&admin, &name)
-                    .context("ADSYNC_TEST_POSTGRES_URL is not a URL")?;
+                    .context("cannot make the benchmark database (ADSYNC_TEST_POSTGRES_URL)")?;
                 Ok(Self {
-                    url,
+                    url: db.url.clone(),
                     redis: Some((redis, format!("adsync-bench-{unique}"))),
-                    cleanup: Cleanup::Postgres { admin, name },
+                    cleanup: Cleanup::Postgres(db),
                 })
             }
         }
@@ -68,12 +63,9 @@ impl Scratch {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Cleanup::Postgres { admin, name } => {
-                if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(admin).await {
-                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await {
-                        eprintln!("warning: could not drop the benchmark database {name}: {e}");
-                    }
+            Cleanup::Postgres(db) => {
+                if let Err(e) = db.drop_database().await {
+                    eprintln!("warning: could not drop the benchmark database {}: {e}", db.name());
                 }
             }
         }

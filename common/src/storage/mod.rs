@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod oauth_states;
 pub mod objects;
 pub mod page_writes;
+pub mod scratch;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod sync_runs;
@@ -167,30 +168,4 @@ impl Db {
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::{SubsecRound, Utc};
     Utc::now().trunc_subsecs(6)
-}
-
-/// The URL of database `name` on the same PostgreSQL server as `server_url`, keeping its
-/// user, host and options (`?sslmode=...`): scratch databases of the tests and benchmarks.
-pub fn postgres_database_url(server_url: &str, name: &str) -> Result<String, url::ParseError> {
-    let mut url = url::Url::parse(server_url)?;
-    url.set_path(&format!("/{name}"));
-    Ok(url.into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::postgres_database_url;
-
-    #[test]
-    fn a_scratch_database_keeps_the_servers_options() {
-        assert_eq!(
-            postgres_database_url("postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "t1").as_deref(),
-            Ok("postgres://postgres@127.0.0.1:5432/t1?sslmode=disable")
-        );
-        assert_eq!(
-            postgres_database_url("postgres://u:p@db/postgres", "t2").as_deref(),
-            Ok("postgres://u:p@db/t2")
-        );
-        assert!(postgres_database_url("not a url", "t3").is_err());
-    }
 }

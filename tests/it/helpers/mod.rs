@@ -9,6 +9,7 @@ use adsync::app::{self, Role, Services};
 use adsync_common::Config;
 use adsync_common::connect::Connector;
 use adsync_common::ids::{Role as TeamRole, TeamId, UserId};
+use adsync_common::storage::scratch::ScratchPostgres;
 use adsync_common::storage::{Db, teams};
 use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::Value;
@@ -47,7 +48,7 @@ pub struct TestDatabase {
 
 enum Cleanup {
     Dir(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { name: String },
+    Postgres(ScratchPostgres),
 }
 
 impl TestDatabase {
@@ -62,20 +63,12 @@ impl TestDatabase {
                 }
             }
             Backend::Postgres => {
-                let name = unique("adsync_test");
-                let admin = postgres_admin_url();
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                let db = ScratchPostgres::create(&postgres_admin_url(), &unique("adsync_test"))
                     .await
-                    .expect("PostgreSQL reachable");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create database");
-                let url =
-                    adsync_common::storage::postgres_database_url(&admin, &name).expect("ADSYNC_TEST_POSTGRES_URL");
+                    .expect("PostgreSQL reachable (ADSYNC_TEST_POSTGRES_URL)");
                 Self {
-                    url,
-                    cleanup: Cleanup::Postgres { name },
+                    url: db.url.clone(),
+                    cleanup: Cleanup::Postgres(db),
                 }
             }
         }
@@ -84,24 +77,22 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Cleanup::Postgres { name } = &self.cleanup {
-            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-            // Drop runs outside any runtime we may block, so use a thread of its own.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                rt.block_on(async {
-                    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await
-                    {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
-                    }
-                });
-            })
-            .join();
+        if let Cleanup::Postgres(db) = &self.cleanup {
+            on_own_runtime(db.drop_database());
         }
     }
+}
+
+/// Runs `work` to its end on a runtime of its own: `Drop` may run inside a runtime, which
+/// must not be blocked.
+fn on_own_runtime<F: std::future::Future + Send>(work: F) {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                rt.block_on(work);
+            }
+        });
+    });
 }
 
 /// Deletes every Redis key of a test's queue namespace.
@@ -110,29 +101,22 @@ struct RedisNamespace(String);
 impl Drop for RedisNamespace {
     fn drop(&mut self) {
         let pattern = format!("{}:*", self.0);
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                let Ok(client) = redis::Client::open(redis_url()) else {
-                    return;
-                };
-                let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
-                    return;
-                };
-                let keys: Vec<String> = redis::cmd("KEYS")
-                    .arg(&pattern)
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap_or_default();
-                if !keys.is_empty() {
-                    let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
-                }
-            });
-        })
-        .join();
+        on_own_runtime(async {
+            let Ok(client) = redis::Client::open(redis_url()) else {
+                return;
+            };
+            let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+                return;
+            };
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(&pattern)
+                .query_async(&mut conn)
+                .await
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
+            }
+        });
     }
 }
 
