@@ -9,9 +9,9 @@ pub fn appsecret_proof(app_secret: &str, token: &str) -> String {
 /// `hex(HMAC_SHA256(key, message))`, lowercase (64 characters). The one implementation:
 /// `adsync_common::crypto` re-exports it for webhook signatures.
 pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
+    use hmac::{Hmac, KeyInit, Mac};
     // HMAC accepts keys of any length, so this never fails.
-    let Ok(mut mac) = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) else {
+    let Ok(mut mac) = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key) else {
         return String::new();
     };
     mac.update(message);

@@ -295,7 +295,7 @@ async fn appsecret_proof_is_checked() {
             .contains("appsecret_proof")
     );
     let proof = {
-        use hmac::{Hmac, Mac};
+        use hmac::{Hmac, KeyInit, Mac};
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(app.sb.app_secret().as_bytes()).expect("key");
         mac.update(t.as_bytes());
         hex::encode(mac.finalize().into_bytes())
