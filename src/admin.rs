@@ -2,10 +2,10 @@
 
 use adsync_common::ids::{ApiTokenId, Email, Role, TeamId};
 use adsync_common::password::hash_password;
-use adsync_common::queue::Queue;
-use adsync_common::storage::sync_runs::{NewRun, RunKind};
-use adsync_common::storage::{Db, StorageError, api_tokens, teams, users};
 use adsync_common::{Config, Secret};
+use adsync_storage::queue::Queue;
+use adsync_storage::sync_runs::{NewRun, RunKind};
+use adsync_storage::{Db, StorageError, api_tokens, teams, users};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
@@ -325,7 +325,7 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
                 requested_by: None,
             };
             let queue = queue.context("the queue is not configured")?;
-            let run = adsync_common::syncs::request(db, queue, &new).await?;
+            let run = adsync_storage::syncs::request(db, queue, &new).await?;
             println!("queued sync run {}", run.id);
         }
     }

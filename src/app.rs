@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use adsync_api::AppState;
 use adsync_common::Config;
-use adsync_common::connect::{Connector, FacebookAdapter, Provider};
 use adsync_common::graph::GraphClient;
-use adsync_common::queue::Queue;
-use adsync_common::storage::Db;
+use adsync_connect::{Connector, FacebookAdapter, Provider};
+use adsync_storage::Db;
+use adsync_storage::queue::Queue;
 use adsync_worker::WorkerState;
 use anyhow::Context;
 use tokio::net::TcpListener;

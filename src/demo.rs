@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use adsync_common::Config;
 use adsync_common::crypto::Keyring;
 use adsync_common::ids::{Email, Role};
-use adsync_common::storage::{Db, teams, users};
 use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use adsync_storage::{Db, teams, users};
 use anyhow::Context;
 
 use crate::admin::create_user;

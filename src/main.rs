@@ -7,7 +7,7 @@ use adsync::app::{self, Role, Services};
 use adsync::{admin, bench, demo, sandbox_cli};
 use adsync_common::Config;
 use adsync_common::config::ConfigError;
-use adsync_common::storage::Db;
+use adsync_storage::Db;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 

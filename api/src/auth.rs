@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use adsync_common::ids::{Role, TeamId, UserId};
-use adsync_common::storage::{api_tokens, sessions, teams};
+use adsync_storage::{api_tokens, sessions, teams};
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;

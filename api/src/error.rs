@@ -1,8 +1,8 @@
 //! One error type for every handler, mapped once to `application/problem+json` (RFC 9457).
 //! Internal causes are logged with their chain and never sent to the client.
 
-use adsync_common::queue::QueueError;
-use adsync_common::storage::StorageError;
+use adsync_storage::StorageError;
+use adsync_storage::queue::QueueError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;

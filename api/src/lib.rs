@@ -15,10 +15,10 @@ mod server;
 use std::sync::Arc;
 
 use adsync_common::Config;
-use adsync_common::connect::Connector;
-use adsync_common::queue::Queue;
-use adsync_common::storage::Db;
 use adsync_common::telemetry::WorkerReadiness;
+use adsync_connect::Connector;
+use adsync_storage::Db;
+use adsync_storage::queue::Queue;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 

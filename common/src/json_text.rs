@@ -11,7 +11,7 @@ pub(crate) fn quoted(out: &mut Vec<u8>, s: &str) {
 /// `s` as a JSON string, escaped exactly as serde_json escapes it. Ids, names and action
 /// types rarely hold a quote, a backslash or a control character, so they are scanned once
 /// and copied.
-pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
+pub fn json_str(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         quoted(out, s);
     } else {
@@ -21,7 +21,7 @@ pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// `n` with leading zeros to `width` digits (`width` 0: as JSON writes an integer).
-pub(crate) fn push_padded(out: &mut Vec<u8>, n: i64, width: usize) {
+pub fn push_padded(out: &mut Vec<u8>, n: i64, width: usize) {
     let mut b = itoa::Buffer::new();
     let digits = b.format(n);
     for _ in digits.len()..width {

@@ -3,9 +3,9 @@
 
 use adsync_common::crypto::Keyring;
 use adsync_common::ids::TeamId;
-use adsync_common::storage::Db;
-use adsync_common::storage::connections::{self, Connection};
-use adsync_common::storage::webhooks;
+use adsync_storage::Db;
+use adsync_storage::connections::{self, Connection};
+use adsync_storage::webhooks;
 
 /// The platforms adsync stores connections for.
 const PLATFORMS: &[&str] = &["facebook"];

@@ -4,7 +4,7 @@
 
 use adsync_common::Config;
 use adsync_common::config::ConfigError;
-use adsync_common::storage::Db;
+use adsync_storage::Db;
 
 use crate::admin::undecryptable_tokens;
 

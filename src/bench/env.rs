@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use adsync_common::storage::Db;
-use adsync_common::storage::scratch::ScratchPostgres;
 use adsync_sandbox::{DatasetName, Stats};
+use adsync_storage::Db;
+use adsync_storage::scratch::ScratchPostgres;
 use anyhow::Context;
 
 use super::{BenchDatabase, TICKS_PER_SECOND};

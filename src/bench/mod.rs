@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use adsync_common::Config;
-use adsync_common::connect::CallbackParams;
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
-use adsync_common::storage::{Db, connections, teams};
+use adsync_connect::CallbackParams;
 use adsync_sandbox::{DatasetName, SandboxConfig};
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::{Db, connections, teams};
 use adsync_worker::WorkerState;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -280,7 +280,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
 /// Connects `team` through the real OAuth flow: the sandbox's auto-approved dialog, the
 /// code exchange, the ad-account discovery.
 async fn connect_team(
-    connector: &adsync_common::connect::Connector,
+    connector: &adsync_connect::Connector,
     http: &reqwest::Client,
     team: TeamId,
     user: adsync_common::ids::UserId,

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use adsync_common::Config;
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
-use adsync_common::storage::{connections, teams};
 use adsync_sandbox::DatasetName;
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::{connections, teams};
 use anyhow::{Context, bail};
 use clap::Args;
 
@@ -115,7 +115,7 @@ async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Re
             until: None,
             requested_by: Some(user),
         };
-        let run = adsync_common::syncs::request(&db, &services.queue, &new).await?;
+        let run = adsync_storage::syncs::request(&db, &services.queue, &new).await?;
         runs.push((team, run.id));
         index += 1;
         if index == accounts.len() {
@@ -172,8 +172,8 @@ async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Re
 }
 
 /// How many distinct worker processes claimed the runs.
-async fn claimants(db: &adsync_common::storage::Db) -> anyhow::Result<usize> {
-    let adsync_common::storage::Db::Postgres(pool) = db else {
+async fn claimants(db: &adsync_storage::Db) -> anyhow::Result<usize> {
+    let adsync_storage::Db::Postgres(pool) = db else {
         bail!("the scaling benchmark runs on PostgreSQL")
     };
     let n: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT claimed_by) FROM sync_runs")

@@ -1,7 +1,7 @@
 //! Sign-in, sessions, API tokens, team scoping and bad input, on both backends.
 
 use adsync_common::ids::Role;
-use adsync_common::storage::api_tokens;
+use adsync_storage::api_tokens;
 use serde_json::json;
 
 use adsync_common::password::bearer_digest;
@@ -214,10 +214,10 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
         .await;
     assert_eq!(status, 201, "{hook}");
     let id = hook["webhook"]["id"].as_i64().expect("id");
-    adsync_common::storage::webhooks::alert(&app.db, team_b, "sync.failed", json!({}))
+    adsync_storage::webhooks::alert(&app.db, team_b, "sync.failed", json!({}))
         .await
         .expect("alert");
-    let delivery = adsync_common::storage::webhooks::deliveries(&app.db, team_b, id, 1)
+    let delivery = adsync_storage::webhooks::deliveries(&app.db, team_b, id, 1)
         .await
         .expect("d")[0]
         .id;

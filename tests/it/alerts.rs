@@ -88,7 +88,7 @@ async fn an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed(
     assert_eq!(listed["webhooks"][0]["url"], url.as_str());
     assert!(!listed.to_string().contains(&secret), "the secret is shown once");
     let member = f.app.user("member@example.com").await;
-    adsync_common::storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
+    adsync_storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
         .await
         .expect("member");
     let mc = f.app.signed_in("member@example.com").await;
@@ -221,13 +221,10 @@ async fn the_alerts_card_adds_and_removes_webhooks(backend: Backend) {
     let listed = f.app.page_text(&f.c, &page).await;
     assert!(listed.contains("https://hooks.example.com/from-the-page"), "listed");
     assert!(!listed.contains(&secret), "shown once");
-    let hook = adsync_common::storage::webhooks::list(&f.app.db, f.team)
-        .await
-        .expect("hooks")[0]
-        .id;
+    let hook = adsync_storage::webhooks::list(&f.app.db, f.team).await.expect("hooks")[0].id;
 
     let member = f.app.user("member@example.com").await;
-    adsync_common::storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
+    adsync_storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
         .await
         .expect("member");
     let mc = f.app.signed_in("member@example.com").await;
@@ -247,7 +244,7 @@ async fn the_alerts_card_adds_and_removes_webhooks(backend: Backend) {
             .expect("delete");
     assert_eq!(res.status(), 303);
     assert!(
-        adsync_common::storage::webhooks::list(&f.app.db, f.team)
+        adsync_storage::webhooks::list(&f.app.db, f.team)
             .await
             .expect("hooks")
             .is_empty()

@@ -3,8 +3,8 @@
 //! stays each value's own, days older than Facebook's 13 months of reach by breakdown are
 //! fetched without it, and the dashboard shows a panel per breakdown.
 
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use adsync_sandbox::{DatasetName, Level, SandboxConfig};
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -185,7 +185,7 @@ async fn breakdowns_older_than_13_months_come_without_reach(backend: Backend) {
     };
     let f = fixture(backend, sandbox).await;
     assert_eq!(f.connect().await, f.connected_location());
-    adsync_common::storage::teams::set_breakdowns(&f.app.db, f.team, &[adsync_common::breakdowns::Breakdown::Gender])
+    adsync_storage::teams::set_breakdowns(&f.app.db, f.team, &[adsync_common::breakdowns::Breakdown::Gender])
         .await
         .expect("setting");
     let state = f.app.worker().await;

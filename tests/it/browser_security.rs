@@ -3,7 +3,7 @@
 //! kept through sign-in without an open redirect, and expired sessions purged.
 
 use adsync_common::ids::Role;
-use adsync_common::storage::{Db, api_tokens, sessions};
+use adsync_storage::{Db, api_tokens, sessions};
 use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, assert_problem, client, spawn_app, spawn_app_with};

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use adsync_common::storage::Db;
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus, SyncRun};
 use adsync_sandbox::{Level, SandboxConfig, Stats};
+use adsync_storage::Db;
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus, SyncRun};
 use adsync_worker::WorkerState;
 use adsync_worker::sync::gate::RateGate;
 
@@ -247,7 +247,7 @@ async fn nothing_smaller_fails_naming_what_was_tried(backend: Backend) {
     )
     .await;
     // An endpoint registered for the team's alerts (never sent to here: the outbox is read).
-    use adsync_common::storage::webhooks;
+    use adsync_storage::webhooks;
     let hook = webhooks::create(&f.app.db, f.team, "https://hooks.example.com/adsync", "unused")
         .await
         .expect("webhook");

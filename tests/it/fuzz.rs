@@ -4,7 +4,7 @@
 //! adsync answers below 500 and keeps serving. The cases are drawn from a fixed seed, so a
 //! failure replays exactly; the failing request is printed.
 
-use adsync_common::connect::signed_request;
+use adsync_connect::signed_request;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use adsync_common::ids::Role as TeamRole;
-use adsync_common::storage::Db;
+use adsync_storage::Db;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

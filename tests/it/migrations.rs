@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use adsync_common::storage::{Db, teams};
+use adsync_storage::{Db, teams};
 
 use crate::helpers::{Backend, TestDatabase};
 use crate::storage::fresh;
@@ -64,7 +64,7 @@ async fn actions_synced_before_0005_survive_it(backend: Backend) {
     const ACTION: &str = "INSERT INTO insight_actions (team_id, ad_account_id, level, object_id, date, breakdown, \
                           action_type, attribution_window, count, value_micros, synced_at) \
                           VALUES ($1, 'act_1', 'ad', $2, $3, '', $4, $5, $6, $7, $8)";
-    let at = adsync_common::storage::now();
+    let at = adsync_storage::now();
     let day: chrono::NaiveDate = "2026-11-01".parse().expect("day");
     let old_actions = [
         ("ad1", "purchase", "default", 2, Some(45_670_000)),
@@ -110,7 +110,7 @@ async fn purchases_synced_before_0011_are_recounted(backend: Backend) {
                         impressions, reach, clicks, inline_link_clicks, spend_micros, purchases_default, \
                         purchase_value_default_micros, actions, synced_at) \
                         VALUES ($1, 'act_1', 'ad', $2, $3, '', 10, 5, 1, 1, 1000, $4, $5, $6, $7)";
-    let at = adsync_common::storage::now();
+    let at = adsync_storage::now();
     let day: chrono::NaiveDate = "2026-11-01".parse().expect("day");
     // (object, the old rollup's count and value, actions)
     let rows = [
@@ -174,9 +174,7 @@ async fn purchases_synced_before_0011_are_recounted(backend: Backend) {
             ("pixel", "offsite_conversion.fb_pixel_purchase", "default", 4),
         ]
     );
-    let goal = adsync_common::storage::conversions::goal(&db, team)
-        .await
-        .expect("goal");
+    let goal = adsync_storage::conversions::goal(&db, team).await.expect("goal");
     assert_eq!(goal.as_setting(), "purchases", "every team starts counting purchases");
 }
 

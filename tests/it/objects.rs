@@ -3,10 +3,10 @@
 //! (unchosen accounts keep no data). On SQLite and on PostgreSQL + Redis.
 
 use adsync_common::ids::Role;
-use adsync_common::storage::Db;
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
-use adsync_common::storage::teams;
 use adsync_sandbox::{DatasetName, Level, SandboxConfig};
+use adsync_storage::Db;
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::teams;
 use serde_json::{Value, json};
 
 use crate::connect::{Fixture, auto_approve, fixture};

@@ -280,19 +280,17 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
         adsync_common::reporting::metric_names().join(",")
     );
     let range = format!("since={since}&until={until}");
-    let runs = adsync_common::storage::sync_runs::list(&f.app.db, t, 1)
-        .await
-        .expect("runs");
+    let runs = adsync_storage::sync_runs::list(&f.app.db, t, 1).await.expect("runs");
     let run = runs[0].id.0;
     let accounts: Vec<String> = ds.accounts().iter().map(|a| a.id.clone()).collect();
-    let hook = adsync_common::storage::webhooks::create(&f.app.db, t, "https://hooks.example.com/a", "unused")
+    let hook = adsync_storage::webhooks::create(&f.app.db, t, "https://hooks.example.com/a", "unused")
         .await
         .expect("webhook")
         .id;
-    adsync_common::storage::webhooks::alert(&f.app.db, t, "sync.failed", json!({"run_id": run}))
+    adsync_storage::webhooks::alert(&f.app.db, t, "sync.failed", json!({"run_id": run}))
         .await
         .expect("alert");
-    let delivery = adsync_common::storage::webhooks::deliveries(&f.app.db, t, hook, 1)
+    let delivery = adsync_storage::webhooks::deliveries(&f.app.db, t, hook, 1)
         .await
         .expect("deliveries")[0]
         .id;

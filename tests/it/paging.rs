@@ -4,9 +4,9 @@
 use std::collections::HashSet;
 
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::storage::events::{self, EventKind};
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
-use adsync_common::storage::{Db, teams};
+use adsync_storage::events::{self, EventKind};
+use adsync_storage::sync_runs::{self, NewRun, RunKind};
+use adsync_storage::{Db, teams};
 use serde_json::Value;
 
 use crate::helpers::{Backend, TestApp, assert_problem, spawn_app_with_sandbox_and};

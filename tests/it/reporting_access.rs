@@ -3,9 +3,9 @@
 
 use adsync_common::ids::TeamId;
 use adsync_common::normalize::{ActionFigures, DailyRow, Names};
-use adsync_common::storage::page_writes::{WriteMode, write_page};
-use adsync_common::storage::sync_runs;
-use adsync_common::storage::{Db, teams};
+use adsync_storage::page_writes::{WriteMode, write_page};
+use adsync_storage::sync_runs;
+use adsync_storage::{Db, teams};
 use sqlx::{Connection, PgConnection};
 
 use crate::helpers::{Backend, unique};

@@ -3,9 +3,9 @@
 //! Runs are executed with the one-step executor, so each test controls when work happens.
 
 use adsync_common::ids::RunId;
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
-use adsync_common::storage::{Db, connections};
 use adsync_sandbox::{BudgetConfig, FaultConfig, Level, SandboxConfig};
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::{Db, connections};
 use adsync_worker::WorkerState;
 use adsync_worker::sync::ChunkPolicy;
 
@@ -286,7 +286,7 @@ async fn a_backfill_stays_inside_the_history_facebook_counts_from_its_own_date()
         ..auto_approve()
     };
     let (f, state, run) = connected(Backend::Sqlite, sandbox).await;
-    adsync_common::storage::teams::set_breakdowns(&f.app.db, f.team, &[adsync_common::breakdowns::Breakdown::Age])
+    adsync_storage::teams::set_breakdowns(&f.app.db, f.team, &[adsync_common::breakdowns::Breakdown::Age])
         .await
         .expect("setting");
     let done = run_to_end(&f, &state, run).await;

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use adsync_sandbox::{BudgetConfig, FaultConfig, SandboxConfig};
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 use adsync_worker::sync::ChunkPolicy;
 use serde_json::Value;
 

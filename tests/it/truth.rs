@@ -1,7 +1,7 @@
 //! Comparing what a sync stored with the sandbox's ground truth, to the cent.
 
-use adsync_common::storage::Db;
 use adsync_sandbox::Level;
+use adsync_storage::Db;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use adsync_common::alerts::{self, SIGNATURE_HEADER};
 use adsync_common::crypto::Keyring;
-use adsync_common::storage::webhooks::{self, Due, MAX_ATTEMPTS, Outcome};
-use adsync_common::storage::{StorageError, now};
+use adsync_storage::webhooks::{self, Due, MAX_ATTEMPTS, Outcome};
+use adsync_storage::{StorageError, now};
 
 use crate::WorkerState;
 

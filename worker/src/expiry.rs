@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use adsync_common::connect::{ConnectError, Connector, TokenCheck};
-use adsync_common::storage::StorageError;
-use adsync_common::storage::connections::{self, Connection, ConnectionStatus};
-use adsync_common::storage::events::{self, EventKind};
+use adsync_connect::{ConnectError, Connector, TokenCheck};
+use adsync_storage::StorageError;
+use adsync_storage::connections::{self, Connection, ConnectionStatus};
+use adsync_storage::events::{self, EventKind};
 use chrono::{DateTime, Utc};
 
 use crate::WorkerState;

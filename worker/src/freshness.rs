@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use adsync_common::ids::TeamId;
-use adsync_common::storage::metrics::{self as stored, AccountFreshness};
-use adsync_common::storage::{Db, StorageResult};
+use adsync_storage::metrics::{self as stored, AccountFreshness};
+use adsync_storage::{Db, StorageResult};
 use chrono::{NaiveDate, Utc};
 
 /// Refreshes `adsync_sync_lag_days_max`, `adsync_ad_accounts_never_synced` and, with

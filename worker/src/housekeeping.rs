@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use adsync_common::storage::{Db, StorageResult, sessions, sign_in_failures};
+use adsync_storage::{Db, StorageResult, sessions, sign_in_failures};
 
 /// How often housekeeping runs (the first pass runs at start-up).
 const EVERY: Duration = Duration::from_secs(15 * 60);

@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adsync_common::Config;
-use adsync_common::connect::Connector;
-use adsync_common::queue::{Job, Queue};
-use adsync_common::storage::Db;
 use adsync_common::telemetry::WorkerReadiness;
+use adsync_connect::Connector;
+use adsync_storage::Db;
+use adsync_storage::queue::{Job, Queue};
 use apalis::prelude::*;
 use tokio_util::sync::CancellationToken;
 

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use adsync_common::queue::Job;
-use adsync_common::storage::sync_runs;
+use adsync_storage::queue::Job;
+use adsync_storage::sync_runs;
 
 use crate::WorkerState;
 
@@ -44,7 +44,7 @@ pub async fn refill_once(state: &WorkerState) -> Result<usize, Box<dyn std::erro
     } else {
         GRACE
     };
-    let ids = sync_runs::orphaned(&state.db, adsync_common::storage::now() - grace).await?;
+    let ids = sync_runs::orphaned(&state.db, adsync_storage::now() - grace).await?;
     for run_id in &ids {
         state.queue.push(Job::SyncRunV1 { run_id: *run_id }).await?;
     }

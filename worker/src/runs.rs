@@ -1,20 +1,20 @@
 //! Executing one sync run: claim it, sync, record the outcome.
 
 use adsync_common::ids::RunId;
-use adsync_common::queue::Job;
-use adsync_common::storage::StorageError;
-use adsync_common::storage::sync_runs::{self, RunStatus};
+use adsync_storage::StorageError;
+use adsync_storage::queue::Job;
+use adsync_storage::sync_runs::{self, RunStatus};
 
 use crate::WorkerState;
 use crate::sync::{self, SyncError};
 use adsync_common::alerts;
-use adsync_common::storage::webhooks;
+use adsync_storage::webhooks;
 
 /// Claims and executes the run. A run already held by a live worker, or already ended,
 /// makes this a no-op: duplicate jobs are expected (refill, redelivery) and harmless.
 #[tracing::instrument(skip_all, fields(run_id = %run_id))]
 pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageError> {
-    let claimed_at = adsync_common::storage::now();
+    let claimed_at = adsync_storage::now();
     let Some(run) = sync_runs::claim(&state.db, run_id, &state.instance, state.run_lease()).await? else {
         tracing::debug!("run not claimable (held elsewhere or finished)");
         return Ok(());
@@ -62,7 +62,7 @@ pub async fn execute(state: &WorkerState, run_id: RunId) -> Result<(), StorageEr
     metrics::counter!("adsync_jobs_finished_total", "kind" => run.kind.as_str(), "status" => status.as_str())
         .increment(1);
     let started = run.started_at.unwrap_or(claimed_at);
-    let took = (adsync_common::storage::now() - started).to_std().unwrap_or_default();
+    let took = (adsync_storage::now() - started).to_std().unwrap_or_default();
     metrics::histogram!("adsync_run_duration_seconds", "kind" => run.kind.as_str(), "status" => status.as_str())
         .record(took.as_secs_f64());
     sync_runs::finish(&state.db, run.id, &state.instance, status, error.as_deref()).await?;

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use adsync_common::connect::PROVIDERS;
 use adsync_common::schedule;
-use adsync_common::storage::connections::{self, ConnectionStatus};
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind};
-use adsync_common::storage::teams;
+use adsync_connect::PROVIDERS;
+use adsync_storage::connections::{self, ConnectionStatus};
+use adsync_storage::sync_runs::{self, NewRun, RunKind};
+use adsync_storage::teams;
 
 use crate::WorkerState;
 
@@ -35,7 +35,7 @@ pub async fn run(state: WorkerState) {
 
 /// Queues an incremental run for every connected team that is due; returns how many.
 pub async fn enqueue_due(state: &WorkerState) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
-    let now = adsync_common::storage::now();
+    let now = adsync_storage::now();
     let own = teams::sync_intervals(&state.db).await?;
     let mut queued = 0;
     let mut connected = Vec::new();
@@ -59,7 +59,7 @@ pub async fn enqueue_due(state: &WorkerState) -> Result<usize, Box<dyn std::erro
             until: None,
             requested_by: None,
         };
-        adsync_common::syncs::request(&state.db, &state.queue, &run).await?;
+        adsync_storage::syncs::request(&state.db, &state.queue, &run).await?;
         queued += 1;
     }
     Ok(queued)

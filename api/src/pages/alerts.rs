@@ -3,7 +3,7 @@
 //! form), and each webhook's latest deliveries with their outcome and a replay button.
 
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::storage::webhooks;
+use adsync_storage::webhooks;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -142,7 +142,7 @@ pub(super) async fn remove(
     };
     match webhooks::delete(&state.db, team.member.team, id).await {
         Ok(()) => back(team.member.team),
-        Err(adsync_common::storage::StorageError::NotFound) => {
+        Err(adsync_storage::StorageError::NotFound) => {
             ApiError::NotFound("No such webhook in this team.".into()).into_response()
         }
         Err(e) => ApiError::from(e).into_response(),
@@ -162,7 +162,7 @@ pub(super) async fn replay(
     };
     match webhooks::replay(&state.db, team.member.team, hook, delivery).await {
         Ok(()) => back(team.member.team),
-        Err(adsync_common::storage::StorageError::NotFound) => {
+        Err(adsync_storage::StorageError::NotFound) => {
             ApiError::NotFound("No such delivery in this team.".into()).into_response()
         }
         Err(e) => ApiError::from(e).into_response(),

@@ -2,8 +2,8 @@
 //! members are asked to get the owner to connect.
 
 use adsync_common::ids::Role;
-use adsync_common::storage::events;
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, SyncRun};
+use adsync_storage::events;
+use adsync_storage::sync_runs::{self, NewRun, RunKind, SyncRun};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -298,7 +298,7 @@ pub async fn resync(State(state): State<AppState>, team: PageTeam, axum::Form(f)
             until,
             requested_by: Some(team.member.user),
         };
-        Ok::<_, ApiError>(adsync_common::syncs::request(&state.db, &state.queue, &new).await?)
+        Ok::<_, ApiError>(adsync_storage::syncs::request(&state.db, &state.queue, &new).await?)
     };
     match run.await {
         Ok(_) => Redirect::to(&connectors_page(team.member.team)).into_response(),

@@ -11,13 +11,13 @@ mod table;
 
 use std::collections::BTreeMap;
 
-use adsync_common::connect::FACEBOOK;
 use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::reporting::currency_decimals;
-use adsync_common::storage::connections::{self, AdAccount, ConnectionStatus};
-use adsync_common::storage::metrics as stored;
-use adsync_common::storage::sync_runs::{self, RunStatus};
+use adsync_connect::FACEBOOK;
+use adsync_storage::connections::{self, AdAccount, ConnectionStatus};
+use adsync_storage::metrics as stored;
+use adsync_storage::sync_runs::{self, RunStatus};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -202,7 +202,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     let accounts = connections::all_ad_accounts(&state.db, t).await?;
     let connection = connections::get(&state.db, t, FACEBOOK.platform).await?;
     let runs = sync_runs::list(&state.db, t, 20).await?;
-    let interval = adsync_common::storage::teams::sync_interval(&state.db, t)
+    let interval = adsync_storage::teams::sync_interval(&state.db, t)
         .await?
         .unwrap_or(state.config.sync_interval);
     if accounts.is_empty() {
@@ -222,7 +222,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     let (range, range_error) = resolve_range(&view, today);
     let previous = DateRange::ending(range.since().pred_opt().unwrap_or(range.since()), range.days() as u32);
 
-    let goal = adsync_common::storage::conversions::goal(&state.db, t).await?;
+    let goal = adsync_storage::conversions::goal(&state.db, t).await?;
     let current = totals(state, t, &view.account, range).await?;
     let before = totals(state, t, &view.account, previous).await?;
     let columns = numbers::columns(&goal.label(), current.value != 0 || before.value != 0);
@@ -292,7 +292,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     };
     let no_data = current.impressions == 0 && current.spend == 0;
     let table = table::table_section(state, team, &view, range, dp, &columns).await?;
-    let enabled = adsync_common::storage::teams::breakdowns(&state.db, t).await?;
+    let enabled = adsync_storage::teams::breakdowns(&state.db, t).await?;
     let by_breakdown = breakdowns::panel(state, t, &view, range, dp, &goal.label(), &enabled).await?;
     Ok(html! {
         div.dash {

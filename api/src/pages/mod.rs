@@ -91,7 +91,7 @@ impl FromRequestParts<AppState> for PageUser {
             .await
             .map_err(|e| e.into_response())?
             .ok_or_else(to_login)?;
-        let user = adsync_common::storage::users::get(&state.db, id)
+        let user = adsync_storage::users::get(&state.db, id)
             .await
             .map_err(|e| crate::ApiError::from(e).into_response())?
             .ok_or_else(to_login)?;
@@ -114,7 +114,7 @@ impl FromRequestParts<AppState> for PageTeam {
         let member = crate::auth::team_access(parts, state, user.id)
             .await
             .map_err(|e| e.into_response())?;
-        let team = adsync_common::storage::teams::get(&state.db, member.team)
+        let team = adsync_storage::teams::get(&state.db, member.team)
             .await
             .map_err(|e| crate::ApiError::from(e).into_response())?
             .ok_or_else(|| crate::ApiError::NotFound("No such team.".into()).into_response())?;

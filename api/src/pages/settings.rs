@@ -5,7 +5,7 @@ use adsync_common::breakdowns::Breakdown;
 use adsync_common::conversions::{CONVERSIONS, Goal};
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::schedule;
-use adsync_common::storage::{conversions, teams};
+use adsync_storage::{conversions, teams};
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};

@@ -1,7 +1,7 @@
 //! The list of the user's teams.
 
-use adsync_common::connect::ConnectError;
-use adsync_common::storage::teams;
+use adsync_connect::ConnectError;
+use adsync_storage::teams;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Response};

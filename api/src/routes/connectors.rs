@@ -1,10 +1,10 @@
 //! A team's connectors (owners only): state, connect, disconnect, events.
 
-use adsync_common::connect::{ConnectError, Connector, FACEBOOK};
 use adsync_common::ids::TeamId;
-use adsync_common::storage::connections::{self, AdAccount};
-use adsync_common::storage::events::{self, Event};
-use adsync_common::storage::sync_runs::{self, SyncRun};
+use adsync_connect::{ConnectError, Connector, FACEBOOK};
+use adsync_storage::connections::{self, AdAccount};
+use adsync_storage::events::{self, Event};
+use adsync_storage::sync_runs::{self, SyncRun};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -60,7 +60,7 @@ pub async fn choose(state: &AppState, team: TeamId, synced: &[String]) -> Result
         .filter(|s| !s.is_empty())
         .collect();
     match connections::choose_synced_accounts(&state.db, team, &synced).await {
-        Err(adsync_common::storage::StorageError::NotFound) => Err(ApiError::BadRequest(
+        Err(adsync_storage::StorageError::NotFound) => Err(ApiError::BadRequest(
             "synced: name only ad accounts of this team's connection (act_<n> or <n>)".into(),
         )),
         other => Ok(other?),

@@ -2,9 +2,9 @@
 //! person asked for their data to go) and the public status page of a deletion request.
 //! Both POSTs carry a `signed_request` verified with the app secret before anything else.
 
-use adsync_common::connect::Connector;
-use adsync_common::connect::signed_request::{self, SignedRequest};
-use adsync_common::storage::deletion;
+use adsync_connect::Connector;
+use adsync_connect::signed_request::{self, SignedRequest};
+use adsync_storage::deletion;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};

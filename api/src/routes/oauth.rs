@@ -1,7 +1,7 @@
 //! The OAuth callback: always a redirect back to a page with a message, never a 500.
 
-use adsync_common::connect::CallbackParams;
-use adsync_common::storage::sync_runs::{NewRun, RunKind};
+use adsync_connect::CallbackParams;
+use adsync_storage::sync_runs::{NewRun, RunKind};
 use axum::extract::{Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::response::Redirect;
@@ -49,7 +49,7 @@ async fn oauth_callback(State(state): State<AppState>, parts: Parts, RawQuery(ra
                 until: None,
                 requested_by: user,
             };
-            match adsync_common::syncs::request(&state.db, &state.queue, &backfill).await {
+            match adsync_storage::syncs::request(&state.db, &state.queue, &backfill).await {
                 Ok(_) => "ok",
                 Err(e) => {
                     // The run row may exist; the worker's refill will queue it.

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use adsync_common::storage::sync_runs;
+use adsync_storage::sync_runs;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;

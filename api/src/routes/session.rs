@@ -3,7 +3,7 @@
 use adsync_common::Secret;
 use adsync_common::ids::{Email, UserId};
 use adsync_common::password::verify_password;
-use adsync_common::storage::{sessions, sign_in_failures, users};
+use adsync_storage::{sessions, sign_in_failures, users};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum_extra::extract::CookieJar;

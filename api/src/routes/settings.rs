@@ -5,8 +5,8 @@ use adsync_common::breakdowns::Breakdown;
 use adsync_common::conversions::{CONVERSIONS, Goal};
 use adsync_common::ids::TeamId;
 use adsync_common::schedule;
-use adsync_common::storage::sync_runs::{NewRun, RunKind};
-use adsync_common::storage::{connections, conversions, teams};
+use adsync_storage::sync_runs::{NewRun, RunKind};
+use adsync_storage::{connections, conversions, teams};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -127,7 +127,7 @@ pub async fn set_breakdowns(
     let before = teams::breakdowns(&state.db, team).await?;
     teams::set_breakdowns(&state.db, team, list).await?;
     let added = list.iter().any(|b| !before.contains(b));
-    let connected = connections::get(&state.db, team, adsync_common::connect::FACEBOOK.platform)
+    let connected = connections::get(&state.db, team, adsync_connect::FACEBOOK.platform)
         .await?
         .is_some_and(|c| c.status == connections::ConnectionStatus::Connected);
     if added && connected {
@@ -139,7 +139,7 @@ pub async fn set_breakdowns(
             until: None,
             requested_by: Some(user),
         };
-        adsync_common::syncs::request(&state.db, &state.queue, &run).await?;
+        adsync_storage::syncs::request(&state.db, &state.queue, &run).await?;
     }
     Ok(())
 }

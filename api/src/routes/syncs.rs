@@ -2,7 +2,7 @@
 
 use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::ids::RunId;
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, SyncRun};
+use adsync_storage::sync_runs::{self, NewRun, RunKind, SyncRun};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -111,7 +111,7 @@ async fn start_resync(
         until,
         requested_by: Some(owner.user),
     };
-    let run = adsync_common::syncs::request(&state.db, &state.queue, &new).await?;
+    let run = adsync_storage::syncs::request(&state.db, &state.queue, &new).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(run)))
 }
 

@@ -1,8 +1,8 @@
 //! The caller's teams.
 
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::storage::teams;
-use adsync_common::storage::teams::TeamWithRole;
+use adsync_storage::teams;
+use adsync_storage::teams::TeamWithRole;
 use axum::extract::State;
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};

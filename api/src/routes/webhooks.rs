@@ -4,7 +4,7 @@
 //! again. See `common::alerts` for the payload and the signature.
 
 use adsync_common::alerts;
-use adsync_common::storage::webhooks::{self, Delivery, Webhook};
+use adsync_storage::webhooks::{self, Delivery, Webhook};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -179,11 +179,9 @@ async fn replay_delivery(
     Ok(StatusCode::ACCEPTED)
 }
 
-fn not_found(e: adsync_common::storage::StorageError, what: &str, raw: &str) -> ApiError {
+fn not_found(e: adsync_storage::StorageError, what: &str, raw: &str) -> ApiError {
     match e {
-        adsync_common::storage::StorageError::NotFound => {
-            ApiError::NotFound(format!("No {what} {raw:?} in this team."))
-        }
+        adsync_storage::StorageError::NotFound => ApiError::NotFound(format!("No {what} {raw:?} in this team.")),
         other => other.into(),
     }
 }

@@ -4,7 +4,7 @@
 use chrono::{Datelike, Days, NaiveDate};
 
 use crate::dates::DateRange;
-use crate::storage::metrics::Granularity;
+use crate::reporting::query::Granularity;
 
 /// Days of daily rows read at once.
 const DAYS_PER_READ: u64 = 31;

@@ -6,9 +6,10 @@ use rust_decimal::Decimal;
 
 use crate::conversions::{self, Goal};
 use crate::json_text::push_padded;
-use crate::storage::metrics::{Aggregate, Figures, Granularity, Source};
+use query::{Aggregate, Figures, Granularity, Source};
 
 mod export;
+pub mod query;
 mod rows_csv;
 mod rows_json;
 pub use export::export_ranges;

@@ -108,8 +108,8 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
+    use crate::reporting::query::ObjectInfo;
     use crate::reporting::tests::metrics as parse_names;
-    use crate::storage::metrics::ObjectInfo;
 
     fn row(day: &str, id: &str, name: &str, breakdown: &str) -> Aggregate {
         Aggregate {

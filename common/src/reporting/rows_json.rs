@@ -243,7 +243,7 @@ mod tests {
                         ("platform_position", "reels"),
                     ]),
                 },
-                info: crate::storage::metrics::ObjectInfo {
+                info: crate::reporting::query::ObjectInfo {
                     status: (i % 3 != 0).then(|| "ACTIVE".to_string()),
                     effective_status: names[(i as usize + 1) % names.len()].map(String::from),
                     objective: (i % 2 == 0).then(|| "OUTCOME_SALES".to_string()),
@@ -256,7 +256,7 @@ mod tests {
                 purchases: i % 5,
                 purchase_value_micros: i * 9_876_543 % 400_000_000,
                 conversions: (0..sources as i64)
-                    .map(|k| crate::storage::metrics::Figures {
+                    .map(|k| crate::reporting::query::Figures {
                         count: (i + k) % 4,
                         value_micros: i * 7_654_321 * k % 300_000_000,
                     })

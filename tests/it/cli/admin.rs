@@ -4,8 +4,8 @@
 
 use adsync::app::{self, Role, Services};
 use adsync_common::ids::{RunId, TeamId};
-use adsync_common::storage::sync_runs::{self, RunKind, RunStatus};
-use adsync_common::storage::{Db, api_tokens};
+use adsync_storage::sync_runs::{self, RunKind, RunStatus};
+use adsync_storage::{Db, api_tokens};
 use tokio_util::sync::CancellationToken;
 
 use super::{adsync, stderr, stdout};
@@ -153,7 +153,7 @@ async fn every_admin_command_works_through_the_binary() {
 
     // A new password ends every session the user had; the old password no longer works.
     let db = Db::connect(url).await.expect("db");
-    let ann = adsync_common::storage::users::find_by_email(
+    let ann = adsync_storage::users::find_by_email(
         &db,
         &adsync_common::ids::Email::parse("ann@example.com").expect("email"),
     )
@@ -163,12 +163,8 @@ async fn every_admin_command_works_through_the_binary() {
     .id;
     let day = chrono::Duration::days(1);
     let sessions = [
-        adsync_common::storage::sessions::create(&db, ann, day)
-            .await
-            .expect("session"),
-        adsync_common::storage::sessions::create(&db, ann, day)
-            .await
-            .expect("session"),
+        adsync_storage::sessions::create(&db, ann, day).await.expect("session"),
+        adsync_storage::sessions::create(&db, ann, day).await.expect("session"),
     ];
     let out = admin(
         url,
@@ -177,12 +173,10 @@ async fn every_admin_command_works_through_the_binary() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     for s in &sessions {
-        let user = adsync_common::storage::sessions::user_for(&db, s.expose())
-            .await
-            .expect("db");
+        let user = adsync_storage::sessions::user_for(&db, s.expose()).await.expect("db");
         assert_eq!(user, None, "a session outlived the password change");
     }
-    let (_, hash) = adsync_common::storage::users::credentials(
+    let (_, hash) = adsync_storage::users::credentials(
         &db,
         &adsync_common::ids::Email::parse("ann@example.com").expect("email"),
     )

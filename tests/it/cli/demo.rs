@@ -4,7 +4,7 @@
 
 use std::process::Stdio;
 
-use adsync_common::storage::{Db, teams, users};
+use adsync_storage::{Db, teams, users};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 

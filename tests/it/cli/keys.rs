@@ -5,8 +5,8 @@
 use adsync_common::Secret;
 use adsync_common::crypto::Keyring;
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::storage::connections::{self, NewConnection};
-use adsync_common::storage::{Db, teams};
+use adsync_storage::connections::{self, NewConnection};
+use adsync_storage::{Db, teams};
 use tokio::process::Command;
 
 use super::{adsync, assert_config_error, stderr, stdout};

@@ -30,7 +30,7 @@ async fn every_connectors_route_is_owner_only(backend: Backend) {
     let f = fixture(backend, auto_approve()).await;
     assert_eq!(f.connect().await, f.connected_location());
     let member = f.app.user("member@example.com").await;
-    adsync_common::storage::teams::set_member(&f.app.db, f.team, member, Role::Member)
+    adsync_storage::teams::set_member(&f.app.db, f.team, member, Role::Member)
         .await
         .expect("member");
     let stranger = f.app.user("other-owner@example.com").await;

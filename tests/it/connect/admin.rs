@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use adsync_common::crypto::Keyring;
-use adsync_common::storage::connections;
+use adsync_storage::connections;
 
 use super::{Fixture, auto_approve, fixture};
 use crate::helpers::{Backend, redis_url};
@@ -106,7 +106,7 @@ async fn rotate_key_reencrypts_every_token_and_list_shows_no_secret(backend: Bac
         token.expose()
     );
 
-    let (_, stored_secret) = adsync_common::storage::webhooks::all_secrets(&f.app.db)
+    let (_, stored_secret) = adsync_storage::webhooks::all_secrets(&f.app.db)
         .await
         .expect("secrets")
         .remove(0);

@@ -2,7 +2,7 @@
 //! `connection_failed` event when the team is known, never a 500, nothing stored.
 
 use adsync_common::ids::Role;
-use adsync_common::storage::{Db, connections, events};
+use adsync_storage::{Db, connections, events};
 use url::Url;
 
 use super::{Fixture, auto_approve, fixture};
@@ -101,11 +101,11 @@ async fn each_callback_failure_is_a_message_not_a_500(backend: Backend) {
 
     // A state finished by someone else: a co-owner, a member, another team's owner, nobody.
     let bob = f.app.user("bob@example.com").await;
-    adsync_common::storage::teams::set_member(&f.app.db, t, bob, Role::Owner)
+    adsync_storage::teams::set_member(&f.app.db, t, bob, Role::Owner)
         .await
         .expect("co-owner");
     let dave = f.app.user("dave@example.com").await;
-    adsync_common::storage::teams::set_member(&f.app.db, t, dave, Role::Member)
+    adsync_storage::teams::set_member(&f.app.db, t, dave, Role::Member)
         .await
         .expect("member");
     let carol_id = f.app.user("carol@example.com").await;

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adsync_common::config::Config;
-use adsync_common::queue::Queue;
-use adsync_common::storage::connections;
-use adsync_common::storage::sync_runs::{self, RunStatus};
 use adsync_sandbox::{BudgetConfig, SandboxConfig};
+use adsync_storage::connections;
+use adsync_storage::queue::Queue;
+use adsync_storage::sync_runs::{self, RunStatus};
 use adsync_worker::WorkerState;
 use adsync_worker::expiry::{self, ExpiryReport};
 use adsync_worker::schedule;
@@ -53,7 +53,7 @@ async fn expiring_tokens_are_renewed_or_the_owner_is_warned(backend: Backend) {
         }
     );
     assert_eq!(f.stored_token().await.0, cipher, "token unchanged");
-    let evs = adsync_common::storage::events::list(&f.app.db, f.team, 1)
+    let evs = adsync_storage::events::list(&f.app.db, f.team, 1)
         .await
         .expect("events");
     assert_eq!(evs[0].kind, "token_expiring_soon");
@@ -286,7 +286,7 @@ async fn a_team_interval_replaces_the_server_default(backend: Backend) {
         assert!(detail.contains("sync_interval"), "{detail}");
     }
     let member = f.app.user("member@example.com").await;
-    adsync_common::storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
+    adsync_storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
         .await
         .expect("member");
     let mc = f.app.signed_in("member@example.com").await;

@@ -1,7 +1,7 @@
 //! Facebook's deauthorize and data-deletion callbacks with valid and forged signatures.
 
-use adsync_common::connect::signed_request::sign;
-use adsync_common::storage::connections;
+use adsync_connect::signed_request::sign;
+use adsync_storage::connections;
 use serde_json::{Value, json};
 
 use super::{Fixture, auto_approve, event_kinds, fixture, seed_synced_rows, synced_rows};
@@ -119,9 +119,7 @@ async fn deauthorize_revokes_every_connection_of_that_user(backend: Backend) {
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["revoked_at_provider"], true, "{body}");
-    let last = adsync_common::storage::events::list(&f.app.db, team2, 1)
-        .await
-        .expect("events");
+    let last = adsync_storage::events::list(&f.app.db, team2, 1).await.expect("events");
     assert_eq!(last[0].kind, "connection_removed");
     assert!(last[0].detail.contains("already been removed"), "{}", last[0].detail);
     f.app.stop().await;

@@ -1,6 +1,6 @@
 //! Connect, reconnect (replace and recover) and disconnect, through the dialog and back.
 
-use adsync_common::storage::{connections, events};
+use adsync_storage::{connections, events};
 use chrono::{DateTime, Utc};
 
 use super::{auto_approve, fixture, seed_synced_rows, synced_rows};
@@ -201,7 +201,7 @@ async fn disconnect_deletes_locally_when_facebook_is_down(backend: Backend) {
             .is_none(),
         "the token is deleted here anyway"
     );
-    let evs = adsync_common::storage::events::list(&f.app.db, f.team, 1)
+    let evs = adsync_storage::events::list(&f.app.db, f.team, 1)
         .await
         .expect("events");
     assert_eq!(evs[0].kind, "connection_removed");

@@ -11,8 +11,8 @@ mod secrets;
 
 use adsync_common::Secret;
 use adsync_common::ids::{Role, TeamId, UserId};
-use adsync_common::storage::{connections, events};
 use adsync_sandbox::SandboxConfig;
+use adsync_storage::{connections, events};
 use serde_json::Value;
 use url::Url;
 
@@ -167,7 +167,7 @@ pub async fn event_kinds(app: &TestApp, team: TeamId) -> Vec<String> {
 
 /// Inserts one campaign and one insights row, as a sync would have written them.
 pub async fn seed_synced_rows(app: &TestApp, team: TeamId) {
-    use adsync_common::storage::Db;
+    use adsync_storage::Db;
     let campaign = "INSERT INTO campaigns (team_id, ad_account_id, id, name, status, objective, updated_at) \
                     VALUES ($1, 'act_1', 'c1', 'Campaign', 'ACTIVE', NULL, $2)";
     let insight = "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, campaign_id, \
@@ -185,7 +185,7 @@ pub async fn seed_synced_rows(app: &TestApp, team: TeamId) {
 
 /// How many synced rows (campaigns + daily insights) the team has.
 pub async fn synced_rows(app: &TestApp, team: TeamId) -> i64 {
-    use adsync_common::storage::Db;
+    use adsync_storage::Db;
     let sql = "SELECT (SELECT COUNT(*) FROM campaigns WHERE team_id = $1) + \
                (SELECT COUNT(*) FROM insights_daily WHERE team_id = $1)";
     match &app.db {

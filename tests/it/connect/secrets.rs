@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use adsync_common::crypto::Keyring;
 use adsync_common::ids::Role;
-use adsync_common::storage::{Db, teams};
 use adsync_sandbox::Sandbox;
+use adsync_storage::{Db, teams};
 use tokio::process::Command;
 
 use super::auto_approve;
@@ -102,7 +102,7 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let signed = adsync_common::connect::signed_request::sign(
+    let signed = adsync_connect::signed_request::sign(
         &serde_json::json!({"user_id": sandbox.control().user_id(), "algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp()}),
         "forged",
     );
@@ -121,7 +121,7 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
     assert_eq!(res.status(), 200);
     // Facebook's own callbacks, validly signed: deauthorize, then data deletion, each after a
     // fresh connect; and a callback that fails at Facebook (a code it never issued).
-    let valid = adsync_common::connect::signed_request::sign(
+    let valid = adsync_connect::signed_request::sign(
         &serde_json::json!({"user_id": sandbox.control().user_id(), "algorithm": "HMAC-SHA256", "issued_at": chrono::Utc::now().timestamp()}),
         sandbox.app_secret(),
     );
@@ -153,7 +153,7 @@ async fn no_token_in_the_database_or_the_logs(backend: Backend) {
     assert!(location.ends_with("connect=ok"), "{location}");
 
     // The tokens exist (encrypted) before we look for them in plaintext.
-    let conn = adsync_common::storage::connections::get(&db, team, "facebook")
+    let conn = adsync_storage::connections::get(&db, team, "facebook")
         .await
         .expect("db")
         .expect("connected");

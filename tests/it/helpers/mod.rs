@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use adsync::app::{self, Role, Services};
 use adsync_common::Config;
-use adsync_common::connect::Connector;
 use adsync_common::ids::{Role as TeamRole, TeamId, UserId};
-use adsync_common::storage::scratch::ScratchPostgres;
-use adsync_common::storage::{Db, teams};
+use adsync_connect::Connector;
 use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use adsync_storage::scratch::ScratchPostgres;
+use adsync_storage::{Db, teams};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -283,7 +283,7 @@ impl TestApp {
     /// `adsync_worker::execute_run` are executed here, one step at a time).
     pub async fn worker(&self) -> adsync_worker::WorkerState {
         let redis = self.config.redis_url.as_ref().map(|u| u.expose().clone());
-        let queue = adsync_common::queue::Queue::connect(&self.db, redis.as_deref(), &self.config.queue_namespace)
+        let queue = adsync_storage::queue::Queue::connect(&self.db, redis.as_deref(), &self.config.queue_namespace)
             .await
             .expect("queue");
         adsync_worker::WorkerState::new(

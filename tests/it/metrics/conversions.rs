@@ -144,7 +144,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
                             WHERE team_id = $1 AND conversion = 'purchases' AND attribution_window = $2";
         type Sums = (Option<i64>, Option<i64>);
         let (a, b): (Sums, Sums) = match &f.app.db {
-            adsync_common::storage::Db::Sqlite(p) => (
+            adsync_storage::Db::Sqlite(p) => (
                 sqlx::query_as(sqlx::AssertSqlSafe(rollup))
                     .bind(f.team)
                     .fetch_one(p)
@@ -157,7 +157,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
                     .await
                     .expect("view"),
             ),
-            adsync_common::storage::Db::Postgres(p) => (
+            adsync_storage::Db::Postgres(p) => (
                 sqlx::query_as(sqlx::AssertSqlSafe(rollup))
                     .bind(f.team)
                     .fetch_one(p)
@@ -296,7 +296,7 @@ async fn the_primary_conversion_is_the_owners_choice(backend: Backend) {
     let (status, _) = patch(&f.c, &settings, json!({"primary_conversion": "action:no spaces"})).await;
     assert_eq!(status, 400);
     let member = f.app.user("member@example.com").await;
-    adsync_common::storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
+    adsync_storage::teams::set_member(&f.app.db, f.team, member, adsync_common::ids::Role::Member)
         .await
         .expect("member");
     let m = f.app.signed_in("member@example.com").await;
@@ -386,7 +386,7 @@ async fn grafana_counts_the_chosen_conversion() {
     let custom = lead_gen.custom_conversion.clone().expect("custom");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let url = match &f.app.db {
-        adsync_common::storage::Db::Postgres(_) => f.app.config.database_url.expose().clone(),
+        adsync_storage::Db::Postgres(_) => f.app.config.database_url.expose().clone(),
         _ => unreachable!("a PostgreSQL test"),
     };
     // As a reader of the team, the way a per-team data source reads: the `reporting` views.

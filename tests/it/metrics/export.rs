@@ -3,8 +3,8 @@
 
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::normalize::{DailyRow, Names};
-use adsync_common::storage::page_writes::{WriteMode, write_page};
-use adsync_common::storage::{Db, sync_runs, teams};
+use adsync_storage::page_writes::{WriteMode, write_page};
+use adsync_storage::{Db, sync_runs, teams};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 

@@ -7,8 +7,8 @@ pub(crate) mod export;
 mod input;
 
 use adsync_common::ids::Role;
-use adsync_common::storage::sync_runs::{self, RunKind, RunStatus};
 use adsync_sandbox::{Dataset, Level};
+use adsync_storage::sync_runs::{self, RunKind, RunStatus};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -253,7 +253,7 @@ async fn levels_filters_sorting_and_limits(backend: Backend) {
 
     // A member sees the same numbers as the owner.
     let member = f.app.user("member@example.com").await;
-    adsync_common::storage::teams::set_member(&f.app.db, f.team, member, Role::Member)
+    adsync_storage::teams::set_member(&f.app.db, f.team, member, Role::Member)
         .await
         .expect("member");
     let mc = f.app.signed_in("member@example.com").await;

@@ -1,7 +1,7 @@
 //! A worker killed with SIGKILL in the middle of a backfill is replaced by another, which
 //! resumes the run from its checkpoints; the data ends exact.
 
-use adsync_common::storage::sync_runs::RunStatus;
+use adsync_storage::sync_runs::RunStatus;
 
 use super::midrun::{assert_complete_and_exact, slow_backfill, wait_until_ended, wait_until_under_way};
 use super::{run_state, spawn_worker};

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use adsync_common::storage::api_tokens;
-use adsync_common::storage::sync_runs::{self, RunKind, RunStatus};
+use adsync_storage::api_tokens;
+use adsync_storage::sync_runs::{self, RunKind, RunStatus};
 
 use super::{spawn_process_with, spawn_worker};
 use crate::connect::{auto_approve, fixture};

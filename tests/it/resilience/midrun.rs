@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use adsync_common::ids::RunId;
-use adsync_common::storage::sync_runs::{self, RunKind, RunStatus, SyncRun};
 use adsync_sandbox::SandboxConfig;
+use adsync_storage::sync_runs::{self, RunKind, RunStatus, SyncRun};
 
 use super::run_state;
 use crate::connect::{Fixture, auto_approve, fixture};

@@ -13,7 +13,7 @@ mod sigterm;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use adsync_common::storage::sync_runs;
+use adsync_storage::sync_runs;
 
 use crate::connect::Fixture;
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use adsync_common::storage::api_tokens;
-use adsync_common::storage::sync_runs::{RunKind, RunStatus};
 use adsync_sandbox::SandboxConfig;
+use adsync_storage::api_tokens;
+use adsync_storage::sync_runs::{RunKind, RunStatus};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
@@ -73,7 +73,7 @@ async fn postgres_going_away_mid_run_is_survived_by_api_and_worker() {
     };
     let f = fixture(Backend::Postgres, sandbox).await;
     assert_eq!(f.connect().await, f.connected_location());
-    let run = adsync_common::storage::sync_runs::list(&f.app.db, f.team, 10)
+    let run = adsync_storage::sync_runs::list(&f.app.db, f.team, 10)
         .await
         .expect("runs")
         .into_iter()

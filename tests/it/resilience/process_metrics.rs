@@ -2,7 +2,7 @@
 //! depth as the database counts it, and the durations of the runs it ended. A process of
 //! its own, because the test binary's recorder is shared by every test in it.
 
-use adsync_common::storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
 
 use super::{run_state, sample, spawn_process, spawn_worker};
 use crate::connect::{auto_approve, fixture};

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use adsync_common::ids::Role;
-use adsync_common::storage::sync_runs::{self, RunKind, RunStatus, SyncRun};
 use adsync_sandbox::SandboxConfig;
+use adsync_storage::sync_runs::{self, RunKind, RunStatus, SyncRun};
 
 use super::{PrivateRedis, free_port, spawn_worker};
 use crate::connect::{Fixture, auto_approve};

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use adsync_common::storage::sync_runs::{self, RunKind, RunStatus};
 use adsync_sandbox::SandboxConfig;
+use adsync_storage::sync_runs::{self, RunKind, RunStatus};
 
 use super::{Worker, sample, spawn_worker};
 use crate::connect::{auto_approve, fixture};
@@ -94,7 +94,7 @@ async fn three_worker_processes_share_the_queue_and_the_rate_budget() {
         let _ = w.child.kill();
         let _ = w.child.wait();
     }
-    let adsync_common::storage::Db::Postgres(pool) = &f.app.db else {
+    let adsync_storage::Db::Postgres(pool) = &f.app.db else {
         panic!("postgres")
     };
     let claimants: Vec<Option<String>> =

@@ -2,7 +2,7 @@
 //! at once (queued, not left running until its lease lapses); another worker resumes it
 //! from its checkpoints and the data ends exact.
 
-use adsync_common::storage::sync_runs::RunStatus;
+use adsync_storage::sync_runs::RunStatus;
 
 use super::midrun::{assert_complete_and_exact, slow_backfill, wait_until_ended, wait_until_under_way};
 use super::{process_command, run_state, sample, spawn_worker};

@@ -1,7 +1,7 @@
 //! The embedded default's connection settings.
 
 use adsync_common::ids::{Email, Role};
-use adsync_common::storage::{Db, StorageError, teams, users};
+use adsync_storage::{Db, StorageError, teams, users};
 
 use super::fresh;
 use crate::helpers::Backend;
@@ -49,9 +49,10 @@ async fn a_metrics_query_past_its_deadline_is_stopped_by_sqlite() {
     use std::time::Duration;
 
     use adsync_common::normalize::{DailyRow, Names};
-    use adsync_common::storage::metrics::{Granularity, MetricsQuery, aggregate};
-    use adsync_common::storage::page_writes::{WriteMode, write_page};
-    use adsync_common::storage::sync_runs;
+    use adsync_common::reporting::query::{Granularity, MetricsQuery};
+    use adsync_storage::metrics::aggregate;
+    use adsync_storage::page_writes::{WriteMode, write_page};
+    use adsync_storage::sync_runs;
 
     let (_guard, db) = fresh(Backend::Sqlite).await;
     let (team, run) = super::team_with_backfill(&db).await;

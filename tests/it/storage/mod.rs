@@ -2,8 +2,8 @@
 //! sets in step is in `migrations`).
 
 use adsync_common::ids::{Email, Role};
-use adsync_common::storage::sync_runs::{self, NewRun, Progress, RunKind, RunStatus};
-use adsync_common::storage::{Db, StorageError, teams, users};
+use adsync_storage::sync_runs::{self, NewRun, Progress, RunKind, RunStatus};
+use adsync_storage::{Db, StorageError, teams, users};
 use chrono::Duration;
 
 use crate::helpers::{Backend, TestDatabase};
@@ -56,10 +56,10 @@ pub(crate) fn page_for(
     run: adsync_common::ids::RunId,
     level: &'static str,
 ) -> (
-    adsync_common::storage::page_writes::PageTarget<'static>,
-    adsync_common::storage::page_writes::Checkpoint<'static>,
+    adsync_storage::page_writes::PageTarget<'static>,
+    adsync_storage::page_writes::Checkpoint<'static>,
 ) {
-    use adsync_common::storage::page_writes::{Checkpoint, PageTarget};
+    use adsync_storage::page_writes::{Checkpoint, PageTarget};
     (
         PageTarget {
             team,
@@ -144,9 +144,7 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
     )
     .await
     .expect("expire");
-    let orphans = sync_runs::orphaned(&db, adsync_common::storage::now())
-        .await
-        .expect("orphans");
+    let orphans = sync_runs::orphaned(&db, adsync_storage::now()).await.expect("orphans");
     assert_eq!(orphans, vec![run.id]);
     let taken = sync_runs::claim(&db, run.id, "w2", Duration::seconds(60))
         .await
@@ -186,7 +184,7 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
 /// in as plain inserts; one that meets rows already there is written again as upserts.
 async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
     use adsync_common::normalize::{ActionFigures, DailyRow, Names};
-    use adsync_common::storage::page_writes::{Checkpoint, PageTarget, WriteMode, range_is_empty, write_page};
+    use adsync_storage::page_writes::{Checkpoint, PageTarget, WriteMode, range_is_empty, write_page};
 
     let (_guard, db) = fresh(backend).await;
     let (team, run) = team_with_backfill(&db).await;

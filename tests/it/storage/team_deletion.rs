@@ -1,7 +1,7 @@
 //! Deleting a team takes its synced facts with it, on both dialects.
 
-use adsync_common::storage::sync_runs;
-use adsync_common::storage::{Db, StorageError};
+use adsync_storage::sync_runs;
+use adsync_storage::{Db, StorageError};
 use chrono::Duration;
 
 use super::{fresh, team_with_backfill};
@@ -12,7 +12,7 @@ use crate::helpers::Backend;
 /// the page's update of its run row keep these; on SQLite the foreign key does.
 async fn facts_go_with_their_team(backend: Backend) {
     use adsync_common::normalize::{DailyRow, Names};
-    use adsync_common::storage::page_writes::{WriteMode, write_page};
+    use adsync_storage::page_writes::{WriteMode, write_page};
 
     let (_guard, db) = fresh(backend).await;
     let (team, run) = team_with_backfill(&db).await;

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use adsync_common::Secret;
 use adsync_common::graph::{GraphClient, GraphError, Level};
-use adsync_common::storage::Db;
-use adsync_common::storage::sync_runs::{self, Progress};
+use adsync_storage::Db;
+use adsync_storage::sync_runs::{self, Progress};
 use tokio_util::sync::CancellationToken;
 
 use super::SyncError;
@@ -68,7 +68,7 @@ impl RunCtx {
         if wait < std::time::Duration::from_secs(1) {
             return Ok(false);
         }
-        let until = adsync_common::storage::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        let until = adsync_storage::now() + chrono::Duration::from_std(wait).unwrap_or_default();
         {
             let mut noted = self.pause_noted.lock().unwrap_or_else(|e| e.into_inner());
             if noted.is_some_and(|n| n + chrono::Duration::seconds(1) >= until) {
@@ -86,7 +86,7 @@ impl RunCtx {
     pub(super) async fn clear_pause(&self) -> Result<(), SyncError> {
         {
             let mut noted = self.pause_noted.lock().unwrap_or_else(|e| e.into_inner());
-            let over = noted.is_some_and(|n| n <= adsync_common::storage::now() + chrono::Duration::milliseconds(500));
+            let over = noted.is_some_and(|n| n <= adsync_storage::now() + chrono::Duration::milliseconds(500));
             if !over {
                 return Ok(());
             }

@@ -5,7 +5,7 @@
 
 use adsync_common::graph::{Filter, GraphError, InsightsPage, InsightsRequest};
 use adsync_common::normalize::{DailyRow, normalize};
-use adsync_common::storage::page_writes::{
+use adsync_storage::page_writes::{
     Checkpoint, ChunkDone, Dimensions, PageTarget, WriteMode, range_is_empty, upsert_names, write_page,
 };
 

@@ -17,12 +17,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use adsync_common::connect::ConnectError;
 use adsync_common::graph::{GraphError, InsightsRequest, Level, TimeIncrement};
-use adsync_common::storage::StorageError;
-use adsync_common::storage::connections::{self, AdAccount};
-use adsync_common::storage::page_writes::{ChunkKey, done_chunks, lock_account, unlock_account};
-use adsync_common::storage::sync_runs::{RunKind, SyncRun};
+use adsync_connect::ConnectError;
+use adsync_storage::StorageError;
+use adsync_storage::connections::{self, AdAccount};
+use adsync_storage::page_writes::{ChunkKey, done_chunks, lock_account, unlock_account};
+use adsync_storage::sync_runs::{RunKind, SyncRun};
 
 pub use call::{CALLS_IN_FLIGHT, RunCtx};
 pub use plan::ChunkPolicy;
@@ -36,10 +36,10 @@ use crate::WorkerState;
 /// flush; with 8 units a quarter of the machine sat idle in a backfill, with 16 about 5 %
 /// (docs/benchmarks.md). SQLite writes one page at a time, so more units there
 /// only hold more pages in memory.
-pub fn units_in_flight(db: &adsync_common::storage::Db) -> usize {
+pub fn units_in_flight(db: &adsync_storage::Db) -> usize {
     match db {
-        adsync_common::storage::Db::Postgres(_) => 16,
-        adsync_common::storage::Db::Sqlite(_) => 4,
+        adsync_storage::Db::Postgres(_) => 16,
+        adsync_storage::Db::Sqlite(_) => 4,
     }
 }
 
@@ -104,7 +104,7 @@ pub async fn execute(state: &WorkerState, run: &SyncRun) -> Result<u64, SyncErro
 async fn sync_accounts(
     state: &WorkerState,
     run: &SyncRun,
-    connector: &adsync_common::connect::Connector,
+    connector: &adsync_connect::Connector,
     token: adsync_common::Secret<String>,
 ) -> Result<u64, SyncError> {
     let graph = connector.provider().graph().clone();
@@ -143,7 +143,7 @@ async fn sync_accounts(
     });
 
     // Plan every account first so progress has a total from the start.
-    let breakdowns = adsync_common::storage::teams::breakdowns(&state.db, run.team_id).await?;
+    let breakdowns = adsync_storage::teams::breakdowns(&state.db, run.team_id).await?;
     let mut lanes = Vec::new();
     for account in &accounts {
         let today = account.today();
@@ -382,11 +382,11 @@ async fn wait_for_lock(ctx: &RunCtx, account: &str) -> Result<(), SyncError> {
 }
 
 async fn renew(ctx: &RunCtx) -> Result<(), SyncError> {
-    let progress = adsync_common::storage::sync_runs::Progress {
+    let progress = adsync_storage::sync_runs::Progress {
         done: ctx.done.load(Ordering::SeqCst),
         total: ctx.total.load(Ordering::SeqCst),
     };
-    adsync_common::storage::sync_runs::report_progress(&ctx.db, ctx.run, &ctx.owner, &progress, 0, ctx.lease)
+    adsync_storage::sync_runs::report_progress(&ctx.db, ctx.run, &ctx.owner, &progress, 0, ctx.lease)
         .await
         .map_err(SyncError::from)
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use adsync_common::graph::{AdObject, GraphError, Level};
-use adsync_common::storage::objects::upsert_objects;
+use adsync_storage::objects::upsert_objects;
 
 use super::SyncError;
 use super::call::{RunCtx, call};

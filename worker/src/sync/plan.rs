@@ -11,9 +11,9 @@ use adsync_common::breakdowns::{Breakdown, REACH_MONTHS};
 use adsync_common::config::DEFAULT_SYNC_CHUNK_ROWS;
 use adsync_common::dates::DateRange;
 use adsync_common::graph::{Level, MAX_PAGE_SIZE};
-use adsync_common::storage::connections::AdAccount;
-use adsync_common::storage::page_writes::ChunkKey;
-use adsync_common::storage::sync_runs::{RunKind, SyncRun};
+use adsync_storage::connections::AdAccount;
+use adsync_storage::page_writes::ChunkKey;
+use adsync_storage::sync_runs::{RunKind, SyncRun};
 use chrono::NaiveDate;
 #[cfg(test)]
 use chrono::Utc;
@@ -117,7 +117,7 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// How a committed chunk is recorded (see [`done_chunks`](adsync_common::storage::page_writes::done_chunks)).
+    /// How a committed chunk is recorded (see [`done_chunks`](adsync_storage::page_writes::done_chunks)).
     pub fn key(&self) -> ChunkKey {
         (
             self.account.id.clone(),
@@ -218,7 +218,7 @@ pub fn newest_first(units: &mut [Unit]) {
 mod tests {
     use super::*;
     use adsync_common::ids::{RunId, TeamId};
-    use adsync_common::storage::sync_runs::{Progress, RunStatus};
+    use adsync_storage::sync_runs::{Progress, RunStatus};
 
     fn run(kind: RunKind, since: Option<&str>, until: Option<&str>) -> SyncRun {
         let d = |s: &str| s.parse::<NaiveDate>().expect("date");

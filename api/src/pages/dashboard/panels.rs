@@ -6,8 +6,8 @@ use super::{PRESETS, View, day, is_open};
 use crate::pages::PageTeam;
 use adsync_common::dates::DateRange;
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::storage::connections::{AdAccount, ConnectionStatus};
-use adsync_common::storage::sync_runs::{self, RunStatus};
+use adsync_storage::connections::{AdAccount, ConnectionStatus};
+use adsync_storage::sync_runs::{self, RunStatus};
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 

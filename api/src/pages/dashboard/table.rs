@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use adsync_common::dates::DateRange;
-use adsync_common::storage::metrics as stored;
+use adsync_storage::metrics as stored;
 use maud::{Markup, html};
 use serde_json::Value;
 

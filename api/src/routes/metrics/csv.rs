@@ -4,8 +4,8 @@
 //! until the last row is sent.
 
 use adsync_common::ids::TeamId;
+use adsync_common::reporting::query::{Aggregate, Granularity, MetricsQuery};
 use adsync_common::reporting::{self, CsvRows, CsvShape, ObjectFields, export_ranges};
-use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};

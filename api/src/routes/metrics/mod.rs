@@ -3,11 +3,12 @@
 use adsync_common::breakdowns::Breakdown;
 use adsync_common::dates::{DateRange, parse_day};
 use adsync_common::graph::Window;
+use adsync_common::reporting::query::{Aggregate, Granularity, MetricsQuery, ObjectFilter};
 use adsync_common::reporting::{self, DEFAULT_METRICS, Metric, SortBy};
-use adsync_common::storage::StorageError;
-use adsync_common::storage::connections::{self, AdAccount};
-use adsync_common::storage::conversions;
-use adsync_common::storage::metrics::{Aggregate, Granularity, MetricsQuery, ObjectFilter, aggregate};
+use adsync_storage::StorageError;
+use adsync_storage::connections::{self, AdAccount};
+use adsync_storage::conversions;
+use adsync_storage::metrics::aggregate;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -144,10 +145,7 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
                     "breakdown: only with level=account or level=campaign (the levels synced by breakdown)",
                 ));
             }
-            if !adsync_common::storage::teams::breakdowns(&state.db, team)
-                .await?
-                .contains(&b)
-            {
+            if !adsync_storage::teams::breakdowns(&state.db, team).await?.contains(&b) {
                 return Err(bad(format!(
                     "breakdown: {b} is not enabled for this team; the owner enables it in the team's settings"
                 )));

@@ -21,9 +21,9 @@ use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::StorageResult;
-use crate::ids::TeamId;
-use crate::json_text::{json_str, push_padded};
-use crate::normalize::{DailyRow, purchase_columns};
+use adsync_common::ids::TeamId;
+use adsync_common::json_text::{json_str, push_padded};
+use adsync_common::normalize::{DailyRow, purchase_columns};
 
 mod postgres;
 
@@ -266,7 +266,7 @@ impl WriteFacts for SqliteConnection {
 #[cfg(test)]
 mod tests {
     use super::{ValueSink, actions_json, put_values, unique_rows, value_columns};
-    use crate::normalize::{ActionFigures, DailyRow, Names};
+    use adsync_common::normalize::{ActionFigures, DailyRow, Names};
 
     fn row(object: &str, impressions: i64, actions: &[(&str, &str, i64, Option<i64>)]) -> DailyRow {
         DailyRow {

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use crate::queue::{Job, Queue};
-use crate::storage::sync_runs::{self, NewRun, SyncRun};
-use crate::storage::{Db, StorageResult};
+use crate::sync_runs::{self, NewRun, SyncRun};
+use crate::{Db, StorageResult};
 
 /// How long a request waits for the queue before leaving the push to the refill.
 const PUSH_WITHIN: Duration = Duration::from_secs(2);

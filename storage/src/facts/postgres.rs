@@ -11,9 +11,9 @@ use super::PageTarget;
 use super::{
     ValueSink, WriteFacts, WriteMode, column_names, put_values, upsert_tail, value_columns, write_actions_json,
 };
-use crate::normalize::DailyRow;
-use crate::storage::StorageResult;
-use crate::storage::copy_binary::CopyBinary;
+use crate::StorageResult;
+use crate::copy_binary::CopyBinary;
+use adsync_common::normalize::DailyRow;
 
 static INSERT_ROWS_PG: LazyLock<String> = LazyLock::new(|| {
     // $4..: object, date, breakdown, then one array per value column; synced_at last.

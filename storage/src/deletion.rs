@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{BeginWrite, Db, StorageResult, now, on_pool};
-use crate::ids::TeamId;
+use adsync_common::ids::TeamId;
 
 /// Every table holding ad data synced for a team, children first (actions are part of
 /// `insights_daily` rows).

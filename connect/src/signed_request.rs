@@ -110,7 +110,7 @@ pub fn parse_at(raw: &str, app_secret: &str, now: i64) -> Result<SignedRequest, 
     Ok(SignedRequest {
         user_id,
         issued_at,
-        digest: crate::password::bearer_digest(raw),
+        digest: adsync_common::password::bearer_digest(raw),
     })
 }
 

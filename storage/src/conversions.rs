@@ -2,9 +2,9 @@
 //! types a team has data for, and each team's primary conversion.
 
 use super::{BeginWrite, Db, StorageError, StorageResult, on_pool};
-use crate::conversions::{CONVERSIONS, Conversion, Goal};
-use crate::graph::Window;
-use crate::ids::TeamId;
+use adsync_common::conversions::{CONVERSIONS, Conversion, Goal};
+use adsync_common::graph::Window;
+use adsync_common::ids::TeamId;
 
 /// `(action_type, conversion, precedence)` rows of [`CONVERSIONS`], precedence from 1.
 fn definition() -> Vec<(String, String, i64)> {
@@ -130,7 +130,10 @@ mod tests {
     fn the_published_rows_are_the_lists_in_order() {
         let rows = definition();
         let purchases: Vec<&(String, String, i64)> = rows.iter().filter(|r| r.1 == "purchases").collect();
-        assert_eq!(purchases.len(), crate::conversions::PURCHASES.action_types.len());
+        assert_eq!(
+            purchases.len(),
+            adsync_common::conversions::PURCHASES.action_types.len()
+        );
         assert!(rows.contains(&("omni_purchase".into(), "purchases".into(), 1)));
         assert!(rows.contains(&("leadgen_grouped".into(), "leads".into(), 5)));
     }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Db, StorageError, StorageResult, now, on_pool};
-use crate::ids::TeamId;
+use adsync_common::ids::TeamId;
 
 /// Attempts before a delivery is left `failed` (an owner can still replay it).
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -70,7 +70,7 @@ pub async fn delete(db: &Db, team: TeamId, id: i64) -> StorageResult<()> {
     if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }
 
-/// Records an alert for the team's endpoints (see `crate::alerts`): the event
+/// Records an alert for the team's endpoints (see `adsync_common::alerts`): the event
 /// `{id, type, created_at, team_id, data}` as one pending delivery per endpoint. A team
 /// without endpoints records nothing.
 pub async fn alert(db: &Db, team: TeamId, event_type: &str, data: serde_json::Value) -> StorageResult<u64> {

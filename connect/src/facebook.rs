@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{ConnectError, Grant, ProviderSpec, TokenCheck, TokenRules};
-use crate::Secret;
-use crate::graph::{GraphClient, GraphError};
-use crate::storage::connections::AdAccount;
+use adsync_common::Secret;
+use adsync_common::graph::{GraphClient, GraphError};
+use adsync_storage::connections::AdAccount;
 
 pub static SPEC: ProviderSpec = ProviderSpec {
     platform: "facebook",

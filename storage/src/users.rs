@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{BeginWrite, Db, StorageResult, now, on_pool};
-use crate::ids::{Email, UserId};
+use adsync_common::ids::{Email, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {

@@ -1,7 +1,7 @@
 //! Why a connection attempt failed, in words an owner can act on. Never contains a token.
 
-use crate::graph::GraphError;
-use crate::storage::StorageError;
+use adsync_common::graph::GraphError;
+use adsync_storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -34,7 +34,7 @@ pub enum ConnectError {
     #[error("The team has no {provider} connection.")]
     NotConnected { provider: &'static str },
     #[error("a stored token cannot be decrypted: {0}")]
-    Crypto(#[from] crate::crypto::CryptoError),
+    Crypto(#[from] adsync_common::crypto::CryptoError),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Db, StorageResult, now, on_pool};
-use crate::ids::{TeamId, UserId};
+use adsync_common::ids::{TeamId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -59,9 +59,9 @@ pub async fn record(
     on_pool!(db, p => sqlx::query(SQL).bind(team).bind(platform).bind(kind.as_str()).bind(actor).bind(detail).bind(now()).execute(p).await.map(|_| ())?);
     // The events an owner must act on are also sent to the team's webhooks.
     let alert = match kind {
-        EventKind::ConnectionNeedsReconnect => Some(crate::alerts::CONNECTION_NEEDS_RECONNECT),
-        EventKind::ConnectionRevoked => Some(crate::alerts::CONNECTION_REVOKED),
-        EventKind::TokenExpiringSoon => Some(crate::alerts::TOKEN_EXPIRING),
+        EventKind::ConnectionNeedsReconnect => Some(adsync_common::alerts::CONNECTION_NEEDS_RECONNECT),
+        EventKind::ConnectionRevoked => Some(adsync_common::alerts::CONNECTION_REVOKED),
+        EventKind::TokenExpiringSoon => Some(adsync_common::alerts::TOKEN_EXPIRING),
         _ => None,
     };
     if let Some(event_type) = alert {

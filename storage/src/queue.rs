@@ -9,8 +9,8 @@ use apalis_redis::RedisStorage;
 use apalis_sqlite::SqliteStorage;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::RunId;
-use crate::storage::Db;
+use crate::Db;
+use adsync_common::ids::RunId;
 
 /// A versioned job payload. New shapes get a new variant; old ones keep deserialising
 /// while jobs of the previous version may still sit in a queue.

@@ -17,10 +17,12 @@ pub mod metrics;
 pub mod oauth_states;
 pub mod objects;
 pub mod page_writes;
+pub mod queue;
 pub mod scratch;
 pub mod sessions;
 pub mod sign_in_failures;
 pub mod sync_runs;
+pub mod syncs;
 pub mod teams;
 pub mod users;
 pub mod webhooks;
@@ -39,8 +41,8 @@ pub use error::{StorageError, StorageResult};
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            $crate::storage::Db::Sqlite($pool) => $body,
-            $crate::storage::Db::Postgres($pool) => $body,
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
         }
     };
 }

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Db, StorageResult, now, on_pool};
-use crate::Secret;
-use crate::ids::{TeamId, UserId};
-use crate::password::{bearer_digest, new_bearer_secret};
+use adsync_common::Secret;
+use adsync_common::ids::{TeamId, UserId};
+use adsync_common::password::{bearer_digest, new_bearer_secret};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingState {

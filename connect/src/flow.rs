@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::{ConnectError, Grant, Provider};
-use crate::Secret;
-use crate::crypto::Keyring;
-use crate::ids::{Role, TeamId, UserId};
-use crate::storage::connections::{self, Connection, ConnectionStatus, NewConnection, Saved};
-use crate::storage::events::{self, EventKind};
-use crate::storage::oauth_states::Taken;
-use crate::storage::{Db, oauth_states, teams};
+use adsync_common::Secret;
+use adsync_common::crypto::Keyring;
+use adsync_common::ids::{Role, TeamId, UserId};
+use adsync_storage::connections::{self, Connection, ConnectionStatus, NewConnection, Saved};
+use adsync_storage::events::{self, EventKind};
+use adsync_storage::oauth_states::Taken;
+use adsync_storage::{Db, oauth_states, teams};
 
 /// How long the callback may spend talking to the provider (code exchange, long-lived
 /// exchange, token check, identity, ad accounts) before telling the owner to try again.

@@ -4,8 +4,8 @@
 use sqlx::QueryBuilder;
 
 use super::{Db, StorageResult, now, on_pool};
-use crate::graph::{AdObject, Level};
-use crate::ids::TeamId;
+use adsync_common::graph::{AdObject, Level};
+use adsync_common::ids::TeamId;
 
 /// Rows per statement (× 9 parameters at most, far below either database's limit).
 const BATCH: usize = 500;

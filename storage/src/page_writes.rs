@@ -11,8 +11,8 @@ pub use super::facts::{PageTarget, WriteMode};
 use super::facts::{WriteFacts, unique_rows};
 use super::sync_runs::Progress;
 use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
-use crate::ids::{RunId, TeamId};
-use crate::normalize::DailyRow;
+use adsync_common::ids::{RunId, TeamId};
+use adsync_common::normalize::DailyRow;
 
 /// The checkpoint committed with a page.
 #[derive(Debug, Clone)]
@@ -279,7 +279,7 @@ mod tests {
     use std::collections::HashSet;
 
     use super::Dimensions;
-    use crate::normalize::{DailyRow, Names};
+    use adsync_common::normalize::{DailyRow, Names};
 
     fn ad_row(ad: &str, ad_name: &str) -> DailyRow {
         DailyRow {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
-use crate::ids::{TeamId, UserId};
+use adsync_common::ids::{TeamId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

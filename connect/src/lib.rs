@@ -23,8 +23,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::Secret;
-use crate::storage::connections::AdAccount;
+use adsync_common::Secret;
+use adsync_storage::connections::AdAccount;
 
 pub use deauthorize::DeletionReceipt;
 pub use error::ConnectError;
@@ -89,7 +89,7 @@ impl Provider {
     }
 
     /// The API client that syncs this provider's ad accounts.
-    pub fn graph(&self) -> &crate::graph::GraphClient {
+    pub fn graph(&self) -> &adsync_common::graph::GraphClient {
         match self {
             Provider::Facebook(fb) => fb.graph(),
         }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::{Db, StorageError, StorageResult, now, on_pool};
-use crate::ids::{RunId, TeamId, UserId};
+use adsync_common::ids::{RunId, TeamId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Db, StorageError, StorageResult, now, on_pool};
-use crate::ids::{Role, TeamId, UserId};
+use adsync_common::ids::{Role, TeamId, UserId};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Team {
@@ -71,14 +71,14 @@ pub async fn remove_member(db: &Db, team: TeamId, user: UserId) -> StorageResult
 
 /// The breakdowns the team's owner enabled. A stored name this version does not know is
 /// left out (with a warning).
-pub async fn breakdowns(db: &Db, team: TeamId) -> StorageResult<Vec<crate::breakdowns::Breakdown>> {
+pub async fn breakdowns(db: &Db, team: TeamId) -> StorageResult<Vec<adsync_common::breakdowns::Breakdown>> {
     const SQL: &str = "SELECT breakdowns FROM teams WHERE id = $1";
     let raw: Option<String> = on_pool!(db, p => sqlx::query_scalar(SQL).bind(team).fetch_optional(p).await?);
     let raw = raw.ok_or(StorageError::NotFound)?;
     Ok(raw
         .split(',')
         .filter(|k| !k.is_empty())
-        .filter_map(|k| match crate::breakdowns::Breakdown::parse(k) {
+        .filter_map(|k| match adsync_common::breakdowns::Breakdown::parse(k) {
             Ok(b) => Some(b),
             Err(e) => {
                 tracing::warn!(team = team.0, error = %e, "unreadable breakdown setting; left out");
@@ -88,9 +88,9 @@ pub async fn breakdowns(db: &Db, team: TeamId) -> StorageResult<Vec<crate::break
         .collect())
 }
 
-pub async fn set_breakdowns(db: &Db, team: TeamId, list: &[crate::breakdowns::Breakdown]) -> StorageResult<()> {
+pub async fn set_breakdowns(db: &Db, team: TeamId, list: &[adsync_common::breakdowns::Breakdown]) -> StorageResult<()> {
     const SQL: &str = "UPDATE teams SET breakdowns = $1 WHERE id = $2";
-    let setting = crate::breakdowns::Breakdown::list_setting(list);
+    let setting = adsync_common::breakdowns::Breakdown::list_setting(list);
     let n = on_pool!(db, p => sqlx::query(SQL).bind(setting).bind(team).execute(p).await?.rows_affected());
     if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
 }

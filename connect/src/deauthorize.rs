@@ -4,10 +4,10 @@
 
 use super::signed_request::SignedRequest;
 use super::{ConnectError, Connector};
-use crate::ids::TeamId;
-use crate::storage::connections::{self, ConnectionStatus};
-use crate::storage::events::{self, EventKind};
-use crate::storage::{StorageError, deletion};
+use adsync_common::ids::TeamId;
+use adsync_storage::connections::{self, ConnectionStatus};
+use adsync_storage::events::{self, EventKind};
+use adsync_storage::{StorageError, deletion};
 
 /// The answer to a data-deletion request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Db, StorageError, StorageResult, now, on_pool};
-use crate::Secret;
-use crate::ids::{ApiTokenId, UserId};
-use crate::password::{bearer_digest, new_bearer_secret};
+use adsync_common::Secret;
+use adsync_common::ids::{ApiTokenId, UserId};
+use adsync_common::password::{bearer_digest, new_bearer_secret};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiToken {

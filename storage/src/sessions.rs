@@ -3,9 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Db, StorageResult, now, on_pool};
-use crate::Secret;
-use crate::ids::UserId;
-use crate::password::{bearer_digest, new_bearer_secret};
+use adsync_common::Secret;
+use adsync_common::ids::UserId;
+use adsync_common::password::{bearer_digest, new_bearer_secret};
 
 pub async fn create(db: &Db, user: UserId, ttl: Duration) -> StorageResult<Secret<String>> {
     const SQL: &str = "INSERT INTO sessions (token_digest, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)";
