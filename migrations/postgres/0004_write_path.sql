@@ -48,7 +48,7 @@ ALTER TABLE ads
 -- Purchases per attribution window, rolled up onto each daily row (a copy of the
 -- `insight_actions` rows with action_type = 'purchase', written in the same transaction).
 -- The metrics API then reads one row per object and day instead of joining ~7k action rows
--- scattered over a table 17 times larger (docs/benchmarks.md: the p95 target of issue 6).
+-- scattered over a table 17 times larger.
 ALTER TABLE insights_daily
     ADD COLUMN purchases_default BIGINT NOT NULL DEFAULT 0,
     ADD COLUMN purchases_1d_click BIGINT NOT NULL DEFAULT 0,

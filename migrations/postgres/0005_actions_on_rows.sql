@@ -1,4 +1,4 @@
--- Actions move onto their daily row (docs/benchmarks.md, session 5).
+-- Actions move onto their daily row.
 --
 -- A row's actions, about 17 per ad-day (types × attribution windows), were rows of their own
 -- in `insight_actions`: 13 million rows and 4 GB for the large benchmark dataset, against

@@ -1,5 +1,5 @@
 -- The primary key of `insights_daily` orders rows as they are written and read: by team,
--- level and day, then ad account, object and breakdown (docs/benchmarks.md, session 6).
+-- level and day, then ad account, object and breakdown.
 --
 -- It led with (ad account, level, object), then the day. A page's rows are one account's
 -- objects over consecutive days; in that order they went to as many places in the B-tree as

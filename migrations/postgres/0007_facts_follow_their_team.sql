@@ -1,4 +1,4 @@
--- `insights_daily` keeps to its team without a foreign key (docs/benchmarks.md, session 7).
+-- `insights_daily` keeps to its team without a foreign key.
 --
 -- PostgreSQL checks a foreign key with a trigger per inserted row that runs a lookup of the
 -- team with its own executor start-up; in a backfill that was a quarter of PostgreSQL's CPU,

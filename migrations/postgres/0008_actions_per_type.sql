@@ -1,4 +1,4 @@
--- `insights_daily.actions` holds one element per action type (docs/benchmarks.md, session 7):
+-- `insights_daily.actions` holds one element per action type:
 -- `[action_type, counts, values]`, where `counts` has one entry per attribution window in the
 -- order default, 1d_click, 7d_click, 28d_click, 1d_view, 7d_view, 28d_view (`null` where
 -- Facebook reported nothing in that window), and `values` the value in micro-units likewise,

@@ -1,4 +1,4 @@
--- `insights_daily_for_metrics` leaves out ad rows (docs/benchmarks.md, session 7).
+-- `insights_daily_for_metrics` leaves out ad rows.
 --
 -- Ad rows are nine in ten of the table, and entering each into this second B-tree cost about
 -- a sixth of PostgreSQL's CPU in a backfill. The index serves the dashboard's reads of

@@ -20,7 +20,7 @@ CREATE INDEX insights_daily_for_metrics ON insights_daily (team_id, level, date,
 -- Purchases per attribution window, rolled up onto each daily row (a copy of the
 -- `insight_actions` rows with action_type = 'purchase', written in the same transaction).
 -- The metrics API then reads one row per object and day instead of joining ~7k action rows
--- scattered over a table 17 times larger (docs/benchmarks.md: the p95 target of issue 6).
+-- scattered over a table 17 times larger.
 ALTER TABLE insights_daily ADD COLUMN purchases_default INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE insights_daily ADD COLUMN purchases_1d_click INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE insights_daily ADD COLUMN purchases_7d_click INTEGER NOT NULL DEFAULT 0;

@@ -14,6 +14,7 @@ mod error;
 pub mod events;
 mod facts;
 pub mod metrics;
+pub mod migrations;
 pub mod oauth_states;
 pub mod objects;
 pub mod page_writes;
@@ -30,7 +31,6 @@ pub mod webhooks;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
@@ -80,13 +80,6 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
-
-/// Our migrations table. The apalis SQLite queue shares the database file and keeps its own
-/// migrations in `_sqlx_migrations`; a separate table keeps the two histories apart.
-const MIGRATIONS_TABLE: &str = "adsync_migrations";
-
 impl Db {
     /// Connects (creating a SQLite file and its folder on first run) without migrating.
     pub async fn connect(url: &str) -> StorageResult<Self> {
@@ -132,17 +125,10 @@ impl Db {
     /// Applies the embedded migrations of this dialect (idempotent; safe from many replicas:
     /// sqlx takes an advisory lock on PostgreSQL), then publishes the conversion lists.
     pub async fn migrate(&self) -> StorageResult<()> {
-        fn with_table(m: &Migrator) -> Migrator {
-            let mut m = Migrator {
-                migrations: m.migrations.clone(),
-                ..Migrator::DEFAULT
-            };
-            m.dangerous_set_table_name(MIGRATIONS_TABLE);
-            m
-        }
+        let migrator = migrations::migrator(self.dialect());
         match self {
-            Db::Sqlite(p) => with_table(&SQLITE_MIGRATIONS).run(p).await?,
-            Db::Postgres(p) => with_table(&POSTGRES_MIGRATIONS).run(p).await?,
+            Db::Sqlite(p) => migrator.run(p).await?,
+            Db::Postgres(p) => migrator.run(p).await?,
         }
         conversions::publish(self).await
     }

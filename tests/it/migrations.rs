@@ -18,23 +18,15 @@ macro_rules! on_pool {
     };
 }
 
-/// Migration 0005 moves actions onto their daily rows, and 0008 regroups them per action
-/// type: what was synced before 0005 reads the same through the `insight_actions` view after
-/// both, and rows without actions keep `[]`.
 /// A fresh database with the migrations before `version` applied, as an older adsync left it.
 async fn migrated_before(backend: Backend, version: i64) -> (TestDatabase, Db) {
     use sqlx::migrate::Migrator;
 
     let database = TestDatabase::new(backend).await;
     let db = Db::connect(&database.url).await.expect("connect");
-    let dir = match backend {
-        Backend::Sqlite => "migrations/sqlite",
-        Backend::Postgres => "migrations/postgres",
-    };
-    let all = Migrator::new(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .await
-        .expect("migrations");
-    let mut before = Migrator {
+    // What adsync ships, on its own table, with the checksums as shipped.
+    let all = adsync_storage::migrations::migrator(db.dialect());
+    let before = Migrator {
         migrations: all
             .migrations
             .iter()
@@ -42,10 +34,8 @@ async fn migrated_before(backend: Backend, version: i64) -> (TestDatabase, Db) {
             .cloned()
             .collect::<Vec<_>>()
             .into(),
-        ..Migrator::DEFAULT
+        ..all
     };
-    // adsync's migrations table (`Db::migrate` must carry on from this history).
-    before.dangerous_set_table_name("adsync_migrations");
     match &db {
         Db::Sqlite(p) => before.run(p).await,
         Db::Postgres(p) => before.run(p).await,
@@ -54,6 +44,9 @@ async fn migrated_before(backend: Backend, version: i64) -> (TestDatabase, Db) {
     (database, db)
 }
 
+/// Migration 0005 moves actions onto their daily rows, and 0008 regroups them per action
+/// type: what was synced before 0005 reads the same through the `insight_actions` view after
+/// both, and rows without actions keep `[]`.
 async fn actions_synced_before_0005_survive_it(backend: Backend) {
     let (_database, db) = migrated_before(backend, 5).await;
     let team = teams::create(&db, "Acme").await.expect("team");
