@@ -113,7 +113,6 @@ impl FacebookAdapter {
             Ok(info) => Ok(TokenCheck::Invalid {
                 reason: info
                     .error
-                    .map(|(_, _, m)| m)
                     .unwrap_or_else(|| "Facebook reports the token as invalid".into()),
             }),
             Err(GraphError::TokenInvalid { message, .. }) => Ok(TokenCheck::Invalid { reason: message }),

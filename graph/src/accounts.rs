@@ -1,10 +1,10 @@
-//! Who the token belongs to and what it reaches: `/me`, `/me/adaccounts` (every page),
-//! `/me/permissions`, and revoking the app (`DELETE /me/permissions`).
+//! Who the token belongs to and what it reaches: `/me`, `/me/adaccounts` (every page), and
+//! revoking the app (`DELETE /me/permissions`).
 
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::client::{Call, GraphClient, MAX_PAGE_SIZE, check_segment};
+use super::client::{Call, GraphClient, MAX_PAGE_SIZE};
 use super::error::GraphError;
 use crate::Secret;
 
@@ -29,25 +29,6 @@ pub struct AdAccountInfo {
     pub currency: String,
     #[serde(default)]
     pub timezone_name: String,
-}
-
-/// One entry of `/me/permissions`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Permission {
-    pub permission: String,
-    /// `granted`, `declined` or `expired`.
-    pub status: String,
-}
-
-impl Permission {
-    pub fn is_granted(&self) -> bool {
-        self.status == "granted"
-    }
-}
-
-/// Whether `permission` is among the granted ones.
-pub fn is_granted(permissions: &[Permission], permission: &str) -> bool {
-    permissions.iter().any(|p| p.permission == permission && p.is_granted())
 }
 
 #[derive(Deserialize)]
@@ -130,11 +111,6 @@ impl GraphClient {
         self.list("me/adaccounts", fields, token, "adaccounts response").await
     }
 
-    /// `GET /me/permissions`, following every page.
-    pub async fn permissions(&self, token: &Secret<String>) -> Result<Vec<Permission>, GraphError> {
-        self.list("me/permissions", None, token, "permissions response").await
-    }
-
     /// Every item of a small list edge. Pages get smaller (down to 25, Facebook's default
     /// page) when Facebook asks for less data.
     async fn list<T: serde::de::DeserializeOwned>(
@@ -181,32 +157,6 @@ impl GraphClient {
             Err(GraphError::Decode("revoke: success is false".into()))
         }
     }
-
-    /// `DELETE /me/permissions/{permission}`: withdraws one permission.
-    pub async fn revoke_permission(&self, token: &Secret<String>, permission: &str) -> Result<(), GraphError> {
-        check_segment("permission", permission)?;
-        let call = Call::new(
-            Method::DELETE,
-            format!("me/permissions/{permission}"),
-            Some(token.expose()),
-        );
-        let (s, _) = self.json::<Success>("revoke response", call).await?;
-        if s.success {
-            Ok(())
-        } else {
-            Err(GraphError::Decode("revoke: success is false".into()))
-        }
-    }
-
-    /// `GET /{v}/act_{id}?fields=...`: the ad account node (currency, time zone, status).
-    pub async fn ad_account(&self, token: &Secret<String>, account_id: &str) -> Result<AdAccountInfo, GraphError> {
-        let n = account_id.trim_start_matches("act_");
-        check_segment("ad account id", n)?;
-        let call = Call::get(format!("act_{n}"), token)
-            .account(n)
-            .query("fields", "id,account_id,name,currency,timezone_name");
-        Ok(self.json("ad account response", call).await?.0)
-    }
 }
 
 #[cfg(test)]
@@ -225,16 +175,5 @@ mod tests {
         .expect("json");
         assert_eq!(more.data[0].account_id, "1");
         assert_eq!(more.paging.and_then(Paging::after).as_deref(), Some("b"));
-    }
-
-    #[test]
-    fn permissions_granted() {
-        let p: Paged<Permission> = serde_json::from_str(
-            r#"{"data":[{"permission":"public_profile","status":"granted"},{"permission":"ads_read","status":"declined"}]}"#,
-        )
-        .expect("json");
-        assert!(is_granted(&p.data, "public_profile"));
-        assert!(!is_granted(&p.data, "ads_read"));
-        assert!(!is_granted(&p.data, "business_management"));
     }
 }

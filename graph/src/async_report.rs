@@ -140,7 +140,7 @@ impl GraphClient {
         req: &InsightsRequest,
     ) -> Result<(String, Usage), GraphError> {
         let account = req.account_path()?;
-        let mut call = Call::new(Method::POST, format!("{account}/insights"), Some(token.expose())).account(&account);
+        let mut call = Call::new(Method::POST, format!("{account}/insights"), Some(token.expose()));
         call.form = req.params()?;
         let (created, usage) = self.json::<RunCreated>("report run response", call).await?;
         let id = id_text(&created.report_run_id)
@@ -161,19 +161,7 @@ impl GraphClient {
         Ok((run.status(), usage))
     }
 
-    /// One page of a completed run's results.
-    pub async fn report_page(
-        &self,
-        token: &Secret<String>,
-        run_id: &str,
-        limit: u32,
-        after: Option<&str>,
-    ) -> Result<(InsightsPage, Usage), GraphError> {
-        self.report_page_with(token, run_id, limit, after, |row| Ok(std::mem::take(row)))
-            .await
-    }
-
-    /// [`GraphClient::report_page`] with each row turned into a `T` as it is read (see
+    /// One page of a completed run's results, each row turned into a `T` as it is read (see
     /// [`GraphClient::insights_page_with`]).
     pub async fn report_page_with<T>(
         &self,

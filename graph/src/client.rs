@@ -36,10 +36,6 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest page size Facebook accepts (insights, objects, ad accounts).
 pub const MAX_PAGE_SIZE: u32 = 500;
 
-/// Called with every response's usage and the ad account id (`<n>`, no `act_`) the call
-/// was about, when known. Rate limiters subscribe here to see usage on errors too.
-pub type UsageHook = Arc<dyn Fn(Option<&str>, &Usage) + Send + Sync>;
-
 /// A typed Graph API client; cheap to clone (one shared connection pool).
 #[derive(Clone)]
 pub struct GraphClient {
@@ -51,12 +47,10 @@ pub(crate) struct Inner {
     pub http: reqwest::Client,
     pub app_id: String,
     pub app_secret: Secret<String>,
-    pub api_version: String,
     /// `{graph_url}/{version}/`
     pub graph_base: Url,
     /// `{dialog_url}/{version}/dialog/oauth`
     pub dialog: Url,
-    usage_hook: Option<UsageHook>,
 }
 
 impl fmt::Debug for GraphClient {
@@ -111,8 +105,6 @@ pub(crate) struct Call<'a> {
     pub query: Vec<(&'static str, String)>,
     /// Sent as a form body when not empty.
     pub form: Vec<(&'static str, String)>,
-    /// The ad account (`<n>`) the call is about, for the usage hook.
-    pub account: Option<String>,
 }
 
 impl<'a> Call<'a> {
@@ -126,15 +118,10 @@ impl<'a> Call<'a> {
             token,
             query: Vec::new(),
             form: Vec::new(),
-            account: None,
         }
     }
     pub fn query(mut self, k: &'static str, v: impl Into<String>) -> Self {
         self.query.push((k, v.into()));
-        self
-    }
-    pub fn account(mut self, account_id: &str) -> Self {
-        self.account = Some(account_id.trim_start_matches("act_").to_string());
         self
     }
 }
@@ -161,27 +148,14 @@ impl GraphClient {
                 http,
                 app_id: app.app_id.clone(),
                 app_secret: app.app_secret.clone(),
-                api_version: app.api_version.clone(),
                 graph_base: version_dir(&app.graph_url, "")?,
                 dialog: version_dir(&app.dialog_url, "dialog/oauth")?,
-                usage_hook: None,
             }),
         })
     }
 
-    /// The same client, calling `hook` with the usage of every response.
-    pub fn with_usage_hook(self, hook: impl Fn(Option<&str>, &Usage) + Send + Sync + 'static) -> Self {
-        let mut inner = (*self.inner).clone();
-        inner.usage_hook = Some(Arc::new(hook));
-        Self { inner: Arc::new(inner) }
-    }
-
     pub fn app_id(&self) -> &str {
         &self.inner.app_id
-    }
-
-    pub fn api_version(&self) -> &str {
-        &self.inner.api_version
     }
 
     /// `hex(HMAC_SHA256(app_secret, token))` for this app.
@@ -199,12 +173,6 @@ impl GraphClient {
             .graph_base
             .join(path)
             .map_err(|e| GraphError::local(format!("bad Graph path: {e}")))
-    }
-
-    pub(crate) fn observe(&self, account: Option<&str>, usage: &Usage) {
-        if let Some(hook) = &self.inner.usage_hook {
-            hook(account, usage);
-        }
     }
 
     /// Sends a call; returns the body of a 2xx answer without an error envelope.
@@ -234,7 +202,6 @@ impl GraphClient {
         let resp = rb.send().await.map_err(GraphError::from_reqwest)?;
         let status = resp.status().as_u16();
         let usage = Usage::from_headers(resp.headers());
-        self.observe(call.account.as_deref(), &usage);
         // Without a copy when the body arrived as one buffer.
         let body: Vec<u8> = resp.bytes().await.map_err(GraphError::from_reqwest)?.into();
         if !(200..300).contains(&status) {

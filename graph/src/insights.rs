@@ -58,12 +58,11 @@ impl FromStr for Level {
     }
 }
 
-/// `time_increment`: a row per N days (1–90), per calendar month, or one for the range.
+/// `time_increment`: a row per N days (1–90), or per calendar month.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeIncrement {
     Days(u8),
     Monthly,
-    AllDays,
 }
 
 impl TimeIncrement {
@@ -71,7 +70,6 @@ impl TimeIncrement {
         match self {
             Self::Days(n) => n.clamp(1, 90).to_string(),
             Self::Monthly => "monthly".into(),
-            Self::AllDays => "all_days".into(),
         }
     }
 }
@@ -109,7 +107,6 @@ pub const DEFAULT_FIELDS: &[&str] = &[
     "date_stop",
     "impressions",
     "reach",
-    "frequency",
     "clicks",
     "spend",
     "inline_link_clicks",
@@ -251,7 +248,7 @@ impl GraphClient {
         convert: impl FnMut(&mut InsightRow) -> Result<T, GraphError>,
     ) -> Result<(InsightsPage<T>, Usage), GraphError> {
         let account = req.account_path()?;
-        let mut call = Call::get(format!("{account}/insights"), token).account(&account);
+        let mut call = Call::get(format!("{account}/insights"), token);
         call.query = req.params()?;
         if let Some(a) = after {
             call = call.query("after", a);

@@ -26,9 +26,7 @@ use crate::Secret;
 #[derive(Clone, Debug)]
 pub struct AccessToken {
     pub token: Secret<String>,
-    /// Lifetime announced by Facebook (`expires_in`), when it sent one.
-    pub expires_in: Option<Duration>,
-    /// `now + expires_in` at the time of receipt.
+    /// `now + expires_in` at the time of receipt, when Facebook announced a lifetime.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -40,7 +38,6 @@ impl AccessToken {
             .and_then(|d| Utc::now().checked_add_signed(d));
         Self {
             token: Secret::new(token),
-            expires_in,
             expires_at,
         }
     }
@@ -56,10 +53,9 @@ pub struct TokenInfo {
     pub is_valid: bool,
     /// `None` when the token does not expire (`expires_at: 0`).
     pub expires_at: Option<DateTime<Utc>>,
-    pub data_access_expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
-    /// Why the token is invalid: (code, subcode, message).
-    pub error: Option<(i64, Option<i64>, String)>,
+    /// Why the token is invalid, in Facebook's words.
+    pub error: Option<String>,
 }
 
 impl TokenInfo {
@@ -86,7 +82,6 @@ struct DebugData {
     #[serde(default)]
     is_valid: bool,
     expires_at: Option<i64>,
-    data_access_expires_at: Option<i64>,
     #[serde(default)]
     scopes: Vec<String>,
     error: Option<DebugError>,
@@ -94,8 +89,6 @@ struct DebugData {
 
 #[derive(Deserialize)]
 struct DebugError {
-    code: Option<i64>,
-    subcode: Option<i64>,
     message: Option<String>,
 }
 
@@ -129,7 +122,6 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttp<'_> {
             let status = resp.status();
             let headers = resp.headers().clone();
             let usage = Usage::from_headers(&headers);
-            self.client.observe(None, &usage);
             if let Ok(mut last) = self.last.lock() {
                 *last = Some((status.as_u16(), usage));
             }
@@ -245,17 +237,11 @@ impl GraphClient {
             app_id: d.app_id,
             is_valid: d.is_valid,
             expires_at: timestamp(d.expires_at),
-            data_access_expires_at: timestamp(d.data_access_expires_at),
             scopes: d.scopes,
-            error: d
-                .error
-                .map(|e| (e.code.unwrap_or(0), e.subcode, e.message.unwrap_or_default())),
+            error: d.error.map(|e| e.message.unwrap_or_default()),
         })
     }
 }
-
-/// Scopes needed to read insights (`business_management` lists business-owned accounts).
-pub const SCOPES: &[&str] = &["ads_read", "business_management"];
 
 #[cfg(test)]
 mod tests {
@@ -273,7 +259,7 @@ mod tests {
         };
         let c = GraphClient::new(&app).expect("client");
         let redirect = Url::parse("https://ads.example.com/connect/facebook/callback").expect("url");
-        let u = c.authorize_url(&redirect, "st4te", SCOPES);
+        let u = c.authorize_url(&redirect, "st4te", &["ads_read", "business_management"]);
         assert_eq!(u.path(), "/v25.0/dialog/oauth");
         let q: std::collections::HashMap<_, _> = u.query_pairs().into_owned().collect();
         assert_eq!(q["client_id"], "42");
@@ -291,7 +277,7 @@ mod tests {
         assert_eq!(timestamp(None), None);
         assert!(timestamp(Some(1_900_000_000)).is_some());
         let t = AccessToken::new("EAAB".into(), Some(0));
-        assert!(t.expires_in.is_none() && t.expires_at.is_none());
+        assert!(t.expires_at.is_none());
         assert!(!format!("{t:?}").contains("EAAB"));
     }
 }

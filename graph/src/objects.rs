@@ -66,7 +66,6 @@ impl GraphClient {
         super::client::check_segment("ad account id", n)?;
         let (edge, fields) = edge(level)?;
         let mut call = Call::get(format!("act_{n}/{edge}"), token)
-            .account(n)
             .query("fields", fields)
             .query("limit", limit.clamp(1, crate::client::MAX_PAGE_SIZE).to_string());
         if let Some(a) = after {

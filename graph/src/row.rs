@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::error::GraphError;
 use super::window::Window;
 
-/// One `actions` / `action_values` / `cost_per_action_type` entry.
+/// One `actions` / `action_values` entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ActionStat {
     /// Shared by every row that names the type.
@@ -43,26 +43,6 @@ impl Windows {
     pub fn set(&mut self, window: Window, figure: Decimal) -> bool {
         window.named_index().map(|i| self.0[i] = Some(figure)).is_some()
     }
-
-    /// Windows with a figure.
-    pub fn len(&self) -> usize {
-        self.0.iter().flatten().count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl ActionStat {
-    /// The figure for a window (the `value` for the default attribution); zero when
-    /// Facebook omitted it.
-    pub fn get(&self, window: Window) -> Decimal {
-        match window {
-            Window::Default => self.value,
-            w => self.windows.get(w).unwrap_or_default(),
-        }
-    }
 }
 
 /// Ids and names are [`CompactString`]s: Facebook's ids (and most names) fit in one without
@@ -82,22 +62,18 @@ pub struct InsightRow {
     /// Not additive across objects or days: store per level, never sum.
     pub reach: i64,
     pub clicks: i64,
-    pub unique_clicks: i64,
     pub inline_link_clicks: i64,
     /// In the account's currency.
     pub spend: Decimal,
-    pub frequency: Option<Decimal>,
-    pub cpc: Option<Decimal>,
-    pub cpm: Option<Decimal>,
-    pub ctr: Option<Decimal>,
     pub actions: Vec<ActionStat>,
     pub action_values: Vec<ActionStat>,
-    pub cost_per_action_type: Vec<ActionStat>,
     /// Breakdown values and any other text field not listed above.
     pub breakdowns: BTreeMap<String, String>,
 }
 
-/// Keys handled by name (everything else that is a string counts as a breakdown).
+/// Keys handled by name, stored or not (everything else that is a string counts as a
+/// breakdown). adsync asks for few of them; the rest are known so that a row carrying one
+/// never has it mistaken for a breakdown value.
 pub(super) const KNOWN: &[&str] = &[
     "account_id",
     "account_name",
@@ -137,40 +113,22 @@ impl InsightRow {
         let mut lists = [
             std::mem::take(&mut self.actions),
             std::mem::take(&mut self.action_values),
-            std::mem::take(&mut self.cost_per_action_type),
         ];
         lists.iter_mut().for_each(Vec::clear);
-        let [actions, action_values, cost_per_action_type] = lists;
+        let [actions, action_values] = lists;
         *self = InsightRow {
             actions,
             action_values,
-            cost_per_action_type,
             ..InsightRow::default()
         };
     }
 
-    /// Parses one row given as a JSON value (a page is read straight from its text: see
-    /// `row_reader`).
+    /// Parses one row given as a JSON value. Pages are read straight from their text (see
+    /// `row_reader`); this reads a row alone through the same reader, for the normalization
+    /// tests in `adsync-common`, which start from rows as Facebook writes them.
     pub fn parse(row: &Value) -> Result<Self, GraphError> {
         Self::from_text(&row.to_string())
     }
-
-    /// `actions[action_type]` in `window`; zero when absent.
-    pub fn action(&self, action_type: &str, window: Window) -> Decimal {
-        find(&self.actions, action_type, window)
-    }
-
-    /// `action_values[action_type]` in `window`; zero when absent.
-    pub fn action_value(&self, action_type: &str, window: Window) -> Decimal {
-        find(&self.action_values, action_type, window)
-    }
-}
-
-fn find(list: &[ActionStat], action_type: &str, window: Window) -> Decimal {
-    list.iter()
-        .find(|a| *a.action_type == *action_type)
-        .map(|a| a.get(window))
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -184,13 +142,34 @@ mod tests {
         assert!(windows.set(Window::View7d, Decimal::ONE));
         assert!(!windows.set(Window::Default, Decimal::ONE));
         assert_eq!(
-            (windows.get(Window::View7d), windows.get(Window::Click1d), windows.len()),
+            (
+                windows.get(Window::View7d),
+                windows.get(Window::Click1d),
+                named(&windows)
+            ),
             (Some(Decimal::ONE), None, 1)
         );
     }
 
     fn obj(v: Value) -> Value {
         v
+    }
+
+    /// `list[action_type]` in `window` (the `value` for the default attribution); zero when
+    /// absent.
+    fn figure(list: &[ActionStat], action_type: &str, window: Window) -> Decimal {
+        list.iter()
+            .find(|a| *a.action_type == *action_type)
+            .map(|a| match window {
+                Window::Default => a.value,
+                w => a.windows.get(w).unwrap_or_default(),
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many named windows carry a figure.
+    fn named(windows: &Windows) -> usize {
+        Window::NAMED.iter().filter(|w| windows.get(**w).is_some()).count()
     }
 
     #[test]
@@ -211,15 +190,17 @@ mod tests {
             (r.impressions, r.reach, r.clicks, r.inline_link_clicks),
             (1234, 1000, 20, 15)
         );
-        assert_eq!(r.unique_clicks, 0, "missing counts are zero");
         assert_eq!(r.spend, Decimal::new(1234, 2));
-        assert_eq!(r.frequency, Some(Decimal::new(1234, 3)));
-        assert_eq!(r.cpm, None);
-        assert_eq!(r.action("purchase", Window::Default), Decimal::from(3));
-        assert_eq!(r.action("purchase", Window::Click28d), Decimal::from(4));
-        assert_eq!(r.action("purchase", Window::View28d), Decimal::ZERO);
-        assert_eq!(r.action("add_to_cart", Window::Default), Decimal::ZERO);
-        assert_eq!(r.action_value("purchase", Window::Click7d), Decimal::new(10005, 2));
+        let bare = InsightRow::parse(&json!({"date_start": "2026-11-01", "date_stop": "2026-11-01"})).expect("row");
+        assert_eq!((bare.impressions, bare.clicks), (0, 0), "missing counts are zero");
+        assert_eq!(figure(&r.actions, "purchase", Window::Default), Decimal::from(3));
+        assert_eq!(figure(&r.actions, "purchase", Window::Click28d), Decimal::from(4));
+        assert_eq!(figure(&r.actions, "purchase", Window::View28d), Decimal::ZERO);
+        assert_eq!(figure(&r.actions, "add_to_cart", Window::Default), Decimal::ZERO);
+        assert_eq!(
+            figure(&r.action_values, "purchase", Window::Click7d),
+            Decimal::new(10005, 2)
+        );
         assert_eq!(r.breakdowns.get("age").map(String::as_str), Some("25-34"));
         assert_eq!(r.breakdowns.len(), 1);
         assert_eq!(r.ad_name.as_deref(), Some("Video #1"));
@@ -281,16 +262,16 @@ mod tests {
         assert_eq!(r.breakdowns.len(), 1, "known fields and numbers are not breakdowns");
         assert_eq!((r.impressions, r.reach, r.clicks), (1234, 0, 7));
         assert_eq!(r.spend, Decimal::new(125, 1));
-        assert_eq!(r.action("purchase", Window::Default), Decimal::from(3));
-        assert_eq!(r.action("purchase", Window::Click7d), Decimal::from(2));
-        assert_eq!(r.action("purchase", Window::View28d), Decimal::from(1));
-        assert_eq!(r.actions[0].windows.len(), 2, "the label is not a window");
+        assert_eq!(figure(&r.actions, "purchase", Window::Default), Decimal::from(3));
+        assert_eq!(figure(&r.actions, "purchase", Window::Click7d), Decimal::from(2));
+        assert_eq!(figure(&r.actions, "purchase", Window::View28d), Decimal::from(1));
+        assert_eq!(named(&r.actions[0].windows), 2, "the label is not a window");
         assert_eq!(
-            r.action("lead", Window::Default),
+            figure(&r.actions, "lead", Window::Default),
             Decimal::ZERO,
             "null reads as omitted"
         );
-        assert!(r.actions[1].windows.is_empty());
+        assert_eq!(named(&r.actions[1].windows), 0);
         assert!(r.action_values.is_empty());
     }
 

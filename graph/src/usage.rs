@@ -21,22 +21,16 @@ pub struct AdAccountUsage {
     pub acc_id_util_pct: f64,
     /// Time until the account's utilisation resets (`reset_time_duration`, seconds).
     pub reset_time: Option<Duration>,
-    pub access_tier: Option<String>,
 }
 
-/// One bucket of `X-Business-Use-Case-Usage`.
+/// One bucket of `X-Business-Use-Case-Usage` (any account or type: adsync heeds the fullest).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct BusinessUseCaseUsage {
-    /// The ad account (or business object) id, without `act_`.
-    pub account_id: String,
-    /// `ads_insights`, `ads_management`, ...
-    pub kind: String,
     pub call_count: f64,
     pub total_cputime: f64,
     pub total_time: f64,
     /// `estimated_time_to_regain_access` (sent in minutes); `None` when 0 or absent.
     pub regain_access: Option<Duration>,
-    pub access_tier: Option<String>,
 }
 
 impl BusinessUseCaseUsage {
@@ -50,7 +44,6 @@ impl BusinessUseCaseUsage {
 pub struct InsightsThrottle {
     pub app_id_util_pct: f64,
     pub acc_id_util_pct: f64,
-    pub access_tier: Option<String>,
 }
 
 /// Everything the usage headers of one response said.
@@ -83,26 +76,21 @@ impl Usage {
         let ad_account = json("x-ad-account-usage").map(|m| AdAccountUsage {
             acc_id_util_pct: num(&m, "acc_id_util_pct"),
             reset_time: secs(num(&m, "reset_time_duration")),
-            access_tier: text(&m, "ads_api_access_tier"),
         });
         let mut business = Vec::new();
-        for (account_id, buckets) in json("x-business-use-case-usage").unwrap_or_default() {
+        for buckets in json("x-business-use-case-usage").unwrap_or_default().values() {
             for b in buckets.as_array().into_iter().flatten().filter_map(Value::as_object) {
                 business.push(BusinessUseCaseUsage {
-                    account_id: account_id.clone(),
-                    kind: text(b, "type").unwrap_or_default(),
                     call_count: num(b, "call_count"),
                     total_cputime: num(b, "total_cputime"),
                     total_time: num(b, "total_time"),
                     regain_access: secs(num(b, "estimated_time_to_regain_access") * 60.0),
-                    access_tier: text(b, "ads_api_access_tier"),
                 });
             }
         }
         let insights_throttle = json("x-fb-ads-insights-throttle").map(|m| InsightsThrottle {
             app_id_util_pct: num(&m, "app_id_util_pct"),
             acc_id_util_pct: num(&m, "acc_id_util_pct"),
-            access_tier: text(&m, "ads_api_access_tier"),
         });
         Self {
             app,
@@ -110,11 +98,6 @@ impl Usage {
             business,
             insights_throttle,
         }
-    }
-
-    /// True when no usage header was present (or parseable).
-    pub fn is_empty(&self) -> bool {
-        self.app.is_none() && self.ad_account.is_none() && self.business.is_empty() && self.insights_throttle.is_none()
     }
 
     /// The highest app-wide utilisation reported, in percent.
@@ -186,10 +169,6 @@ fn num(m: &Map<String, Value>, key: &str) -> f64 {
     v.filter(|x: &f64| x.is_finite() && *x >= 0.0).unwrap_or(0.0)
 }
 
-fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
-    m.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
 /// Seconds to a duration; `None` for 0 (and for anything absurd).
 fn secs(s: f64) -> Option<Duration> {
     (s > 0.0 && s < 1e9).then(|| Duration::from_secs_f64(s))
@@ -229,12 +208,8 @@ mod tests {
         let acc = u.ad_account.as_ref().expect("account usage");
         assert_eq!(acc.acc_id_util_pct, 9.67);
         assert_eq!(acc.reset_time, Some(Duration::from_secs(100)));
-        assert_eq!(acc.access_tier.as_deref(), Some("standard_access"));
         assert_eq!(u.business.len(), 1);
-        assert_eq!(
-            (u.business[0].account_id.as_str(), u.business[0].kind.as_str()),
-            ("123", "ads_insights")
-        );
+        assert_eq!(u.business[0].call_count, 1.0);
         assert_eq!(u.business[0].regain_access, None);
         assert_eq!(u.insights_throttle.as_ref().map(|t| t.app_id_util_pct), Some(100.0));
         assert_eq!(u.max_utilisation(), Some(100.0));
@@ -300,7 +275,7 @@ mod tests {
             "x-app-usage",
             HeaderValue::from_bytes(b"{\"call_count\":\xff}").expect("opaque bytes"),
         );
-        assert!(Usage::from_headers(&h).is_empty());
+        assert_eq!(Usage::from_headers(&h), Usage::default());
         assert_eq!(Usage::default().max_utilisation(), None);
     }
 }

@@ -197,7 +197,10 @@ fn read_row(r: &mut JsonReader, row: &mut InsightRow) -> Read<()> {
         match key.as_ref() {
             "actions" => action_list(r, "actions", &mut row.actions)?,
             "action_values" => action_list(r, "action_values", &mut row.action_values)?,
-            "cost_per_action_type" => action_list(r, "cost_per_action_type", &mut row.cost_per_action_type)?,
+            // Lists adsync does not store.
+            "cost_per_action_type" | "purchase_roas" => {
+                r.skip()?;
+            }
             k => {
                 let v = scalar(r)?;
                 match k {
@@ -213,13 +216,8 @@ fn read_row(r: &mut JsonReader, row: &mut InsightRow) -> Read<()> {
                     "impressions" => row.impressions = v.count("impressions")?,
                     "reach" => row.reach = v.count("reach")?,
                     "clicks" => row.clicks = v.count("clicks")?,
-                    "unique_clicks" => row.unique_clicks = v.count("unique_clicks")?,
                     "inline_link_clicks" => row.inline_link_clicks = v.count("inline_link_clicks")?,
                     "spend" => row.spend = v.decimal("spend")?.unwrap_or_default(),
-                    "frequency" => row.frequency = v.decimal("frequency")?,
-                    "cpc" => row.cpc = v.decimal("cpc")?,
-                    "cpm" => row.cpm = v.decimal("cpm")?,
-                    "ctr" => row.ctr = v.decimal("ctr")?,
                     // Other known fields are not stored.
                     _ if KNOWN.contains(&k) => {}
                     // Any other text field is a breakdown value.

@@ -26,6 +26,17 @@ async fn all_rows(env: &Env, token: &Secret<String>, req: &InsightsRequest) -> (
     }
 }
 
+/// The figure of `action_type` in `window` (`value` for the default); zero when absent.
+fn figure(list: &[adsync_graph::ActionStat], action_type: &str, window: Window) -> Decimal {
+    list.iter()
+        .find(|a| *a.action_type == *action_type)
+        .map(|a| match window {
+            Window::Default => a.value,
+            w => a.windows.get(w).unwrap_or_default(),
+        })
+        .unwrap_or_default()
+}
+
 fn assert_totals(rows: &[InsightRow], t: &Totals) {
     assert_eq!(rows.iter().map(|r| r.impressions).sum::<i64>(), t.impressions as i64);
     assert_eq!(rows.iter().map(|r| r.clicks).sum::<i64>(), t.clicks as i64);
@@ -37,13 +48,13 @@ fn assert_totals(rows: &[InsightRow], t: &Totals) {
     for w in Window::ALL {
         // The sandbox's truth names the default attribution as the wire does.
         let key = if w == Window::Default { "value" } else { w.as_str() };
-        let purchases: Decimal = rows.iter().map(|r| r.action("purchase", w)).sum();
+        let purchases: Decimal = rows.iter().map(|r| figure(&r.actions, "purchase", w)).sum();
         assert_eq!(
             purchases,
             Decimal::from(t.purchases.get(key).expect("window")),
             "purchases {w}"
         );
-        let value: Decimal = rows.iter().map(|r| r.action_value("purchase", w)).sum();
+        let value: Decimal = rows.iter().map(|r| figure(&r.action_values, "purchase", w)).sum();
         assert_eq!(value, t.purchase_value.get(key).expect("window"), "purchase value {w}");
     }
 }
@@ -74,15 +85,6 @@ async fn insights_paged_to_the_end_match_the_ground_truth() {
         (want.impressions as i64, want.reach as i64, want.spend)
     );
 
-    // The usage hook saw every answer, with the account it was about.
-    let seen = env.seen.lock().expect("lock").clone();
-    assert!(
-        seen.iter()
-            .filter(|(a, _)| a.as_deref() == Some(acc.account_id.as_str()))
-            .count()
-            >= pages
-    );
-
     // Async: the same range at campaign level, through a report run.
     let campaign_req = InsightsRequest {
         level: Level::Campaign,
@@ -108,7 +110,7 @@ async fn insights_paged_to_the_end_match_the_ground_truth() {
     loop {
         let (page, _) = env
             .graph
-            .report_page(&token, &run, 100, after.as_deref())
+            .report_page_with(&token, &run, 100, after.as_deref(), |row| Ok(std::mem::take(row)))
             .await
             .expect("report page");
         rows.extend(page.rows);

@@ -7,22 +7,20 @@ mod insights;
 mod limits;
 mod oauth;
 
-use std::sync::{Arc, Mutex};
-
 use adsync_graph::FacebookApp;
 use adsync_graph::Secret;
-use adsync_graph::{AccessToken, GraphClient, GraphError, SCOPES, Usage};
+use adsync_graph::{AccessToken, GraphClient, GraphError};
 use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use url::Url;
 
 pub const REDIRECT: &str = "http://127.0.0.1:9/connect/facebook/callback";
 
-pub type Seen = Arc<Mutex<Vec<(Option<String>, Usage)>>>;
+/// The scopes adsync asks for.
+pub const SCOPES: &[&str] = &["ads_read", "business_management"];
 
 pub struct Env {
     pub sb: SandboxHandle,
     pub graph: GraphClient,
-    pub seen: Seen,
 }
 
 pub async fn spawn(config: SandboxConfig) -> Env {
@@ -41,12 +39,8 @@ pub async fn spawn(config: SandboxConfig) -> Env {
         dialog_url: base,
         api_version: "v25.0".into(),
     };
-    let seen: Seen = Arc::default();
-    let sink = seen.clone();
-    let graph = GraphClient::new(&app)
-        .expect("graph client")
-        .with_usage_hook(move |acc, u| sink.lock().expect("lock").push((acc.map(str::to_string), u.clone())));
-    Env { sb, graph, seen }
+    let graph = GraphClient::new(&app).expect("graph client");
+    Env { sb, graph }
 }
 
 /// Follows the dialog (auto-approve) without following the redirect; returns (code, state).

@@ -129,9 +129,8 @@ fn request(unit: &Unit, piece: &Piece) -> InsightsRequest {
         req.breakdowns = b.api_keys().iter().map(|k| k.to_string()).collect();
     }
     if !unit.reach {
-        // Facebook gives unique counts by breakdown for the last 13 months only.
-        req.fields
-            .retain(|f| !matches!(f.as_str(), "reach" | "frequency" | "unique_clicks"));
+        // Facebook gives unique counts (reach) by breakdown for the last 13 months only.
+        req.fields.retain(|f| f != "reach");
     }
     if let Some(c) = &piece.campaign {
         req.filtering = vec![Filter::any_of("campaign.id", [c.as_str()])];

@@ -414,7 +414,6 @@ mod tests {
             ad_account: Some(adsync_common::graph::AdAccountUsage {
                 acc_id_util_pct: pct,
                 reset_time: (!reset.is_zero()).then_some(reset),
-                access_tier: None,
             }),
             ..Usage::default()
         }
