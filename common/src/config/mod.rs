@@ -10,7 +10,7 @@ use url::Url;
 use crate::Secret;
 
 mod values;
-use values::{check_database_url, parse_api_version, parse_duration, parse_num, parse_url};
+use values::{Vars, check_database_url, parse_api_version};
 pub use values::{load_dotenv, log_filter};
 
 #[derive(Debug, thiserror::Error)]
@@ -116,19 +116,12 @@ impl Default for HttpLimits {
 }
 
 impl HttpLimits {
-    fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    fn from_vars(vars: &Vars) -> Result<Self, ConfigError> {
         let d = HttpLimits::default();
         let (second, hour) = (Duration::from_millis(100), Duration::from_secs(3600));
-        let request_timeout = parse_duration(
-            "ADSYNC_HTTP_REQUEST_TIMEOUT",
-            var("ADSYNC_HTTP_REQUEST_TIMEOUT"),
-            d.request_timeout,
-            second..=hour,
-            "30s",
-        )?;
-        let metrics_query_timeout = parse_duration(
+        let request_timeout = vars.duration("ADSYNC_HTTP_REQUEST_TIMEOUT", d.request_timeout, second..=hour, "30s")?;
+        let metrics_query_timeout = vars.duration(
             "ADSYNC_METRICS_QUERY_TIMEOUT",
-            var("ADSYNC_METRICS_QUERY_TIMEOUT"),
             d.metrics_query_timeout,
             second..=hour,
             "10s",
@@ -140,24 +133,12 @@ impl HttpLimits {
             ));
         }
         Ok(HttpLimits {
-            header_timeout: parse_duration(
-                "ADSYNC_HTTP_HEADER_TIMEOUT",
-                var("ADSYNC_HTTP_HEADER_TIMEOUT"),
-                d.header_timeout,
-                second..=hour,
-                "10s",
-            )?,
+            header_timeout: vars.duration("ADSYNC_HTTP_HEADER_TIMEOUT", d.header_timeout, second..=hour, "10s")?,
             request_timeout,
-            max_connections: parse_num(
-                "ADSYNC_HTTP_MAX_CONNECTIONS",
-                var("ADSYNC_HTTP_MAX_CONNECTIONS"),
-                d.max_connections as u64,
-                1..=1_000_000,
-            )? as usize,
+            max_connections: vars.num("ADSYNC_HTTP_MAX_CONNECTIONS", d.max_connections as u64, 1..=1_000_000)? as usize,
             metrics_query_timeout,
-            metrics_queries_per_team: parse_num(
+            metrics_queries_per_team: vars.num(
                 "ADSYNC_METRICS_QUERIES_PER_TEAM",
-                var("ADSYNC_METRICS_QUERIES_PER_TEAM"),
                 d.metrics_queries_per_team as u64,
                 1..=1_000,
             )? as usize,
@@ -183,6 +164,7 @@ impl Config {
     /// Builds the configuration from any key lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let var = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let vars = Vars(&var);
 
         let database_url = var("DATABASE_URL").unwrap_or_else(|| "sqlite://data/adsync.db".into());
         check_database_url(&database_url)?;
@@ -196,7 +178,7 @@ impl Config {
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
             .map_err(|_| invalid("ADSYNC_LISTEN", "expected host:port, e.g. 127.0.0.1:8080"))?;
-        let public_url = parse_url("ADSYNC_PUBLIC_URL", var("ADSYNC_PUBLIC_URL"), "http://127.0.0.1:8080")?;
+        let public_url = vars.url("ADSYNC_PUBLIC_URL", "http://127.0.0.1:8080")?;
 
         let encryption_key = var("ADSYNC_ENCRYPTION_KEY").map(Secret::new);
         let encryption_keys_old: Vec<Secret<String>> = var("ADSYNC_ENCRYPTION_KEYS_OLD")
@@ -222,16 +204,8 @@ impl Config {
         }
 
         // Checked even without an app: a typo should not wait until someone configures one.
-        let graph_url = parse_url(
-            "FACEBOOK_GRAPH_URL",
-            var("FACEBOOK_GRAPH_URL"),
-            "https://graph.facebook.com",
-        )?;
-        let dialog_url = parse_url(
-            "FACEBOOK_DIALOG_URL",
-            var("FACEBOOK_DIALOG_URL"),
-            "https://www.facebook.com",
-        )?;
+        let graph_url = vars.url("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")?;
+        let dialog_url = vars.url("FACEBOOK_DIALOG_URL", "https://www.facebook.com")?;
         let api_version = parse_api_version(var("FACEBOOK_API_VERSION"))?;
         let facebook = match (var("FACEBOOK_APP_ID"), var("FACEBOOK_APP_SECRET")) {
             (None, None) => None,
@@ -250,40 +224,31 @@ impl Config {
             }),
         };
 
-        let worker_concurrency = parse_num(
-            "ADSYNC_WORKER_CONCURRENCY",
-            var("ADSYNC_WORKER_CONCURRENCY"),
-            4,
-            1..=256,
-        )?;
-        let sync_chunk_rows = parse_num(
+        let worker_concurrency = vars.num("ADSYNC_WORKER_CONCURRENCY", 4, 1..=256)?;
+        let sync_chunk_rows = vars.num(
             "ADSYNC_SYNC_CHUNK_ROWS",
-            var("ADSYNC_SYNC_CHUNK_ROWS"),
             u64::from(DEFAULT_SYNC_CHUNK_ROWS),
             1..=1_000_000,
         )?;
-        let graph_calls_per_second = parse_num(
+        let graph_calls_per_second = vars.num(
             "ADSYNC_GRAPH_CALLS_PER_SECOND",
-            var("ADSYNC_GRAPH_CALLS_PER_SECOND"),
             u64::from(DEFAULT_GRAPH_CALLS_PER_SECOND),
             1..=10_000,
         )?;
-        let lookback_days = parse_num("ADSYNC_LOOKBACK_DAYS", var("ADSYNC_LOOKBACK_DAYS"), 28, 0..=1128)?;
-        let sync_interval = parse_duration(
+        let lookback_days = vars.num("ADSYNC_LOOKBACK_DAYS", 28, 0..=1128)?;
+        let sync_interval = vars.duration(
             "ADSYNC_SYNC_INTERVAL",
-            var("ADSYNC_SYNC_INTERVAL"),
             Duration::from_secs(3600),
             Duration::from_secs(60)..=Duration::from_secs(366 * 24 * 3600),
             "30m or 1h",
         )?;
-        let run_lease = parse_duration(
+        let run_lease = vars.duration(
             "ADSYNC_RUN_LEASE",
-            var("ADSYNC_RUN_LEASE"),
             Duration::from_secs(60),
             Duration::from_secs(2)..=Duration::from_secs(3600),
             "60s",
         )?;
-        let http = HttpLimits::from_vars(&var)?;
+        let http = HttpLimits::from_vars(&vars)?;
         let worker_listen = var("ADSYNC_WORKER_LISTEN")
             .map(|s| s.parse())
             .transpose()

@@ -67,7 +67,39 @@ pub(super) fn check_database_url(url: &str) -> Result<(), ConfigError> {
     parsed.map_err(|e| invalid("DATABASE_URL", format!("malformed ({e})")))
 }
 
-pub(super) fn parse_url(variable: &'static str, value: Option<String>, default: &str) -> Result<Url, ConfigError> {
+/// The configuration's variables, read by name (trimmed, empty as unset). Each parser reads
+/// the variable it names in its errors, so a call writes the name once.
+pub(super) struct Vars<'a>(pub(super) &'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    /// A whole number within `range`.
+    pub(super) fn num(
+        &self,
+        name: &'static str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Result<u64, ConfigError> {
+        parse_num(name, (self.0)(name), default, range)
+    }
+
+    /// A duration (`30s`, `5m`, …) within `range`; `example` goes into the error.
+    pub(super) fn duration(
+        &self,
+        name: &'static str,
+        default: std::time::Duration,
+        range: std::ops::RangeInclusive<std::time::Duration>,
+        example: &str,
+    ) -> Result<std::time::Duration, ConfigError> {
+        parse_duration(name, (self.0)(name), default, range, example)
+    }
+
+    /// An http(s) URL with a host.
+    pub(super) fn url(&self, name: &'static str, default: &str) -> Result<Url, ConfigError> {
+        parse_url(name, (self.0)(name), default)
+    }
+}
+
+fn parse_url(variable: &'static str, value: Option<String>, default: &str) -> Result<Url, ConfigError> {
     let raw = value.unwrap_or_else(|| default.to_string());
     let url = Url::parse(&raw).map_err(|e| invalid(variable, format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
@@ -90,7 +122,7 @@ pub(super) fn parse_api_version(value: Option<String>) -> Result<String, ConfigE
     }
 }
 
-pub(super) fn parse_num(
+fn parse_num(
     variable: &'static str,
     value: Option<String>,
     default: u64,
@@ -112,8 +144,7 @@ pub(super) fn parse_num(
     }
 }
 
-/// A duration variable (`30s`, `5m`, …) within `range`; `example` goes into the error.
-pub(super) fn parse_duration(
+fn parse_duration(
     variable: &'static str,
     value: Option<String>,
     default: std::time::Duration,
