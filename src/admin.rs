@@ -301,20 +301,8 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
             until,
             ad_account_id,
         } => {
-            use adsync_common::dates::{DateRange, parse_day};
-            let since = since
-                .as_deref()
-                .map(|s| parse_day("since", s))
-                .transpose()
-                .map_err(usage)?;
-            let until = until
-                .as_deref()
-                .map(|s| parse_day("until", s))
-                .transpose()
-                .map_err(usage)?;
-            if let (Some(s), Some(u)) = (since, until) {
-                DateRange::new(s, u).map_err(usage)?;
-            }
+            let (since, until) =
+                adsync_common::dates::parse_bounds(since.as_deref(), until.as_deref()).map_err(usage)?;
             teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
             let new = NewRun {
                 team_id: team,

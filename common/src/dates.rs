@@ -16,6 +16,20 @@ pub enum DateError {
     TooLong { since: NaiveDate, until: NaiveDate },
 }
 
+/// Optional bounds (a resync's `since` and `until`), each a day; given both, they must make
+/// a [`DateRange`].
+pub fn parse_bounds(
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>), DateError> {
+    let since = since.map(|s| parse_day("since", s)).transpose()?;
+    let until = until.map(|u| parse_day("until", u)).transpose()?;
+    if let (Some(s), Some(u)) = (since, until) {
+        DateRange::new(s, u)?;
+    }
+    Ok((since, until))
+}
+
 pub fn parse_day(field: &'static str, raw: &str) -> Result<NaiveDate, DateError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| DateError::Malformed {
         field,
@@ -103,6 +117,31 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         parse_day("d", s).expect("date")
+    }
+
+    #[test]
+    fn bounds_are_each_optional_and_together_a_range() {
+        assert_eq!(parse_bounds(None, None), Ok((None, None)));
+        assert_eq!(
+            parse_bounds(Some("2026-11-01"), None),
+            Ok((Some(d("2026-11-01")), None))
+        );
+        assert_eq!(
+            parse_bounds(Some(" 2026-11-01"), Some("2026-11-02 ")),
+            Ok((Some(d("2026-11-01")), Some(d("2026-11-02"))))
+        );
+        assert!(matches!(
+            parse_bounds(Some("2026-11-02"), Some("2026-11-01")),
+            Err(DateError::Reversed { .. })
+        ));
+        assert!(matches!(
+            parse_bounds(None, Some("11/02/2026")),
+            Err(DateError::Malformed { field: "until", .. })
+        ));
+        assert!(matches!(
+            parse_bounds(Some("2020-01-01"), Some("2026-01-01")),
+            Err(DateError::TooLong { .. })
+        ));
     }
 
     #[test]

@@ -272,23 +272,14 @@ pub struct ResyncForm {
 
 /// The resync form: same validation as the API.
 pub async fn resync(State(state): State<AppState>, team: PageTeam, axum::Form(f): axum::Form<ResyncForm>) -> Response {
-    use adsync_common::dates::{DateRange, parse_day};
     if team.member.role != Role::Owner {
         return ApiError::Forbidden("Only the team's owner can start a resync.".into()).into_response();
     }
-    let parse = |field, v: &str| {
-        if v.trim().is_empty() {
-            Ok(None)
-        } else {
-            parse_day(field, v).map(Some)
-        }
-    };
+    // A form sends empty fields for dates left blank: those are not given.
+    let given = |v: &str| Some(v.to_string()).filter(|v| !v.trim().is_empty());
     let run = async {
-        let since = parse("since", &f.since).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        let until = parse("until", &f.until).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        if let (Some(s), Some(u)) = (since, until) {
-            DateRange::new(s, u).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-        }
+        let (since, until) = adsync_common::dates::parse_bounds(given(&f.since).as_deref(), given(&f.until).as_deref())
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let account = Some(f.ad_account_id.trim().to_string()).filter(|a| !a.is_empty());
         let new = NewRun {
             team_id: team.member.team,

@@ -1,6 +1,6 @@
 //! Sync runs of a team: members watch them, owners start manual resyncs.
 
-use adsync_common::dates::{DateRange, parse_day};
+use adsync_common::dates::parse_bounds;
 use adsync_common::ids::RunId;
 use adsync_storage::sync_runs::{self, NewRun, RunKind, SyncRun};
 use axum::extract::{Path, State};
@@ -84,21 +84,7 @@ async fn start_resync(
     TeamOwner(owner): TeamOwner,
     ApiJson(body): ApiJson<ResyncRequest>,
 ) -> Result<(StatusCode, axum::Json<SyncRun>), ApiError> {
-    let since = body
-        .since
-        .as_deref()
-        .map(|s| parse_day("since", s))
-        .transpose()
-        .map_err(bad)?;
-    let until = body
-        .until
-        .as_deref()
-        .map(|s| parse_day("until", s))
-        .transpose()
-        .map_err(bad)?;
-    if let (Some(s), Some(u)) = (since, until) {
-        DateRange::new(s, u).map_err(bad)?;
-    }
+    let (since, until) = parse_bounds(body.since.as_deref(), body.until.as_deref()).map_err(bad)?;
     let ad_account_id = body
         .ad_account_id
         .map(|a| a.trim().to_string())
