@@ -12,7 +12,7 @@ use adsync_common::Config;
 use adsync_common::ids::{Role, TeamId};
 use adsync_connect::CallbackParams;
 use adsync_sandbox::{DatasetName, SandboxConfig};
-use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::sync_runs::{self, NewRun, RunStatus};
 use adsync_storage::{Db, connections, teams};
 use adsync_worker::WorkerState;
 use anyhow::{Context, bail};
@@ -147,18 +147,7 @@ async fn sync_in(args: &SyncArgs, scratch: &Scratch) -> anyhow::Result<()> {
     connect_team(&connector, &http, team, user).await?;
     let accounts = connections::active_ad_accounts(&db, team).await?;
 
-    let run = sync_runs::create(
-        &db,
-        &NewRun {
-            team_id: team,
-            kind: RunKind::Backfill,
-            ad_account_id: None,
-            since: None,
-            until: None,
-            requested_by: Some(user),
-        },
-    )
-    .await?;
+    let run = sync_runs::create(&db, &NewRun::backfill(team, Some(user))).await?;
     let stop_sync = CancellationToken::new();
     let worker = WorkerState::new(
         db.clone(),

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use adsync_common::Config;
 use adsync_common::ids::{Role, TeamId};
 use adsync_sandbox::DatasetName;
-use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::sync_runs::{self, NewRun, RunStatus};
 use adsync_storage::{connections, teams};
 use anyhow::{Context, bail};
 use clap::Args;
@@ -108,12 +108,8 @@ async fn once(args: &ScaleArgs, workers: usize, scratch: &Scratch) -> anyhow::Re
             bail!("the sandbox has no ad accounts")
         };
         let new = NewRun {
-            team_id: team,
-            kind: RunKind::Backfill,
             ad_account_id: Some(account.id.clone()),
-            since: None,
-            until: None,
-            requested_by: Some(user),
+            ..NewRun::backfill(team, Some(user))
         };
         let run = adsync_storage::syncs::request(&db, &services.queue, &new).await?;
         runs.push((team, run.id));

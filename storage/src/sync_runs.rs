@@ -132,6 +132,42 @@ pub struct NewRun {
     pub requested_by: Option<UserId>,
 }
 
+impl NewRun {
+    /// A backfill of every account of `team`, over the whole history it syncs.
+    pub fn backfill(team: TeamId, requested_by: Option<UserId>) -> Self {
+        Self {
+            kind: RunKind::Backfill,
+            ..Self::manual(team, None, None, None, requested_by)
+        }
+    }
+
+    /// The scheduled incremental run of every account of `team` (the lookback window).
+    pub fn incremental(team: TeamId) -> Self {
+        Self {
+            kind: RunKind::Incremental,
+            ..Self::manual(team, None, None, None, None)
+        }
+    }
+
+    /// A resync of `team`'s `ad_account_id` (every account with `None`) over `since..=until`.
+    pub fn manual(
+        team: TeamId,
+        ad_account_id: Option<String>,
+        since: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+        requested_by: Option<UserId>,
+    ) -> Self {
+        Self {
+            team_id: team,
+            kind: RunKind::Manual,
+            ad_account_id,
+            since,
+            until,
+            requested_by,
+        }
+    }
+}
+
 pub async fn create(db: &Db, run: &NewRun) -> StorageResult<SyncRun> {
     const SQL: &str = concat!(
         "INSERT INTO sync_runs (team_id, ad_account_id, kind, status, since, until, requested_by, created_at) \

@@ -8,7 +8,7 @@ use std::time::Duration;
 use adsync_common::schedule;
 use adsync_connect::PROVIDERS;
 use adsync_storage::connections::{self, ConnectionStatus};
-use adsync_storage::sync_runs::{self, NewRun, RunKind};
+use adsync_storage::sync_runs::{self, NewRun};
 use adsync_storage::teams;
 
 use crate::WorkerState;
@@ -51,14 +51,7 @@ pub async fn enqueue_due(state: &WorkerState) -> Result<usize, Box<dyn std::erro
         if open || !schedule::is_due(conn.team_id, interval, now, latest) {
             continue;
         }
-        let run = NewRun {
-            team_id: conn.team_id,
-            kind: RunKind::Incremental,
-            ad_account_id: None,
-            since: None,
-            until: None,
-            requested_by: None,
-        };
+        let run = NewRun::incremental(conn.team_id);
         adsync_storage::syncs::request(&state.db, &state.queue, &run).await?;
         queued += 1;
     }

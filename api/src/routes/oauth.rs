@@ -1,7 +1,7 @@
 //! The OAuth callback: always a redirect back to a page with a message, never a 500.
 
 use adsync_connect::CallbackParams;
-use adsync_storage::sync_runs::{NewRun, RunKind};
+use adsync_storage::sync_runs::NewRun;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::response::Redirect;
@@ -41,14 +41,7 @@ async fn oauth_callback(State(state): State<AppState>, parts: Parts, RawQuery(ra
     };
     let kind = match outcome.result {
         Ok(_) => {
-            let backfill = NewRun {
-                team_id: team,
-                kind: RunKind::Backfill,
-                ad_account_id: None,
-                since: None,
-                until: None,
-                requested_by: user,
-            };
+            let backfill = NewRun::backfill(team, user);
             match adsync_storage::syncs::request(&state.db, &state.queue, &backfill).await {
                 Ok(_) => "ok",
                 Err(e) => {

@@ -5,7 +5,7 @@ use adsync_common::breakdowns::Breakdown;
 use adsync_common::conversions::{CONVERSIONS, Goal};
 use adsync_common::ids::TeamId;
 use adsync_common::schedule;
-use adsync_storage::sync_runs::{NewRun, RunKind};
+use adsync_storage::sync_runs::NewRun;
 use adsync_storage::{connections, conversions, teams};
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -131,14 +131,7 @@ pub async fn set_breakdowns(
         .await?
         .is_some_and(|c| c.status == connections::ConnectionStatus::Connected);
     if added && connected {
-        let run = NewRun {
-            team_id: team,
-            kind: RunKind::Backfill,
-            ad_account_id: None,
-            since: None,
-            until: None,
-            requested_by: Some(user),
-        };
+        let run = NewRun::backfill(team, Some(user));
         adsync_storage::syncs::request(&state.db, &state.queue, &run).await?;
     }
     Ok(())
