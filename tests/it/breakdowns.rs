@@ -4,19 +4,18 @@
 //! fetched without it, and the dashboard shows a panel per breakdown.
 
 use adsync_sandbox::{DatasetName, Level, SandboxConfig};
-use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::sync_runs::{self, RunKind, RunStatus};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use crate::connect::{Fixture, auto_approve, fixture};
+use crate::connect::{Fixture, auto_approve, connected};
 use crate::helpers::Backend;
 
 /// Runs every queued run of the team to its end.
 async fn run_queued(f: &Fixture, state: &adsync_worker::WorkerState) {
     let runs = sync_runs::list(&f.app.db, f.team, 20).await.expect("runs");
     for r in runs.iter().filter(|r| r.status == RunStatus::Queued) {
-        adsync_worker::execute_run(state, r.id).await.expect("execute");
-        let done = sync_runs::get(&f.app.db, f.team, r.id).await.expect("db").expect("run");
+        let done = f.run_to_end(state, r.id).await;
         assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     }
 }
@@ -40,8 +39,7 @@ fn dec(v: &Value) -> Decimal {
 }
 
 async fn breakdowns_are_synced_and_answered_per_value(backend: Backend) {
-    let f = fixture(backend, auto_approve()).await;
-    assert_eq!(f.connect().await, f.connected_location());
+    let f = connected(backend, auto_approve()).await;
     let state = f.app.worker().await;
     run_queued(&f, &state).await;
 
@@ -183,31 +181,14 @@ async fn breakdowns_older_than_13_months_come_without_reach(backend: Backend) {
         dataset: DatasetName::Small,
         ..auto_approve()
     };
-    let f = fixture(backend, sandbox).await;
-    assert_eq!(f.connect().await, f.connected_location());
+    let f = connected(backend, sandbox).await;
     adsync_storage::teams::set_breakdowns(&f.app.db, f.team, &[adsync_common::breakdowns::Breakdown::Gender])
         .await
         .expect("setting");
     let state = f.app.worker().await;
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
-    let run = sync_runs::create(
-        &f.app.db,
-        &NewRun {
-            team_id: f.team,
-            kind: RunKind::Manual,
-            ad_account_id: None,
-            since: Some(ds.today() - chrono::Duration::days(430)),
-            until: Some(ds.today()),
-            requested_by: None,
-        },
-    )
-    .await
-    .expect("run");
-    adsync_worker::execute_run(&state, run.id).await.expect("execute");
-    let done = sync_runs::get(&f.app.db, f.team, run.id)
-        .await
-        .expect("db")
-        .expect("run");
+    let run = f.manual_run(ds.today() - chrono::Duration::days(430), ds.today()).await;
+    let done = f.run_to_end(&state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     let stats = f.app.sandbox.as_ref().expect("sandbox").stats();
     assert_eq!(

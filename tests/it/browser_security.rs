@@ -349,10 +349,7 @@ async fn a_deep_link_returns_after_sign_in_and_never_leaves_the_site(backend: Ba
 
 async fn session_rows(db: &Db) -> i64 {
     const SQL: &str = "SELECT COUNT(*) FROM sessions";
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(SQL).fetch_one(p).await.expect("count"),
-        Db::Postgres(p) => sqlx::query_scalar(SQL).fetch_one(p).await.expect("count"),
-    }
+    crate::on_pool!(db, p => sqlx::query_scalar(SQL).fetch_one(p).await.expect("count"))
 }
 
 async fn expired_sessions_are_purged_by_the_worker(backend: Backend) {

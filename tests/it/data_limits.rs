@@ -7,19 +7,17 @@
 use std::sync::Arc;
 
 use adsync_sandbox::{Level, SandboxConfig, Stats};
-use adsync_storage::Db;
-use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus, SyncRun};
+use adsync_storage::sync_runs::{RunStatus, SyncRun};
 use adsync_worker::WorkerState;
 use adsync_worker::sync::gate::RateGate;
 
-use crate::connect::{Fixture, auto_approve, fixture};
+use crate::connect::{Fixture, auto_approve};
 use crate::helpers::Backend;
 use crate::truth::{assert_matches_truth, micros};
 
 /// A connected team and a worker whose gate does not pace (the sandbox counts the calls).
 async fn connected(backend: Backend, sandbox: SandboxConfig) -> (Fixture, WorkerState) {
-    let f = fixture(backend, sandbox).await;
-    assert_eq!(f.connect().await, f.connected_location());
+    let f = crate::connect::connected(backend, sandbox).await;
     let mut state = f.app.worker().await;
     state.gate = Arc::new(RateGate::new(10_000, None));
     state.retry.base = std::time::Duration::from_millis(5);
@@ -28,25 +26,14 @@ async fn connected(backend: Backend, sandbox: SandboxConfig) -> (Fixture, Worker
 
 async fn run(f: &Fixture, state: &WorkerState, id: adsync_common::ids::RunId) -> SyncRun {
     // A guard against a loop, not a speed check: these runs take seconds.
-    let ran = tokio::time::timeout(
-        std::time::Duration::from_secs(180),
-        adsync_worker::execute_run(state, id),
-    )
-    .await;
-    let ran = ran.unwrap_or_else(|_| panic!("run {id} still going after 3 minutes: {:?}", stats(f)));
-    ran.expect("execute");
-    sync_runs::get(&f.app.db, f.team, id).await.expect("get").expect("run")
+    tokio::time::timeout(std::time::Duration::from_secs(180), f.run_to_end(state, id))
+        .await
+        .unwrap_or_else(|_| panic!("run {id} still going after 3 minutes: {:?}", stats(f)))
 }
 
 /// The backfill the connection queued, run to its end.
 async fn backfill(f: &Fixture, state: &WorkerState) -> SyncRun {
-    let runs = sync_runs::list(&f.app.db, f.team, 10).await.expect("runs");
-    let id = runs
-        .iter()
-        .find(|r| r.kind == RunKind::Backfill)
-        .expect("a backfill was queued")
-        .id;
-    run(f, state, id).await
+    run(f, state, f.queued_backfill().await).await
 }
 
 /// A manual run of the last `days` days, run to its end.
@@ -54,20 +41,7 @@ async fn recent(f: &Fixture, state: &WorkerState, days: i64) -> (SyncRun, chrono
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     let until = ds.today();
     let since = until - chrono::Duration::days(days - 1);
-    let manual = sync_runs::create(
-        &f.app.db,
-        &NewRun {
-            team_id: f.team,
-            kind: RunKind::Manual,
-            ad_account_id: None,
-            since: Some(since),
-            until: Some(until),
-            requested_by: None,
-        },
-    )
-    .await
-    .expect("run");
-    (run(f, state, manual.id).await, since, until)
+    (run(f, state, f.manual_run(since, until).await).await, since, until)
 }
 
 /// A team connected to a sandbox of `sandbox`'s kind, whose backfill ran and succeeded.
@@ -108,24 +82,12 @@ async fn assert_ads_match_truth(f: &Fixture, since: chrono::NaiveDate, until: ch
     const SQL: &str = "SELECT COUNT(*), CAST(SUM(impressions) AS BIGINT), CAST(SUM(spend_micros) AS BIGINT), \
                        CAST(SUM(purchases_7d_click) AS BIGINT) FROM insights_daily \
                        WHERE team_id = $1 AND level = 'ad' AND date >= $2 AND date <= $3";
-    let got: (i64, Option<i64>, Option<i64>, Option<i64>) = match &f.app.db {
-        Db::Sqlite(p) => {
-            sqlx::query_as(SQL)
-                .bind(f.team)
-                .bind(since)
-                .bind(until)
-                .fetch_one(p)
-                .await
-        }
-        Db::Postgres(p) => {
-            sqlx::query_as(SQL)
-                .bind(f.team)
-                .bind(since)
-                .bind(until)
-                .fetch_one(p)
-                .await
-        }
-    }
+    let got: (i64, Option<i64>, Option<i64>, Option<i64>) = crate::on_pool!(&f.app.db, p => sqlx::query_as(SQL)
+        .bind(f.team)
+        .bind(since)
+        .bind(until)
+        .fetch_one(p)
+        .await)
     .expect("ad rows");
     assert!(want.0 > 0);
     assert_eq!(
@@ -179,11 +141,7 @@ async fn small_pages_are_asked_for_once_learnt(backend: Backend) {
 /// The chunks a run recorded as done.
 async fn chunks_done(f: &Fixture, run: adsync_common::ids::RunId) -> u64 {
     const SQL: &str = "SELECT COUNT(*) FROM sync_chunks WHERE run_id = $1";
-    let n: i64 = match &f.app.db {
-        Db::Sqlite(p) => sqlx::query_scalar(SQL).bind(run).fetch_one(p).await,
-        Db::Postgres(p) => sqlx::query_scalar(SQL).bind(run).fetch_one(p).await,
-    }
-    .expect("chunks");
+    let n: i64 = crate::on_pool!(&f.app.db, p => sqlx::query_scalar(SQL).bind(run).fetch_one(p).await).expect("chunks");
     n as u64
 }
 

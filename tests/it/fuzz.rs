@@ -10,7 +10,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
 
-use crate::connect::{auto_approve, fixture};
+use crate::connect::{auto_approve, connected};
 use crate::helpers::{Backend, client};
 
 /// Browser pages (HTML forms), which the OpenAPI document does not list.
@@ -197,8 +197,7 @@ fn encode(s: &str) -> String {
 
 #[tokio::test]
 async fn random_input_never_gets_a_5xx_or_stops_the_server() {
-    let f = fixture(Backend::Postgres, auto_approve()).await;
-    assert_eq!(f.connect().await, f.connected_location());
+    let f = connected(Backend::Postgres, auto_approve()).await;
     crate::connect::seed_synced_rows(&f.app, f.team).await;
     let secret = f.app.sandbox.as_ref().expect("sandbox").app_secret().to_string();
     let session = f.c.get(f.app.url("/teams")).send().await.expect("pages").status();

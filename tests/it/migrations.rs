@@ -8,16 +8,6 @@ use adsync_storage::{Db, teams};
 use crate::helpers::{Backend, TestDatabase};
 use crate::storage::fresh;
 
-/// Runs `$body` with `$pool` bound to the concrete pool of either dialect.
-macro_rules! on_pool {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            Db::Sqlite($pool) => $body,
-            Db::Postgres($pool) => $body,
-        }
-    };
-}
-
 /// A fresh database with the migrations before `version` applied, as an older adsync left it.
 async fn migrated_before(backend: Backend, version: i64) -> (TestDatabase, Db) {
     use sqlx::migrate::Migrator;
@@ -36,11 +26,7 @@ async fn migrated_before(backend: Backend, version: i64) -> (TestDatabase, Db) {
             .into(),
         ..all
     };
-    match &db {
-        Db::Sqlite(p) => before.run(p).await,
-        Db::Postgres(p) => before.run(p).await,
-    }
-    .expect("the older migrations");
+    crate::on_pool!(&db, p => before.run(p).await).expect("the older migrations");
     (database, db)
 }
 
@@ -65,7 +51,7 @@ async fn actions_synced_before_0005_survive_it(backend: Backend) {
         ("ad1", "link_click", "default", 9, None),
         ("ad2", "purchase", "default", 1, Some(1)),
     ];
-    on_pool!(&db, p => {
+    crate::on_pool!(&db, p => {
         for object in ["ad1", "ad2", "ad3"] {
             sqlx::query(FACT).bind(team).bind(object).bind(day).bind(at).execute(p).await.expect("fact");
         }
@@ -80,14 +66,14 @@ async fn actions_synced_before_0005_survive_it(backend: Backend) {
     const VIEW: &str = "SELECT object_id, action_type, attribution_window, count, value_micros FROM insight_actions \
                         WHERE team_id = $1 AND date = $2 ORDER BY 1, 2, 3";
     let seen: Vec<(String, String, String, i64, Option<i64>)> =
-        on_pool!(&db, p => sqlx::query_as(VIEW).bind(team).bind(day).fetch_all(p).await).expect("view");
+        crate::on_pool!(&db, p => sqlx::query_as(VIEW).bind(team).bind(day).fetch_all(p).await).expect("view");
     let mut expected: Vec<(String, String, String, i64, Option<i64>)> = old_actions
         .iter()
         .map(|(o, k, w, c, v)| (o.to_string(), k.to_string(), w.to_string(), *c, *v))
         .collect();
     expected.sort();
     assert_eq!(seen, expected);
-    let empty: String = on_pool!(&db, p => sqlx::query_scalar(
+    let empty: String = crate::on_pool!(&db, p => sqlx::query_scalar(
         "SELECT actions FROM insights_daily WHERE object_id = 'ad3'").fetch_one(p).await)
     .expect("ad3");
     assert_eq!(empty, "[]", "a row without actions");
@@ -127,7 +113,7 @@ async fn purchases_synced_before_0011_are_recounted(backend: Backend) {
         ),
         ("none", 0, 0, r#"[["link_click",[3]]]"#),
     ];
-    on_pool!(&db, p => {
+    crate::on_pool!(&db, p => {
         for (object, count, value, actions) in rows {
             sqlx::query(FACT).bind(team).bind(object).bind(day).bind(count).bind(value).bind(actions).bind(at)
                 .execute(p).await.expect("fact");
@@ -138,7 +124,7 @@ async fn purchases_synced_before_0011_are_recounted(backend: Backend) {
                           purchase_value_default_micros, purchase_value_7d_click_micros FROM insights_daily \
                           WHERE team_id = $1 ORDER BY object_id";
     let got: Vec<(String, i64, i64, i64, i64, i64)> =
-        on_pool!(&db, p => sqlx::query_as(ROLLUP).bind(team).fetch_all(p).await).expect("rollup");
+        crate::on_pool!(&db, p => sqlx::query_as(ROLLUP).bind(team).fetch_all(p).await).expect("rollup");
     assert_eq!(
         got,
         [
@@ -152,7 +138,7 @@ async fn purchases_synced_before_0011_are_recounted(backend: Backend) {
     const VIEW: &str = "SELECT object_id, action_type, attribution_window, count FROM insight_conversions \
                         WHERE team_id = $1 AND conversion = 'purchases' ORDER BY 1, 3";
     let seen: Vec<(String, String, String, i64)> =
-        on_pool!(&db, p => sqlx::query_as(VIEW).bind(team).fetch_all(p).await).expect("view");
+        crate::on_pool!(&db, p => sqlx::query_as(VIEW).bind(team).fetch_all(p).await).expect("view");
     let seen: Vec<(&str, &str, &str, i64)> = seen
         .iter()
         .map(|(o, t, w, c)| (o.as_str(), t.as_str(), w.as_str(), *c))

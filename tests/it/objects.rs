@@ -5,11 +5,11 @@
 use adsync_common::ids::Role;
 use adsync_sandbox::{DatasetName, Level, SandboxConfig};
 use adsync_storage::Db;
-use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::sync_runs::RunStatus;
 use adsync_storage::teams;
 use serde_json::{Value, json};
 
-use crate::connect::{Fixture, auto_approve, fixture};
+use crate::connect::{Fixture, auto_approve};
 use crate::helpers::Backend;
 
 fn shapes() -> SandboxConfig {
@@ -21,23 +21,7 @@ fn shapes() -> SandboxConfig {
 
 /// A team connected to the shapes dataset, its backfill run by a worker of this process.
 async fn synced(backend: Backend) -> (Fixture, adsync_worker::WorkerState) {
-    let f = fixture(backend, shapes()).await;
-    assert_eq!(f.connect().await, f.connected_location());
-    let state = f.app.worker().await;
-    let backfill = sync_runs::list(&f.app.db, f.team, 10)
-        .await
-        .expect("runs")
-        .into_iter()
-        .find(|r| r.kind == RunKind::Backfill)
-        .expect("backfill")
-        .id;
-    adsync_worker::execute_run(&state, backfill).await.expect("run");
-    let done = sync_runs::get(&f.app.db, f.team, backfill)
-        .await
-        .expect("db")
-        .expect("run");
-    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
-    (f, state)
+    crate::connect::synced(backend, shapes()).await
 }
 
 type ObjectRow = (String, String, Option<String>, Option<String>, Option<String>);
@@ -49,20 +33,12 @@ async fn stored_objects(db: &Db, table: &str) -> Vec<ObjectRow> {
         "CAST(NULL AS TEXT)"
     };
     let sql = format!("SELECT id, ad_account_id, status, effective_status, {objective} FROM {table} ORDER BY id");
-    match db {
-        Db::Sqlite(p) => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await,
-        Db::Postgres(p) => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await,
-    }
-    .expect("objects")
+    crate::on_pool!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await).expect("objects")
 }
 
 async fn count(db: &Db, sql: &str) -> i64 {
     let sql = sql.to_string();
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await,
-        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await,
-    }
-    .expect("count")
+    crate::on_pool!(db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await).expect("count")
 }
 
 async fn objects_carry_their_status_and_objective(backend: Backend) {
@@ -283,24 +259,8 @@ async fn only_chosen_accounts_are_synced_and_unchosen_keep_no_data(backend: Back
     assert_eq!(status, 400, "an unchosen account is not one of the team's");
 
     // The next run fetches only the chosen accounts.
-    let run = sync_runs::create(
-        &f.app.db,
-        &NewRun {
-            team_id: f.team,
-            kind: RunKind::Manual,
-            ad_account_id: None,
-            since: Some(ds.today() - chrono::Duration::days(6)),
-            until: Some(ds.today()),
-            requested_by: None,
-        },
-    )
-    .await
-    .expect("run");
-    adsync_worker::execute_run(&state, run.id).await.expect("execute");
-    let done = sync_runs::get(&f.app.db, f.team, run.id)
-        .await
-        .expect("db")
-        .expect("run");
+    let run = f.manual_run(ds.today() - chrono::Duration::days(6), ds.today()).await;
+    let done = f.run_to_end(&state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     for id in &all[1..4] {
         assert_eq!(count(&f.app.db, &rows_of(id)).await, 0, "{id} was not synced");

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use adsync_common::ids::{Role, TeamId};
 use adsync_storage::events::{self, EventKind};
-use adsync_storage::sync_runs::{self, NewRun, RunKind};
+use adsync_storage::sync_runs::{self, NewRun};
 use adsync_storage::{Db, teams};
 use serde_json::Value;
 
@@ -32,20 +32,10 @@ async fn every_page(app: &TestApp, c: &reqwest::Client, path: &str) -> Vec<Value
 }
 
 async fn count(db: &Db, sql: &str, team: TeamId) -> i64 {
-    match db {
-        Db::Sqlite(p) => {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-                .bind(team)
-                .fetch_one(p)
-                .await
-        }
-        Db::Postgres(p) => {
-            sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
-                .bind(team)
-                .fetch_one(p)
-                .await
-        }
-    }
+    crate::on_pool!(db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_string()))
+        .bind(team)
+        .fetch_one(p)
+        .await)
     .expect("count")
 }
 
@@ -101,14 +91,13 @@ async fn run_and_event_lists_page_to_the_end(backend: Backend) {
     let other = teams::create(&app.db, "Other").await.expect("team");
     for (t, n) in [(team, 7), (other, 3)] {
         for day in 1..=n {
-            let run = NewRun {
-                team_id: t,
-                kind: RunKind::Manual,
-                ad_account_id: None,
-                since: Some(chrono::NaiveDate::from_ymd_opt(2026, 1, day).expect("day")),
-                until: Some(chrono::NaiveDate::from_ymd_opt(2026, 2, 1).expect("day")),
-                requested_by: None,
-            };
+            let run = NewRun::manual(
+                t,
+                None,
+                Some(chrono::NaiveDate::from_ymd_opt(2026, 1, day).expect("day")),
+                Some(chrono::NaiveDate::from_ymd_opt(2026, 2, 1).expect("day")),
+                None,
+            );
             sync_runs::create(&app.db, &run).await.expect("run");
             events::record(
                 &app.db,

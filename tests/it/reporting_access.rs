@@ -121,12 +121,8 @@ async fn a_team_reader_sees_its_team_in_the_views_and_no_private_table() {
     let run_b = sync_runs::create(
         &db,
         &sync_runs::NewRun {
-            team_id: b,
-            kind: sync_runs::RunKind::Backfill,
             ad_account_id: Some("act_1".into()),
-            since: None,
-            until: None,
-            requested_by: None,
+            ..sync_runs::NewRun::backfill(b, None)
         },
     )
     .await

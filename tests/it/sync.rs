@@ -4,12 +4,12 @@
 
 use adsync_common::ids::RunId;
 use adsync_sandbox::{BudgetConfig, FaultConfig, Level, SandboxConfig};
-use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::sync_runs::{self, NewRun, RunStatus};
 use adsync_storage::{Db, connections};
 use adsync_worker::WorkerState;
 use adsync_worker::sync::ChunkPolicy;
 
-use crate::connect::{Fixture, auto_approve, fixture};
+use crate::connect::{Fixture, auto_approve};
 use crate::helpers::Backend;
 use crate::resilience::SMALL_CHUNK_ROWS;
 use crate::truth::{assert_matches_truth, micros, stored};
@@ -21,46 +21,29 @@ async fn worker(f: &Fixture) -> WorkerState {
 }
 
 async fn connected(backend: Backend, sandbox: SandboxConfig) -> (Fixture, WorkerState, RunId) {
-    let f = fixture(backend, sandbox).await;
-    assert_eq!(f.connect().await, f.connected_location());
-    let runs = sync_runs::list(&f.app.db, f.team, 10).await.expect("runs");
-    let backfill = runs
-        .iter()
-        .find(|r| r.kind == RunKind::Backfill)
-        .expect("a backfill was queued")
-        .id;
+    let f = crate::connect::connected(backend, sandbox).await;
+    let backfill = f.queued_backfill().await;
     let state = worker(&f).await;
     (f, state, backfill)
 }
 
-async fn run_to_end(f: &Fixture, state: &WorkerState, run: RunId) -> sync_runs::SyncRun {
-    adsync_worker::execute_run(state, run).await.expect("execute");
-    sync_runs::get(&f.app.db, f.team, run).await.expect("get").expect("run")
-}
-
 async fn row_count(db: &Db) -> (i64, i64) {
-    macro_rules! q {
-        ($p:expr) => {{
-            let a: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM insights_daily")
-                .fetch_one($p)
-                .await
-                .expect("count");
-            let b: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM insight_actions")
-                .fetch_one($p)
-                .await
-                .expect("count");
-            (a, b)
-        }};
-    }
-    match db {
-        Db::Sqlite(p) => q!(p),
-        Db::Postgres(p) => q!(p),
-    }
+    crate::on_pool!(db, p => {
+        let a: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM insights_daily")
+            .fetch_one(p)
+            .await
+            .expect("count");
+        let b: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM insight_actions")
+            .fetch_one(p)
+            .await
+            .expect("count");
+        (a, b)
+    })
 }
 
 async fn backfill_equals_the_ground_truth_and_resync_adds_nothing(backend: Backend) {
     let (f, state, run) = connected(backend, auto_approve()).await;
-    let done = run_to_end(&f, &state, run).await;
+    let done = f.run_to_end(&state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     assert_eq!(done.progress.done, done.progress.total);
     assert!(done.rows_written > 0);
@@ -69,20 +52,7 @@ async fn backfill_equals_the_ground_truth_and_resync_adds_nothing(backend: Backe
     assert_matches_truth(&f.app, f.team, first, today).await;
 
     let before = row_count(&f.app.db).await;
-    let again = sync_runs::create(
-        &f.app.db,
-        &NewRun {
-            team_id: f.team,
-            kind: RunKind::Manual,
-            ad_account_id: None,
-            since: Some(first),
-            until: Some(today),
-            requested_by: None,
-        },
-    )
-    .await
-    .expect("run");
-    let again = run_to_end(&f, &state, again.id).await;
+    let again = f.run_to_end(&state, f.manual_run(first, today).await).await;
     assert_eq!(again.status, RunStatus::Succeeded, "{:?}", again.error);
     assert_eq!(
         row_count(&f.app.db).await,
@@ -112,7 +82,7 @@ async fn faults_still_end_in_exact_data(backend: Backend) {
     };
     let (f, mut state, run) = connected(backend, sandbox).await;
     state.chunk_policy = ChunkPolicy::new(SMALL_CHUNK_ROWS);
-    let done = run_to_end(&f, &state, run).await;
+    let done = f.run_to_end(&state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     assert_matches_truth(&f.app, f.team, ds.today() - chrono::Duration::days(89), ds.today()).await;
@@ -127,7 +97,7 @@ async fn an_expired_token_stops_the_run_and_asks_for_reconnect(backend: Backend)
     let (f, state, run) = connected(backend, auto_approve()).await;
     let (_, token) = f.stored_token().await;
     f.control().expire_token(token.expose());
-    let done = run_to_end(&f, &state, run).await;
+    let done = f.run_to_end(&state, run).await;
     assert_eq!(done.status, RunStatus::Failed);
     let error = done.error.unwrap_or_default();
     assert!(error.contains("reconnect"), "{error}");
@@ -157,7 +127,7 @@ async fn a_tight_budget_is_never_exceeded(backend: Backend) {
     )
     .await;
     state.chunk_policy = ChunkPolicy::new(SMALL_CHUNK_ROWS);
-    let done = run_to_end(&f, &state, run).await;
+    let done = f.run_to_end(&state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     let stats = f.app.sandbox.as_ref().expect("sandbox").stats();
     assert!(
@@ -174,7 +144,7 @@ async fn a_tight_budget_is_never_exceeded(backend: Backend) {
 #[tokio::test]
 async fn restated_conversions_land_only_inside_the_lookback() {
     let (f, mut state, backfill) = connected(Backend::Sqlite, auto_approve()).await;
-    assert_eq!(run_to_end(&f, &state, backfill).await.status, RunStatus::Succeeded);
+    assert_eq!(f.run_to_end(&state, backfill).await.status, RunStatus::Succeeded);
     let sandbox = f.app.sandbox.as_ref().expect("sandbox");
     let ds = sandbox.dataset();
     let account = ds.accounts()[0].id.clone();
@@ -198,20 +168,10 @@ async fn restated_conversions_land_only_inside_the_lookback() {
     let mut config = (*state.config).clone();
     config.lookback_days = gap + 10;
     state.config = std::sync::Arc::new(config);
-    let run = sync_runs::create(
-        &f.app.db,
-        &NewRun {
-            team_id: f.team,
-            kind: RunKind::Incremental,
-            ad_account_id: None,
-            since: None,
-            until: None,
-            requested_by: None,
-        },
-    )
-    .await
-    .expect("run");
-    assert_eq!(run_to_end(&f, &state, run.id).await.status, RunStatus::Succeeded);
+    let run = sync_runs::create(&f.app.db, &NewRun::incremental(f.team))
+        .await
+        .expect("run");
+    assert_eq!(f.run_to_end(&state, run.id).await.status, RunStatus::Succeeded);
     let got_recent = stored(&f.app.db, f.team.0, "account", &account, recent)
         .await
         .expect("recent row");
@@ -250,20 +210,7 @@ async fn big_accounts_use_async_reports_and_stay_exact() {
     };
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     let (since, until) = (ds.today() - chrono::Duration::days(55), ds.today());
-    let run = sync_runs::create(
-        &f.app.db,
-        &NewRun {
-            team_id: f.team,
-            kind: RunKind::Manual,
-            ad_account_id: None,
-            since: Some(since),
-            until: Some(until),
-            requested_by: None,
-        },
-    )
-    .await
-    .expect("run");
-    let done = run_to_end(&f, &state, run.id).await;
+    let done = f.run_to_end(&state, f.manual_run(since, until).await).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     let stats = f.app.sandbox.as_ref().expect("sandbox").stats();
     assert!(stats.async_runs_created > 0, "{stats:?}");
@@ -289,7 +236,7 @@ async fn a_backfill_stays_inside_the_history_facebook_counts_from_its_own_date()
     adsync_storage::teams::set_breakdowns(&f.app.db, f.team, &[adsync_common::breakdowns::Breakdown::Age])
         .await
         .expect("setting");
-    let done = run_to_end(&f, &state, run).await;
+    let done = f.run_to_end(&state, run).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     assert!(done.rows_written > 0);
     let stats = f.app.sandbox.as_ref().expect("sandbox").stats();

@@ -6,38 +6,14 @@
 use std::time::Duration;
 
 use adsync_sandbox::{BudgetConfig, FaultConfig, SandboxConfig};
-use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::sync_runs::{self, RunStatus};
 use adsync_worker::sync::ChunkPolicy;
 use serde_json::Value;
 
-use crate::connect::{Fixture, auto_approve, fixture};
+use crate::connect::{auto_approve, connected};
 use crate::helpers::Backend;
 use crate::resilience::SMALL_CHUNK_ROWS;
 use crate::truth::assert_matches_truth;
-
-async fn connected(backend: Backend, sandbox: SandboxConfig) -> Fixture {
-    let f = fixture(backend, sandbox).await;
-    assert_eq!(f.connect().await, f.connected_location());
-    f
-}
-
-async fn manual_run(f: &Fixture, days: i64) -> adsync_common::ids::RunId {
-    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
-    sync_runs::create(
-        &f.app.db,
-        &NewRun {
-            team_id: f.team,
-            kind: RunKind::Manual,
-            ad_account_id: None,
-            since: Some(ds.today() - chrono::Duration::days(days - 1)),
-            until: Some(ds.today()),
-            requested_by: None,
-        },
-    )
-    .await
-    .expect("run")
-    .id
-}
 
 /// Calls 17 and 613 at random, with the usage headers showing plenty of budget: each costs a
 /// backoff of about a second, the backfill stays exact, and nothing is paused for the headers'
@@ -58,17 +34,11 @@ async fn throttles_with_budget_left_back_off_briefly(backend: Backend) {
     .await;
     let mut state = f.app.worker().await;
     state.chunk_policy = ChunkPolicy::new(SMALL_CHUNK_ROWS);
-    let runs = sync_runs::list(&f.app.db, f.team, 10).await.expect("runs");
-    let backfill = runs.iter().find(|r| r.kind == RunKind::Backfill).expect("backfill").id;
+    let backfill = f.queued_backfill().await;
     // A guard against a wait of minutes, not a speed check (the run takes seconds).
-    tokio::time::timeout(Duration::from_secs(120), adsync_worker::execute_run(&state, backfill))
+    let done = tokio::time::timeout(Duration::from_secs(120), f.run_to_end(&state, backfill))
         .await
-        .expect("no five-minute pauses for a throttle with budget left")
-        .expect("execute");
-    let done = sync_runs::get(&f.app.db, f.team, backfill)
-        .await
-        .expect("db")
-        .expect("run");
+        .expect("no five-minute pauses for a throttle with budget left");
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     assert_eq!(
         (done.paused_until, done.pause_reason),
@@ -120,7 +90,7 @@ async fn a_real_block_is_waited_out_with_no_calls_and_shown_on_the_run(backend: 
     assert_eq!(spent.throttled_calls, 1, "the budget is exhausted: {spent:?}");
 
     let state = f.app.worker().await;
-    let run = manual_run(&f, 14).await;
+    let run = f.manual_run(ds.today() - chrono::Duration::days(13), ds.today()).await;
     let task = {
         let state = state.clone();
         tokio::spawn(async move { adsync_worker::execute_run(&state, run).await })

@@ -15,27 +15,17 @@ pub async fn stored(
     id: &str,
     date: NaiveDate,
 ) -> Option<(i64, i64, i64, Option<i64>, i64, i64)> {
-    macro_rules! q {
-        ($p:expr) => {{
-            let row: Option<(i64, i64, i64, Option<i64>, i64, i64)> = sqlx::query_as(
-                "SELECT impressions, clicks, spend_micros, reach, purchases_7d_click, purchase_value_7d_click_micros \
-                 FROM insights_daily \
-                 WHERE team_id = $1 AND level = $2 AND object_id = $3 AND date = $4 AND breakdown = ''",
-            )
-            .bind(team)
-            .bind(level)
-            .bind(id)
-            .bind(date)
-            .fetch_optional($p)
-            .await
-            .expect("row");
-            row
-        }};
-    }
-    match db {
-        Db::Sqlite(p) => q!(p),
-        Db::Postgres(p) => q!(p),
-    }
+    const SQL: &str = "SELECT impressions, clicks, spend_micros, reach, purchases_7d_click, \
+                       purchase_value_7d_click_micros FROM insights_daily \
+                       WHERE team_id = $1 AND level = $2 AND object_id = $3 AND date = $4 AND breakdown = ''";
+    crate::on_pool!(db, p => sqlx::query_as(SQL)
+        .bind(team)
+        .bind(level)
+        .bind(id)
+        .bind(date)
+        .fetch_optional(p)
+        .await
+        .expect("row"))
 }
 
 pub fn micros(d: Decimal) -> i64 {

@@ -4,7 +4,7 @@
 use adsync_common::ids::Role;
 use reqwest::Method;
 
-use super::{auto_approve, fixture};
+use super::{auto_approve, connected};
 use crate::helpers::{Backend, client};
 
 /// (method, path template, is a browser page).
@@ -27,8 +27,7 @@ async fn send(c: &reqwest::Client, base: &str, method: &str, path: &str) -> reqw
 }
 
 async fn every_connectors_route_is_owner_only(backend: Backend) {
-    let f = fixture(backend, auto_approve()).await;
-    assert_eq!(f.connect().await, f.connected_location());
+    let f = connected(backend, auto_approve()).await;
     let member = f.app.user("member@example.com").await;
     adsync_storage::teams::set_member(&f.app.db, f.team, member, Role::Member)
         .await

@@ -2,7 +2,7 @@
 //! `connection_failed` event when the team is known, never a 500, nothing stored.
 
 use adsync_common::ids::Role;
-use adsync_storage::{Db, connections, events};
+use adsync_storage::{connections, events};
 use url::Url;
 
 use super::{Fixture, auto_approve, fixture};
@@ -90,11 +90,7 @@ async fn each_callback_failure_is_a_message_not_a_500(backend: Backend) {
     let authorize = f.start(&f.c, t).await;
     let past = chrono::Utc::now() - chrono::Duration::minutes(11);
     let sql = "UPDATE oauth_states SET expires_at = $1";
-    match &f.app.db {
-        Db::Sqlite(p) => sqlx::query(sql).bind(past).execute(p).await.map(|_| ()),
-        Db::Postgres(p) => sqlx::query(sql).bind(past).execute(p).await.map(|_| ()),
-    }
-    .expect("expire");
+    crate::on_pool!(&f.app.db, p => sqlx::query(sql).bind(past).execute(p).await.map(|_| ())).expect("expire");
     let callback = f.dialog(&authorize).await;
     f.assert_failed(&f.callback(&f.c, callback.as_str()).await, "state_expired")
         .await;

@@ -3,7 +3,7 @@
 use adsync_storage::{connections, events};
 use chrono::{DateTime, Utc};
 
-use super::{auto_approve, fixture, seed_synced_rows, synced_rows};
+use super::{auto_approve, connected, fixture, seed_synced_rows, synced_rows};
 use crate::helpers::Backend;
 
 async fn connect_lists_accounts_and_queues_a_backfill(backend: Backend) {
@@ -58,8 +58,7 @@ async fn connect_lists_accounts_and_queues_a_backfill(backend: Backend) {
 }
 
 async fn reconnect_replaces_the_token_and_recovers(backend: Backend) {
-    let f = fixture(backend, auto_approve()).await;
-    assert_eq!(f.connect().await, f.connected_location());
+    let f = connected(backend, auto_approve()).await;
     let (old_cipher, old_token) = f.stored_token().await;
 
     assert_eq!(f.connect().await, f.connected_location());

@@ -10,9 +10,12 @@ mod lifecycle;
 mod secrets;
 
 use adsync_common::Secret;
-use adsync_common::ids::{Role, TeamId, UserId};
+use adsync_common::ids::{Role, RunId, TeamId, UserId};
 use adsync_sandbox::SandboxConfig;
+use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus, SyncRun};
 use adsync_storage::{connections, events};
+use adsync_worker::WorkerState;
+use chrono::NaiveDate;
 use serde_json::Value;
 use url::Url;
 
@@ -40,6 +43,22 @@ pub async fn fixture(backend: Backend, sandbox: SandboxConfig) -> Fixture {
     let team = app.team("Acme", &[(owner, Role::Owner)]).await;
     let c = app.signed_in("owner@example.com").await;
     Fixture { app, owner, team, c }
+}
+
+/// A [`fixture`] whose owner has connected Facebook (landing on the connected page).
+pub async fn connected(backend: Backend, sandbox: SandboxConfig) -> Fixture {
+    let f = fixture(backend, sandbox).await;
+    assert_eq!(f.connect().await, f.connected_location());
+    f
+}
+
+/// A [`connected`] team whose backfill a worker of this process ran to success.
+pub async fn synced(backend: Backend, sandbox: SandboxConfig) -> (Fixture, WorkerState) {
+    let f = connected(backend, sandbox).await;
+    let state = f.app.worker().await;
+    let done = f.run_to_end(&state, f.queued_backfill().await).await;
+    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
+    (f, state)
 }
 
 impl Fixture {
@@ -115,6 +134,36 @@ impl Fixture {
         format!("/teams/{}/connectors?connect=ok", self.team)
     }
 
+    /// `team`'s backfill (the one its connection queued), as it stands now.
+    pub async fn backfill_of(&self, team: TeamId) -> SyncRun {
+        sync_runs::list(&self.app.db, team, 10)
+            .await
+            .expect("runs")
+            .into_iter()
+            .find(|r| r.kind == RunKind::Backfill)
+            .expect("a backfill was queued")
+    }
+
+    /// The id of the backfill this team's connection queued.
+    pub async fn queued_backfill(&self) -> RunId {
+        self.backfill_of(self.team).await.id
+    }
+
+    /// A manual run of every account over `since..=until`, created (not executed).
+    pub async fn manual_run(&self, since: NaiveDate, until: NaiveDate) -> RunId {
+        let run = NewRun::manual(self.team, None, Some(since), Some(until), None);
+        sync_runs::create(&self.app.db, &run).await.expect("run").id
+    }
+
+    /// Executes `run` with `state` in this process; returns the run as it ended.
+    pub async fn run_to_end(&self, state: &WorkerState, run: RunId) -> SyncRun {
+        adsync_worker::execute_run(state, run).await.expect("execute");
+        sync_runs::get(&self.app.db, self.team, run)
+            .await
+            .expect("db")
+            .expect("run")
+    }
+
     /// The stored ciphertext and the token it decrypts to.
     pub async fn stored_token(&self) -> (String, Secret<String>) {
         let conn = connections::get(&self.app.db, self.team, "facebook")
@@ -167,7 +216,6 @@ pub async fn event_kinds(app: &TestApp, team: TeamId) -> Vec<String> {
 
 /// Inserts one campaign and one insights row, as a sync would have written them.
 pub async fn seed_synced_rows(app: &TestApp, team: TeamId) {
-    use adsync_storage::Db;
     let campaign = "INSERT INTO campaigns (team_id, ad_account_id, id, name, status, objective, updated_at) \
                     VALUES ($1, 'act_1', 'c1', 'Campaign', 'ACTIVE', NULL, $2)";
     let insight = "INSERT INTO insights_daily (team_id, ad_account_id, level, object_id, date, breakdown, campaign_id, \
@@ -175,21 +223,14 @@ pub async fn seed_synced_rows(app: &TestApp, team: TeamId) {
                    VALUES ($1, 'act_1', 'campaign', 'c1', '2026-01-01', '', 'c1', NULL, 10, 5, 1, 1, 1000000, $2)";
     let at = chrono::Utc::now();
     for sql in [campaign, insight] {
-        match &app.db {
-            Db::Sqlite(p) => sqlx::query(sql).bind(team.0).bind(at).execute(p).await.map(|_| ()),
-            Db::Postgres(p) => sqlx::query(sql).bind(team.0).bind(at).execute(p).await.map(|_| ()),
-        }
-        .expect("seed");
+        crate::on_pool!(&app.db, p => sqlx::query(sql).bind(team.0).bind(at).execute(p).await.map(|_| ()))
+            .expect("seed");
     }
 }
 
 /// How many synced rows (campaigns + daily insights) the team has.
 pub async fn synced_rows(app: &TestApp, team: TeamId) -> i64 {
-    use adsync_storage::Db;
     let sql = "SELECT (SELECT COUNT(*) FROM campaigns WHERE team_id = $1) + \
                (SELECT COUNT(*) FROM insights_daily WHERE team_id = $1)";
-    match &app.db {
-        Db::Sqlite(p) => sqlx::query_scalar(sql).bind(team.0).fetch_one(p).await.expect("count"),
-        Db::Postgres(p) => sqlx::query_scalar(sql).bind(team.0).fetch_one(p).await.expect("count"),
-    }
+    crate::on_pool!(&app.db, p => sqlx::query_scalar(sql).bind(team.0).fetch_one(p).await.expect("count"))
 }

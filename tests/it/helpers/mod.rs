@@ -371,6 +371,18 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs `$body` with `$pool` bound to the concrete pool of `$db`, whichever dialect it is (the
+/// body is compiled once per dialect).
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            adsync_storage::Db::Sqlite($pool) => $body,
+            adsync_storage::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
 /// Everything a test database holds, as text to search for secrets: the SQLite file with
 /// its WAL, or every PostgreSQL table's rows.
 pub async fn stored_text(db: &Db, url: &str) -> String {

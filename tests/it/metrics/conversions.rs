@@ -143,34 +143,19 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
         const VIEW: &str = "SELECT CAST(SUM(count) AS BIGINT), CAST(SUM(value_micros) AS BIGINT) FROM insight_conversions \
                             WHERE team_id = $1 AND conversion = 'purchases' AND attribution_window = $2";
         type Sums = (Option<i64>, Option<i64>);
-        let (a, b): (Sums, Sums) = match &f.app.db {
-            adsync_storage::Db::Sqlite(p) => (
-                sqlx::query_as(sqlx::AssertSqlSafe(rollup))
-                    .bind(f.team)
-                    .fetch_one(p)
-                    .await
-                    .expect("rollup"),
-                sqlx::query_as(VIEW)
-                    .bind(f.team)
-                    .bind(w)
-                    .fetch_one(p)
-                    .await
-                    .expect("view"),
-            ),
-            adsync_storage::Db::Postgres(p) => (
-                sqlx::query_as(sqlx::AssertSqlSafe(rollup))
-                    .bind(f.team)
-                    .fetch_one(p)
-                    .await
-                    .expect("rollup"),
-                sqlx::query_as(VIEW)
-                    .bind(f.team)
-                    .bind(w)
-                    .fetch_one(p)
-                    .await
-                    .expect("view"),
-            ),
-        };
+        let (a, b): (Sums, Sums) = crate::on_pool!(&f.app.db, p => (
+            sqlx::query_as(sqlx::AssertSqlSafe(rollup))
+                .bind(f.team)
+                .fetch_one(p)
+                .await
+                .expect("rollup"),
+            sqlx::query_as(VIEW)
+                .bind(f.team)
+                .bind(w)
+                .fetch_one(p)
+                .await
+                .expect("view"),
+        ));
         assert!(a.0.unwrap_or(0) > 0);
         assert_eq!(a, b, "rollup and view agree in {w}");
     }

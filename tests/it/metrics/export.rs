@@ -55,11 +55,7 @@ pub(crate) async fn team_with_long_history(app: &TestApp) -> (TeamId, NaiveDate,
 async fn sql_totals(db: &Db, team: TeamId) -> (i64, i64, i64) {
     const SQL: &str = "SELECT COUNT(*), CAST(SUM(impressions) AS BIGINT), CAST(SUM(spend_micros) AS BIGINT) \
                        FROM insights_daily WHERE team_id = $1 AND level = 'ad' AND breakdown = ''";
-    match db {
-        Db::Sqlite(p) => sqlx::query_as(SQL).bind(team).fetch_one(p).await,
-        Db::Postgres(p) => sqlx::query_as(SQL).bind(team).fetch_one(p).await,
-    }
-    .expect("totals")
+    crate::on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_one(p).await).expect("totals")
 }
 
 async fn a_long_export_has_every_row_and_the_sums_sql_counts(backend: Backend) {

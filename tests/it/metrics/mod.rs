@@ -8,12 +8,11 @@ mod input;
 
 use adsync_common::ids::Role;
 use adsync_sandbox::{Dataset, Level};
-use adsync_storage::sync_runs::{self, RunKind, RunStatus};
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::connect::{Fixture, auto_approve, fixture};
+use crate::connect::{Fixture, auto_approve};
 use crate::helpers::Backend;
 
 /// A team connected through the sandbox with its backfill executed to the end.
@@ -23,20 +22,7 @@ pub(crate) async fn synced(backend: Backend) -> Fixture {
 
 /// [`synced`] against a sandbox of its own configuration.
 async fn synced_with(backend: Backend, sandbox: adsync_sandbox::SandboxConfig) -> Fixture {
-    let f = fixture(backend, sandbox).await;
-    assert_eq!(f.connect().await, f.connected_location());
-    let run = sync_runs::list(&f.app.db, f.team, 10)
-        .await
-        .expect("runs")
-        .into_iter()
-        .find(|r| r.kind == RunKind::Backfill)
-        .expect("a backfill was queued")
-        .id;
-    let state = f.app.worker().await;
-    adsync_worker::execute_run(&state, run).await.expect("execute");
-    let done = sync_runs::get(&f.app.db, f.team, run).await.expect("get").expect("run");
-    assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
-    f
+    crate::connect::synced(backend, sandbox).await.0
 }
 
 fn dec(v: &Value) -> Decimal {

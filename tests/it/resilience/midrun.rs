@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use adsync_common::ids::RunId;
 use adsync_sandbox::SandboxConfig;
-use adsync_storage::sync_runs::{self, RunKind, RunStatus, SyncRun};
+use adsync_storage::sync_runs::{RunStatus, SyncRun};
 
 use super::run_state;
-use crate::connect::{Fixture, auto_approve, fixture};
+use crate::connect::{Fixture, auto_approve, connected};
 use crate::helpers::Backend;
 use crate::truth::assert_matches_truth;
 
@@ -20,14 +20,8 @@ pub async fn slow_backfill() -> (Fixture, RunId) {
         latency: Duration::from_millis(60),
         ..auto_approve()
     };
-    let f = fixture(Backend::Postgres, sandbox).await;
-    assert_eq!(f.connect().await, f.connected_location());
-    let runs = sync_runs::list(&f.app.db, f.team, 10).await.expect("runs");
-    let run = runs
-        .iter()
-        .find(|r| r.kind == RunKind::Backfill)
-        .expect("backfill queued")
-        .id;
+    let f = connected(Backend::Postgres, sandbox).await;
+    let run = f.queued_backfill().await;
     (f, run)
 }
 

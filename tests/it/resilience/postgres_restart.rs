@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use adsync_sandbox::SandboxConfig;
 use adsync_storage::api_tokens;
-use adsync_storage::sync_runs::{RunKind, RunStatus};
+use adsync_storage::sync_runs::RunStatus;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 use super::{run_state, spawn_process};
-use crate::connect::{auto_approve, fixture};
+use crate::connect::{auto_approve, connected};
 use crate::helpers::{Backend, client};
 use crate::truth::assert_matches_truth;
 
@@ -71,15 +71,8 @@ async fn postgres_going_away_mid_run_is_survived_by_api_and_worker() {
         latency: Duration::from_millis(60),
         ..auto_approve()
     };
-    let f = fixture(Backend::Postgres, sandbox).await;
-    assert_eq!(f.connect().await, f.connected_location());
-    let run = adsync_storage::sync_runs::list(&f.app.db, f.team, 10)
-        .await
-        .expect("runs")
-        .into_iter()
-        .find(|r| r.kind == RunKind::Backfill)
-        .expect("backfill")
-        .id;
+    let f = connected(Backend::Postgres, sandbox).await;
+    let run = f.queued_backfill().await;
     let (_, token) = api_tokens::create(&f.app.db, f.owner, "resilience")
         .await
         .expect("token");

@@ -2,7 +2,7 @@
 //! depth as the database counts it, and the durations of the runs it ended. A process of
 //! its own, because the test binary's recorder is shared by every test in it.
 
-use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus};
+use adsync_storage::sync_runs::{self, NewRun, RunStatus};
 
 use super::{run_state, sample, spawn_process, spawn_worker};
 use crate::connect::{auto_approve, fixture};
@@ -11,14 +11,13 @@ use crate::helpers::Backend;
 async fn a_process_reports_itself_its_queue_and_its_runs(backend: Backend) {
     let f = fixture(backend, auto_approve()).await;
     for day in [1, 2] {
-        let run = NewRun {
-            team_id: f.team,
-            kind: RunKind::Manual,
-            ad_account_id: None,
-            since: chrono::NaiveDate::from_ymd_opt(2026, 1, day),
-            until: chrono::NaiveDate::from_ymd_opt(2026, 1, 31),
-            requested_by: None,
-        };
+        let run = NewRun::manual(
+            f.team,
+            None,
+            chrono::NaiveDate::from_ymd_opt(2026, 1, day),
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 31),
+            None,
+        );
         sync_runs::create(&f.app.db, &run).await.expect("run");
     }
     let api = spawn_process(&f, "serve", f.app.config.database_url.expose());
@@ -47,13 +46,7 @@ async fn a_process_reports_itself_its_queue_and_its_runs(backend: Backend) {
 
     // A worker process ends the backfill and records how long it took.
     assert_eq!(f.connect().await, f.connected_location());
-    let backfill = sync_runs::list(&f.app.db, f.team, 10)
-        .await
-        .expect("runs")
-        .into_iter()
-        .find(|r| r.kind == RunKind::Backfill)
-        .expect("a backfill")
-        .id;
+    let backfill = f.queued_backfill().await;
     let worker = spawn_worker(&f);
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(90);
     while run_state(&f, backfill).await.status != RunStatus::Succeeded {

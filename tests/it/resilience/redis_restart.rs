@@ -7,21 +7,12 @@ use std::time::Duration;
 
 use adsync_common::ids::Role;
 use adsync_sandbox::SandboxConfig;
-use adsync_storage::sync_runs::{self, RunKind, RunStatus, SyncRun};
+use adsync_storage::sync_runs::{self, RunStatus};
 
 use super::{PrivateRedis, free_port, spawn_worker};
 use crate::connect::{Fixture, auto_approve};
 use crate::helpers::{Backend, spawn_app_with_sandbox_and};
 use crate::truth::assert_matches_truth;
-
-async fn backfill(f: &Fixture, team: adsync_common::ids::TeamId) -> SyncRun {
-    sync_runs::list(&f.app.db, team, 10)
-        .await
-        .expect("runs")
-        .into_iter()
-        .find(|r| r.kind == RunKind::Backfill)
-        .expect("backfill")
-}
 
 #[tokio::test]
 async fn redis_restarted_empty_mid_run_loses_no_sync() {
@@ -50,7 +41,7 @@ async fn redis_restarted_empty_mid_run_loses_no_sync() {
     let mut worker = spawn_worker(&f);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let (running, waiting) = loop {
-        let (a, b) = (backfill(&f, f.team).await, backfill(&f, other).await);
+        let (a, b) = (f.backfill_of(f.team).await, f.backfill_of(other).await);
         let pair = match (a.status, b.status) {
             (RunStatus::Running, RunStatus::Queued) => Some((a.clone(), b.clone())),
             (RunStatus::Queued, RunStatus::Running) => Some((b.clone(), a.clone())),

@@ -2,7 +2,7 @@
 //! sets in step is in `migrations`).
 
 use adsync_common::ids::{Email, Role};
-use adsync_storage::sync_runs::{self, NewRun, Progress, RunKind, RunStatus};
+use adsync_storage::sync_runs::{self, NewRun, Progress, RunStatus};
 use adsync_storage::{Db, StorageError, teams, users};
 use chrono::Duration;
 
@@ -80,12 +80,8 @@ pub(crate) fn page_for(
 pub(crate) async fn team_with_backfill(db: &Db) -> (adsync_common::ids::TeamId, sync_runs::SyncRun) {
     let team = teams::create(db, "Acme").await.expect("team");
     let new = NewRun {
-        team_id: team,
-        kind: RunKind::Backfill,
         ad_account_id: Some("act_1".into()),
-        since: None,
-        until: None,
-        requested_by: None,
+        ..NewRun::backfill(team, None)
     };
     (team, sync_runs::create(db, &new).await.expect("run"))
 }
@@ -212,11 +208,8 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         names: Names::default(),
     };
     let stored = |db: Db| async move {
-        let rows: Vec<(String, String, String, i64)> = match &db {
-            Db::Sqlite(p) => sqlx::query_as(ACTIONS).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(ACTIONS).fetch_all(p).await,
-        }
-        .expect("actions");
+        let rows: Vec<(String, String, String, i64)> =
+            crate::on_pool!(&db, p => sqlx::query_as(ACTIONS).fetch_all(p).await).expect("actions");
         rows
     };
     const ACTIONS: &str = "SELECT CAST(date AS TEXT), action_type, attribution_window, count FROM insight_actions \
@@ -224,11 +217,8 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
     let rollup = |db: Db| async move {
         const ROLLUP: &str = "SELECT CAST(date AS TEXT), purchases_default, purchases_7d_click, impressions \
                               FROM insights_daily ORDER BY 1";
-        let rows: Vec<(String, i64, i64, i64)> = match &db {
-            Db::Sqlite(p) => sqlx::query_as(ROLLUP).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(ROLLUP).fetch_all(p).await,
-        }
-        .expect("rollup");
+        let rows: Vec<(String, i64, i64, i64)> =
+            crate::on_pool!(&db, p => sqlx::query_as(ROLLUP).fetch_all(p).await).expect("rollup");
         rows
     };
 

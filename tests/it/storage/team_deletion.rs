@@ -1,7 +1,7 @@
 //! Deleting a team takes its synced facts with it, on both dialects.
 
+use adsync_storage::StorageError;
 use adsync_storage::sync_runs;
-use adsync_storage::{Db, StorageError};
 use chrono::Duration;
 
 use super::{fresh, team_with_backfill};
@@ -48,11 +48,8 @@ async fn facts_go_with_their_team(backend: Backend) {
         let db = db.clone();
         async move {
             const SQL: &str = "SELECT COUNT(*) FROM insights_daily WHERE team_id = $1";
-            let n: i64 = match &db {
-                Db::Sqlite(p) => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await,
-                Db::Postgres(p) => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await,
-            }
-            .expect("count");
+            let n: i64 =
+                crate::on_pool!(&db, p => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await).expect("count");
             n
         }
     };
@@ -61,18 +58,11 @@ async fn facts_go_with_their_team(backend: Backend) {
     assert_eq!((facts(team).await, facts(other).await), (1, 1));
 
     const DELETE: &str = "DELETE FROM teams WHERE id = $1";
-    match &db {
-        Db::Sqlite(p) => sqlx::query(DELETE)
-            .bind(team)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()),
-        Db::Postgres(p) => sqlx::query(DELETE)
-            .bind(team)
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()),
-    }
+    crate::on_pool!(&db, p => sqlx::query(DELETE)
+        .bind(team)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))
     .expect("delete team");
     assert_eq!(
         (facts(team).await, facts(other).await),
