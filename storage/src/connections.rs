@@ -131,6 +131,11 @@ pub struct AdAccount {
 }
 
 impl AdAccount {
+    /// Whether `id` names this account, as `act_<n>` or as `<n>`.
+    pub fn is(&self, id: &str) -> bool {
+        self.id == id || self.account_id == id
+    }
+
     /// Today in the account's time zone: its insights are reported in local days.
     pub fn today(&self) -> chrono::NaiveDate {
         match self.timezone_name.parse::<chrono_tz::Tz>() {
@@ -343,7 +348,7 @@ pub async fn choose_synced_accounts(db: &Db, team: TeamId, chosen: &[String]) ->
     let accounts = active_ad_accounts(db, team).await?;
     let mut ids = Vec::new();
     for c in chosen {
-        let found = accounts.iter().find(|a| a.id == *c || a.account_id == *c);
+        let found = accounts.iter().find(|a| a.is(c));
         ids.push(found.ok_or(StorageError::NotFound)?.id.clone());
     }
     const SET: &str = "UPDATE ad_accounts SET sync_enabled = $1, updated_at = $2 WHERE team_id = $3 AND id = $4";

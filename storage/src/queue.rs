@@ -22,6 +22,19 @@ pub enum Job {
     SyncRunV1 { run_id: RunId },
 }
 
+/// Runs `$body` with `$storage` bound to the queue's concrete storage. The body is compiled
+/// once per backend: apalis' bounds differ between them, so a generic function would repeat
+/// them all.
+#[macro_export]
+macro_rules! on_queue {
+    ($queue:expr, $storage:ident => $body:expr) => {
+        match $queue {
+            $crate::queue::Queue::Sqlite($storage) => $body,
+            $crate::queue::Queue::Redis($storage) => $body,
+        }
+    };
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     #[error("REDIS_URL is required when DATABASE_URL is PostgreSQL (workers share the Redis queue)")]
@@ -96,11 +109,7 @@ impl Queue {
     }
 
     pub async fn push(&self, job: Job) -> Result<(), QueueError> {
-        let unavailable = |e: String| QueueError::Unavailable(e);
-        match self {
-            Queue::Sqlite(s) => s.clone().push(job).await.map_err(|e| unavailable(e.to_string())),
-            Queue::Redis(s) => s.clone().push(job).await.map_err(|e| unavailable(e.to_string())),
-        }
+        on_queue!(self, s => s.clone().push(job).await.map_err(|e| QueueError::Unavailable(e.to_string())))
     }
 
     /// A round trip to the backend, for readiness checks.

@@ -188,24 +188,13 @@ async fn consume(state: &WorkerState, name: &str, concurrency: usize) -> Result<
         readiness.set_taking_jobs(false);
         Ok::<(), WorkerError>(())
     };
-    match state.queue.clone() {
-        Queue::Sqlite(storage) => {
-            WorkerBuilder::new(name)
-                .backend(storage.poll_with_interval(POLL_INTERVAL))
-                .concurrency(concurrency)
-                .data(state.clone())
-                .build(handle_job)
-                .run_until(until)
-                .await
-        }
-        Queue::Redis(storage) => {
-            WorkerBuilder::new(name)
-                .backend(storage.poll_with_interval(POLL_INTERVAL))
-                .concurrency(concurrency)
-                .data(state.clone())
-                .build(handle_job)
-                .run_until(until)
-                .await
-        }
-    }
+    adsync_storage::on_queue!(state.queue.clone(), storage => {
+        WorkerBuilder::new(name)
+            .backend(storage.poll_with_interval(POLL_INTERVAL))
+            .concurrency(concurrency)
+            .data(state.clone())
+            .build(handle_job)
+            .run_until(until)
+            .await
+    })
 }

@@ -212,7 +212,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     let chosen = view
         .account
         .as_deref()
-        .and_then(|id| accounts.iter().find(|a| a.id == id || a.account_id == id));
+        .and_then(|id| accounts.iter().find(|a| a.is(id)));
     let mixed = accounts.iter().any(|a| a.currency != accounts[0].currency);
     let account: Option<&AdAccount> = chosen.or(mixed.then(|| &accounts[0]));
     view.account = account.map(|a| a.id.clone());

@@ -111,11 +111,7 @@ async fn sync_accounts(
     let accounts: Vec<AdAccount> = connections::synced_ad_accounts(&state.db, run.team_id)
         .await?
         .into_iter()
-        .filter(|a| {
-            run.ad_account_id
-                .as_deref()
-                .is_none_or(|id| id == a.id || id == a.account_id)
-        })
+        .filter(|a| run.ad_account_id.as_deref().is_none_or(|id| a.is(id)))
         .collect();
     if let Some(id) = &run.ad_account_id
         && accounts.is_empty()

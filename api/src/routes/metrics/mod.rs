@@ -177,11 +177,7 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
     let accounts: Vec<AdAccount> = connections::all_ad_accounts(&state.db, team)
         .await?
         .into_iter()
-        .filter(|a| {
-            p.ad_account_id
-                .as_deref()
-                .is_none_or(|id| id == a.id || id == a.account_id)
-        })
+        .filter(|a| p.ad_account_id.as_deref().is_none_or(|id| a.is(id)))
         .collect();
     if let Some(id) = &p.ad_account_id
         && accounts.is_empty()
