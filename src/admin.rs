@@ -4,7 +4,7 @@ use adsync_common::ids::{ApiTokenId, Email, Role, TeamId};
 use adsync_common::password::hash_password;
 use adsync_common::{Config, Secret};
 use adsync_storage::queue::Queue;
-use adsync_storage::sync_runs::{NewRun, RunKind};
+use adsync_storage::sync_runs::NewRun;
 use adsync_storage::{Db, StorageError, api_tokens, teams, users};
 use anyhow::{Context, bail};
 use clap::Subcommand;
@@ -304,14 +304,7 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
             let (since, until) =
                 adsync_common::dates::parse_bounds(since.as_deref(), until.as_deref()).map_err(usage)?;
             teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
-            let new = NewRun {
-                team_id: team,
-                kind: RunKind::Manual,
-                ad_account_id,
-                since,
-                until,
-                requested_by: None,
-            };
+            let new = NewRun::manual(team, ad_account_id, since, until, None);
             let queue = queue.context("the queue is not configured")?;
             let run = adsync_storage::syncs::request(db, queue, &new).await?;
             println!("queued sync run {}", run.id);

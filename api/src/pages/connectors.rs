@@ -3,7 +3,7 @@
 
 use adsync_common::ids::Role;
 use adsync_storage::events;
-use adsync_storage::sync_runs::{self, NewRun, RunKind, SyncRun};
+use adsync_storage::sync_runs::{self, NewRun, SyncRun};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -281,14 +281,7 @@ pub async fn resync(State(state): State<AppState>, team: PageTeam, axum::Form(f)
         let (since, until) = adsync_common::dates::parse_bounds(given(&f.since).as_deref(), given(&f.until).as_deref())
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let account = Some(f.ad_account_id.trim().to_string()).filter(|a| !a.is_empty());
-        let new = NewRun {
-            team_id: team.member.team,
-            kind: RunKind::Manual,
-            ad_account_id: account,
-            since,
-            until,
-            requested_by: Some(team.member.user),
-        };
+        let new = NewRun::manual(team.member.team, account, since, until, Some(team.member.user));
         Ok::<_, ApiError>(adsync_storage::syncs::request(&state.db, &state.queue, &new).await?)
     };
     match run.await {

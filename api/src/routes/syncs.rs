@@ -2,7 +2,7 @@
 
 use adsync_common::dates::parse_bounds;
 use adsync_common::ids::RunId;
-use adsync_storage::sync_runs::{self, NewRun, RunKind, SyncRun};
+use adsync_storage::sync_runs::{self, NewRun, SyncRun};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -89,14 +89,7 @@ async fn start_resync(
         .ad_account_id
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty());
-    let new = NewRun {
-        team_id: owner.team,
-        kind: RunKind::Manual,
-        ad_account_id,
-        since,
-        until,
-        requested_by: Some(owner.user),
-    };
+    let new = NewRun::manual(owner.team, ad_account_id, since, until, Some(owner.user));
     let run = adsync_storage::syncs::request(&state.db, &state.queue, &new).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(run)))
 }
