@@ -2,12 +2,23 @@
 
 use std::time::Duration;
 
-use adsync_graph::{GraphError, InsightsRequest, Level, ThrottleScope};
+use adsync_graph::{GraphError, InsightsRequest, Level, Secret, ThrottleScope};
 use adsync_sandbox::{AccountThrottle, BudgetConfig, FaultConfig, SandboxConfig};
 
-use crate::{assert_no_secret, connect, spawn};
+use crate::{Env, assert_no_secret, connect, spawn};
 
 type Check = fn(&GraphError) -> bool;
+
+/// Spends a budget of two calls, then returns the third call's refusal.
+async fn over_budget(env: &Env, token: &Secret<String>, req: &InsightsRequest) -> GraphError {
+    for _ in 0..2 {
+        env.graph.insights_page(token, req, None).await.expect("within budget");
+    }
+    env.graph
+        .insights_page(token, req, None)
+        .await
+        .expect_err("over budget")
+}
 
 #[tokio::test]
 async fn throttles_carry_retry_after_and_usage() {
@@ -21,17 +32,7 @@ async fn throttles_carry_retry_after_and_usage() {
     env.sb
         .control()
         .set_budget(BudgetConfig::with_millis(2, 10_000, 60_000, 1_500));
-    for _ in 0..2 {
-        env.graph
-            .insights_page(&token, &req, None)
-            .await
-            .expect("within budget");
-    }
-    let e = env
-        .graph
-        .insights_page(&token, &req, None)
-        .await
-        .expect_err("over budget");
+    let e = over_budget(&env, &token, &req).await;
     match &e {
         GraphError::Throttled {
             scope: ThrottleScope::Account,
@@ -51,17 +52,7 @@ async fn throttles_carry_retry_after_and_usage() {
         account_error: AccountThrottle::UserRequestLimit,
         ..budget
     });
-    for _ in 0..2 {
-        env.graph
-            .insights_page(&token, &req, None)
-            .await
-            .expect("within budget");
-    }
-    let e = env
-        .graph
-        .insights_page(&token, &req, None)
-        .await
-        .expect_err("over budget");
+    let e = over_budget(&env, &token, &req).await;
     let wait = e.retry_after().expect("retry_after");
     assert!(
         matches!(e, GraphError::Throttled { code: 17, .. }) && wait <= Duration::from_secs(2),
