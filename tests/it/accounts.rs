@@ -42,7 +42,7 @@ async fn login_sets_a_safe_cookie_and_lists_teams(backend: Backend) {
     // Logging out ends the session server-side, not just in the browser.
     let res = c.delete(app.url("/api/v1/session")).send().await.expect("logout");
     assert_eq!(res.status(), 204);
-    assert_problem(c.get(app.url("/api/v1/teams")).send().await.expect("req"), 401).await;
+    assert_problem(app.get(&c, "/api/v1/teams").await, 401).await;
 }
 
 async fn wrong_password_and_unknown_email_look_the_same(backend: Backend) {
@@ -100,7 +100,7 @@ async fn bad_input_is_a_helpful_4xx(backend: Backend) {
     )
     .await;
     assert!(detail.contains("Content-Type"), "{detail}");
-    let detail = assert_problem(c.get(app.url("/api/v1/nope")).send().await.expect("req"), 404).await;
+    let detail = assert_problem(app.get(&c, "/api/v1/nope").await, 404).await;
     assert!(detail.contains("/api/v1/nope"));
 }
 
@@ -139,7 +139,7 @@ async fn api_tokens_authenticate_scripts(backend: Backend) {
         .await
         .expect("req");
     assert_problem(res, 401).await;
-    assert_problem(c.get(app.url("/api/v1/teams")).send().await.expect("req"), 401).await;
+    assert_problem(app.get(&c, "/api/v1/teams").await, 401).await;
 
     api_tokens::revoke(&app.db, listed[0].id).await.expect("revoke");
     let res = c
@@ -167,7 +167,7 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
         "/api/v1/teams/999999/syncs".into(),
         "/api/v1/teams/abc/syncs".into(),
     ] {
-        assert_problem(ann_c.get(app.url(&path)).send().await.expect("req"), 404).await;
+        assert_problem(app.get(&ann_c, &path).await, 404).await;
     }
     let res = ann_c
         .post(app.url(&format!("/api/v1/teams/{team_b}/syncs")))
@@ -194,11 +194,9 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
         .post_json(&bob_c, &format!("/api/v1/teams/{team_b}/syncs"), json!({}))
         .await;
     assert_eq!(status, 202, "{run}");
-    let res = ann_c
-        .get(app.url(&format!("/api/v1/teams/{team_a}/syncs/{}", run["id"])))
-        .send()
-        .await
-        .expect("req");
+    let res = app
+        .get(&ann_c, &format!("/api/v1/teams/{team_a}/syncs/{}", run["id"]))
+        .await;
     assert_problem(res, 404).await;
     let (status, listed) = app.get_json(&ann_c, &format!("/api/v1/teams/{team_a}/syncs")).await;
     assert_eq!((status, listed["syncs"].as_array().map(Vec::len)), (200, Some(0)));
@@ -237,11 +235,9 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
         .await
         .expect("req");
     assert_problem(res, 404).await;
-    let res = ann_c
-        .get(app.url(&format!("/api/v1/teams/{team_a}/webhooks/{id}/deliveries")))
-        .send()
-        .await
-        .expect("req");
+    let res = app
+        .get(&ann_c, &format!("/api/v1/teams/{team_a}/webhooks/{id}/deliveries"))
+        .await;
     assert_problem(res, 404).await;
     let (_, still) = app.get_json(&bob_c, &format!("/api/v1/teams/{team_b}/webhooks")).await;
     assert_eq!(still["webhooks"][0]["id"], id, "Bob's webhook is untouched");

@@ -167,7 +167,7 @@ async fn a_cross_site_sign_in_is_refused(backend: Backend) {
         401,
         "the victim is not signed in"
     );
-    let res = victim.get(app.url("/teams")).send().await.expect("teams");
+    let res = app.get(&victim, "/teams").await;
     assert_eq!(res.status(), 303, "the pages send the victim to sign in");
     app.stop().await;
 }
@@ -184,7 +184,7 @@ async fn every_answer_carries_the_security_headers(backend: Backend) {
         "/api/v1/nothing-here",
         "/healthz",
     ] {
-        let res = c.get(app.url(path)).send().await.expect("get");
+        let res = app.get(&c, path).await;
         let h = res.headers();
         let csp = h
             .get("content-security-policy")
@@ -205,7 +205,7 @@ async fn every_answer_carries_the_security_headers(backend: Backend) {
     }
     app.stop().await;
     let https = spawn_app_with(backend, &[("ADSYNC_PUBLIC_URL", "https://adsync.example.com")]).await;
-    let res = client().get(https.url("/login")).send().await.expect("get");
+    let res = https.get(&client(), "/login").await;
     assert_eq!(res.headers()["strict-transport-security"], "max-age=31536000");
     https.stop().await;
 }
@@ -307,7 +307,7 @@ async fn a_deep_link_returns_after_sign_in_and_never_leaves_the_site(backend: Ba
     let team = app.team("Acme", &[(owner, Role::Owner)]).await;
     let c = client();
     let deep = format!("/teams/{team}/dashboard?since=2026-01-01");
-    let res = c.get(app.url(&deep)).send().await.expect("page");
+    let res = app.get(&c, &deep).await;
     assert_eq!(res.status(), 303);
     let login = res.headers()["location"].to_str().expect("location").to_string();
     assert_eq!(

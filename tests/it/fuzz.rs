@@ -200,7 +200,7 @@ async fn random_input_never_gets_a_5xx_or_stops_the_server() {
     let f = connected(Backend::Postgres, auto_approve()).await;
     crate::connect::seed_synced_rows(&f.app, f.team).await;
     let secret = f.app.sandbox.as_ref().expect("sandbox").app_secret().to_string();
-    let session = f.c.get(f.app.url("/teams")).send().await.expect("pages").status();
+    let session = f.app.get(&f.c, "/teams").await.status();
     assert_eq!(session, 200, "the owner's session works");
 
     let (_, doc) = f.app.get_json(&client(), "/api/v1/openapi.json").await;

@@ -60,11 +60,7 @@ async fn trickled_headers_are_cut_off_while_others_are_served(backend: Backend) 
             .expect("write");
         slow.push(stream);
     }
-    let res = client()
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("a normal request");
+    let res = app.get(&client(), "/healthz").await;
     assert_eq!(
         res.status(),
         200,
@@ -97,7 +93,7 @@ async fn a_body_shorter_than_its_length_gets_408(backend: Backend) {
     assert!(head.starts_with("HTTP/1.1 408"), "{head}");
     assert!(head.to_ascii_lowercase().contains("application/problem+json"), "{head}");
     // The API still answers.
-    let res = client().get(app.url("/healthz")).send().await.expect("healthz");
+    let res = app.get(&client(), "/healthz").await;
     assert_eq!(res.status(), 200);
     app.stop().await;
 }
@@ -153,7 +149,7 @@ async fn heavy_metrics_queries_are_bounded_per_team() {
 
     let first = tokio::spawn(member.get(app.url(&path)).send());
     until_a_query_waits_on_a_lock(&app.db).await;
-    let second = member.get(app.url(&path)).send().await.expect("second");
+    let second = app.get(&member, &path).await;
     let retry_after = second.headers().get("retry-after").cloned();
     let detail = assert_problem(second, 429).await;
     assert_eq!(retry_after.as_ref().map(|v| v.as_bytes()), Some(&b"1"[..]), "{detail}");

@@ -28,7 +28,7 @@ async fn metrics_count_requests_by_route_template_never_by_raw_path() {
     assert_eq!(status, 404);
     assert_eq!(app.get_json(&c, "/healthz").await.0, 200);
 
-    let res = c.get(app.url("/metrics")).send().await.expect("metrics");
+    let res = app.get(&c, "/metrics").await;
     assert_eq!(res.status(), 200);
     let content_type = res.headers()["content-type"].to_str().expect("ascii").to_string();
     assert!(content_type.starts_with("text/plain"), "{content_type}");

@@ -10,7 +10,7 @@ async fn sign_in_through_the_form_and_see_teams(backend: Backend) {
     app.team("Acme <&> Co", &[(ann, Role::Owner)]).await;
     let c = client();
 
-    let res = c.get(app.url("/teams")).send().await.expect("req");
+    let res = app.get(&c, "/teams").await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/login");
 
@@ -42,9 +42,9 @@ async fn sign_in_through_the_form_and_see_teams(backend: Backend) {
 
     let res = c.post(app.url("/logout")).send().await.expect("req");
     assert_eq!(res.status(), 303);
-    assert_eq!(c.get(app.url("/teams")).send().await.expect("req").status(), 303);
+    assert_eq!(app.get(&c, "/teams").await.status(), 303);
 
-    let css = c.get(app.url("/assets/app.css")).send().await.expect("req");
+    let css = app.get(&c, "/assets/app.css").await;
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
 

@@ -68,17 +68,9 @@ async fn metrics_pages_hold_every_row_once_in_any_order(backend: Backend) {
     // A cursor keeps its sort, and only this API's cursors are taken.
     let first = every_page(&app, &member, &format!("{base}&sort=-spend&limit=10000")).await;
     let cursor = first[0]["next_cursor"].as_str().expect("a cursor").to_string();
-    let res = member
-        .get(app.url(&format!("{base}&sort=clicks&cursor={cursor}")))
-        .send()
-        .await
-        .expect("other sort");
+    let res = app.get(&member, &format!("{base}&sort=clicks&cursor={cursor}")).await;
     assert!(assert_problem(res, 400).await.contains("sorted by"));
-    let res = member
-        .get(app.url(&format!("{base}&cursor=bm90LWEtY3Vyc29y")))
-        .send()
-        .await
-        .expect("forged");
+    let res = app.get(&member, &format!("{base}&cursor=bm90LWEtY3Vyc29y")).await;
     assert!(assert_problem(res, 400).await.contains("cursor"));
     app.stop().await;
 }
@@ -140,11 +132,7 @@ async fn run_and_event_lists_page_to_the_end(backend: Backend) {
         assert!(pages.iter().all(|p| p[key].as_array().is_some_and(|a| a.len() <= 3)));
     }
     for bad in ["limit=0", "limit=501", "cursor=%25%25", "page=2"] {
-        let res = c
-            .get(app.url(&format!("/api/v1/teams/{team}/syncs?{bad}")))
-            .send()
-            .await
-            .expect("bad");
+        let res = app.get(&c, &format!("/api/v1/teams/{team}/syncs?{bad}")).await;
         assert_problem(res, 400).await;
     }
     app.stop().await;

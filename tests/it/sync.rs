@@ -4,8 +4,8 @@
 
 use adsync_common::ids::RunId;
 use adsync_sandbox::{BudgetConfig, FaultConfig, Level, SandboxConfig};
+use adsync_storage::Db;
 use adsync_storage::sync_runs::{self, NewRun, RunStatus};
-use adsync_storage::{Db, connections};
 use adsync_worker::WorkerState;
 use adsync_worker::sync::ChunkPolicy;
 
@@ -102,10 +102,7 @@ async fn an_expired_token_stops_the_run_and_asks_for_reconnect(backend: Backend)
     let error = done.error.unwrap_or_default();
     assert!(error.contains("reconnect"), "{error}");
     assert!(!error.contains(token.expose().as_str()), "no token in errors");
-    let conn = connections::get(&f.app.db, f.team, "facebook")
-        .await
-        .expect("db")
-        .expect("conn");
+    let conn = f.connection().await.expect("conn");
     assert_eq!(conn.status.as_str(), "needs_reconnect");
     let stats = f.app.sandbox.as_ref().expect("sandbox").stats();
     assert!(

@@ -3,7 +3,6 @@
 use std::process::Command;
 
 use adsync_common::crypto::Keyring;
-use adsync_storage::connections;
 
 use super::{Fixture, auto_approve, fixture};
 use crate::helpers::{Backend, redis_url};
@@ -35,12 +34,7 @@ impl Fixture {
     }
 
     async fn ciphertext(&self) -> String {
-        connections::get(&self.app.db, self.team, "facebook")
-            .await
-            .expect("db")
-            .expect("conn")
-            .token_ciphertext
-            .expect("token")
+        self.connection().await.expect("conn").token_ciphertext.expect("token")
     }
 }
 

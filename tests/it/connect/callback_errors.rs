@@ -2,7 +2,7 @@
 //! `connection_failed` event when the team is known, never a 500, nothing stored.
 
 use adsync_common::ids::Role;
-use adsync_storage::{connections, events};
+use adsync_storage::events;
 use url::Url;
 
 use super::{Fixture, auto_approve, fixture};
@@ -28,20 +28,14 @@ impl Fixture {
         assert_eq!(location, format!("/teams/{}/connectors?connect={kind}", self.team));
         let last = events::list(&self.app.db, self.team, 1).await.expect("events");
         assert_eq!(last[0].kind, "connection_failed", "{kind}");
-        assert!(
-            connections::get(&self.app.db, self.team, "facebook")
-                .await
-                .expect("db")
-                .is_none(),
-            "nothing stored after {kind}"
-        );
+        assert!(self.connection().await.is_none(), "nothing stored after {kind}");
         last[0].detail.clone()
     }
 
     /// The connectors page after a failure shows the reason.
     async fn page_after(&self, kind: &str) -> String {
         let path = format!("/teams/{}/connectors?connect={kind}", self.team);
-        let res = self.c.get(self.app.url(&path)).send().await.expect("page");
+        let res = self.app.get(&self.c, &path).await;
         assert_eq!(res.status(), 200);
         res.text().await.expect("html")
     }
@@ -76,11 +70,7 @@ async fn each_callback_failure_is_a_message_not_a_500(backend: Backend) {
         .await;
     assert_eq!(loc, "/teams?connect=state_unknown");
     for (kind, says) in [("state_missing", "no state"), ("state_unknown", "not valid")] {
-        let res =
-            f.c.get(f.app.url(&format!("/teams?connect={kind}")))
-                .send()
-                .await
-                .expect("teams");
+        let res = f.app.get(&f.c, &format!("/teams?connect={kind}")).await;
         assert_eq!(res.status(), 200);
         let page = res.text().await.expect("html");
         assert!(page.contains(says) && page.contains("Start again"), "{kind}: {page}");
@@ -237,12 +227,7 @@ async fn a_state_from_another_session_is_not_burned(backend: Backend) {
     }
     let loc = f.callback(&f.c, callback.as_str()).await;
     assert_eq!(loc, format!("/teams/{}/connectors?connect=ok", f.team));
-    assert!(
-        connections::get(&f.app.db, f.team, "facebook")
-            .await
-            .expect("db")
-            .is_some()
-    );
+    assert!(f.connection().await.is_some());
     // Now used: nobody, the owner included, can use it again.
     let again = f.callback(&f.c, callback.as_str()).await;
     assert_eq!(again, format!("/teams/{}/connectors?connect=state_reused", f.team));

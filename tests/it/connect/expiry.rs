@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use adsync_common::config::Config;
 use adsync_sandbox::{BudgetConfig, SandboxConfig};
-use adsync_storage::connections;
+
 use adsync_storage::queue::Queue;
 use adsync_storage::sync_runs::{self, RunStatus};
 use adsync_worker::WorkerState;
@@ -93,14 +93,7 @@ async fn expiring_tokens_are_renewed_or_the_owner_is_warned(backend: Backend) {
         f.event_kinds().await.last().map(String::as_str),
         Some("token_refreshed")
     );
-    assert!(
-        connections::get(&f.app.db, f.team, "facebook")
-            .await
-            .expect("db")
-            .expect("conn")
-            .last_checked_at
-            .is_some()
-    );
+    assert!(f.connection().await.expect("conn").last_checked_at.is_some());
 
     // Revoked at Facebook: needs reconnect at once, and no more checks until then.
     f.control().revoke_token(new_token.expose());
@@ -218,10 +211,7 @@ async fn the_daily_loop_checks_at_start_and_stops_on_shutdown(backend: Backend) 
     // A 60-day token is valid and far from expiry: checked, nothing else.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let conn = connections::get(&f.app.db, f.team, "facebook")
-            .await
-            .expect("db")
-            .expect("conn");
+        let conn = f.connection().await.expect("conn");
         if conn.last_checked_at.is_some() {
             break;
         }

@@ -1,7 +1,7 @@
 //! Facebook's deauthorize and data-deletion callbacks with valid and forged signatures.
 
 use adsync_connect::signed_request::sign;
-use adsync_storage::connections;
+
 use serde_json::{Value, json};
 
 use super::{Fixture, auto_approve, event_kinds, fixture, seed_synced_rows, synced_rows};
@@ -81,10 +81,7 @@ async fn deauthorize_revokes_every_connection_of_that_user(backend: Backend) {
         .await;
     assert_eq!(res.status(), 200);
     for team in [f.team, team2] {
-        let conn = connections::get(&f.app.db, team, "facebook")
-            .await
-            .expect("db")
-            .expect("row kept");
+        let conn = f.connection_of(team).await.expect("row kept");
         assert_eq!(conn.status.as_str(), "revoked");
         assert!(conn.token_ciphertext.is_none(), "the token is forgotten");
         assert_eq!(
@@ -111,13 +108,11 @@ async fn deauthorize_revokes_every_connection_of_that_user(backend: Backend) {
 
     // The second team's owner removes the revoked connection: nothing is left to revoke at
     // Facebook, and the owner is not told to clean up there.
-    let res = c2
-        .delete(f.app.url(&format!("/api/v1/teams/{team2}/connectors/facebook")))
-        .send()
-        .await
-        .expect("disconnect");
-    assert_eq!(res.status(), 200);
-    let body: serde_json::Value = res.json().await.expect("json");
+    let (status, body) = f
+        .app
+        .delete_json(&c2, &format!("/api/v1/teams/{team2}/connectors/facebook"))
+        .await;
+    assert_eq!(status, 200);
     assert_eq!(body["revoked_at_provider"], true, "{body}");
     let last = adsync_storage::events::list(&f.app.db, team2, 1).await.expect("events");
     assert_eq!(last[0].kind, "connection_removed");
@@ -143,10 +138,7 @@ async fn data_deletion_deletes_tokens_and_data_and_answers_a_status_url(backend:
 
     assert_eq!(synced_rows(&f.app, f.team).await, 0, "synced data deleted");
     assert!(
-        connections::get(&f.app.db, f.team, "facebook")
-            .await
-            .expect("db")
-            .is_none(),
+        f.connection().await.is_none(),
         "the connection (token, Facebook id and name) is gone"
     );
     let card = f.card().await;
@@ -191,11 +183,10 @@ async fn data_deletion_deletes_tokens_and_data_and_answers_a_status_url(backend:
     assert_eq!(f.event_kinds().await.len(), events_before, "no work redone");
 
     for unknown in ["0000", "not-a-code!", "x".repeat(100).as_str()] {
-        let res = client()
-            .get(f.app.url(&format!("/facebook/deletion-status/{unknown}")))
-            .send()
-            .await
-            .expect("unknown");
+        let res = f
+            .app
+            .get(&client(), &format!("/facebook/deletion-status/{unknown}"))
+            .await;
         assert_eq!(res.status(), 404, "{unknown}");
     }
     f.app.stop().await;

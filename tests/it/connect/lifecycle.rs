@@ -72,10 +72,7 @@ async fn reconnect_replaces_the_token_and_recovers(backend: Backend) {
     assert_eq!(f.event_kinds().await, ["connection_created", "connection_replaced"]);
 
     // A token that stopped working: the connection needs a reconnect, then recovers.
-    let conn = connections::get(&f.app.db, f.team, "facebook")
-        .await
-        .expect("db")
-        .expect("conn");
+    let conn = f.connection().await.expect("conn");
     let connector = f.app.connector.as_ref().expect("connector");
     connector
         .mark_needs_reconnect(&conn, "Facebook says the token expired.")
@@ -111,9 +108,8 @@ async fn disconnect_revokes_at_facebook_and_keeps_data(backend: Backend) {
     let (_, token) = f.stored_token().await;
 
     let path = format!("/api/v1/teams/{}/connectors/facebook", f.team);
-    let res = f.c.delete(f.app.url(&path)).send().await.expect("delete");
-    assert_eq!(res.status(), 200);
-    let body: serde_json::Value = res.json().await.expect("json");
+    let (status, body) = f.app.delete_json(&f.c, &path).await;
+    assert_eq!(status, 200);
     assert_eq!(body["revoked_at_provider"], true, "{body}");
     assert_eq!(body["data_kept"], true);
 
@@ -146,19 +142,12 @@ async fn disconnect_keeps_a_grant_another_team_uses(backend: Backend) {
         "the card says so: {page}"
     );
 
-    let res =
-        f.c.delete(f.app.url(&format!("/api/v1/teams/{}/connectors/facebook", f.team)))
-            .send()
-            .await
-            .expect("delete");
-    let body: serde_json::Value = res.json().await.expect("json");
+    let path = format!("/api/v1/teams/{}/connectors/facebook", f.team);
+    let (_, body) = f.app.delete_json(&f.c, &path).await;
     assert_eq!(body["revoked_at_provider"], false, "{body}");
     assert_eq!(body["grant_kept_for_other_teams"], 1, "{body}");
     assert_eq!(f.graph_me(&token).await.0, 200, "the grant still works at Facebook");
-    let conn = connections::get(&f.app.db, team2, "facebook")
-        .await
-        .expect("db")
-        .expect("conn");
+    let conn = f.connection_of(team2).await.expect("conn");
     let connector = f.app.connector.as_ref().expect("connector");
     let token2 = connector.token_of(&conn).expect("token").expect("some");
     assert_eq!(f.graph_me(&token2).await.0, 200, "the other team keeps syncing");
@@ -166,12 +155,10 @@ async fn disconnect_keeps_a_grant_another_team_uses(backend: Backend) {
     assert!(last[0].detail.contains("not revoked"), "{}", last[0].detail);
 
     // The last team using it disconnects: now it is revoked.
-    let res = c2
-        .delete(f.app.url(&format!("/api/v1/teams/{team2}/connectors/facebook")))
-        .send()
-        .await
-        .expect("delete");
-    let body: serde_json::Value = res.json().await.expect("json");
+    let (_, body) = f
+        .app
+        .delete_json(&c2, &format!("/api/v1/teams/{team2}/connectors/facebook"))
+        .await;
     assert_eq!(body["revoked_at_provider"], true, "{body}");
     assert_eq!(body["grant_kept_for_other_teams"], 0, "{body}");
     assert_eq!(f.graph_me(&token2).await.0, 400, "revoked at Facebook");
@@ -193,29 +180,14 @@ async fn disconnect_deletes_locally_when_facebook_is_down(backend: Backend) {
         res.headers()["location"],
         format!("/teams/{}/connectors?disconnected=local_only", f.team).as_str()
     );
-    assert!(
-        connections::get(&f.app.db, f.team, "facebook")
-            .await
-            .expect("db")
-            .is_none(),
-        "the token is deleted here anyway"
-    );
+    assert!(f.connection().await.is_none(), "the token is deleted here anyway");
     let evs = adsync_storage::events::list(&f.app.db, f.team, 1)
         .await
         .expect("events");
     assert_eq!(evs[0].kind, "connection_removed");
     assert!(evs[0].detail.contains("failed"), "{}", evs[0].detail);
-    let page =
-        f.c.get(
-            f.app
-                .url(&format!("/teams/{}/connectors?disconnected=local_only", f.team)),
-        )
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let path = format!("/teams/{}/connectors?disconnected=local_only", f.team);
+    let page = f.app.page_text(&f.c, &path).await;
     assert!(page.contains("revoking access at Facebook failed"), "{page}");
     f.app.stop().await;
 }

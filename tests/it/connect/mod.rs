@@ -12,8 +12,9 @@ mod secrets;
 use adsync_common::Secret;
 use adsync_common::ids::{Role, RunId, TeamId, UserId};
 use adsync_sandbox::SandboxConfig;
+use adsync_storage::connections::{self, Connection};
+use adsync_storage::events;
 use adsync_storage::sync_runs::{self, NewRun, RunKind, RunStatus, SyncRun};
-use adsync_storage::{connections, events};
 use adsync_worker::WorkerState;
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -164,12 +165,19 @@ impl Fixture {
             .expect("run")
     }
 
+    /// This team's Facebook connection, if any.
+    pub async fn connection(&self) -> Option<Connection> {
+        self.connection_of(self.team).await
+    }
+
+    /// `team`'s Facebook connection, if any.
+    pub async fn connection_of(&self, team: TeamId) -> Option<Connection> {
+        connections::get(&self.app.db, team, "facebook").await.expect("db")
+    }
+
     /// The stored ciphertext and the token it decrypts to.
     pub async fn stored_token(&self) -> (String, Secret<String>) {
-        let conn = connections::get(&self.app.db, self.team, "facebook")
-            .await
-            .expect("db")
-            .expect("a connection");
+        let conn = self.connection().await.expect("a connection");
         let connector = self.app.connector.as_ref().expect("connector");
         let token = connector.token_of(&conn).expect("decrypts").expect("has a token");
         (conn.token_ciphertext.expect("ciphertext"), token)

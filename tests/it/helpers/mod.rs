@@ -267,6 +267,20 @@ impl TestApp {
         c
     }
 
+    /// `GET path` as `c`, any status; panics naming the path if there is no answer.
+    pub async fn get(&self, c: &reqwest::Client, path: &str) -> reqwest::Response {
+        let res = c.get(self.url(path)).send().await;
+        res.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// `DELETE path` as `c`: the status and the JSON body (`Null` if none).
+    pub async fn delete_json(&self, c: &reqwest::Client, path: &str) -> (u16, Value) {
+        let res = c.delete(self.url(path)).send().await;
+        let res = res.unwrap_or_else(|e| panic!("DELETE {path}: {e}"));
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get_json(&self, c: &reqwest::Client, path: &str) -> (u16, Value) {
         let res = c.get(self.url(path)).send().await.expect("request");
         let status = res.status().as_u16();

@@ -313,15 +313,7 @@ async fn the_primary_conversion_is_the_owners_choice(backend: Backend) {
 
     // The owner's page: the choice offers the custom conversion found in the data; saving it
     // goes back to the page, which says so.
-    let connectors = f.app.url(&format!("/teams/{}/connectors", f.team));
-    let html =
-        f.c.get(&connectors)
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
+    let html = f.app.page_text(&f.c, &format!("/teams/{}/connectors", f.team)).await;
     assert!(
         html.contains(&format!("<option value=\"action:{custom}\" selected>")),
         "the current choice is shown"

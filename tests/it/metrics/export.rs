@@ -67,11 +67,7 @@ async fn a_long_export_has_every_row_and_the_sums_sql_counts(backend: Backend) {
         "/api/v1/teams/{team}/metrics?level=ad&granularity=day&since={since}&until={until}&metrics=impressions,spend,clicks"
     );
 
-    let res = member
-        .get(app.url(&format!("{path}&format=csv")))
-        .send()
-        .await
-        .expect("export");
+    let res = app.get(&member, &format!("{path}&format=csv")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
     let disposition = res.headers()["content-disposition"]
@@ -150,32 +146,12 @@ async fn a_long_export_has_every_row_and_the_sums_sql_counts(backend: Backend) {
     );
 
     // Bad requests are problems before any row is sent; other teams' rows stay theirs.
-    assert_problem(
-        member
-            .get(app.url(&format!("{path}&format=xml")))
-            .send()
-            .await
-            .expect("xml"),
-        400,
-    )
-    .await;
-    let detail = assert_problem(
-        member
-            .get(app.url(&format!("{path}&format=csv&sort=-spend")))
-            .send()
-            .await
-            .expect("sort"),
-        400,
-    )
-    .await;
+    assert_problem(app.get(&member, &format!("{path}&format=xml")).await, 400).await;
+    let detail = assert_problem(app.get(&member, &format!("{path}&format=csv&sort=-spend")).await, 400).await;
     assert!(detail.contains("date order"), "{detail}");
     app.user("stranger@example.com").await;
     let stranger = app.signed_in("stranger@example.com").await;
-    let res = stranger
-        .get(app.url(&format!("{path}&format=csv")))
-        .send()
-        .await
-        .expect("stranger");
+    let res = app.get(&stranger, &format!("{path}&format=csv")).await;
     assert_problem(res, 404).await;
     app.stop().await;
 }

@@ -30,11 +30,7 @@ async fn bad_parameters_are_400_naming_the_parameter(backend: Backend) {
         ("colour=blue", "colour"),
     ];
     for (query, names) in cases {
-        let res = c
-            .get(app.url(&format!("/api/v1/teams/{team}/metrics?{query}")))
-            .send()
-            .await
-            .expect("request");
+        let res = app.get(&c, &format!("/api/v1/teams/{team}/metrics?{query}")).await;
         let detail = assert_problem(res, 400).await;
         assert!(detail.contains(names), "{query}: {detail:?} should name {names}");
     }
@@ -49,35 +45,19 @@ async fn teams_see_only_their_own_numbers(backend: Backend) {
     let ann_c = app.signed_in("ann@example.com").await;
     let bob_c = app.signed_in("bob@example.com").await;
 
-    let res = ann_c
-        .get(app.url(&format!("/api/v1/teams/{b}/metrics")))
-        .send()
-        .await
-        .expect("req");
+    let res = app.get(&ann_c, &format!("/api/v1/teams/{b}/metrics")).await;
     assert_problem(res, 404).await;
-    let res = ann_c
-        .get(app.url(&format!("/teams/{b}/dashboard")))
-        .send()
-        .await
-        .expect("req");
+    let res = app.get(&ann_c, &format!("/teams/{b}/dashboard")).await;
     assert_eq!(res.status(), 404, "no hint that team B exists");
-    let res = ann_c
-        .get(app.url("/api/v1/teams/not-a-team/metrics"))
-        .send()
-        .await
-        .expect("req");
+    let res = app.get(&ann_c, "/api/v1/teams/not-a-team/metrics").await;
     assert_problem(res, 404).await;
-    let res = crate::helpers::client()
-        .get(app.url(&format!("/api/v1/teams/{a}/metrics")))
-        .send()
-        .await
-        .expect("req");
+    let res = app
+        .get(&crate::helpers::client(), &format!("/api/v1/teams/{a}/metrics"))
+        .await;
     assert_problem(res, 401).await;
-    let res = crate::helpers::client()
-        .get(app.url(&format!("/teams/{a}/dashboard")))
-        .send()
-        .await
-        .expect("req");
+    let res = app
+        .get(&crate::helpers::client(), &format!("/teams/{a}/dashboard"))
+        .await;
     assert_eq!(res.status(), 303, "pages send strangers to the login form");
 
     // Without a connection: empty answers, and a dashboard that says what to do.

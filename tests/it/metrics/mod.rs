@@ -52,11 +52,10 @@ impl Fixture {
     }
 
     async fn page(&self, c: &reqwest::Client, query: &str) -> (u16, String) {
-        let res = c
-            .get(self.app.url(&format!("/teams/{}/dashboard?{query}", self.team)))
-            .send()
-            .await
-            .expect("page");
+        let res = self
+            .app
+            .get(&c, &format!("/teams/{}/dashboard?{query}", self.team))
+            .await;
         (res.status().as_u16(), res.text().await.expect("html"))
     }
 }
@@ -268,7 +267,7 @@ async fn levels_filters_sorting_and_limits(backend: Backend) {
         .find_map(|rest| rest.split('"').next().filter(|h| h.contains("format=csv")))
         .expect("a CSV link")
         .replace("&amp;", "&");
-    let res = mc.get(f.app.url(&href)).send().await.expect("csv");
+    let res = f.app.get(&mc, &href).await;
     assert_eq!(res.status(), 200, "{href}");
     let text = res.text().await.expect("csv text");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
