@@ -68,6 +68,8 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         ))
         // Outside the body limit and the timeout, which answer 413 and 408 bare.
         .layer(from_fn(error::bare_errors_as_problems))
+        // Outside the above, so their problems become pages for a browser too.
+        .layer(from_fn(pages::problems_as_pages))
         .layer(from_fn_with_state(state.clone(), security::security_headers))
         .with_state(state)
 }

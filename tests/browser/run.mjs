@@ -275,6 +275,29 @@ async function main() {
       await page.locator("#alerts").screenshot({ path: join(out, "alerts.png") });
     });
 
+    await test("errors on pages are pages: an unknown team, a bad resync form, an unknown path", async () => {
+      let res = await page.goto(`${base}/teams/999999/dashboard`);
+      assert(res.status() === 404, `unknown team answers ${res.status()}`);
+      assert((await page.locator("h1").innerText()).trim() === "Not found", "the page names the error");
+      await page.screenshot({ path: join(out, "error-unknown-team.png"), fullPage: true });
+      await Promise.all([page.waitForURL(`${base}/teams`), page.getByRole("link", { name: "Back to your teams" }).click()]);
+      await page.goto(`${base}/teams/${team}/connectors`);
+      await page.locator('form.resync input[name="since"]').fill("2026-02-01");
+      await page.locator('form.resync input[name="until"]').fill("2026-01-01");
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith(`/teams/${team}/syncs`) && r.request().method() === "POST"),
+        page.locator("form.resync").getByRole("button").first().click(),
+      ]);
+      assert(answer.status() === 400, `a resync with From after To answers ${answer.status()}`);
+      await page.getByText("since (2026-02-01) is after until (2026-01-01)").waitFor({ timeout: 5_000 });
+      await page.screenshot({ path: join(out, "error-resync-form.png"), fullPage: true });
+      await Promise.all([page.waitForURL(/\/connectors$/), page.getByRole("link", { name: "Back to the connectors page" }).click()]);
+      res = await page.goto(`${base}/no/such/page`);
+      assert(res.status() === 404 && (await page.locator("main").innerText()).includes("No route for /no/such/page"), "an unknown path is a page");
+      const icon = await page.request.get(`${base}/favicon.ico`);
+      assert(icon.ok() && icon.headers()["content-type"] === "image/svg+xml", "a favicon");
+    });
+
     await test("a member is asked to contact the owner on the connectors page", async () => {
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const member = await ctx.newPage();

@@ -17,6 +17,7 @@ mod migrations;
 mod objects;
 mod observability;
 mod openapi;
+mod page_errors;
 mod pages;
 mod paging;
 mod protocol;

@@ -13,6 +13,7 @@ pub fn page(title: &str, user: Option<&str>, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · adsync" }
+                link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 link rel="stylesheet" href="/assets/app.css";
             }
             body {

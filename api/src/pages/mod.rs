@@ -4,6 +4,7 @@
 mod alerts;
 mod connectors;
 mod dashboard;
+mod errors;
 mod layout;
 mod login;
 mod settings;
@@ -20,11 +21,16 @@ use axum::routing::get;
 use crate::AppState;
 use crate::auth::authenticate;
 
+pub use errors::problems_as_pages;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/teams") }))
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/progress.js", get(progress_script))
+        .route("/favicon.svg", get(favicon))
+        // Browsers ask for this path whatever the page says; an SVG served there is shown.
+        .route("/favicon.ico", get(favicon))
         .merge(login::router())
         .merge(teams::router())
         .merge(connectors::router())
@@ -50,6 +56,16 @@ async fn progress_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("progress.js"),
+    )
+}
+
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("favicon.svg"),
     )
 }
 
