@@ -1,6 +1,5 @@
 //! The OAuth code flow, token inspection, identity and ad accounts; dead tokens.
 
-
 use adsync_graph::{GraphError, InsightsRequest, Level};
 use adsync_sandbox::{DatasetName, SandboxConfig};
 use url::Url;
