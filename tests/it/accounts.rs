@@ -6,26 +6,16 @@ use serde_json::json;
 
 use adsync_common::password::bearer_digest;
 
-use crate::helpers::{Backend, assert_problem, client, spawn_app, stored_text};
+use crate::helpers::{Backend, PASSWORD, assert_problem, client, set_cookie, spawn_app, stored_text};
 
 async fn login_sets_a_safe_cookie_and_lists_teams(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.user("ann@example.com").await;
     let team = app.team("Acme", &[(ann, Role::Owner)]).await;
     let c = client();
-    let res = c
-        .post(app.url("/api/v1/session"))
-        .json(&json!({"email": "ANN@example.com ", "password": crate::helpers::PASSWORD}))
-        .send()
-        .await
-        .expect("login");
+    let res = app.sign_in(&c, "ANN@example.com ", PASSWORD).await;
     assert_eq!(res.status(), 200);
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .expect("cookie")
-        .to_string();
+    let cookie = set_cookie(&res);
     assert!(cookie.starts_with("adsync_session="), "{cookie}");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
@@ -55,12 +45,7 @@ async fn wrong_password_and_unknown_email_look_the_same(backend: Backend) {
         ("nobody@example.com", "whatever1"),
         ("not an email", "x"),
     ] {
-        let res = c
-            .post(app.url("/api/v1/session"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .expect("req");
+        let res = app.sign_in(&c, email, password).await;
         assert!(res.headers().get("set-cookie").is_none());
         details.push(assert_problem(res, 401).await);
     }
@@ -265,18 +250,12 @@ async fn resync_requests_are_validated(backend: Backend) {
 async fn sessions_and_api_tokens_are_stored_only_as_digests(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.user("ann@example.com").await;
-    let res = client()
-        .post(app.url("/api/v1/session"))
-        .json(&json!({"email": "ann@example.com", "password": crate::helpers::PASSWORD}))
-        .send()
-        .await
-        .expect("login");
+    let res = app.sign_in(&client(), "ann@example.com", PASSWORD).await;
     assert_eq!(res.status(), 200);
-    let session = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
+    let cookie = set_cookie(&res);
+    let session = cookie
+        .split(';')
+        .next()
         .and_then(|pair| pair.strip_prefix("adsync_session="))
         .expect("session cookie")
         .to_string();

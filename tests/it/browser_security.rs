@@ -210,15 +210,6 @@ async fn every_answer_carries_the_security_headers(backend: Backend) {
     https.stop().await;
 }
 
-async fn sign_in_as(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    client()
-        .post(app.url("/api/v1/session"))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .expect("sign in")
-}
-
 async fn failed_sign_ins_are_limited_per_account_and_address(backend: Backend) {
     let app = spawn_app(backend).await;
     for who in ["bob", "carol"] {
@@ -227,19 +218,23 @@ async fn failed_sign_ins_are_limited_per_account_and_address(backend: Backend) {
     // Four failures, then a success: the account's count starts again.
     for _ in 0..4 {
         assert_eq!(
-            sign_in_as(&app, "bob@example.com", "wrong-password").await.status(),
+            app.sign_in(&client(), "bob@example.com", "wrong-password")
+                .await
+                .status(),
             401
         );
     }
-    assert_eq!(sign_in_as(&app, "bob@example.com", PASSWORD).await.status(), 200);
+    assert_eq!(app.sign_in(&client(), "bob@example.com", PASSWORD).await.status(), 200);
     // Five failures in a row lock the account, the right password included.
     for _ in 0..5 {
         assert_eq!(
-            sign_in_as(&app, "BOB@example.com ", "wrong-password").await.status(),
+            app.sign_in(&client(), "BOB@example.com ", "wrong-password")
+                .await
+                .status(),
             401
         );
     }
-    let res = sign_in_as(&app, "bob@example.com", PASSWORD).await;
+    let res = app.sign_in(&client(), "bob@example.com", PASSWORD).await;
     let retry: u64 = res.headers()["retry-after"]
         .to_str()
         .expect("text")
@@ -259,17 +254,20 @@ async fn failed_sign_ins_are_limited_per_account_and_address(backend: Backend) {
     assert!(res.headers().contains_key("retry-after"));
     assert!(res.text().await.expect("html").contains("Too many failed sign-ins"));
     // Another account from the same address is not locked out by bob's...
-    assert_eq!(sign_in_as(&app, "carol@example.com", PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.sign_in(&client(), "carol@example.com", PASSWORD).await.status(),
+        200
+    );
     // ...until the address has failed 20 times over any accounts (9 so far).
     for i in 0..11 {
         let email = format!("guess{i}@example.com");
         assert_eq!(
-            sign_in_as(&app, &email, "wrong-password").await.status(),
+            app.sign_in(&client(), &email, "wrong-password").await.status(),
             401,
             "{email}"
         );
     }
-    let res = sign_in_as(&app, "carol@example.com", PASSWORD).await;
+    let res = app.sign_in(&client(), "carol@example.com", PASSWORD).await;
     assert_problem(res, 429).await;
     app.stop().await;
 }

@@ -484,12 +484,10 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
         .iter()
         .find(|(m, p, _)| m == "post" && p == "/api/v1/session")
         .expect("documented");
-    let res = client()
-        .post(f.app.url("/api/v1/session"))
-        .json(&json!({"email": "owner@example.com", "password": crate::helpers::PASSWORD}))
-        .send()
-        .await
-        .expect("sign in");
+    let res = f
+        .app
+        .sign_in(&client(), "owner@example.com", crate::helpers::PASSWORD)
+        .await;
     let (status, content_type, text) = answered(res).await;
     assert_eq!(status, 200, "{text}");
     check_answer(&doc, "sign in", op, status, content_type.as_deref(), &text);

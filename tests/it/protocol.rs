@@ -5,7 +5,7 @@ use adsync_common::ids::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::helpers::Backend;
-use crate::helpers::{PASSWORD, assert_problem, client, spawn_app, spawn_app_with};
+use crate::helpers::{PASSWORD, assert_problem, client, set_cookie, spawn_app, spawn_app_with};
 
 /// More than the 64 KiB the API accepts.
 const TOO_BIG: usize = 70 * 1024;
@@ -103,19 +103,9 @@ async fn session_cookie(public_url: &str) -> String {
     let app = spawn_app_with(Backend::Sqlite, &[("ADSYNC_PUBLIC_URL", public_url)]).await;
     let ann = app.user("ann@example.com").await;
     app.team("Acme", &[(ann, Role::Owner)]).await;
-    let res = client()
-        .post(app.url("/api/v1/session"))
-        .json(&serde_json::json!({"email": "ann@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .expect("sign in");
+    let res = app.sign_in(&client(), "ann@example.com", PASSWORD).await;
     assert_eq!(res.status(), 200);
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .expect("a cookie")
-        .to_string();
+    let cookie = set_cookie(&res);
     app.stop().await;
     cookie
 }

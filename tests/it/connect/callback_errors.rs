@@ -195,12 +195,10 @@ async fn a_facebook_slower_than_the_timeout_is_a_message(backend: Backend) {
         .timeout(std::time::Duration::from_secs(90))
         .build()
         .expect("client");
-    let res = patient
-        .post(f.app.url("/api/v1/session"))
-        .json(&serde_json::json!({"email": "owner@example.com", "password": crate::helpers::PASSWORD}))
-        .send()
-        .await
-        .expect("sign in");
+    let res = f
+        .app
+        .sign_in(&patient, "owner@example.com", crate::helpers::PASSWORD)
+        .await;
     assert_eq!(res.status(), 200);
     let callback = f.dialog(&f.start(&patient, f.team).await).await;
     let timeout = adsync_common::graph::REQUEST_TIMEOUT;

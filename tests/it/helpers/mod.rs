@@ -257,14 +257,16 @@ impl TestApp {
     /// A fresh client signed in as `email` through the JSON API.
     pub async fn signed_in(&self, email: &str) -> reqwest::Client {
         let c = client();
-        let res = c
-            .post(self.url("/api/v1/session"))
-            .json(&serde_json::json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .expect("sign in");
+        let res = self.sign_in(&c, email, PASSWORD).await;
         assert_eq!(res.status(), 200, "sign in as {email}");
         c
+    }
+
+    /// `POST /api/v1/session` as `c` with these credentials, whatever it answers.
+    pub async fn sign_in(&self, c: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        let body = serde_json::json!({"email": email, "password": password});
+        let res = c.post(self.url("/api/v1/session")).json(&body).send().await;
+        res.unwrap_or_else(|e| panic!("sign in as {email}: {e}"))
     }
 
     /// `GET path` as `c`, any status; panics naming the path if there is no answer.
@@ -354,6 +356,12 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// The answer's `Set-Cookie` header; panics if there is none.
+pub fn set_cookie(res: &reqwest::Response) -> String {
+    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok());
+    cookie.expect("a Set-Cookie header").to_string()
 }
 
 /// Asserts a problem+json response with the given status, returning its detail.
