@@ -2,14 +2,14 @@
 //! only its own team's rows there; every private table is refused to it.
 
 use adsync_common::ids::TeamId;
-use adsync_common::normalize::{ActionFigures, DailyRow, Names};
+use adsync_common::normalize::{ActionFigures, DailyRow};
 use adsync_storage::page_writes::{WriteMode, write_page};
 use adsync_storage::sync_runs;
 use adsync_storage::{Db, teams};
 use sqlx::{Connection, PgConnection};
 
 use crate::helpers::{Backend, unique};
-use crate::storage::{fresh, page_for, team_with_backfill};
+use crate::storage::{daily_row, fresh, page_for, team_with_backfill};
 
 /// A login role made a reader with `reporting_grant`, as docs/schema.md shows.
 pub struct Reader {
@@ -85,18 +85,14 @@ async fn a_synced_row(db: &Db, team: TeamId, run: adsync_common::ids::RunId) {
         .expect("claim")
         .expect("claimed");
     let row = DailyRow {
-        object_id: format!("c{team}").into(),
-        date: "2026-11-01".parse().expect("date"),
-        breakdown: String::new(),
         campaign_id: Some(format!("c{team}").into()),
-        adset_id: None,
         impressions: 100,
         reach: Some(10),
         clicks: 3,
         inline_link_clicks: 2,
         spend_micros: 1_500_000,
         actions: ActionFigures::group([("purchase", "default", 1, Some(9_000_000))]),
-        names: Names::default(),
+        ..daily_row(&format!("c{team}"), "2026-11-01".parse().expect("date"))
     };
     let (target, checkpoint) = page_for(team, run, "campaign");
     write_page(db, &target, &[row], &checkpoint, &mut WriteMode::Insert)

@@ -2,13 +2,14 @@
 //! and its row count and sums equal what SQL counts in the facts table.
 
 use adsync_common::ids::{Role, TeamId};
-use adsync_common::normalize::{DailyRow, Names};
+use adsync_common::normalize::DailyRow;
 use adsync_storage::page_writes::{WriteMode, write_page};
 use adsync_storage::{Db, sync_runs, teams};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::helpers::{Backend, TestApp, assert_problem, spawn_app_with_sandbox_and};
+use crate::storage::daily_row;
 
 const ADS: i64 = 25;
 const DAYS: i64 = 420;
@@ -29,19 +30,14 @@ pub(crate) async fn team_with_long_history(app: &TestApp) -> (TeamId, NaiveDate,
     let rows: Vec<DailyRow> = (0..ADS)
         .flat_map(|ad| {
             (0..DAYS).map(move |d| DailyRow {
-                object_id: format!("ad{ad:02}").into(),
-                date: first + chrono::Duration::days(d),
-                breakdown: String::new(),
                 campaign_id: Some("c1".into()),
                 adset_id: Some("s1".into()),
                 impressions: 100 + ad * 7 + d % 13,
                 reach: Some(50),
                 clicks: ad + d % 5,
-                inline_link_clicks: 0,
                 // Whole cents, so each row's two-decimal spend is exact and the sums compare.
                 spend_micros: (ad * 31 + d % 17 + 1) * 10_000,
-                actions: Vec::new(),
-                names: Names::default(),
+                ..daily_row(&format!("ad{ad:02}"), first + chrono::Duration::days(d))
             })
         })
         .collect();

@@ -3,7 +3,7 @@
 use adsync_common::ids::{Email, Role};
 use adsync_storage::{Db, StorageError, teams, users};
 
-use super::fresh;
+use super::{daily_row, fresh};
 use crate::helpers::Backend;
 
 /// The embedded default: WAL (readers never wait for the writer) and foreign keys enforced,
@@ -48,7 +48,7 @@ async fn sqlite_runs_in_wal_mode_with_foreign_keys_on() {
 async fn a_metrics_query_past_its_deadline_is_stopped_by_sqlite() {
     use std::time::Duration;
 
-    use adsync_common::normalize::{DailyRow, Names};
+    use adsync_common::normalize::DailyRow;
     use adsync_common::reporting::query::{Granularity, MetricsQuery};
     use adsync_storage::metrics::aggregate;
     use adsync_storage::page_writes::{WriteMode, write_page};
@@ -66,18 +66,13 @@ async fn a_metrics_query_past_its_deadline_is_stopped_by_sqlite() {
     let rows: Vec<DailyRow> = (0..ads)
         .flat_map(|ad| {
             (0..days).map(move |d| DailyRow {
-                object_id: format!("ad{ad}").into(),
-                date: first + chrono::Duration::days(d),
-                breakdown: String::new(),
                 campaign_id: Some("c1".into()),
                 adset_id: Some("s1".into()),
                 impressions: 3,
                 reach: Some(1),
                 clicks: 1,
-                inline_link_clicks: 0,
                 spend_micros: 10_000,
-                actions: Vec::new(),
-                names: Names::default(),
+                ..daily_row(&format!("ad{ad}"), first + chrono::Duration::days(d))
             })
         })
         .collect();

@@ -2,14 +2,34 @@
 //! sets in step is in `migrations`).
 
 use adsync_common::ids::{Email, Role};
+use adsync_common::normalize::{DailyRow, Names};
 use adsync_storage::sync_runs::{self, NewRun, Progress, RunStatus};
 use adsync_storage::{Db, StorageError, teams, users};
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 
 use crate::helpers::{Backend, TestDatabase};
 
 mod embedded;
 mod team_deletion;
+
+/// A row of `object_id` on `date`, unbroken down, with no figures; set what a test needs with
+/// `DailyRow { .., ..daily_row(id, date) }`.
+pub(crate) fn daily_row(object_id: &str, date: NaiveDate) -> DailyRow {
+    DailyRow {
+        object_id: object_id.into(),
+        date,
+        breakdown: String::new(),
+        campaign_id: None,
+        adset_id: None,
+        impressions: 0,
+        reach: None,
+        clicks: 0,
+        inline_link_clicks: 0,
+        spend_micros: 0,
+        actions: Vec::new(),
+        names: Names::default(),
+    }
+}
 
 pub(crate) async fn fresh(backend: Backend) -> (TestDatabase, Db) {
     let database = TestDatabase::new(backend).await;
@@ -179,7 +199,7 @@ async fn runs_are_claimed_by_one_worker_at_a_time(backend: Backend) {
 /// an object-day keeps its last report instead of failing. Pages of a range found empty go
 /// in as plain inserts; one that meets rows already there is written again as upserts.
 async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
-    use adsync_common::normalize::{ActionFigures, DailyRow, Names};
+    use adsync_common::normalize::ActionFigures;
     use adsync_storage::page_writes::{Checkpoint, PageTarget, WriteMode, range_is_empty, write_page};
 
     let (_guard, db) = fresh(backend).await;
@@ -190,22 +210,17 @@ async fn pages_replace_the_actions_of_their_object_days(backend: Backend) {
         .expect("claimed");
     let (target, checkpoint) = page_for(team, run.id, "ad");
     let row = |day: &str, impressions: i64, actions: &[(&str, &str, i64)]| DailyRow {
-        object_id: "ad1".into(),
-        date: day.parse().expect("date"),
-        breakdown: String::new(),
         campaign_id: Some("c1".into()),
         adset_id: Some("s1".into()),
         impressions,
         reach: Some(1),
-        clicks: 0,
-        inline_link_clicks: 0,
         spend_micros: 10,
         actions: ActionFigures::group(
             actions
                 .iter()
                 .map(|(kind, window, count)| (*kind, *window, *count, None)),
         ),
-        names: Names::default(),
+        ..daily_row("ad1", day.parse().expect("date"))
     };
     let stored = |db: Db| async move {
         let rows: Vec<(String, String, String, i64)> =

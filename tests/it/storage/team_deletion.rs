@@ -4,32 +4,24 @@ use adsync_storage::StorageError;
 use adsync_storage::sync_runs;
 use chrono::Duration;
 
-use super::{fresh, team_with_backfill};
+use super::{daily_row, fresh, team_with_backfill};
 use crate::helpers::Backend;
 
 /// A team's facts go with it, and a page of a run whose team is gone writes nothing. On
 /// PostgreSQL `insights_daily` has no foreign key to `teams` (migration 0007): a trigger and
 /// the page's update of its run row keep these; on SQLite the foreign key does.
 async fn facts_go_with_their_team(backend: Backend) {
-    use adsync_common::normalize::{DailyRow, Names};
+    use adsync_common::normalize::DailyRow;
     use adsync_storage::page_writes::{WriteMode, write_page};
 
     let (_guard, db) = fresh(backend).await;
     let (team, run) = team_with_backfill(&db).await;
     let (other, other_run) = team_with_backfill(&db).await;
     let row = DailyRow {
-        object_id: "ad1".into(),
-        date: "2026-11-01".parse().expect("date"),
-        breakdown: String::new(),
-        campaign_id: None,
-        adset_id: None,
         impressions: 1,
         reach: Some(1),
-        clicks: 0,
-        inline_link_clicks: 0,
         spend_micros: 10,
-        actions: Vec::new(),
-        names: Names::default(),
+        ..daily_row("ad1", "2026-11-01".parse().expect("date"))
     };
     for run in [&run, &other_run] {
         sync_runs::claim(&db, run.id, "w1", Duration::seconds(60))
