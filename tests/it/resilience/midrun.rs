@@ -47,15 +47,14 @@ pub async fn wait_until_under_way(f: &Fixture, run: RunId, what: &str) {
 
 /// Waits for the run to end (resumed by another worker), succeeded or failed.
 pub async fn wait_until_ended(f: &Fixture, run: RunId) -> SyncRun {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let r = run_state(f, run).await;
-        if matches!(r.status, RunStatus::Succeeded | RunStatus::Failed) {
-            return r;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the run was not resumed: {r:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    super::wait_for_end(
+        f,
+        f.team,
+        run,
+        tokio::time::Instant::now() + Duration::from_secs(90),
+        None,
+    )
+    .await
 }
 
 /// The run succeeded in full and the team's data equals the ground truth.

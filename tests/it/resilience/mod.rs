@@ -13,7 +13,8 @@ mod sigterm;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use adsync_storage::sync_runs;
+use adsync_common::ids::{RunId, TeamId};
+use adsync_storage::sync_runs::{self, RunStatus};
 
 use crate::connect::Fixture;
 
@@ -133,6 +134,29 @@ pub fn sample(text: &str, metric: &str, labels: &str) -> Option<f64> {
 
 pub async fn run_state(f: &Fixture, run: adsync_common::ids::RunId) -> sync_runs::SyncRun {
     sync_runs::get(&f.app.db, f.team, run).await.expect("db").expect("run")
+}
+
+/// Polls `team`'s `run` until it ends (succeeded or failed), failing past `deadline`; with
+/// `alive = Some((worker, outage))`, also fails as soon as that worker process has exited.
+pub async fn wait_for_end(
+    f: &Fixture,
+    team: TeamId,
+    run: RunId,
+    deadline: tokio::time::Instant,
+    mut alive: Option<(&mut Worker, &str)>,
+) -> sync_runs::SyncRun {
+    loop {
+        let r = sync_runs::get(&f.app.db, team, run).await.expect("db").expect("run");
+        if matches!(r.status, RunStatus::Succeeded | RunStatus::Failed) {
+            return r;
+        }
+        if let Some((worker, outage)) = alive.as_mut() {
+            let exited = worker.child.try_wait().expect("wait").is_some();
+            assert!(!exited, "the worker process exited when {outage}");
+        }
+        assert!(tokio::time::Instant::now() < deadline, "run {run} did not end: {r:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// A Redis server of this test's own (the shared one must not restart under other tests),

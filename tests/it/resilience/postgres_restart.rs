@@ -13,7 +13,7 @@ use adsync_storage::sync_runs::RunStatus;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::{run_state, spawn_process};
+use super::{run_state, spawn_process, wait_for_end};
 use crate::connect::{auto_approve, connected};
 use crate::helpers::{Backend, client};
 use crate::truth::assert_matches_truth;
@@ -137,18 +137,8 @@ async fn postgres_going_away_mid_run_is_survived_by_api_and_worker() {
     proxy.restore();
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    let done = loop {
-        let r = run_state(&f, run).await;
-        if matches!(r.status, RunStatus::Succeeded | RunStatus::Failed) {
-            break r;
-        }
-        assert!(
-            worker.child.try_wait().expect("wait").is_none(),
-            "the worker process exited when PostgreSQL went away"
-        );
-        assert!(tokio::time::Instant::now() < deadline, "the run did not resume: {r:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let alive = Some((&mut worker, "PostgreSQL went away"));
+    let done = wait_for_end(&f, f.team, run, deadline, alive).await;
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     assert_matches_truth(&f.app, f.team, ds.today() - chrono::Duration::days(89), ds.today()).await;

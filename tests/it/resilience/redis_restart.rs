@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use adsync_common::ids::Role;
 use adsync_sandbox::SandboxConfig;
-use adsync_storage::sync_runs::{self, RunStatus};
+use adsync_storage::sync_runs::RunStatus;
 
-use super::{PrivateRedis, free_port, spawn_worker};
+use super::{PrivateRedis, free_port, spawn_worker, wait_for_end};
 use crate::connect::{Fixture, auto_approve};
 use crate::helpers::{Backend, spawn_app_with_sandbox_and};
 use crate::truth::assert_matches_truth;
@@ -106,18 +106,7 @@ async fn redis_restarted_empty_mid_run_loses_no_sync() {
         (during_outage, f.team),
     ];
     for (id, team) in runs {
-        let done = loop {
-            let r = sync_runs::get(&f.app.db, team, id).await.expect("db").expect("run");
-            if matches!(r.status, RunStatus::Succeeded | RunStatus::Failed) {
-                break r;
-            }
-            assert!(
-                worker.child.try_wait().expect("wait").is_none(),
-                "the worker process exited when Redis went away"
-            );
-            assert!(tokio::time::Instant::now() < deadline, "run {id} was lost: {r:?}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let done = wait_for_end(&f, team, id, deadline, Some((&mut worker, "Redis went away"))).await;
         assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     }
     let _ = worker.child.kill();
