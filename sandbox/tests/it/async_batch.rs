@@ -120,10 +120,9 @@ async fn batch_endpoint() {
         {"method": "GET", "relative_url": "act_1/insights"},
     ]);
     let a = app
-        .send(
-            app.http
-                .post(format!("{}/v25.0/", app.base))
-                .form(&[("access_token", t.as_str()), ("batch", &batch.to_string())]),
+        .post(
+            "",
+            &[("access_token", t.as_str()), ("batch", batch.to_string().as_str())],
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -144,10 +143,12 @@ async fn batch_endpoint() {
         .map(|_| json!({"method": "GET", "relative_url": "me"}))
         .collect();
     let a = app
-        .send(
-            app.http
-                .post(format!("{}/v25.0/", app.base))
-                .form(&[("access_token", t.as_str()), ("batch", &json!(too_many).to_string())]),
+        .post(
+            "",
+            &[
+                ("access_token", t.as_str()),
+                ("batch", json!(too_many).to_string().as_str()),
+            ],
         )
         .await;
     assert_eq!(a.error_code(), Some(100));
@@ -158,10 +159,9 @@ async fn batch_endpoint() {
     });
     let batch = json!([{"method": "GET", "relative_url": acc}, {"method": "GET", "relative_url": "me"}]);
     let a = app
-        .send(
-            app.http
-                .post(format!("{}/v25.0/", app.base))
-                .form(&[("access_token", t.as_str()), ("batch", &batch.to_string())]),
+        .post(
+            "",
+            &[("access_token", t.as_str()), ("batch", batch.to_string().as_str())],
         )
         .await;
     assert_eq!(a.body[0], Value::Null);
