@@ -104,22 +104,23 @@ impl TestApp {
         resp.headers()["location"].to_str().expect("location").to_string()
     }
 
+    /// Exchanges a dialog's `code` for a token, as this app (its id and secret).
+    pub async fn exchange_code(&self, redirect: &str, code: &str) -> Answer {
+        let params = [
+            ("client_id", self.sb.app_id()),
+            ("client_secret", self.sb.app_secret()),
+            ("redirect_uri", redirect),
+            ("code", code),
+        ];
+        self.get("oauth/access_token", &params).await
+    }
+
     /// Full login with auto-approve: a short-lived user token.
     pub async fn login(&self) -> String {
         let redirect = "http://localhost:9/callback";
         let loc = self.dialog(redirect, "ads_read,business_management").await;
         let code = query_param(&loc, "code").expect("code");
-        let a = self
-            .get(
-                "oauth/access_token",
-                &[
-                    ("client_id", self.sb.app_id()),
-                    ("client_secret", self.sb.app_secret()),
-                    ("redirect_uri", redirect),
-                    ("code", &code),
-                ],
-            )
-            .await;
+        let a = self.exchange_code(redirect, &code).await;
         assert_eq!(a.status, 200, "{}", a.body);
         a.body["access_token"].as_str().expect("token").to_string()
     }

@@ -54,17 +54,7 @@ async fn dialog_html_approve_and_deny() {
     let loc = ok.headers["location"].to_str().expect("loc").to_string();
     assert_eq!(query_param(&loc, "state").as_deref(), Some("xyz"));
     let code = query_param(&loc, "code").expect("code");
-    let tok = app
-        .get(
-            "oauth/access_token",
-            &[
-                ("client_id", app.sb.app_id()),
-                ("client_secret", app.sb.app_secret()),
-                ("redirect_uri", redirect),
-                ("code", &code),
-            ],
-        )
-        .await;
+    let tok = app.exchange_code(redirect, &code).await;
     let token = tok.body["access_token"].as_str().expect("token");
     let perms = app.get("me/permissions", &[("access_token", token)]).await;
     let declined: Vec<_> = perms.body["data"]
