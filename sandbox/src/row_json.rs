@@ -269,6 +269,19 @@ mod tests {
         parse(ds, &req, (Level::Account, 0)).unwrap_or_else(|e| panic!("{}", e.body("t")))
     }
 
+    /// The JSON `w` writes for the query's first object with figures `m` on 2026-11-01.
+    fn written(w: &RowWriter, q: &InsightsQuery, m: &Figures, labels: &[(&'static str, &'static str)]) -> String {
+        let mut out = Vec::new();
+        let at = RowAt {
+            idx: q.objects[0],
+            metrics: m,
+            labels,
+            dates: ("2026-11-01", "2026-11-01"),
+        };
+        w.write(&at, &mut out);
+        String::from_utf8(out).expect("utf-8")
+    }
+
     #[test]
     fn a_row_carries_what_was_asked_in_the_apis_encoding() {
         let mut ds = Dataset::generate(DatasetName::Small, 1);
@@ -293,15 +306,7 @@ mod tests {
         m.0[PURCHASES + 1] = 3; // 7d_click
         m.0[PURCHASES + 2] = 9; // 28d_click: not asked for
         m.0[PURCHASE_VALUE + 1] = 12_500;
-        let mut out = Vec::new();
-        let at = RowAt {
-            idx: q.objects[0],
-            metrics: &m,
-            labels: &[("age", "25-34")],
-            dates: ("2026-11-01", "2026-11-01"),
-        };
-        writer.write(&at, &mut out);
-        let text = String::from_utf8(out).expect("utf-8");
+        let text = written(&writer, &q, &m, &[("age", "25-34")]);
         let row: Value = serde_json::from_str(&text).expect("json");
         let ad = &ds.ads[q.objects[0]];
         assert_eq!(row["ad_id"], ad.id.as_str());
@@ -348,15 +353,7 @@ mod tests {
             ds.accounts[0].reporting = reporting;
             ds.accounts[0].custom_conversion = Some("offsite_conversion.custom.77".into());
             let q = query(&ds, &fields);
-            let mut out = Vec::new();
-            let at = RowAt {
-                idx: q.objects[0],
-                metrics: &m,
-                labels: &[],
-                dates: ("2026-11-01", "2026-11-01"),
-            };
-            RowWriter::new(&ds, &q).write(&at, &mut out);
-            let row: Value = serde_json::from_slice(&out).expect("json");
+            let row: Value = serde_json::from_str(&written(&RowWriter::new(&ds, &q), &q, &m, &[])).expect("json");
             let pick = |list: &str| -> Vec<(String, String)> {
                 row[list]
                     .as_array()
@@ -416,15 +413,7 @@ mod tests {
             m.0[IMPRESSIONS] = imps;
             m.0[SPEND] = spend;
             m.0[CLICKS] = clicks;
-            let mut out = Vec::new();
-            let at = RowAt {
-                idx: q.objects[0],
-                metrics: &m,
-                labels: &[],
-                dates: ("2026-11-01", "2026-11-01"),
-            };
-            writer.write(&at, &mut out);
-            serde_json::from_slice::<Value>(&out).expect("json")
+            serde_json::from_str::<Value>(&written(&writer, &q, &m, &[])).expect("json")
         };
         // A breakdown segment can get clicks and impressions but no spend...
         let no_spend = row(40, 0, 2);
