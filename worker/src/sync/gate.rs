@@ -521,27 +521,10 @@ mod tests {
     async fn a_budget_spent_by_others_is_probed_not_waited_on_for_ever() {
         let gate = RateGate::new(100_000, None);
         // Others' calls: 2 % each (learnt from two readings), a 500 ms window, now at 94 %.
-        gate.observe(
-            "act_1",
-            &usage_with(90.0, Duration::from_millis(500)),
-            None,
-            Instant::now(),
-        )
-        .await;
-        gate.observe(
-            "act_1",
-            &usage_with(92.0, Duration::from_millis(500)),
-            None,
-            Instant::now(),
-        )
-        .await;
-        gate.observe(
-            "act_1",
-            &usage_with(94.0, Duration::from_millis(500)),
-            None,
-            Instant::now(),
-        )
-        .await;
+        for pct in [90.0, 92.0, 94.0] {
+            let usage = usage_with(pct, Duration::from_millis(500));
+            gate.observe("act_1", &usage, None, Instant::now()).await;
+        }
         let (wait, why) = gate.pending_pause("act_1").await.expect("above the ceiling");
         assert!(matches!(why, PauseReason::Pacing { .. }));
         assert!(
