@@ -54,7 +54,7 @@ impl Fixture {
     async fn page(&self, c: &reqwest::Client, query: &str) -> (u16, String) {
         let res = self
             .app
-            .get(&c, &format!("/teams/{}/dashboard?{query}", self.team))
+            .get(c, &format!("/teams/{}/dashboard?{query}", self.team))
             .await;
         (res.status().as_u16(), res.text().await.expect("html"))
     }
