@@ -305,6 +305,9 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
                 adsync_common::dates::parse_bounds(since.as_deref(), until.as_deref()).map_err(usage)?;
             teams::get(db, team).await?.with_context(|| format!("no team {team}"))?;
             let new = NewRun::manual(team, ad_account_id, since, until, None);
+            if let Some(refusal) = adsync_storage::syncs::refusal(db, adsync_connect::FACEBOOK.platform, &new).await? {
+                bail!("{refusal}");
+            }
             let queue = queue.context("the queue is not configured")?;
             let run = adsync_storage::syncs::request(db, queue, &new).await?;
             println!("queued sync run {}", run.id);

@@ -155,6 +155,16 @@ impl From<StorageError> for ApiError {
     }
 }
 
+impl From<adsync_storage::syncs::Refusal> for ApiError {
+    fn from(r: adsync_storage::syncs::Refusal) -> Self {
+        if r.is_conflict() {
+            ApiError::Conflict(r.to_string())
+        } else {
+            ApiError::BadRequest(r.to_string())
+        }
+    }
+}
+
 impl From<QueueError> for ApiError {
     fn from(e: QueueError) -> Self {
         ApiError::Unavailable(e.to_string())

@@ -5,9 +5,70 @@
 
 use std::time::Duration;
 
+use chrono::NaiveDate;
+
+use crate::connections::{self, AdAccount, ConnectionStatus};
 use crate::queue::{Job, Queue};
 use crate::sync_runs::{self, NewRun, SyncRun};
 use crate::{Db, StorageResult};
+
+/// Why a manual run cannot work, said when it is asked for rather than when it fails later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("Facebook Ads is not connected for this team: the owner connects it on the connectors page first.")]
+    NotConnected,
+    #[error("The Facebook connection needs the owner to connect it again first.")]
+    NeedsReconnect,
+    #[error("No ad account is chosen for syncing: the owner picks them on the connectors page.")]
+    NoAccounts,
+    #[error("{0:?} is not an ad account this team syncs.")]
+    UnknownAccount(String),
+    #[error(
+        "{field} ({day}) is after today ({today} in the ad account's time zone): Facebook has no figures for it yet."
+    )]
+    Future {
+        field: &'static str,
+        day: NaiveDate,
+        today: NaiveDate,
+    },
+}
+
+impl Refusal {
+    /// The team's state stands in the way (409), rather than what was asked (400).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::NotConnected | Self::NeedsReconnect | Self::NoAccounts)
+    }
+}
+
+/// Whether a manual run of `run` can work: the team's connection on `platform` is usable, the
+/// ad account it names (if any) is one the team syncs, and no day it asks for is after today
+/// in every one of its accounts' time zones.
+pub async fn refusal(db: &Db, platform: &str, run: &NewRun) -> StorageResult<Option<Refusal>> {
+    let Some(connection) = connections::get(db, run.team_id, platform).await? else {
+        return Ok(Some(Refusal::NotConnected));
+    };
+    if connection.status != ConnectionStatus::Connected {
+        return Ok(Some(Refusal::NeedsReconnect));
+    }
+    let accounts: Vec<AdAccount> = connections::synced_ad_accounts(db, run.team_id)
+        .await?
+        .into_iter()
+        .filter(|a| run.ad_account_id.as_deref().is_none_or(|id| a.is(id)))
+        .collect();
+    // A day that has begun in one of the accounts' zones may be asked for.
+    let Some(today) = accounts.iter().map(AdAccount::today).max() else {
+        return Ok(Some(match &run.ad_account_id {
+            Some(id) => Refusal::UnknownAccount(id.clone()),
+            None => Refusal::NoAccounts,
+        }));
+    };
+    for (field, day) in [("since", run.since), ("until", run.until)] {
+        if let Some(day) = day.filter(|d| *d > today) {
+            return Ok(Some(Refusal::Future { field, day, today }));
+        }
+    }
+    Ok(None)
+}
 
 /// How long a request waits for the queue before leaving the push to the refill.
 const PUSH_WITHIN: Duration = Duration::from_secs(2);

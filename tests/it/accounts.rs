@@ -142,6 +142,7 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
     let bob = app.user("bob@example.com").await;
     let team_a = app.team("A", &[(ann, Role::Owner), (bob, Role::Member)]).await;
     let team_b = app.team("B", &[(bob, Role::Owner)]).await;
+    crate::helpers::store_connection(&app.db, team_b, bob, "not-a-token".into()).await;
     let ann_c = app.signed_in("ann@example.com").await;
     let bob_c = app.signed_in("bob@example.com").await;
 

@@ -26,6 +26,7 @@ async fn cross_site_state_changes_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
     let owner = app.user("owner@example.com").await;
     let team = app.team("Acme", &[(owner, Role::Owner)]).await;
+    crate::helpers::store_connection(&app.db, team, owner, "not-a-token".into()).await;
     let c = app.signed_in("owner@example.com").await;
 
     // A form on evil.example posting to the resync form, as a browser sends it, and the

@@ -23,6 +23,7 @@ mod paging;
 mod protocol;
 mod reporting_access;
 mod resilience;
+mod resync_refusals;
 mod storage;
 mod sync;
 mod throttles;

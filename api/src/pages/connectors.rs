@@ -2,6 +2,7 @@
 //! members are asked to get the owner to connect.
 
 use adsync_common::ids::Role;
+use adsync_connect::FACEBOOK;
 use adsync_storage::events;
 use adsync_storage::sync_runs::{self, NewRun, SyncRun};
 use axum::Router;
@@ -282,6 +283,9 @@ pub async fn resync(State(state): State<AppState>, team: PageTeam, axum::Form(f)
             .map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let account = Some(f.ad_account_id.trim().to_string()).filter(|a| !a.is_empty());
         let new = NewRun::manual(team.member.team, account, since, until, Some(team.member.user));
+        if let Some(refusal) = adsync_storage::syncs::refusal(&state.db, FACEBOOK.platform, &new).await? {
+            return Err(ApiError::from(refusal));
+        }
         Ok::<_, ApiError>(adsync_storage::syncs::request(&state.db, &state.queue, &new).await?)
     };
     match run.await {

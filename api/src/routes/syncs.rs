@@ -2,6 +2,7 @@
 
 use adsync_common::dates::parse_bounds;
 use adsync_common::ids::RunId;
+use adsync_connect::FACEBOOK;
 use adsync_storage::sync_runs::{self, NewRun, SyncRun};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -77,7 +78,7 @@ struct ResyncRequest {
 #[utoipa::path(post, path = "/api/v1/teams/{team}/syncs", tag = "syncs", security(("session" = []), ("api_token" = [])), params(("team" = i64, Path, description = "Team id")),
     request_body = ResyncRequest, responses(
     (status = 202, description = "The queued run (or the identical one already waiting)", body = SyncRun),
-    (status = 400, description = "Bad dates or body", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
+    (status = 400, description = "Bad dates or body, an ad account the team does not sync, or a day after today", body = crate::error::Problem, content_type = "application/problem+json"), (status = 409, description = "Facebook is not connected, needs reconnecting, or no ad account is chosen", body = crate::error::Problem, content_type = "application/problem+json"), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 403, description = "Not an owner of this team", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such team, or the caller is not a member of it (the same answer, so team ids reveal nothing)", body = crate::error::Problem, content_type = "application/problem+json"),
 ))]
 async fn start_resync(
     State(state): State<AppState>,
@@ -90,6 +91,9 @@ async fn start_resync(
         .map(|a| a.trim().to_string())
         .filter(|a| !a.is_empty());
     let new = NewRun::manual(owner.team, ad_account_id, since, until, Some(owner.user));
+    if let Some(refusal) = adsync_storage::syncs::refusal(&state.db, FACEBOOK.platform, &new).await? {
+        return Err(refusal.into());
+    }
     let run = adsync_storage::syncs::request(&state.db, &state.queue, &new).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(run)))
 }

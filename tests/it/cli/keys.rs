@@ -5,12 +5,12 @@
 use adsync_common::Secret;
 use adsync_common::crypto::Keyring;
 use adsync_common::ids::{Role, TeamId};
-use adsync_storage::connections::{self, NewConnection};
+use adsync_storage::connections;
 use adsync_storage::{Db, teams};
 use tokio::process::Command;
 
 use super::{adsync, assert_config_error, stderr, stdout};
-use crate::helpers::{Backend, PASSWORD, TestDatabase, terminate, wait_until_up};
+use crate::helpers::{Backend, PASSWORD, TestDatabase, store_connection, terminate, wait_until_up};
 
 const TOKEN: &str = "EAABsecret-token-value";
 
@@ -18,23 +18,8 @@ const TOKEN: &str = "EAABsecret-token-value";
 async fn connected_team(db: &Db, name: &str, owner: adsync_common::ids::UserId, keyring: &Keyring) -> (TeamId, i64) {
     let team = teams::create(db, name).await.expect("team");
     teams::set_member(db, team, owner, Role::Owner).await.expect("owner");
-    let conn = NewConnection {
-        team_id: team,
-        platform: "facebook".into(),
-        external_user_id: format!("fb-{name}"),
-        external_user_name: None,
-        token_ciphertext: keyring.encrypt(&Secret::new(TOKEN.to_string())),
-        scopes: vec!["ads_read".into()],
-        token_expires_at: None,
-        connected_by: owner,
-    };
-    connections::save(db, &conn, &[]).await.expect("connection");
-    let id = connections::get(db, team, "facebook")
-        .await
-        .expect("db")
-        .expect("saved")
-        .id;
-    (team, id)
+    let token = keyring.encrypt(&Secret::new(TOKEN.to_string()));
+    (team, store_connection(db, team, owner, token).await)
 }
 
 #[tokio::test]

@@ -438,3 +438,36 @@ pub async fn stored_text(db: &Db, url: &str) -> String {
         }
     }
 }
+
+/// Gives `team` a stored Facebook connection (by `owner`, the token ciphertext as given) that
+/// reaches one ad account (`act_1`, UTC, synced), as if its owner had connected: for tests
+/// that need a connected team but no Graph API.
+pub async fn store_connection(db: &Db, team: TeamId, owner: UserId, token_ciphertext: String) -> i64 {
+    use adsync_storage::connections::{self, AdAccount, NewConnection};
+    let connection = NewConnection {
+        team_id: team,
+        platform: "facebook".into(),
+        external_user_id: format!("fb-user-of-team-{team}"),
+        external_user_name: None,
+        token_ciphertext,
+        scopes: vec!["ads_read".into()],
+        token_expires_at: None,
+        connected_by: owner,
+    };
+    let account = AdAccount {
+        id: "act_1".into(),
+        account_id: "1".into(),
+        name: "Acme".into(),
+        currency: "EUR".into(),
+        timezone_name: "UTC".into(),
+        synced: true,
+    };
+    connections::save(db, &connection, &[account])
+        .await
+        .expect("connection");
+    connections::get(db, team, "facebook")
+        .await
+        .expect("db")
+        .expect("saved")
+        .id
+}
