@@ -284,6 +284,21 @@ async function main() {
       await page.goto(`${base}/teams/${team}/connectors`);
       await page.locator('form.resync input[name="since"]').fill("2026-02-01");
       await page.locator('form.resync input[name="until"]').fill("2026-01-01");
+      // The resync asks first: declined, nothing is sent.
+      let asked = null;
+      page.once("dialog", (d) => {
+        asked = d.message();
+        d.dismiss();
+      });
+      let posted = false;
+      const watch = (r) => (posted ||= r.url().endsWith(`/teams/${team}/syncs`) && r.method() === "POST");
+      page.on("request", watch);
+      await page.locator("form.resync").getByRole("button").first().click();
+      await until("the confirmation to be asked", 5_000, async () => asked);
+      assert(asked.startsWith("Start a resync"), `the question: ${asked}`);
+      assert(!posted && page.url().endsWith("/connectors"), "a declined resync sends nothing");
+      page.off("request", watch);
+      page.once("dialog", (d) => d.accept());
       const [answer] = await Promise.all([
         page.waitForResponse((r) => r.url().endsWith(`/teams/${team}/syncs`) && r.request().method() === "POST"),
         page.locator("form.resync").getByRole("button").first().click(),
@@ -303,7 +318,8 @@ async function main() {
       const member = await ctx.newPage();
       await signIn(member, base, MEMBER);
       await member.goto(`${base}/teams/${team}/connectors`);
-      await member.getByText("Ask your team owner to connect Facebook Ads").waitFor({ timeout: 5_000 });
+      await member.getByText(`Facebook Ads is connected. Its data is on the dashboard for everyone in the team; only your team owner (${OWNER}) manages the connection.`).waitFor({ timeout: 5_000 });
+      assert((await member.locator(".badge.connected").innerText()).trim() === "Connected", "a status badge");
       await member.screenshot({ path: join(out, "connectors-member.png"), fullPage: true });
       await member.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
       const spend = await member.locator('li.kpi[data-metric="spend"]').getAttribute("data-value");

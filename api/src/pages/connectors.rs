@@ -95,21 +95,67 @@ fn status_label(status: &str) -> &'static str {
 
 async fn show(State(state): State<AppState>, team: PageTeam, Query(flash): Query<Flash>) -> Response {
     if team.member.role != Role::Owner {
-        let body = html! {
-            h1 { (team.name) ": connectors" }
-            (notice("info", "Only the team's owner can see and manage connectors. Ask your team owner to connect Facebook Ads; the data then appears on the dashboard for everyone in the team."))
-            p { a href={ "/teams/" (team.member.team) "/dashboard" } { "Go to the dashboard" } }
+        // Still 403: connectors are the owner's; the page says what a member may know.
+        return match render_member(&state, &team).await {
+            Ok(m) => (
+                axum::http::StatusCode::FORBIDDEN,
+                Html(page("Connectors", Some(&team.email), m).into_string()),
+            )
+                .into_response(),
+            Err(e) => e.into_response(),
         };
-        return (
-            axum::http::StatusCode::FORBIDDEN,
-            Html(page("Connectors", Some(&team.email), body).into_string()),
-        )
-            .into_response();
     }
     match render_owner(&state, &team, &flash).await {
         Ok(m) => Html(page("Connectors", Some(&team.email), m).into_string()).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// A member sees whether Facebook is connected and whom to ask; only owners manage it.
+async fn render_member(state: &AppState, team: &PageTeam) -> Result<Markup, ApiError> {
+    let t = team.member.team;
+    let connection = adsync_storage::connections::get(&state.db, t, FACEBOOK.platform).await?;
+    let owners: Vec<String> = adsync_storage::teams::members(&state.db, t)
+        .await?
+        .into_iter()
+        .filter(|m| m.role == Role::Owner)
+        .map(|m| m.email)
+        .collect();
+    let ask = if owners.is_empty() {
+        "your team owner".to_string()
+    } else {
+        format!("your team owner ({})", owners.join(", "))
+    };
+    let status = connection.as_ref().map_or("not_connected", |c| c.status.as_str());
+    let (kind, text) = match status {
+        "connected" => (
+            "ok",
+            format!(
+                "Facebook Ads is connected. Its data is on the dashboard for everyone in the team; only {ask} manages the connection."
+            ),
+        ),
+        "not_connected" => (
+            "info",
+            format!(
+                "Facebook Ads is not connected yet. Ask {ask} to connect Facebook Ads; the data then appears on the dashboard for everyone in the team."
+            ),
+        ),
+        _ => (
+            "error",
+            format!(
+                "Facebook Ads needs to be connected again: syncing has stopped. Ask {ask} to reconnect it; the data synced so far stays on the dashboard."
+            ),
+        ),
+    };
+    Ok(html! {
+        h1 { (team.name) ": connectors" }
+        section.card aria-labelledby="fb-title" data-status=(status) {
+            h2 id="fb-title" { "Facebook Ads" }
+            p { strong { "Status: " } span class={ "status badge " (status) } { (status_label(status)) } }
+            (notice(kind, &text))
+        }
+        p { a href={ "/teams/" (t) "/dashboard" } { "Go to the dashboard" } }
+    })
 }
 
 async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Result<Markup, ApiError> {
@@ -131,11 +177,15 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
             @if !fb.configured {
                 p { "Not configured on this server. An operator must set " code { "FACEBOOK_APP_ID" } " and " code { "FACEBOOK_APP_SECRET" } "." }
             } @else {
-                p { strong { "Status: " } span.status { (status_label(fb.status)) } }
+                p { strong { "Status: " } span class={ "status badge " (fb.status) } { (status_label(fb.status)) } }
                 @if let Some(d) = &fb.status_detail { p.detail { (d) } }
                 @if let Some(u) = &fb.external_user { p { "Connected as " (u.name.as_deref().unwrap_or("a Facebook user")) } }
                 @if let Some(at) = fb.connected_at { p { "Connected on " (at.format("%Y-%m-%d %H:%M UTC")) } }
-                @if let Some(exp) = fb.expires_at { p { "Access expires on " (exp.format("%Y-%m-%d")) " (adsync renews it before then when Facebook allows)." } }
+                @if let Some(exp) = fb.expires_at {
+                    @if fb.status == "connected" {
+                        p { "Access expires on " (exp.format("%Y-%m-%d %H:%M UTC")) " (adsync renews it before then when Facebook allows)." }
+                    }
+                }
                 @if !fb.ad_accounts.is_empty() {
                     form.accounts method="post" action={ "/teams/" (t) "/connectors/facebook/ad-accounts" } {
                         fieldset {
@@ -154,7 +204,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
                     button type="submit" { @if fb.status == "not_connected" { "Connect Facebook Ads" } @else { "Reconnect" } }
                 }
                 @if fb.status != "not_connected" {
-                    form method="post" action={ "/teams/" (t) "/connectors/facebook/disconnect" } {
+                    form method="post" action={ "/teams/" (t) "/connectors/facebook/disconnect" } data-confirm="Disconnect Facebook Ads? Syncing stops; data already synced is kept." {
                         button.secondary type="submit" { "Disconnect" }
                         @if fb.grant_shared_with_teams > 0 {
                             p.hint { "This Facebook user's access also connects " (fb.grant_shared_with_teams) " other team(s) in adsync: disconnecting stops syncing here and leaves that access in place at Facebook for them. Data already synced is kept." }
@@ -170,7 +220,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
             div data-poll={ "/api/v1/teams/" (t) "/syncs" } { (runs_table(&runs)) }
             script src="/assets/progress.js" defer {}
             @if fb.status == "connected" {
-                form.resync method="post" action={ "/teams/" (t) "/syncs" } {
+                form.resync method="post" action={ "/teams/" (t) "/syncs" } data-confirm="Start a resync of this range? It fetches those days from Facebook again." {
                     h3 { "Resync a date range" }
                     label for="since" { "From" } input id="since" name="since" type="date";
                     label for="until" { "To" } input id="until" name="until" type="date";
@@ -189,7 +239,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
             h2 id="events-title" { "Connection history" }
             @if evs.is_empty() { p { "Nothing yet." } }
             ul.events {
-                @for e in &evs { li { time datetime=(e.created_at.to_rfc3339()) { (e.created_at.format("%Y-%m-%d %H:%M")) } " — " (e.detail) } }
+                @for e in &evs { li { time datetime=(e.created_at.to_rfc3339()) { (e.created_at.format("%Y-%m-%d %H:%M UTC")) } " — " (e.detail) } }
             }
         }
     })

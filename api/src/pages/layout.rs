@@ -15,6 +15,7 @@ pub fn page(title: &str, user: Option<&str>, body: Markup) -> Markup {
                 title { (title) " · adsync" }
                 link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 link rel="stylesheet" href="/assets/app.css";
+                script src="/assets/confirm.js" defer {}
             }
             body {
                 header.top {

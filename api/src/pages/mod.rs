@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/teams") }))
         .route("/assets/app.css", get(stylesheet))
         .route("/assets/progress.js", get(progress_script))
+        .route("/assets/confirm.js", get(confirm_script))
         .route("/favicon.svg", get(favicon))
         // Browsers ask for this path whatever the page says; an SVG served there is shown.
         .route("/favicon.ico", get(favicon))
@@ -56,6 +57,17 @@ async fn progress_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("progress.js"),
+    )
+}
+
+/// Asks before forms that start what cannot be taken back (see `data-confirm`).
+async fn confirm_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("confirm.js"),
     )
 }
 

@@ -123,7 +123,10 @@ async fn every_connectors_route_is_owner_only(backend: Backend) {
 
     // A member's page explains whom to ask.
     let page = f.app.page_text(&member_c, &format!("/teams/{t}/connectors")).await;
-    assert!(page.contains("Ask your team owner to connect Facebook Ads"), "{page}");
+    assert!(
+        page.contains("Ask your team owner (owner@example.com) to connect Facebook Ads"),
+        "{page}"
+    );
     f.app.stop().await;
 }
 
