@@ -155,16 +155,9 @@ mod tests {
         v
     }
 
-    /// `list[action_type]` in `window` (the `value` for the default attribution); zero when
-    /// absent.
-    fn figure(list: &[ActionStat], action_type: &str, window: Window) -> Decimal {
-        list.iter()
-            .find(|a| *a.action_type == *action_type)
-            .map(|a| match window {
-                Window::Default => a.value,
-                w => a.windows.get(w).unwrap_or_default(),
-            })
-            .unwrap_or_default()
+    /// The entry of `action_type` in `list`.
+    fn stat<'a>(list: &'a [ActionStat], action_type: &str) -> Option<&'a ActionStat> {
+        list.iter().find(|a| *a.action_type == *action_type)
     }
 
     /// How many named windows carry a figure.
@@ -193,14 +186,13 @@ mod tests {
         assert_eq!(r.spend, Decimal::new(1234, 2));
         let bare = InsightRow::parse(&json!({"date_start": "2026-11-01", "date_stop": "2026-11-01"})).expect("row");
         assert_eq!((bare.impressions, bare.clicks), (0, 0), "missing counts are zero");
-        assert_eq!(figure(&r.actions, "purchase", Window::Default), Decimal::from(3));
-        assert_eq!(figure(&r.actions, "purchase", Window::Click28d), Decimal::from(4));
-        assert_eq!(figure(&r.actions, "purchase", Window::View28d), Decimal::ZERO);
-        assert_eq!(figure(&r.actions, "add_to_cart", Window::Default), Decimal::ZERO);
-        assert_eq!(
-            figure(&r.action_values, "purchase", Window::Click7d),
-            Decimal::new(10005, 2)
-        );
+        let purchase = stat(&r.actions, "purchase").expect("purchases");
+        assert_eq!(purchase.value, Decimal::from(3));
+        assert_eq!(purchase.windows.get(Window::Click28d), Some(Decimal::from(4)));
+        assert_eq!(purchase.windows.get(Window::View28d), None);
+        assert!(stat(&r.actions, "add_to_cart").is_none());
+        let value = stat(&r.action_values, "purchase").expect("purchase value");
+        assert_eq!(value.windows.get(Window::Click7d), Some(Decimal::new(10005, 2)));
         assert_eq!(r.breakdowns.get("age").map(String::as_str), Some("25-34"));
         assert_eq!(r.breakdowns.len(), 1);
         assert_eq!(r.ad_name.as_deref(), Some("Video #1"));
@@ -262,13 +254,14 @@ mod tests {
         assert_eq!(r.breakdowns.len(), 1, "known fields and numbers are not breakdowns");
         assert_eq!((r.impressions, r.reach, r.clicks), (1234, 0, 7));
         assert_eq!(r.spend, Decimal::new(125, 1));
-        assert_eq!(figure(&r.actions, "purchase", Window::Default), Decimal::from(3));
-        assert_eq!(figure(&r.actions, "purchase", Window::Click7d), Decimal::from(2));
-        assert_eq!(figure(&r.actions, "purchase", Window::View28d), Decimal::from(1));
+        let purchase = stat(&r.actions, "purchase").expect("purchases");
+        assert_eq!(purchase.value, Decimal::from(3));
+        assert_eq!(purchase.windows.get(Window::Click7d), Some(Decimal::from(2)));
+        assert_eq!(purchase.windows.get(Window::View28d), Some(Decimal::from(1)));
         assert_eq!(named(&r.actions[0].windows), 2, "the label is not a window");
         assert_eq!(
-            figure(&r.actions, "lead", Window::Default),
-            Decimal::ZERO,
+            stat(&r.actions, "lead").map(|a| a.value),
+            Some(Decimal::ZERO),
             "null reads as omitted"
         );
         assert_eq!(named(&r.actions[1].windows), 0);

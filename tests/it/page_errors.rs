@@ -3,20 +3,14 @@
 
 use adsync_common::ids::Role;
 
-use crate::helpers::{Backend, assert_problem, spawn_app};
+use crate::helpers::{Backend, assert_problem, content_type, spawn_app};
 
 /// What Chromium sends when it navigates or posts a form.
 const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8";
 
 async fn error_page(res: reqwest::Response, status: u16) -> String {
     assert_eq!(res.status().as_u16(), status);
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert_eq!(ct, "text/html; charset=utf-8");
+    assert_eq!(content_type(&res), "text/html; charset=utf-8");
     let html = res.text().await.expect("body");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
     assert!(html.contains(&format!("<p class=\"status\">{status}</p>")), "{html}");

@@ -255,14 +255,6 @@ async fn every_admin_command_works_through_the_binary() {
     let refused = admin(url, &["resync", "--team", &team_arg], None);
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("not connected"), "{}", stderr(&refused));
-    let ann = adsync_storage::users::find_by_email(
-        &db,
-        &adsync_common::ids::Email::parse("ann@example.com").expect("email"),
-    )
-    .await
-    .expect("db")
-    .expect("ann")
-    .id;
     crate::helpers::store_connection(&db, TeamId(team), ann, "not-a-token".into()).await;
     let out = admin_ok(
         url,

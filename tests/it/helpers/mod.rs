@@ -367,17 +367,20 @@ pub fn set_cookie(res: &reqwest::Response) -> String {
 /// Asserts a problem+json response with the given status, returning its detail.
 pub async fn assert_problem(res: reqwest::Response, status: u16) -> String {
     assert_eq!(res.status().as_u16(), status);
-    let ct = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    assert_eq!(ct, "application/problem+json");
+    assert_eq!(content_type(&res), "application/problem+json");
     let body: Value = res.json().await.expect("problem body");
     assert_eq!(body["status"], status);
     assert!(body["type"].is_string() && body["title"].is_string());
     body["detail"].as_str().expect("detail").to_string()
+}
+
+/// The answer's `Content-Type` ("" without one).
+pub fn content_type(res: &reqwest::Response) -> String {
+    res.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Runs an async test body once per backend.
