@@ -155,23 +155,15 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
     ] {
         assert_problem(app.get(&ann_c, &path).await, 404).await;
     }
-    let res = ann_c
-        .post(app.url(&format!("/api/v1/teams/{team_b}/syncs")))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("req");
+    let syncs = format!("/api/v1/teams/{team_b}/syncs");
+    let res = app.post(&ann_c, &syncs, json!({})).await;
     assert_problem(res, 404).await;
 
     // Bob is a member of A: he sees its runs but cannot start one.
-    let (status, _) = app.get_json(&bob_c, &format!("/api/v1/teams/{team_a}/syncs")).await;
+    let syncs = format!("/api/v1/teams/{team_a}/syncs");
+    let (status, _) = app.get_json(&bob_c, &syncs).await;
     assert_eq!(status, 200);
-    let res = bob_c
-        .post(app.url(&format!("/api/v1/teams/{team_a}/syncs")))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("req");
+    let res = app.post(&bob_c, &syncs, json!({})).await;
     let detail = assert_problem(res, 403).await;
     assert!(detail.contains("owner"), "{detail}");
 
@@ -242,7 +234,7 @@ async fn resync_requests_are_validated(backend: Backend) {
         (json!({"until": 20260101}), "until"),
         (json!({"everything": true}), "everything"),
     ] {
-        let res = c.post(app.url(&path)).json(&body).send().await.expect("req");
+        let res = app.post(&c, &path, body.clone()).await;
         let detail = assert_problem(res, 400).await;
         assert!(detail.contains(needle), "{body} → {detail}");
     }

@@ -66,20 +66,10 @@ async fn an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed(
 
     // Registering: bad URLs are refused, members get 403, the secret is in the answer once.
     for bad in ["http://hooks.example.com/x", "not a url"] {
-        let res =
-            f.c.post(f.app.url(&hooks))
-                .json(&json!({ "url": bad }))
-                .send()
-                .await
-                .expect("post");
+        let res = f.app.post(&f.c, &hooks, json!({ "url": bad })).await;
         assert!(assert_problem(res, 400).await.contains("url"));
     }
-    let res =
-        f.c.post(f.app.url(&hooks))
-            .json(&json!({ "url": url }))
-            .send()
-            .await
-            .expect("post");
+    let res = f.app.post(&f.c, &hooks, json!({ "url": url })).await;
     assert_eq!(res.status(), 201);
     let registered: Value = res.json().await.expect("json");
     let secret = registered["secret"].as_str().expect("secret").to_string();

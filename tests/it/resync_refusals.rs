@@ -14,12 +14,7 @@ async fn a_team_without_facebook_is_told_to_connect_it(backend: Backend) {
     let ann = app.user("ann@example.com").await;
     let team = app.team("A", &[(ann, Role::Owner)]).await;
     let c = app.signed_in("ann@example.com").await;
-    let res = c
-        .post(app.url(&format!("/api/v1/teams/{team}/syncs")))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("req");
+    let res = app.post(&c, &format!("/api/v1/teams/{team}/syncs"), json!({})).await;
     let detail = assert_problem(res, 409).await;
     assert!(detail.contains("not connected"), "{detail}");
     let (_, runs) = app.get_json(&c, &format!("/api/v1/teams/{team}/syncs")).await;
@@ -44,7 +39,7 @@ async fn a_resync_that_cannot_work_is_refused_with_its_reason(backend: Backend) 
         (json!({"until": far}), 400, "after today"),
         (json!({"since": far}), 400, "after today"),
     ] {
-        let res = f.c.post(f.app.url(&path)).json(&body).send().await.expect("req");
+        let res = f.app.post(&f.c, &path, body.clone()).await;
         let detail = assert_problem(res, status).await;
         assert!(detail.contains(needle), "{body} → {detail}");
     }
@@ -76,7 +71,7 @@ async fn a_resync_that_cannot_work_is_refused_with_its_reason(backend: Backend) 
     connections::set_status(&f.app.db, conn.id, ConnectionStatus::NeedsReconnect, None)
         .await
         .expect("status");
-    let res = f.c.post(f.app.url(&path)).json(&json!({})).send().await.expect("req");
+    let res = f.app.post(&f.c, &path, json!({})).await;
     let detail = assert_problem(res, 409).await;
     assert!(detail.contains("connect it again"), "{detail}");
 }

@@ -53,12 +53,9 @@ async fn rotate_key_reencrypts_every_token_and_list_shows_no_secret(backend: Bac
     let old_ring = Keyring::new(&old_key, &[]).expect("old");
     let (before, token) = f.stored_token().await;
     assert!(!old_ring.needs_rotation(&before));
-    let res =
-        f.c.post(f.app.url(&format!("/api/v1/teams/{}/webhooks", f.team)))
-            .json(&serde_json::json!({"url": "https://hooks.example.com/adsync"}))
-            .send()
-            .await
-            .expect("webhook");
+    let webhooks = format!("/api/v1/teams/{}/webhooks", f.team);
+    let hook = serde_json::json!({"url": "https://hooks.example.com/adsync"});
+    let res = f.app.post(&f.c, &webhooks, hook).await;
     assert_eq!(res.status(), 201);
     let secret = res.json::<serde_json::Value>().await.expect("json")["secret"]
         .as_str()

@@ -275,6 +275,13 @@ impl TestApp {
         res.unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
+    /// `POST path` as `c` with a JSON `body`, any status; panics naming the path if there is
+    /// no answer.
+    pub async fn post(&self, c: &reqwest::Client, path: &str, body: Value) -> reqwest::Response {
+        let res = c.post(self.url(path)).json(&body).send().await;
+        res.unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
     /// `DELETE path` as `c`: the status and the JSON body (`Null` if none).
     pub async fn delete_json(&self, c: &reqwest::Client, path: &str) -> (u16, Value) {
         let res = c.delete(self.url(path)).send().await;
@@ -290,7 +297,7 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-        let res = c.post(self.url(path)).json(&body).send().await.expect("request");
+        let res = self.post(c, path, body).await;
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
