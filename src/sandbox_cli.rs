@@ -210,14 +210,8 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
                     .map(|a| a.id.clone())
                     .context("the dataset has no accounts")?,
             };
-            let until = match until {
-                Some(u) => adsync_common::dates::parse_day("until", u)?,
-                None => ds.today(),
-            };
-            let since = match since {
-                Some(s) => adsync_common::dates::parse_day("since", s)?,
-                None => until - chrono::Duration::days(29),
-            };
+            let (since, until) =
+                adsync_common::dates::bounds_or_default(since.as_deref(), until.as_deref(), ds.today())?;
             let value =
                 adsync_sandbox::truth(&ds, &account, parse_level(level)?, since, until).map_err(anyhow::Error::msg)?;
             println!("{}", serde_json::to_string_pretty(&value)?);

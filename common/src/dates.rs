@@ -30,6 +30,21 @@ pub fn parse_bounds(
     Ok((since, until))
 }
 
+/// The days a report covers when its bounds are optional: `until` defaults to `today`,
+/// `since` to 29 days before `until` (30 days in all). Not checked as a [`DateRange`].
+pub fn bounds_or_default(
+    since: Option<&str>,
+    until: Option<&str>,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), DateError> {
+    let until = until.map(|u| parse_day("until", u)).transpose()?.unwrap_or(today);
+    let since = match since {
+        Some(s) => parse_day("since", s)?,
+        None => DateRange::ending(until, 30).since(),
+    };
+    Ok((since, until))
+}
+
 pub fn parse_day(field: &'static str, raw: &str) -> Result<NaiveDate, DateError> {
     NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| DateError::Malformed {
         field,
@@ -117,6 +132,24 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         parse_day("d", s).expect("date")
+    }
+
+    #[test]
+    fn missing_report_bounds_are_the_30_days_up_to_today() {
+        let today = d("2026-11-20");
+        assert_eq!(bounds_or_default(None, None, today), Ok((d("2026-10-22"), today)));
+        assert_eq!(
+            bounds_or_default(None, Some("2026-03-01"), today),
+            Ok((d("2026-01-31"), d("2026-03-01")))
+        );
+        assert_eq!(
+            bounds_or_default(Some("2026-11-01"), None, today),
+            Ok((d("2026-11-01"), today))
+        );
+        assert!(matches!(
+            bounds_or_default(Some("1 Nov"), None, today),
+            Err(DateError::Malformed { field: "since", .. })
+        ));
     }
 
     #[test]

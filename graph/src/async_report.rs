@@ -172,13 +172,9 @@ impl GraphClient {
         convert: impl FnMut(&mut InsightRow) -> Result<T, GraphError>,
     ) -> Result<(InsightsPage<T>, Usage), GraphError> {
         check_segment("report run id", run_id)?;
-        let mut call =
+        let call =
             Call::get(format!("{run_id}/insights"), token).query("limit", limit.clamp(1, MAX_PAGE_SIZE).to_string());
-        if let Some(a) = after {
-            call = call.query("after", a);
-        }
-        let (text, usage) = self.text("report results", call).await?;
-        Ok((InsightsPage::from_text("report results", &text, convert)?, usage))
+        self.rows_page("report results", call, after, convert).await
     }
 }
 

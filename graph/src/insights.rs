@@ -250,11 +250,23 @@ impl GraphClient {
         let account = req.account_path()?;
         let mut call = Call::get(format!("{account}/insights"), token);
         call.query = req.params()?;
+        self.rows_page("insights response", call, after, convert).await
+    }
+
+    /// Sends `call` for the page after `after` and reads its rows (insights, or a report
+    /// run's results: the same wire format).
+    pub(crate) async fn rows_page<T>(
+        &self,
+        what: &'static str,
+        mut call: Call<'_>,
+        after: Option<&str>,
+        convert: impl FnMut(&mut InsightRow) -> Result<T, GraphError>,
+    ) -> Result<(InsightsPage<T>, Usage), GraphError> {
         if let Some(a) = after {
             call = call.query("after", a);
         }
-        let (text, usage) = self.text("insights response", call).await?;
-        Ok((InsightsPage::from_text("insights response", &text, convert)?, usage))
+        let (text, usage) = self.text(what, call).await?;
+        Ok((InsightsPage::from_text(what, &text, convert)?, usage))
     }
 }
 

@@ -145,6 +145,18 @@ impl AdAccount {
     }
 }
 
+/// `accounts` narrowed to the one `id` names (`act_<n>` or `<n>`), or all of them without an
+/// id; `Err(id)` when it names none of them.
+pub fn narrow(accounts: Vec<AdAccount>, id: Option<&str>) -> Result<Vec<AdAccount>, String> {
+    let Some(id) = id else { return Ok(accounts) };
+    let named: Vec<AdAccount> = accounts.into_iter().filter(|a| a.is(id)).collect();
+    if named.is_empty() {
+        Err(id.to_string())
+    } else {
+        Ok(named)
+    }
+}
+
 /// Everything a successful OAuth callback learned.
 #[derive(Debug, Clone)]
 pub struct NewConnection {

@@ -50,17 +50,14 @@ pub async fn refusal(db: &Db, platform: &str, run: &NewRun) -> StorageResult<Opt
     if connection.status != ConnectionStatus::Connected {
         return Ok(Some(Refusal::NeedsReconnect));
     }
-    let accounts: Vec<AdAccount> = connections::synced_ad_accounts(db, run.team_id)
-        .await?
-        .into_iter()
-        .filter(|a| run.ad_account_id.as_deref().is_none_or(|id| a.is(id)))
-        .collect();
+    let synced = connections::synced_ad_accounts(db, run.team_id).await?;
+    let accounts = match connections::narrow(synced, run.ad_account_id.as_deref()) {
+        Ok(accounts) => accounts,
+        Err(id) => return Ok(Some(Refusal::UnknownAccount(id))),
+    };
     // A day that has begun in one of the accounts' zones may be asked for.
     let Some(today) = accounts.iter().map(AdAccount::today).max() else {
-        return Ok(Some(match &run.ad_account_id {
-            Some(id) => Refusal::UnknownAccount(id.clone()),
-            None => Refusal::NoAccounts,
-        }));
+        return Ok(Some(Refusal::NoAccounts));
     };
     for (field, day) in [("since", run.since), ("until", run.until)] {
         if let Some(day) = day.filter(|d| *d > today) {

@@ -11,7 +11,7 @@ mod table;
 
 use std::collections::BTreeMap;
 
-use adsync_common::dates::{DateRange, parse_day};
+use adsync_common::dates::{DateRange, bounds_or_default};
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::reporting::currency_decimals;
 use adsync_connect::FACEBOOK;
@@ -104,14 +104,11 @@ fn resolve_range(v: &View, today: NaiveDate) -> (DateRange, Option<String>) {
         "90d" => (last(90), None),
         "month" => (DateRange::ending(today, today.day()), None),
         "custom" => {
-            let day = |field, raw: &Option<String>, default| match raw.as_deref().filter(|s| !s.trim().is_empty()) {
-                Some(s) => parse_day(field, s).map_err(|e| e.to_string()),
-                None => Ok(default),
-            };
-            let parsed = day("until", &v.until, today).and_then(|until| {
-                let since = day("since", &v.since, until - chrono::Duration::days(29))?;
-                DateRange::new(since, until).map_err(|e| e.to_string())
-            });
+            // A form sends empty fields for dates left blank: those are not given.
+            let given = |raw: &Option<String>| raw.clone().filter(|s| !s.trim().is_empty());
+            let parsed = bounds_or_default(given(&v.since).as_deref(), given(&v.until).as_deref(), today)
+                .and_then(|(since, until)| DateRange::new(since, until))
+                .map_err(|e| e.to_string());
             match parsed {
                 Ok(r) => (r, None),
                 Err(e) => (last(30), Some(format!("{e}. Showing the last 30 days instead."))),

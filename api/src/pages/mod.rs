@@ -23,15 +23,19 @@ use crate::auth::authenticate;
 
 pub use errors::problems_as_pages;
 
+const FAVICON: &str = include_str!("favicon.svg");
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/teams") }))
-        .route("/assets/app.css", get(stylesheet))
-        .route("/assets/progress.js", get(progress_script))
-        .route("/assets/confirm.js", get(confirm_script))
-        .route("/favicon.svg", get(favicon))
+        .route("/assets/app.css", asset("text/css; charset=utf-8", layout::CSS))
+        // Live progress of sync runs on the connectors page.
+        .route("/assets/progress.js", asset(JAVASCRIPT, include_str!("progress.js")))
+        // Asks before forms that start what cannot be taken back (see `data-confirm`).
+        .route("/assets/confirm.js", asset(JAVASCRIPT, include_str!("confirm.js")))
+        .route("/favicon.svg", asset("image/svg+xml", FAVICON))
         // Browsers ask for this path whatever the page says; an SVG served there is shown.
-        .route("/favicon.ico", get(favicon))
+        .route("/favicon.ico", asset("image/svg+xml", FAVICON))
         .merge(login::router())
         .merge(teams::router())
         .merge(connectors::router())
@@ -49,47 +53,20 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Live progress of sync runs on the connectors page (no framework, no CDN).
-async fn progress_script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("progress.js"),
-    )
+/// A file shipped inside the binary (no CDN), served with its type and cached for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> axum::routing::MethodRouter<AppState> {
+    get(move || async move {
+        (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            body,
+        )
+    })
 }
 
-/// Asks before forms that start what cannot be taken back (see `data-confirm`).
-async fn confirm_script() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("confirm.js"),
-    )
-}
-
-async fn favicon() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        include_str!("favicon.svg"),
-    )
-}
-
-async fn stylesheet() -> impl IntoResponse {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        layout::CSS,
-    )
-}
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// A signed-in browser user; anyone else is sent to the login page.
 pub struct PageUser {

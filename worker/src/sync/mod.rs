@@ -108,16 +108,11 @@ async fn sync_accounts(
     token: adsync_common::Secret<String>,
 ) -> Result<u64, SyncError> {
     let graph = connector.provider().graph().clone();
-    let accounts: Vec<AdAccount> = connections::synced_ad_accounts(&state.db, run.team_id)
-        .await?
-        .into_iter()
-        .filter(|a| run.ad_account_id.as_deref().is_none_or(|id| a.is(id)))
-        .collect();
-    if let Some(id) = &run.ad_account_id
-        && accounts.is_empty()
-    {
-        return Err(SyncError::UnknownAccount(id.clone()));
-    }
+    let accounts: Vec<AdAccount> = connections::narrow(
+        connections::synced_ad_accounts(&state.db, run.team_id).await?,
+        run.ad_account_id.as_deref(),
+    )
+    .map_err(SyncError::UnknownAccount)?;
     let ctx = Arc::new(RunCtx {
         db: state.db.clone(),
         graph,

@@ -1,7 +1,7 @@
 //! `GET /api/v1/teams/{team}/metrics`: synced numbers for members and owners.
 
 use adsync_common::breakdowns::Breakdown;
-use adsync_common::dates::{DateRange, parse_day};
+use adsync_common::dates::{DateRange, bounds_or_default};
 use adsync_common::graph::Window;
 use adsync_common::reporting::query::{Aggregate, Granularity, MetricsQuery, ObjectFilter};
 use adsync_common::reporting::{self, DEFAULT_METRICS, Metric, SortBy};
@@ -174,16 +174,11 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
                 .ok_or_else(|| bad(format!("limit: expected 1 to {MAX_LIMIT}")))?,
         ),
     };
-    let accounts: Vec<AdAccount> = connections::all_ad_accounts(&state.db, team)
-        .await?
-        .into_iter()
-        .filter(|a| p.ad_account_id.as_deref().is_none_or(|id| a.is(id)))
-        .collect();
-    if let Some(id) = &p.ad_account_id
-        && accounts.is_empty()
-    {
-        return Err(bad(format!("ad_account_id: {id:?} is not an ad account of this team")));
-    }
+    let accounts: Vec<AdAccount> = connections::narrow(
+        connections::all_ad_accounts(&state.db, team).await?,
+        p.ad_account_id.as_deref(),
+    )
+    .map_err(|id| bad(format!("ad_account_id: {id:?} is not an ad account of this team")))?;
     let mut currencies: Vec<&str> = accounts.iter().map(|a| a.currency.as_str()).collect();
     currencies.sort_unstable();
     currencies.dedup();
@@ -199,20 +194,8 @@ async fn plan(state: &AppState, team: adsync_common::ids::TeamId, p: &MetricsPar
         .first()
         .map(AdAccount::today)
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let until = p
-        .until
-        .as_deref()
-        .map(|s| parse_day("until", s))
-        .transpose()
-        .map_err(|e| bad(e.to_string()))?
-        .unwrap_or(today);
-    let since = p
-        .since
-        .as_deref()
-        .map(|s| parse_day("since", s))
-        .transpose()
-        .map_err(|e| bad(e.to_string()))?
-        .unwrap_or(until - chrono::Duration::days(29));
+    let (since, until) =
+        bounds_or_default(p.since.as_deref(), p.until.as_deref(), today).map_err(|e| bad(e.to_string()))?;
     let range = DateRange::new(since, until).map_err(|e| bad(format!("since: {e}")))?;
     let q = MetricsQuery {
         team,
