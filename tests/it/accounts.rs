@@ -223,9 +223,7 @@ async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {
 
 async fn resync_requests_are_validated(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ann = app.user("ann@example.com").await;
-    let team = app.team("A", &[(ann, Role::Owner)]).await;
-    let c = app.signed_in("ann@example.com").await;
+    let (_, team, c) = app.owner("ann@example.com", "A").await;
     let path = format!("/api/v1/teams/{team}/syncs");
     for (body, needle) in [
         (json!({"since": "2026-13-01"}), "since"),

@@ -31,10 +31,8 @@ async fn runs_of(app: &TestApp, c: &reqwest::Client, team: adsync_common::ids::T
 
 async fn cross_site_state_changes_are_refused(backend: Backend) {
     let app = spawn_app(backend).await;
-    let owner = app.user("owner@example.com").await;
-    let team = app.team("Acme", &[(owner, Role::Owner)]).await;
+    let (owner, team, c) = app.owner("owner@example.com", "Acme").await;
     crate::helpers::store_connection(&app.db, team, owner, "not-a-token".into()).await;
-    let c = app.signed_in("owner@example.com").await;
 
     // A form on evil.example posting to the resync form, as a browser sends it, and the
     // same from an older browser that only sends Origin.

@@ -1,16 +1,13 @@
 //! The whole path API → queue → worker → runs table, on SQLite's queue and on Redis.
 
-use adsync_common::ids::Role;
 use serde_json::json;
 
 use crate::helpers::{Backend, spawn_app};
 
 async fn a_resync_travels_through_the_queue_to_a_worker(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ann = app.user("ann@example.com").await;
-    let team = app.team("A", &[(ann, Role::Owner)]).await;
+    let (ann, team, c) = app.owner("ann@example.com", "A").await;
     crate::helpers::store_connection(&app.db, team, ann, "not-a-token".into()).await;
-    let c = app.signed_in("ann@example.com").await;
     let (status, run) = app
         .post_json(
             &c,

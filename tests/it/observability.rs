@@ -1,8 +1,6 @@
 //! `GET /metrics`: Prometheus text with HTTP requests counted by matched route and status.
 //! The recorder is process-wide (tests share it), so assertions look for this test's labels.
 
-use adsync_common::ids::Role;
-
 use crate::helpers::{Backend, spawn_app};
 
 /// Lines of the exposition that belong to `metric` (samples, not HELP/TYPE comments).
@@ -15,9 +13,7 @@ pub fn samples<'a>(text: &'a str, metric: &str) -> Vec<&'a str> {
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_never_by_raw_path() {
     let app = spawn_app(Backend::Sqlite).await;
-    let owner = app.user("owner@example.com").await;
-    let team = app.team("Acme", &[(owner, Role::Owner)]).await;
-    let c = app.signed_in("owner@example.com").await;
+    let (_, team, c) = app.owner("owner@example.com", "Acme").await;
     for _ in 0..3 {
         let (status, body) = app.get_json(&c, &format!("/api/v1/teams/{team}")).await;
         assert_eq!(status, 200, "{body}");

@@ -1,8 +1,6 @@
 //! Errors on pages are pages: a browser (asking for `text/html`) gets an HTML page with the
 //! status, what went wrong and a way back; the JSON API and scripts keep problem+json.
 
-use adsync_common::ids::Role;
-
 use crate::helpers::{Backend, assert_problem, content_type, spawn_app};
 
 /// What Chromium sends when it navigates or posts a form.
@@ -19,9 +17,7 @@ async fn error_page(res: reqwest::Response, status: u16) -> String {
 
 async fn a_browser_gets_error_pages_and_scripts_get_problems(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ann = app.user("ann@example.com").await;
-    let team = app.team("A", &[(ann, Role::Owner)]).await;
-    let c = app.signed_in("ann@example.com").await;
+    let (_, team, c) = app.owner("ann@example.com", "A").await;
     let get = |path: &str, accept: &str| c.get(app.url(path)).header("accept", accept).send();
 
     // A team that does not exist (or is not one's own): back to one's teams.

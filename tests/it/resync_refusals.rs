@@ -2,7 +2,6 @@
 //! team's state, 400 for what was asked), on the JSON API and on the page form alike; one that
 //! can work is accepted.
 
-use adsync_common::ids::Role;
 use adsync_storage::connections::{self, ConnectionStatus};
 use serde_json::json;
 
@@ -11,9 +10,7 @@ use crate::helpers::{Backend, assert_problem, spawn_app};
 
 async fn a_team_without_facebook_is_told_to_connect_it(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ann = app.user("ann@example.com").await;
-    let team = app.team("A", &[(ann, Role::Owner)]).await;
-    let c = app.signed_in("ann@example.com").await;
+    let (_, team, c) = app.owner("ann@example.com", "A").await;
     let res = app.post(&c, &format!("/api/v1/teams/{team}/syncs"), json!({})).await;
     let detail = assert_problem(res, 409).await;
     assert!(detail.contains("not connected"), "{detail}");

@@ -132,9 +132,7 @@ async fn every_connectors_route_is_owner_only(backend: Backend) {
 
 async fn not_configured_shows_no_connect(backend: Backend) {
     let app = crate::helpers::spawn_app(backend).await;
-    let owner = app.user("owner@example.com").await;
-    let team = app.team("Acme", &[(owner, Role::Owner)]).await;
-    let c = app.signed_in("owner@example.com").await;
+    let (_, team, c) = app.owner("owner@example.com", "Acme").await;
     let (status, body) = app.get_json(&c, &format!("/api/v1/teams/{team}/connectors")).await;
     assert_eq!(status, 200);
     assert_eq!(body["connectors"][0]["configured"], false, "{body}");

@@ -10,7 +10,7 @@ mod lifecycle;
 mod secrets;
 
 use adsync_common::Secret;
-use adsync_common::ids::{Role, RunId, TeamId, UserId};
+use adsync_common::ids::{RunId, TeamId, UserId};
 use adsync_sandbox::SandboxConfig;
 use adsync_storage::connections::{self, Connection};
 use adsync_storage::events;
@@ -40,9 +40,7 @@ pub struct Fixture {
 
 pub async fn fixture(backend: Backend, sandbox: SandboxConfig) -> Fixture {
     let app = spawn_app_with_sandbox(backend, sandbox).await;
-    let owner = app.user("owner@example.com").await;
-    let team = app.team("Acme", &[(owner, Role::Owner)]).await;
-    let c = app.signed_in("owner@example.com").await;
+    let (owner, team, c) = app.owner("owner@example.com", "Acme").await;
     Fixture { app, owner, team, c }
 }
 
@@ -102,9 +100,7 @@ impl Fixture {
     /// A second team ("Second", owned by other@example.com) that the same Facebook user
     /// connects; returns it and its owner's client.
     pub async fn second_team_of_the_same_facebook_user(&self) -> (TeamId, reqwest::Client) {
-        let other = self.app.user("other@example.com").await;
-        let team2 = self.app.team("Second", &[(other, Role::Owner)]).await;
-        let c2 = self.app.signed_in("other@example.com").await;
+        let (_, team2, c2) = self.app.owner("other@example.com", "Second").await;
         let callback = self.dialog(&self.start(&c2, team2).await).await;
         assert_eq!(
             self.callback(&c2, callback.as_str()).await,

@@ -254,6 +254,13 @@ impl TestApp {
         team
     }
 
+    /// A new user `email` who owns a new team `team_name`, and a client signed in as them.
+    pub async fn owner(&self, email: &str, team_name: &str) -> (UserId, TeamId, reqwest::Client) {
+        let user = self.user(email).await;
+        let team = self.team(team_name, &[(user, TeamRole::Owner)]).await;
+        (user, team, self.signed_in(email).await)
+    }
+
     /// A fresh client signed in as `email` through the JSON API.
     pub async fn signed_in(&self, email: &str) -> reqwest::Client {
         let c = client();

@@ -7,9 +7,7 @@ use crate::helpers::{Backend, assert_problem, spawn_app};
 
 async fn bad_parameters_are_400_naming_the_parameter(backend: Backend) {
     let app = spawn_app(backend).await;
-    let ann = app.user("ann@example.com").await;
-    let team = app.team("Acme", &[(ann, Role::Owner)]).await;
-    let c = app.signed_in("ann@example.com").await;
+    let (_, team, c) = app.owner("ann@example.com", "Acme").await;
     let cases = [
         ("since=2026-11-20&until=2026-11-01", "since"),
         ("since=2020-01-01&until=2026-11-20", "37 months"),

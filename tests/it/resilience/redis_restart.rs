@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use adsync_common::ids::Role;
 use adsync_sandbox::SandboxConfig;
 use adsync_storage::sync_runs::RunStatus;
 
@@ -22,14 +21,10 @@ async fn redis_restarted_empty_mid_run_loses_no_sync() {
         ..auto_approve()
     };
     let app = spawn_app_with_sandbox_and(Backend::Postgres, sandbox, &[("REDIS_URL", &redis.url())]).await;
-    let owner = app.user("owner@example.com").await;
-    let team = app.team("Acme", &[(owner, Role::Owner)]).await;
-    let c = app.signed_in("owner@example.com").await;
+    let (owner, team, c) = app.owner("owner@example.com", "Acme").await;
     let f = Fixture { app, owner, team, c };
     assert_eq!(f.connect().await, f.connected_location());
-    let other_owner = f.app.user("owner2@example.com").await;
-    let other = f.app.team("Team 2", &[(other_owner, Role::Owner)]).await;
-    let c2 = f.app.signed_in("owner2@example.com").await;
+    let (_, other, c2) = f.app.owner("owner2@example.com", "Team 2").await;
     let authorize = f.start(&c2, other).await;
     let callback = f.dialog(&authorize).await;
     assert_eq!(
