@@ -250,12 +250,8 @@ async fn failed_sign_ins_are_limited_per_account_and_address(backend: Backend) {
     let detail = assert_problem(res, 429).await;
     assert!(detail.contains("try again in"), "{detail}");
     // The sign-in page says so too.
-    let res = client()
-        .post(app.url("/login"))
-        .form(&[("email", "bob@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("login");
+    let form = [("email", "bob@example.com"), ("password", PASSWORD)];
+    let res = app.post_form(&client(), "/login", &form).await;
     assert_eq!(res.status(), 429);
     assert!(res.headers().contains_key("retry-after"));
     assert!(res.text().await.expect("html").contains("Too many failed sign-ins"));
@@ -323,29 +319,21 @@ async fn a_deep_link_returns_after_sign_in_and_never_leaves_the_site(backend: Ba
         page.contains(r#"name="next""#) && page.contains(&deep.replace('&', "&amp;")),
         "{page}"
     );
-    let res = c
-        .post(app.url("/login"))
-        .form(&[
-            ("email", "owner@example.com"),
-            ("password", PASSWORD),
-            ("next", deep.as_str()),
-        ])
-        .send()
-        .await
-        .expect("login");
+    let form = [
+        ("email", "owner@example.com"),
+        ("password", PASSWORD),
+        ("next", deep.as_str()),
+    ];
+    let res = app.post_form(&c, "/login", &form).await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], deep.as_str());
     for elsewhere in ["https://evil.example/", "//evil.example/", "/\\evil.example"] {
-        let res = client()
-            .post(app.url("/login"))
-            .form(&[
-                ("email", "owner@example.com"),
-                ("password", PASSWORD),
-                ("next", elsewhere),
-            ])
-            .send()
-            .await
-            .expect("login");
+        let form = [
+            ("email", "owner@example.com"),
+            ("password", PASSWORD),
+            ("next", elsewhere),
+        ];
+        let res = app.post_form(&client(), "/login", &form).await;
         assert_eq!(res.headers()["location"], "/teams", "{elsewhere}");
     }
     app.stop().await;

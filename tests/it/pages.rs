@@ -18,22 +18,16 @@ async fn sign_in_through_the_form_and_see_teams(backend: Backend) {
     assert!(page.contains(r#"<label for="email">"#) && page.contains(r#"type="password""#));
     assert!(!page.contains("https://"), "no external assets");
 
-    let res = c
-        .post(app.url("/login"))
-        .form(&[("email", "ann@example.com"), ("password", "nope")])
-        .send()
-        .await
-        .expect("req");
+    let res = app
+        .post_form(&c, "/login", &[("email", "ann@example.com"), ("password", "nope")])
+        .await;
     assert_eq!(res.status(), 401);
     let page = res.text().await.expect("html");
     assert!(page.contains("Wrong e-mail or password") && page.contains(r#"value="ann@example.com""#));
 
-    let res = c
-        .post(app.url("/login"))
-        .form(&[("email", "ann@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .expect("req");
+    let res = app
+        .post_form(&c, "/login", &[("email", "ann@example.com"), ("password", PASSWORD)])
+        .await;
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/teams");
     let page = app.page_text(&c, "/teams").await;

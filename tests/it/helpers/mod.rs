@@ -289,6 +289,13 @@ impl TestApp {
         res.unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
+    /// `POST path` as `c` with a browser form, any status; panics naming the path if there
+    /// is no answer.
+    pub async fn post_form(&self, c: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let res = c.post(self.url(path)).form(form).send().await;
+        res.unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
     /// `DELETE path` as `c`: the status and the JSON body (`Null` if none).
     pub async fn delete_json(&self, c: &reqwest::Client, path: &str) -> (u16, Value) {
         let res = c.delete(self.url(path)).send().await;
