@@ -275,6 +275,16 @@ async function main() {
       await page.locator("#alerts").screenshot({ path: join(out, "alerts.png") });
     });
 
+    await test("the sync history lists every run with its times, rows and outcome", async () => {
+      await page.goto(`${base}/teams/${team}/dashboard`);
+      await Promise.all([page.waitForURL(/\/syncs$/), page.getByRole("link", { name: "Sync history" }).first().click()]);
+      const rows = page.locator("table.history tbody tr");
+      assert((await rows.count()) >= 2, "the backfill and the breakdown's runs are listed");
+      const text = await page.locator("main").innerText();
+      assert(text.includes("First sync (all history)") && text.includes("Done") && text.includes(" UTC"), `the history says what ran: ${text}`);
+      await page.screenshot({ path: join(out, "sync-history.png"), fullPage: true });
+    });
+
     await test("errors on pages are pages: an unknown team, a bad resync form, an unknown path", async () => {
       let res = await page.goto(`${base}/teams/999999/dashboard`);
       assert(res.status() === 404, `unknown team answers ${res.status()}`);

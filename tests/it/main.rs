@@ -26,5 +26,6 @@ mod resilience;
 mod resync_refusals;
 mod storage;
 mod sync;
+mod sync_history;
 mod throttles;
 mod truth;

@@ -217,6 +217,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
         }
         section.card aria-labelledby="runs-title" {
             h2 id="runs-title" { "Syncs" }
+            p { a href={ "/teams/" (t) "/syncs" } { "Sync history" } ": every sync, with its times, rows and outcome" }
             div data-poll={ "/api/v1/teams/" (t) "/syncs" } { (runs_table(&runs)) }
             script src="/assets/progress.js" defer {}
             @if fb.status == "connected" {

@@ -272,11 +272,10 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
             }
             (freshness(interval, &runs, latest, connection.as_ref().map(|c| c.status)))
         }
-        @if team.member.role == Role::Owner {
-            nav.subnav aria-label="Team pages" {
-                a href={ "/teams/" (t) "/dashboard" } aria-current="page" { "Dashboard" }
-                a href={ "/teams/" (t) "/connectors" } { "Connectors" }
-            }
+        nav.subnav aria-label="Team pages" {
+            a href={ "/teams/" (t) "/dashboard" } aria-current="page" { "Dashboard" }
+            a href={ "/teams/" (t) "/syncs" } { "Sync history" }
+            @if team.member.role == Role::Owner { a href={ "/teams/" (t) "/connectors" } { "Connectors" } }
         }
         @if connection.as_ref().is_some_and(|c| c.status != ConnectionStatus::Connected) {
             (notice("error", if team.member.role == Role::Owner {

@@ -5,6 +5,7 @@ mod alerts;
 mod connectors;
 mod dashboard;
 mod errors;
+mod history;
 mod layout;
 mod login;
 mod settings;
@@ -40,7 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(teams::router())
         .merge(connectors::router())
         .merge(dashboard::router())
-        .route("/teams/{team}/syncs", axum::routing::post(connectors::resync))
+        .route("/teams/{team}/syncs", get(history::show).post(connectors::resync))
         .route("/teams/{team}/settings", axum::routing::post(settings::save))
         .route("/teams/{team}/webhooks", axum::routing::post(alerts::add))
         .route(

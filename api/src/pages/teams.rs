@@ -53,6 +53,7 @@ async fn list_teams(State(state): State<AppState>, user: PageUser, Query(flash):
                             td.role { (t.role) }
                             td {
                                 a href={ "/teams/" (t.id) "/dashboard" } { "Dashboard" }
+                                " · " a href={ "/teams/" (t.id) "/syncs" } { "Sync history" }
                                 @if t.role == adsync_common::ids::Role::Owner { " · " a href={ "/teams/" (t.id) "/connectors" } { "Connectors" } }
                             }
                         }

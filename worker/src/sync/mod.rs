@@ -359,14 +359,26 @@ async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option
 /// worker died (or whose job was dropped in an outage) lapses with its lease: a waiting run
 /// never waits longer for a dead one than the dead one's own resumption would.
 async fn wait_for_lock(ctx: &RunCtx, account: &str) -> Result<(), SyncError> {
+    let mut said = false;
     loop {
         if lock_account(&ctx.db, ctx.team, account, ctx.run, ctx.lease).await? {
+            if said {
+                ctx.write_pause(None).await?;
+            }
             return Ok(());
         }
         tracing::info!(
             ad_account = account,
             "another run is syncing this account; waiting for it"
         );
+        if !said {
+            // The run's page says why it waits: at the latest until the other run's lock
+            // lapses with its lease.
+            let until = adsync_storage::now() + ctx.lease;
+            let why = format!("another sync of this team is fetching ad account {account}; this one goes on after it");
+            ctx.write_pause(Some((until, &why))).await?;
+            said = true;
+        }
         renew(ctx).await?;
         ctx.pause(Duration::from_millis(500)).await?;
     }
