@@ -13,6 +13,11 @@ use tokio::sync::mpsc;
 use crate::connect::{auto_approve, fixture};
 use crate::helpers::{Backend, assert_problem};
 
+/// Delivers the due webhook events as the worker does, returning how many were sent.
+async fn deliver(state: &adsync_worker::WorkerState, http: &reqwest::Client) -> usize {
+    adsync_worker::alerts::deliver_due(state, http).await.expect("deliver")
+}
+
 /// A request the endpoint received.
 struct Received {
     headers: HeaderMap,
@@ -93,12 +98,7 @@ async fn an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed(
     assert_eq!(expiry::check_all(connector).await.expect("check").needs_reconnect, 1);
     let state = f.app.worker().await;
     let http = adsync_worker::alerts::client();
-    assert_eq!(
-        adsync_worker::alerts::deliver_due(&state, &http)
-            .await
-            .expect("deliver"),
-        1
-    );
+    assert_eq!(deliver(&state, &http).await, 1);
     let first = received.recv().await.expect("a delivery");
     assert!(signature_is_valid(&first, &secret), "{:?}", first.headers);
     let event: Value = serde_json::from_str(&first.body).expect("json");
@@ -109,12 +109,7 @@ async fn an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed(
     assert_eq!(first.headers["adsync-event-id"], event["id"].as_str().expect("id"));
     // Checked again, the connection is already marked: nothing more is sent.
     expiry::check_all(connector).await.expect("check");
-    assert_eq!(
-        adsync_worker::alerts::deliver_due(&state, &http)
-            .await
-            .expect("deliver"),
-        0
-    );
+    assert_eq!(deliver(&state, &http).await, 0);
     assert!(received.try_recv().is_err(), "exactly one event");
     let deliveries = format!("{hooks}/{webhook}/deliveries");
     let (_, list) = f.app.get_json(&f.c, &deliveries).await;
@@ -130,12 +125,7 @@ async fn an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed(
     status.store(503, Ordering::SeqCst);
     let replay = format!("{deliveries}/{}/replay", d["id"]);
     assert_eq!(f.c.post(f.app.url(&replay)).send().await.expect("replay").status(), 202);
-    assert_eq!(
-        adsync_worker::alerts::deliver_due(&state, &http)
-            .await
-            .expect("deliver"),
-        1
-    );
+    assert_eq!(deliver(&state, &http).await, 1);
     let again = received.recv().await.expect("sent again");
     assert_eq!(again.body, first.body, "the same event");
     assert!(signature_is_valid(&again, &secret));
@@ -148,21 +138,10 @@ async fn an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed(
     );
     let next: chrono::DateTime<chrono::Utc> = d["next_attempt_at"].as_str().expect("time").parse().expect("rfc3339");
     assert!(next > chrono::Utc::now(), "retried later, not at once");
-    assert_eq!(
-        adsync_worker::alerts::deliver_due(&state, &http)
-            .await
-            .expect("deliver"),
-        0,
-        "not due yet"
-    );
+    assert_eq!(deliver(&state, &http).await, 0, "not due yet");
     status.store(200, Ordering::SeqCst);
     assert_eq!(f.c.post(f.app.url(&replay)).send().await.expect("replay").status(), 202);
-    assert_eq!(
-        adsync_worker::alerts::deliver_due(&state, &http)
-            .await
-            .expect("deliver"),
-        1
-    );
+    assert_eq!(deliver(&state, &http).await, 1);
     received.recv().await.expect("delivered at last");
     let (_, list) = f.app.get_json(&f.c, &deliveries).await;
     assert_eq!(list["deliveries"][0]["status"], "delivered", "{list}");
@@ -176,14 +155,7 @@ async fn an_expired_token_sends_one_signed_event_and_deliveries_can_be_replayed(
             .status(),
         404
     );
-    assert_eq!(
-        f.c.delete(f.app.url(&format!("{hooks}/{webhook}")))
-            .send()
-            .await
-            .expect("delete")
-            .status(),
-        204
-    );
+    assert_eq!(f.app.delete_json(&f.c, &format!("{hooks}/{webhook}")).await.0, 204);
     assert_eq!(f.app.get_json(&f.c, &deliveries).await.0, 404);
     f.app.stop().await;
 }
