@@ -5,7 +5,7 @@
 //! the unit and the cent; raw action types as metrics; the team's primary conversion.
 
 use adsync_common::graph::Window;
-use adsync_sandbox::{DatasetName, Level, Reporting, SandboxConfig};
+use adsync_sandbox::{DatasetName, Level, Reported, Reporting, SandboxConfig};
 use serde_json::{Value, json};
 
 use super::{dec, rows, synced_with, window};
@@ -41,6 +41,24 @@ fn metric_list() -> String {
         .join(",")
 }
 
+/// Every standard conversion of a metrics `row` (count and value) is what the sandbox
+/// `reported` for window `w`; `what` names the row in the messages.
+fn assert_standard(row: &Value, reported: &Reported, w: &str, what: &str) {
+    for (key, count, value) in STANDARD {
+        let want = reported.conversion(key);
+        assert_eq!(
+            row[count],
+            json!(want.count.get(w).expect("window")),
+            "{what} {key} in {w}"
+        );
+        assert_eq!(
+            dec(&row[value]),
+            want.value.get(w).expect("window"),
+            "{what} {key} value in {w}"
+        );
+    }
+}
+
 async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
     let f = synced_with(backend, shapes()).await;
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
@@ -61,19 +79,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
                 ))
                 .await;
             let row = &rows(&body)[0];
-            for (key, count, value) in STANDARD {
-                let want = t.reported.conversion(key);
-                assert_eq!(
-                    row[count],
-                    serde_json::json!(want.count.get(w).expect("window")),
-                    "{shape} {key} in {w}"
-                );
-                assert_eq!(
-                    dec(&row[value]),
-                    want.value.get(w).expect("window"),
-                    "{shape} {key} value in {w}"
-                );
-            }
+            assert_standard(row, &t.reported, w, shape);
             assert_eq!(
                 row["purchases"],
                 serde_json::json!(t.purchases.get(w).expect("window")),
@@ -92,19 +98,7 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
                 let day = row["date"].as_str().expect("date").parse().expect("day");
                 let id = row["id"].as_str().expect("id");
                 let truth = ds.row(Level::Campaign, id, day).expect("a row the sandbox served");
-                for (key, count, value) in STANDARD {
-                    let want = truth.reported.conversion(key);
-                    assert_eq!(
-                        row[count],
-                        serde_json::json!(want.count.get(w).expect("w")),
-                        "{shape} {id} {day} {key} {w}"
-                    );
-                    assert_eq!(
-                        dec(&row[value]),
-                        want.value.get(w).expect("w"),
-                        "{shape} {id} {day} {key} value {w}"
-                    );
-                }
+                assert_standard(row, &truth.reported, w, &format!("{shape} {id} {day}"));
                 checked += 1;
             }
             assert!(checked >= 30, "{shape}: campaign-days compared ({checked})");
