@@ -208,6 +208,27 @@ async function main() {
       await phone.close();
     });
 
+    await test("the attribution window and chart period pickers redraw the dashboard", async () => {
+      await page.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
+      const before = await page.locator('li.kpi[data-metric="results"]').getAttribute("data-value");
+      await page.getByLabel("Attribution").selectOption("28d_click");
+      await page.getByLabel("Chart by").selectOption("week");
+      await Promise.all([page.waitForURL(/window=28d_click/), page.getByRole("button", { name: "Apply" }).click()]);
+      assert(/granularity=week/.test(page.url()), `the period is kept: ${page.url()}`);
+      const after = await page.locator('li.kpi[data-metric="results"]').getAttribute("data-value");
+      const account = await page.locator("#account").inputValue();
+      const api = await (
+        await page.request.get(
+          `${base}/api/v1/teams/${team}/metrics?since=${SINCE}&until=${UNTIL}&granularity=total&metrics=results&window=28d_click&ad_account_id=${account}`,
+        )
+      ).json();
+      assert(Number(after) === api.rows[0].results, `the tile (${after}) counts 28-day clicks as the API does (${api.rows[0].results}); default was ${before}`);
+      assert((await page.locator("#trend-title").innerText()).trim() === "Trend per week", "weekly charts");
+      const spend = await page.locator('li.kpi[data-metric="spend"]').getAttribute("data-value");
+      assert(spend === expectedSpend, `spend does not depend on the window: ${spend}`);
+      await page.screenshot({ path: join(out, "dashboard-window-week.png"), fullPage: true });
+    });
+
     await test("every ad account shape shows its ground-truth purchases, and leads once the owner picks them", async () => {
       const range = `range=custom&since=${SINCE}&until=${UNTIL}`;
       const accounts = await (await page.request.get(`${base}/api/v1/teams/${team}/connectors`)).json();

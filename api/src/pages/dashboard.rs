@@ -12,6 +12,7 @@ mod table;
 use std::collections::BTreeMap;
 
 use adsync_common::dates::{DateRange, bounds_or_default};
+use adsync_common::graph::Window;
 use adsync_common::ids::{Role, TeamId};
 use adsync_common::reporting::currency_decimals;
 use adsync_connect::FACEBOOK;
@@ -52,6 +53,10 @@ pub(super) struct View {
     pub(super) dir: Option<String>,
     /// The table's effective-status filter (`ACTIVE`, `PAUSED`, …).
     pub(super) status: Option<String>,
+    /// Attribution window of every conversion figure (`default`, `7d_click`, …).
+    pub(super) window: Option<String>,
+    /// The trend charts' period: `day`, `week` or `month` (none: by the range's length).
+    pub(super) granularity: Option<String>,
 }
 
 pub(super) const PRESETS: &[(&str, &str)] = &[
@@ -77,6 +82,8 @@ impl View {
             ("sort", &v.sort),
             ("dir", &v.dir),
             ("status", &v.status),
+            ("window", &v.window),
+            ("granularity", &v.granularity),
         ] {
             if let Some(val) = val.as_deref().filter(|s| !s.is_empty()) {
                 q.append_pair(k, val);
@@ -84,6 +91,24 @@ impl View {
         }
         let q = q.finish();
         format!("/teams/{team}/dashboard{}{q}", if q.is_empty() { "" } else { "?" })
+    }
+
+    /// The attribution window asked for, when it is one.
+    pub(super) fn window(&self) -> Option<Window> {
+        self.window.as_deref().and_then(Window::parse)
+    }
+
+    /// The trend charts' period: the one asked for, else days up to 4 months, weeks up to
+    /// 2 years, months beyond.
+    fn chart_granularity(&self, range: DateRange) -> &'static str {
+        match (self.granularity.as_deref(), range.days()) {
+            (Some("day"), _) => "day",
+            (Some("week"), _) => "week",
+            (Some("month"), _) => "month",
+            (_, ..=120) => "day",
+            (_, 121..=730) => "week",
+            _ => "month",
+        }
     }
 
     /// The preset key, or `custom` when dates were given.
@@ -118,20 +143,16 @@ fn resolve_range(v: &View, today: NaiveDate) -> (DateRange, Option<String>) {
     }
 }
 
-pub(super) fn params(
-    account: &Option<String>,
-    level: &str,
-    granularity: &str,
-    metrics: &str,
-    r: DateRange,
-) -> MetricsParams {
+/// The metrics API's parameters for what `view` shows at `level` over `r`.
+pub(super) fn params(view: &View, level: &str, granularity: &str, metrics: &str, r: DateRange) -> MetricsParams {
     MetricsParams {
         since: Some(r.since().to_string()),
         until: Some(r.until().to_string()),
         level: Some(level.into()),
         granularity: Some(granularity.into()),
         metrics: Some(metrics.into()),
-        ad_account_id: account.clone(),
+        ad_account_id: view.account.clone(),
+        window: view.window().map(|w| w.as_str().to_string()),
         limit: Some("10000".into()),
         ..MetricsParams::default()
     }
@@ -147,6 +168,7 @@ pub(super) fn csv_href(team: TeamId, p: &MetricsParams) -> String {
         ("granularity", &p.granularity),
         ("metrics", &p.metrics),
         ("ad_account_id", &p.ad_account_id),
+        ("window", &p.window),
         ("effective_status", &p.effective_status),
         ("sort", &p.sort),
     ];
@@ -163,12 +185,12 @@ pub(super) fn rows(v: &Value) -> &[Value] {
     v["rows"].as_array().map(Vec::as_slice).unwrap_or_default()
 }
 
-async fn totals(state: &AppState, team: TeamId, account: &Option<String>, r: DateRange) -> Result<Sums, ApiError> {
+async fn totals(state: &AppState, team: TeamId, view: &View, r: DateRange) -> Result<Sums, ApiError> {
     let v = query(
         state,
         team,
         &params(
-            account,
+            view,
             "account",
             "total",
             "impressions,clicks,spend,results,result_value",
@@ -220,24 +242,14 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     let previous = DateRange::ending(range.since().pred_opt().unwrap_or(range.since()), range.days() as u32);
 
     let goal = adsync_storage::conversions::goal(&state.db, t).await?;
-    let current = totals(state, t, &view.account, range).await?;
-    let before = totals(state, t, &view.account, previous).await?;
+    let current = totals(state, t, &view, range).await?;
+    let before = totals(state, t, &view, previous).await?;
     let columns = numbers::columns(&goal.label(), current.value != 0 || before.value != 0);
-    let granularity = match range.days() {
-        ..=120 => "day",
-        121..=730 => "week",
-        _ => "month",
-    };
+    let granularity = view.chart_granularity(range);
     let series_v = query(
         state,
         t,
-        &params(
-            &view.account,
-            "account",
-            granularity,
-            "spend,impressions,clicks,results",
-            range,
-        ),
+        &params(&view, "account", granularity, "spend,impressions,clicks,results", range),
     )
     .await?;
     let mut series: BTreeMap<String, Sums> = BTreeMap::new();
@@ -253,6 +265,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
             series.entry(date.to_string()).or_default().add(row);
         }
     }
+    let partial_left_out = drop_partial_periods(&mut series, granularity, range);
     let latest = stored::latest_day(&state.db, t).await?;
 
     let header = html! {
@@ -306,11 +319,35 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
                 }
             }
             (kpis(&columns, &current, &before, &shown.currency, dp, previous))
-            (chart::charts(&series, granularity, &shown.currency, dp, &goal.label()))
+            (chart::charts(&series, granularity, &shown.currency, dp, &goal.label(), partial_left_out))
             (table)
             (by_breakdown)
         }
     })
+}
+
+/// Weeks or months cut by the range's edges hold fewer days than the others, and would dip
+/// in the trend: they are left out of the charts (the key figures count every day), unless
+/// nothing whole is left. True when some were.
+fn drop_partial_periods(series: &mut BTreeMap<String, Sums>, granularity: &str, range: DateRange) -> bool {
+    let last_day = |start: NaiveDate| match granularity {
+        "week" => Some(start + chrono::Duration::days(6)),
+        "month" => start
+            .checked_add_months(chrono::Months::new(1))
+            .and_then(|next| next.pred_opt()),
+        _ => Some(start),
+    };
+    let whole = |key: &String| {
+        NaiveDate::parse_from_str(key, "%Y-%m-%d")
+            .ok()
+            .is_some_and(|start| start >= range.since() && last_day(start).is_some_and(|end| end <= range.until()))
+    };
+    if granularity == "day" || !series.keys().any(whole) {
+        return false;
+    }
+    let before = series.len();
+    series.retain(|key, _| whole(key));
+    series.len() < before
 }
 
 pub(super) fn is_open(r: &sync_runs::SyncRun) -> bool {
@@ -320,6 +357,63 @@ pub(super) fn is_open(r: &sync_runs::SyncRun) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_edge_periods_leave_the_charts_unless_nothing_whole_is_left() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let series = |keys: &[&str]| -> BTreeMap<String, Sums> {
+            keys.iter().map(|k| (k.to_string(), Sums::default())).collect()
+        };
+        // 2026-11-04 (a Wednesday) to 2026-11-29 (a Sunday): the week of 2 Nov is cut.
+        let range = DateRange::new(d("2026-11-04"), d("2026-11-29")).expect("range");
+        let mut weeks = series(&["2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23"]);
+        assert!(drop_partial_periods(&mut weeks, "week", range));
+        assert_eq!(
+            weeks.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["2026-11-09", "2026-11-16", "2026-11-23"],
+            "no week starts before since, none ends after until"
+        );
+        let mut months = series(&["2026-10-01", "2026-11-01"]);
+        let short = DateRange::new(d("2026-10-15"), d("2026-11-10")).expect("range");
+        assert!(
+            !drop_partial_periods(&mut months, "month", short),
+            "nothing whole: kept"
+        );
+        assert_eq!(months.len(), 2);
+        let mut days = series(&["2026-11-04", "2026-11-05"]);
+        assert!(!drop_partial_periods(&mut days, "day", range));
+    }
+
+    #[test]
+    fn the_chart_period_is_the_one_asked_for_or_follows_the_range() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let range = |days: i64| {
+            DateRange::new(d("2026-11-20") - chrono::Duration::days(days - 1), d("2026-11-20")).expect("range")
+        };
+        let view = |g: Option<&str>| View {
+            granularity: g.map(Into::into),
+            ..View::default()
+        };
+        assert_eq!(view(None).chart_granularity(range(30)), "day");
+        assert_eq!(view(None).chart_granularity(range(200)), "week");
+        assert_eq!(view(None).chart_granularity(range(800)), "month");
+        assert_eq!(view(Some("week")).chart_granularity(range(30)), "week");
+        assert_eq!(
+            view(Some("fortnight")).chart_granularity(range(30)),
+            "day",
+            "unknown: automatic"
+        );
+        let unknown = View {
+            window: Some("3d_click".into()),
+            ..View::default()
+        };
+        assert_eq!(unknown.window(), None, "a window Facebook has not: the default");
+        let w = View {
+            window: Some("7d_click".into()),
+            ..View::default()
+        };
+        assert_eq!(w.window(), Some(Window::Click7d));
+    }
 
     #[test]
     fn ranges_resolve_and_bad_ones_fall_back() {

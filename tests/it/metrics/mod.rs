@@ -2,6 +2,7 @@
 //! parameter, exact values against the sandbox's ground truth, bad input as 400 problem+json
 //! naming the parameter, and team isolation. On SQLite and on PostgreSQL + Redis.
 
+mod controls;
 mod conversions;
 pub(crate) mod export;
 mod input;

@@ -27,7 +27,7 @@ pub(super) async fn panel(
     }
     let mut tables = Vec::new();
     for &b in enabled {
-        let mut p = params(&view.account, "account", "total", METRICS, range);
+        let mut p = params(view, "account", "total", METRICS, range);
         p.breakdown = Some(b.key().into());
         p.sort = Some("-spend".into());
         let answer = query(state, team, &p).await?;

@@ -44,6 +44,7 @@ pub(super) fn charts(
     currency: &str,
     dp: u32,
     results: &str,
+    partial_left_out: bool,
 ) -> Markup {
     let charts = [
         ("spend", "Spend", Kind::Money),
@@ -59,6 +60,9 @@ pub(super) fn charts(
     html! {
         section.card aria-labelledby="trend-title" {
             h2 id="trend-title" { "Trend per " (per) }
+            @if partial_left_out {
+                p.caption.partial { "The " (per) "s cut by the range's edges are left out of the charts (they hold fewer days); the key figures above count every day." }
+            }
             div.charts {
                 @for (key, label, kind) in &charts {
                     @let pts: Vec<(&str, i128)> = series.iter().map(|(d, s)| (d.as_str(), s.get(key).unwrap_or(0))).collect();

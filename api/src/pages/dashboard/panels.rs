@@ -5,6 +5,7 @@ use super::numbers::{Column, Kind, Sums, digits, div_round, fixed, fmt_metric};
 use super::{PRESETS, View, day, is_open};
 use crate::pages::PageTeam;
 use adsync_common::dates::DateRange;
+use adsync_common::graph::Window;
 use adsync_common::ids::{Role, TeamId};
 use adsync_storage::connections::{AdAccount, ConnectionStatus};
 use adsync_storage::sync_runs::{self, RunStatus};
@@ -100,6 +101,22 @@ pub(super) fn picker(t: TeamId, view: &View, range: DateRange, previous: DateRan
                 }
                 div.field { label for="since" { "From" } input id="since" name="since" type="date" value=(range.since()) required; }
                 div.field { label for="until" { "To" } input id="until" name="until" type="date" value=(range.until()) required; }
+                div.field {
+                    label for="window" { "Attribution" }
+                    select id="window" name="window" {
+                        @for w in Window::ALL {
+                            option value=(w.as_str()) selected[view.window().unwrap_or(Window::Default) == w] { (window_label(w)) }
+                        }
+                    }
+                }
+                div.field {
+                    label for="granularity" { "Chart by" }
+                    select id="granularity" name="granularity" {
+                        @for (value, label) in [("", "Automatic"), ("day", "Day"), ("week", "Week"), ("month", "Month")] {
+                            option value=(value) selected[view.granularity.as_deref().unwrap_or("") == value] { (label) }
+                        }
+                    }
+                }
                 @if accounts.len() > 1 {
                     div.field {
                         label for="account" { "Ad account" }
@@ -119,6 +136,19 @@ pub(super) fn picker(t: TeamId, view: &View, range: DateRange, previous: DateRan
                 span.muted { " · compared with " (day(previous.since())) " – " (day(previous.until())) }
             }
         }
+    }
+}
+
+/// How the picker names an attribution window.
+fn window_label(w: Window) -> &'static str {
+    match w {
+        Window::Default => "Facebook's default (7-day click, 1-day view)",
+        Window::Click1d => "1-day click",
+        Window::Click7d => "7-day click",
+        Window::Click28d => "28-day click",
+        Window::View1d => "1-day view",
+        Window::View7d => "7-day view",
+        Window::View28d => "28-day view",
     }
 }
 

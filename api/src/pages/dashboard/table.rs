@@ -65,7 +65,7 @@ pub(super) async fn table_section(
         Some("desc") => true,
         _ => sort_key != "name",
     };
-    let mut p = params(&view.account, level, "total", TABLE_METRICS, range);
+    let mut p = params(view, level, "total", TABLE_METRICS, range);
     p.sort = Some(format!("{}{sort_key}", if desc { "-" } else { "" }));
     let status_filter = view.status.as_deref().filter(|s| STATUSES.iter().any(|(k, _)| k == s));
     p.effective_status = status_filter.map(String::from);
