@@ -200,6 +200,14 @@ pub async fn active_counts(db: &Db) -> StorageResult<(i64, i64)> {
     Ok((queued, running))
 }
 
+/// Whether a backfill of the team ever finished: its history up to then is stored.
+pub async fn backfilled(db: &Db, team: TeamId) -> StorageResult<bool> {
+    const SQL: &str =
+        "SELECT COUNT(*) FROM sync_runs WHERE team_id = $1 AND kind = 'backfill' AND status = 'succeeded'";
+    let n: i64 = on_pool!(db, p => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await?);
+    Ok(n > 0)
+}
+
 /// The team's runs older than run `before` (all: `None`), newest first: one page.
 pub async fn list_before(db: &Db, team: TeamId, before: Option<RunId>, limit: i64) -> StorageResult<Vec<SyncRun>> {
     const SQL: &str = concat!(

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use adsync_common::ids::{TeamId, UserId};
 use chrono::NaiveDate;
 
 use crate::connections::{self, AdAccount, ConnectionStatus};
@@ -69,6 +70,26 @@ pub async fn refusal(db: &Db, platform: &str, run: &NewRun) -> StorageResult<Opt
 
 /// How long a request waits for the queue before leaving the push to the refill.
 const PUSH_WITHIN: Duration = Duration::from_secs(2);
+
+/// The run a (re)connection starts: a backfill the first time, and again until one has
+/// finished; after that only what is missing: the days from the newest one stored, less the
+/// `lookback_days` Facebook may still restate.
+pub async fn after_connect(
+    db: &Db,
+    team: TeamId,
+    requested_by: Option<UserId>,
+    lookback_days: u32,
+) -> StorageResult<NewRun> {
+    let latest = crate::metrics::latest_day(db, team).await?;
+    Ok(match latest {
+        Some(day) if sync_runs::backfilled(db, team).await? => NewRun {
+            since: Some(day - chrono::Duration::days(i64::from(lookback_days))),
+            requested_by,
+            ..NewRun::incremental(team)
+        },
+        _ => NewRun::backfill(team, requested_by),
+    })
+}
 
 /// Creates the run, or joins an identical one that is still waiting in the queue.
 pub async fn request(db: &Db, queue: &Queue, run: &NewRun) -> StorageResult<SyncRun> {

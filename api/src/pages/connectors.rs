@@ -4,7 +4,7 @@
 use adsync_common::ids::Role;
 use adsync_connect::FACEBOOK;
 use adsync_storage::events;
-use adsync_storage::sync_runs::{self, NewRun, SyncRun};
+use adsync_storage::sync_runs::{self, NewRun, RunKind, SyncRun};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -47,13 +47,22 @@ struct Flash {
     saved: Option<String>,
 }
 
-fn flash_message(f: &Flash, failure_detail: Option<&str>) -> Option<Markup> {
+/// `newest`: the team's newest run, which a connection just queued.
+fn flash_message(f: &Flash, failure_detail: Option<&str>, newest: Option<&SyncRun>) -> Option<Markup> {
     if let Some(kind) = f.connect.as_deref() {
         return Some(if kind == "ok" {
-            notice(
-                "ok",
-                "Facebook is connected. The first sync has started; recent days arrive first.",
-            )
+            match newest.filter(|r| r.kind == RunKind::Incremental).and_then(|r| r.since) {
+                Some(since) => notice(
+                    "ok",
+                    &format!(
+                        "Facebook is connected again. What was synced before is kept; adsync fetches only what is missing: the days from {since} on."
+                    ),
+                ),
+                None => notice(
+                    "ok",
+                    "Facebook is connected. A full sync of its history has started; recent days arrive first.",
+                ),
+            }
         } else {
             notice(
                 "error",
@@ -171,7 +180,7 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
     let alerts = super::alerts::card(state, t).await?;
     Ok(html! {
         h1 { (team.name) ": connectors" }
-        @if let Some(m) = flash_message(flash, failure) { (m) }
+        @if let Some(m) = flash_message(flash, failure, runs.first()) { (m) }
         section.card aria-labelledby="fb-title" data-status=(fb.status) {
             h2 id="fb-title" { "Facebook Ads" }
             @if !fb.configured {

@@ -5,7 +5,7 @@
 
 mod breakdowns;
 mod chart;
-mod numbers;
+pub(super) mod numbers;
 mod panels;
 mod table;
 

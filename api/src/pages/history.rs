@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 
 use super::PageTeam;
+use super::dashboard::numbers::group;
 use super::layout::page;
 use crate::paging::{self, ListParams};
 use crate::{ApiError, AppState};
@@ -57,7 +58,7 @@ fn table(runs: &[SyncRun]) -> Markup {
                         td { (at(r.finished_at)) }
                         td { (took(r)) }
                         td { (r.progress.done) " of " (r.progress.total) " parts" }
-                        td.num { (grouped(r.rows_written)) }
+                        td.num { (group(i128::from(r.rows_written))) }
                         td { (outcome(r)) }
                     }
                 }
@@ -108,19 +109,6 @@ fn took(r: &SyncRun) -> String {
         60..3600 => format!("{} min {} s", secs / 60, secs % 60),
         _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
     }
-}
-
-/// 1234567 → 1,234,567.
-fn grouped(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 fn outcome(r: &SyncRun) -> Markup {
@@ -189,15 +177,6 @@ pub fn plain_words(error: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1_000), "1,000");
-        assert_eq!(grouped(1_234_567), "1,234,567");
-        assert_eq!(grouped(-12_345), "-12,345");
-    }
 
     #[test]
     fn an_unknown_error_still_gets_words() {

@@ -1,7 +1,6 @@
 //! The OAuth callback: always a redirect back to a page with a message, never a 500.
 
 use adsync_connect::CallbackParams;
-use adsync_storage::sync_runs::NewRun;
 use axum::extract::{Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::response::Redirect;
@@ -41,15 +40,16 @@ async fn oauth_callback(State(state): State<AppState>, parts: Parts, RawQuery(ra
     };
     let kind = match outcome.result {
         Ok(_) => {
-            let backfill = NewRun::backfill(team, user);
-            match adsync_storage::syncs::request(&state.db, &state.queue, &backfill).await {
-                Ok(_) => "ok",
-                Err(e) => {
-                    // The run row may exist; the worker's refill will queue it.
-                    tracing::warn!(error = %e, "could not queue the initial backfill");
-                    "ok"
-                }
+            let queued = async {
+                let run =
+                    adsync_storage::syncs::after_connect(&state.db, team, user, state.config.lookback_days).await?;
+                adsync_storage::syncs::request(&state.db, &state.queue, &run).await
+            };
+            if let Err(e) = queued.await {
+                // The run row may exist; the worker's refill will queue it.
+                tracing::warn!(error = %e, "could not queue the sync after connecting");
             }
+            "ok"
         }
         Err(e) => e.kind(),
     };

@@ -237,7 +237,47 @@ async fn several_ad_accounts_are_stored_and_reconciled_on_reconnect(backend: Bac
     f.app.stop().await;
 }
 
+/// After a finished backfill, a reconnect fetches only what is missing (the days from the
+/// newest stored one, less the lookback Facebook may restate), and the page says so; until a
+/// backfill has finished, a reconnect runs the full one.
+async fn a_reconnect_after_a_backfill_fetches_only_what_is_missing(backend: Backend) {
+    let (f, _) = super::synced(backend, auto_approve()).await;
+    let latest = adsync_storage::metrics::latest_day(&f.app.db, f.team)
+        .await
+        .expect("db")
+        .expect("synced days");
+    assert_eq!(f.connect().await, f.connected_location());
+    let since = latest - chrono::Duration::days(i64::from(f.app.config.lookback_days));
+    let runs = adsync_storage::sync_runs::list(&f.app.db, f.team, 5)
+        .await
+        .expect("runs");
+    let queued = runs
+        .iter()
+        .find(|r| r.since == Some(since))
+        .expect("the reconnect's run");
+    assert_eq!(
+        queued.kind,
+        adsync_storage::sync_runs::RunKind::Incremental,
+        "{queued:?}"
+    );
+    assert!(
+        runs.iter()
+            .filter(|r| r.kind == adsync_storage::sync_runs::RunKind::Backfill)
+            .count()
+            == 1,
+        "no second backfill: {runs:?}"
+    );
+    let page = f.app.page_text(&f.c, &f.connected_location()).await;
+    assert!(
+        page.contains(&format!(
+            "adsync fetches only what is missing: the days from {since} on"
+        )),
+        "{page}"
+    );
+}
+
 crate::on_both_backends!(
+    a_reconnect_after_a_backfill_fetches_only_what_is_missing,
     several_ad_accounts_are_stored_and_reconciled_on_reconnect,
     connect_lists_accounts_and_queues_a_backfill,
     reconnect_replaces_the_token_and_recovers,

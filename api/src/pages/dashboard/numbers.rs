@@ -33,7 +33,8 @@ pub(super) fn div_round(a: i128, b: i128) -> i128 {
     }
 }
 
-pub(super) fn group(int: i128) -> String {
+/// Thousands separators: 1234567 → 1,234,567.
+pub(in crate::pages) fn group(int: i128) -> String {
     let digits = int.abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
