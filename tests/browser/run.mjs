@@ -178,10 +178,17 @@ async function main() {
     });
 
     await test(`dashboard shows the ground-truth spend ${currency} ${expectedSpend} for ${SINCE}..${UNTIL}`, async () => {
+      // Six accounts in four currencies: "all ad accounts" lists each in its own currency.
       await page.goto(`${base}/teams/${team}/dashboard`);
+      await page.getByText("adsync converts nothing").waitFor({ timeout: 5_000 });
+      assert((await page.locator("table.perf tbody tr[data-account]").count()) === 6, "every account listed");
       await page.getByLabel("From", { exact: true }).fill(SINCE);
       await page.getByLabel("To", { exact: true }).fill(UNTIL);
       await Promise.all([page.waitForURL(new RegExp(`since=${SINCE}`)), page.getByRole("button", { name: "Apply" }).click()]);
+      const listed = await page.locator(`tr[data-account="${truth.account.id}"] td[data-metric="spend"]`).innerText();
+      assert(listed.trim() === grouped(expectedSpend), `the overview lists ${truth.account.name}'s spend ${listed}`);
+      await page.screenshot({ path: join(out, "dashboard-all-accounts.png"), fullPage: true });
+      await Promise.all([page.waitForURL(/account=/), page.getByRole("link", { name: truth.account.name }).first().click()]);
       const tile = page.locator('li.kpi[data-metric="spend"]');
       assert((await tile.getAttribute("data-value")) === expectedSpend, `spend tile data-value ${await tile.getAttribute("data-value")} != ${expectedSpend}`);
       const shown = (await tile.locator(".value").innerText()).replace(/\s+/g, " ").trim();
@@ -201,7 +208,7 @@ async function main() {
       await Promise.all([page.waitForURL(/sort=clicks/), page.keyboard.press("Enter")]);
       assert((await page.locator('th[aria-sort="descending"]').innerText()).startsWith("Clicks"), "sorted by clicks");
       const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, storageState: await owner.storageState() });
-      await phone.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
+      await phone.goto(`${base}/teams/${team}/dashboard?account=${truth.account.id}&range=custom&since=${SINCE}&until=${UNTIL}`);
       const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert(overflow <= 0, `the page scrolls sideways at phone width by ${overflow}px`);
       await phone.screenshot({ path: join(out, "dashboard-phone.png"), fullPage: true });
@@ -209,7 +216,7 @@ async function main() {
     });
 
     await test("the attribution window and chart period pickers redraw the dashboard", async () => {
-      await page.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
+      await page.goto(`${base}/teams/${team}/dashboard?account=${truth.account.id}&range=custom&since=${SINCE}&until=${UNTIL}`);
       const before = await page.locator('li.kpi[data-metric="results"]').getAttribute("data-value");
       await page.getByLabel("Attribution").selectOption("28d_click");
       await page.getByLabel("Chart by").selectOption("week");
@@ -272,7 +279,7 @@ async function main() {
         if (failed) throw new Error(`a sync run failed: ${failed.error}`);
         return list.length > 1 && list.every((r) => r.status === "succeeded");
       });
-      await page.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
+      await page.goto(`${base}/teams/${team}/dashboard?account=${truth.account.id}&range=custom&since=${SINCE}&until=${UNTIL}`);
       const panel = page.locator('figure.breakdown[data-breakdown="age"]');
       await panel.waitFor({ timeout: 5_000 });
       const groups = await panel.locator("tbody th").allInnerTexts();
@@ -352,7 +359,7 @@ async function main() {
       await member.getByText(`Facebook Ads is connected. Its data is on the dashboard for everyone in the team; only your team owner (${OWNER}) manages the connection.`).waitFor({ timeout: 5_000 });
       assert((await member.locator(".badge.connected").innerText()).trim() === "Connected", "a status badge");
       await member.screenshot({ path: join(out, "connectors-member.png"), fullPage: true });
-      await member.goto(`${base}/teams/${team}/dashboard?range=custom&since=${SINCE}&until=${UNTIL}`);
+      await member.goto(`${base}/teams/${team}/dashboard?account=${truth.account.id}&range=custom&since=${SINCE}&until=${UNTIL}`);
       const spend = await member.locator('li.kpi[data-metric="spend"]').getAttribute("data-value");
       assert(spend === expectedSpend, `member sees spend ${spend}`);
       await ctx.close();

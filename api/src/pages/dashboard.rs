@@ -3,6 +3,7 @@
 //! campaign → ad set → ad table. Every number comes from the metrics API's `query()`, so the
 //! page and `GET /api/v1/teams/{team}/metrics` always agree.
 
+mod all_accounts;
 mod breakdowns;
 mod chart;
 pub(super) mod numbers;
@@ -227,21 +228,79 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
     if accounts.is_empty() {
         return Ok(empty_state(team, connection.is_some(), runs.iter().any(is_open)));
     }
-    // One currency per view: all accounts when they share it, else the chosen (or first) one.
+    // One currency per view: the chosen account, or all of them when they share one. When
+    // they do not, "all ad accounts" is an overview of each account in its own currency:
+    // adsync converts nothing.
     let chosen = view
         .account
         .as_deref()
         .and_then(|id| accounts.iter().find(|a| a.is(id)));
-    let mixed = accounts.iter().any(|a| a.currency != accounts[0].currency);
-    let account: Option<&AdAccount> = chosen.or(mixed.then(|| &accounts[0]));
+    let overview = chosen.is_none() && accounts.iter().any(|a| a.currency != accounts[0].currency);
+    let account: Option<&AdAccount> = chosen;
     view.account = account.map(|a| a.id.clone());
     let shown = account.unwrap_or(&accounts[0]);
     let dp = currency_decimals(&shown.currency);
-    let today = shown.today();
+    // The overview's days end on the newest "today" among the accounts' time zones.
+    let today = match overview {
+        true => accounts
+            .iter()
+            .map(AdAccount::today)
+            .max()
+            .unwrap_or_else(|| shown.today()),
+        false => shown.today(),
+    };
     let (range, range_error) = resolve_range(&view, today);
     let previous = DateRange::ending(range.since().pred_opt().unwrap_or(range.since()), range.days() as u32);
 
     let goal = adsync_storage::conversions::goal(&state.db, t).await?;
+    let latest = stored::latest_day(&state.db, t).await?;
+
+    let header = html! {
+        header.dash-head {
+            div {
+                h1 { (team.name) }
+                p.sub {
+                    "Facebook Ads · "
+                    @match account.or((accounts.len() == 1).then(|| &accounts[0])) { Some(a) => { (a.name) }, None => { (accounts.len()) " ad accounts" } }
+                    @if overview {
+                        " · amounts and days in each account's own currency and time zone"
+                    } @else {
+                        " · amounts in " strong { (shown.currency) }
+                        " · days in " strong { (shown.timezone_name) } " (the ad account's time zone)"
+                    }
+                    " · results are " strong { (goal.label()) }
+                    @if team.member.role == Role::Owner {
+                        " (" a href={ "/teams/" (t) "/connectors#settings" } { "change" } ")"
+                    }
+                }
+            }
+            (freshness(interval, &runs, latest, connection.as_ref().map(|c| c.status)))
+        }
+        nav.subnav aria-label="Team pages" {
+            a href={ "/teams/" (t) "/dashboard" } aria-current="page" { "Dashboard" }
+            a href={ "/teams/" (t) "/syncs" } { "Sync history" }
+            @if team.member.role == Role::Owner { a href={ "/teams/" (t) "/connectors" } { "Connectors" } }
+        }
+        @if connection.as_ref().is_some_and(|c| c.status != ConnectionStatus::Connected) {
+            (notice("error", if team.member.role == Role::Owner {
+                "Facebook Ads needs to be reconnected before new data can be synced. Open Connectors and click Reconnect."
+            } else {
+                "Facebook Ads needs to be reconnected before new data can be synced. Ask your team owner to reconnect it."
+            }))
+        }
+        @if let Some(e) = &range_error { (notice("error", e)) }
+    };
+    if overview {
+        let each = all_accounts::section(state, t, &view, range, &accounts, &goal.label()).await?;
+        return Ok(html! {
+            div.dash {
+                (header)
+                (picker(t, &view, range, previous, &accounts))
+                (each)
+            }
+        });
+    }
+
     let current = totals(state, t, &view, range).await?;
     let before = totals(state, t, &view, previous).await?;
     let columns = numbers::columns(&goal.label(), current.value != 0 || before.value != 0);
@@ -266,39 +325,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
         }
     }
     let partial_left_out = drop_partial_periods(&mut series, granularity, range);
-    let latest = stored::latest_day(&state.db, t).await?;
 
-    let header = html! {
-        header.dash-head {
-            div {
-                h1 { (team.name) }
-                p.sub {
-                    "Facebook Ads · "
-                    @match account.or((accounts.len() == 1).then(|| &accounts[0])) { Some(a) => { (a.name) }, None => { (accounts.len()) " ad accounts" } }
-                    " · amounts in " strong { (shown.currency) }
-                    " · days in " strong { (shown.timezone_name) } " (the ad account's time zone)"
-                    " · results are " strong { (goal.label()) }
-                    @if team.member.role == Role::Owner {
-                        " (" a href={ "/teams/" (t) "/connectors#settings" } { "change" } ")"
-                    }
-                }
-            }
-            (freshness(interval, &runs, latest, connection.as_ref().map(|c| c.status)))
-        }
-        nav.subnav aria-label="Team pages" {
-            a href={ "/teams/" (t) "/dashboard" } aria-current="page" { "Dashboard" }
-            a href={ "/teams/" (t) "/syncs" } { "Sync history" }
-            @if team.member.role == Role::Owner { a href={ "/teams/" (t) "/connectors" } { "Connectors" } }
-        }
-        @if connection.as_ref().is_some_and(|c| c.status != ConnectionStatus::Connected) {
-            (notice("error", if team.member.role == Role::Owner {
-                "Facebook Ads needs to be reconnected before new data can be synced. Open Connectors and click Reconnect."
-            } else {
-                "Facebook Ads needs to be reconnected before new data can be synced. Ask your team owner to reconnect it."
-            }))
-        }
-        @if let Some(e) = &range_error { (notice("error", e)) }
-    };
     let no_data = current.impressions == 0 && current.spend == 0;
     let table = table::table_section(state, team, &view, range, dp, &columns).await?;
     let enabled = adsync_storage::teams::breakdowns(&state.db, t).await?;

@@ -75,4 +75,60 @@ async fn the_window_and_chart_period_pickers_change_what_is_counted_and_drawn(ba
     assert!(html.contains("left out of the charts"), "{html}");
 }
 
-crate::on_both_backends!(the_window_and_chart_period_pickers_change_what_is_counted_and_drawn);
+/// Ad accounts in several currencies: "all ad accounts" lists each in its own currency, with
+/// the figures the metrics API gives for it, and says that nothing is converted.
+async fn all_ad_accounts_in_several_currencies_are_listed_each_in_its_own(backend: Backend) {
+    let f = super::synced_with(
+        backend,
+        adsync_sandbox::SandboxConfig {
+            dataset: adsync_sandbox::DatasetName::Shapes,
+            ..crate::connect::auto_approve()
+        },
+    )
+    .await;
+    let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
+    let (since, until) = window(ds);
+    let (status, html) = f.page(&f.c, &format!("range=custom&since={since}&until={until}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("adsync converts nothing"), "{html}");
+    assert!(!html.contains("class=\"kpi\""), "no one total is shown: {html}");
+    for account in ds.accounts() {
+        let row = html
+            .split(&format!("data-account=\"{}\"", account.id))
+            .nth(1)
+            .unwrap_or_else(|| panic!("a row for {}", account.id));
+        assert!(
+            html.contains(&format!(
+                "data-account=\"{}\" data-currency=\"{}\"",
+                account.id, account.currency
+            )),
+            "{} is listed in {}",
+            account.id,
+            account.currency
+        );
+        let api = f
+            .metrics(&format!(
+                "since={since}&until={until}&granularity=total&metrics=spend&ad_account_id={}",
+                account.id
+            ))
+            .await;
+        let spend = rows(&api)[0]["spend"].as_str().expect("spend").to_string();
+        let shown = row
+            .split("data-metric=\"spend\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("spend cell")
+            .replace(',', "");
+        assert_eq!(shown, spend, "{}: its own currency's spend", account.id);
+        assert!(
+            html.contains(&format!("account={}", account.id)),
+            "a link to {}",
+            account.id
+        );
+    }
+}
+
+crate::on_both_backends!(
+    the_window_and_chart_period_pickers_change_what_is_counted_and_drawn,
+    all_ad_accounts_in_several_currencies_are_listed_each_in_its_own,
+);

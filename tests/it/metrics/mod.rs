@@ -22,7 +22,7 @@ pub(crate) async fn synced(backend: Backend) -> Fixture {
 }
 
 /// [`synced`] against a sandbox of its own configuration.
-async fn synced_with(backend: Backend, sandbox: adsync_sandbox::SandboxConfig) -> Fixture {
+pub(crate) async fn synced_with(backend: Backend, sandbox: adsync_sandbox::SandboxConfig) -> Fixture {
     crate::connect::synced(backend, sandbox).await.0
 }
 
