@@ -197,6 +197,9 @@ async function main() {
       assert(total === grouped(expectedSpend), `campaign table total ${total} != ${grouped(expectedSpend)}`);
       const text = await page.locator("main").innerText();
       assert(text.includes(truth.account.timezone_name), "the time zone is stated");
+      // One date format: the fields take and the page writes YYYY-MM-DD.
+      assert(text.includes(`${SINCE} – ${UNTIL}`), "the range is written as the fields take it");
+      assert((await page.getByLabel("From", { exact: true }).inputValue()) === SINCE, "the From field holds YYYY-MM-DD");
       assert(/Last synced/.test(text), "the last sync time is shown");
       assert((await page.locator("figure.chart svg").count()) === 4, "four trend charts");
       await page.screenshot({ path: join(out, "dashboard.png"), fullPage: true });

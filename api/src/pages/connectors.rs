@@ -232,8 +232,8 @@ async fn render_owner(state: &AppState, team: &PageTeam, flash: &Flash) -> Resul
             @if fb.status == "connected" {
                 form.resync method="post" action={ "/teams/" (t) "/syncs" } data-confirm="Start a resync of this range? It fetches those days from Facebook again." {
                     h3 { "Resync a date range" }
-                    label for="since" { "From" } input id="since" name="since" type="date";
-                    label for="until" { "To" } input id="until" name="until" type="date";
+                    label for="since" { "From" } input id="since" name="since" type="text" inputmode="numeric" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" placeholder="YYYY-MM-DD";
+                    label for="until" { "To" } input id="until" name="until" type="text" inputmode="numeric" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" placeholder="YYYY-MM-DD";
                     label for="acct" { "Ad account" }
                     select id="acct" name="ad_account_id" {
                         option value="" { "All ad accounts" }

@@ -204,8 +204,9 @@ async fn totals(state: &AppState, team: TeamId, view: &View, r: DateRange) -> Re
     Ok(s)
 }
 
+/// A day as every page writes it, the same `YYYY-MM-DD` the date fields take.
 pub(super) fn day(d: NaiveDate) -> String {
-    d.format("%-d %b %Y").to_string()
+    d.format("%Y-%m-%d").to_string()
 }
 
 async fn dashboard(State(state): State<AppState>, team: PageTeam, Query(view): Query<View>) -> Response {

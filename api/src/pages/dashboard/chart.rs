@@ -8,10 +8,10 @@ use maud::{Markup, html};
 
 use super::numbers::{Kind, MICRO, Sums, fmt_metric};
 
-/// `2026-11-20` → `20 Nov` (chart axis labels).
+/// `2026-11-20` → `11-20` (chart axis labels: the page's one date format, less the year).
 fn short_day(d: &str) -> String {
     NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map(|d| d.format("%-d %b").to_string())
+        .map(|d| d.format("%m-%d").to_string())
         .unwrap_or_else(|_| d.to_string())
 }
 

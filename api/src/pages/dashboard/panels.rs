@@ -99,8 +99,8 @@ pub(super) fn picker(t: TeamId, view: &View, range: DateRange, previous: DateRan
                 @for (k, val) in [("level", &view.level), ("campaign", &view.campaign), ("adset", &view.adset), ("sort", &view.sort), ("dir", &view.dir), ("status", &view.status)] {
                     @if let Some(val) = val { input type="hidden" name=(k) value=(val); }
                 }
-                div.field { label for="since" { "From" } input id="since" name="since" type="date" value=(range.since()) required; }
-                div.field { label for="until" { "To" } input id="until" name="until" type="date" value=(range.until()) required; }
+                div.field { label for="since" { "From" } input id="since" name="since" type="text" inputmode="numeric" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" placeholder="YYYY-MM-DD" value=(range.since()) required; }
+                div.field { label for="until" { "To" } input id="until" name="until" type="text" inputmode="numeric" pattern="[0-9]{4}-[0-9]{2}-[0-9]{2}" placeholder="YYYY-MM-DD" value=(range.until()) required; }
                 div.field {
                     label for="window" { "Attribution" }
                     select id="window" name="window" {
