@@ -299,6 +299,12 @@ pub async fn latest_day(db: &Db, team: TeamId) -> StorageResult<Option<NaiveDate
     Ok(super::on_pool!(db, p => sqlx::query_scalar(SQL).bind(team).fetch_one(p).await?))
 }
 
+/// Each ad account the team syncs, with its newest synced day (`None`: nothing yet).
+pub async fn newest_days(db: &Db, team: TeamId) -> StorageResult<Vec<(String, Option<NaiveDate>)>> {
+    const SQL: &str = "SELECT a.id, (SELECT MAX(i.date) FROM insights_daily i WHERE i.team_id = a.team_id          AND i.level = 'account' AND i.ad_account_id = a.id AND i.breakdown = '')          FROM ad_accounts a WHERE a.team_id = $1 AND a.active AND a.sync_enabled ORDER BY a.id";
+    Ok(on_pool!(db, p => sqlx::query_as(SQL).bind(team).fetch_all(p).await?))
+}
+
 /// One active ad account of a connected team and its newest synced day (`None`: nothing
 /// synced yet). Feeds the sync-lag gauge.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

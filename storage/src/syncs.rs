@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use adsync_common::dates::{MAX_HISTORY_MONTHS, oldest_day};
 use adsync_common::ids::{TeamId, UserId};
 use chrono::NaiveDate;
 
@@ -32,6 +33,10 @@ pub enum Refusal {
         day: NaiveDate,
         today: NaiveDate,
     },
+    #[error(
+        "until ({until}) is older than Facebook keeps ({MAX_HISTORY_MONTHS} months): the oldest day it serves is {oldest}."
+    )]
+    TooOld { until: NaiveDate, oldest: NaiveDate },
 }
 
 impl Refusal {
@@ -65,24 +70,33 @@ pub async fn refusal(db: &Db, platform: &str, run: &NewRun) -> StorageResult<Opt
             return Ok(Some(Refusal::Future { field, day, today }));
         }
     }
+    // Days older than Facebook keeps are left out of a run; one with nothing newer is empty.
+    let oldest = oldest_day(today, MAX_HISTORY_MONTHS);
+    if let Some(until) = run.until.filter(|u| *u < oldest) {
+        return Ok(Some(Refusal::TooOld { until, oldest }));
+    }
     Ok(None)
 }
 
 /// How long a request waits for the queue before leaving the push to the refill.
 const PUSH_WITHIN: Duration = Duration::from_secs(2);
 
-/// The run a (re)connection starts: a backfill the first time, and again until one has
-/// finished; after that only what is missing: the days from the newest one stored, less the
-/// `lookback_days` Facebook may still restate.
+/// The run a (re)connection starts: a backfill the first time, again until one has finished,
+/// and whenever an account the team syncs has nothing stored yet (new to the team, say).
+/// Otherwise only what is missing: the days from the oldest of the accounts' newest stored
+/// days (an account unreachable for a while missed the most), less the `lookback_days`
+/// Facebook may still restate.
 pub async fn after_connect(
     db: &Db,
     team: TeamId,
     requested_by: Option<UserId>,
     lookback_days: u32,
 ) -> StorageResult<NewRun> {
-    let latest = crate::metrics::latest_day(db, team).await?;
-    Ok(match latest {
-        Some(day) if sync_runs::backfilled(db, team).await? => NewRun {
+    let newest = crate::metrics::newest_days(db, team).await?;
+    let each_has_data = newest.iter().all(|(_, day)| day.is_some());
+    let missing_from = newest.iter().filter_map(|(_, day)| *day).min();
+    Ok(match missing_from {
+        Some(day) if each_has_data && sync_runs::backfilled(db, team).await? => NewRun {
             since: Some(day - chrono::Duration::days(i64::from(lookback_days))),
             requested_by,
             ..NewRun::incremental(team)

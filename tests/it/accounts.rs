@@ -95,12 +95,8 @@ async fn api_tokens_authenticate_scripts(backend: Backend) {
     app.team("Acme", &[(ann, Role::Member)]).await;
     let (_, secret) = api_tokens::create(&app.db, ann, "script").await.expect("token");
     let c = client();
-    let res = c
-        .get(app.url("/api/v1/teams"))
-        .bearer_auth(secret.expose())
-        .send()
-        .await
-        .expect("req");
+    let teams = || c.get(app.url("/api/v1/teams")).bearer_auth(secret.expose()).send();
+    let res = teams().await.expect("req");
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["teams"][0]["role"], "member");
@@ -127,13 +123,7 @@ async fn api_tokens_authenticate_scripts(backend: Backend) {
     assert_problem(app.get(&c, "/api/v1/teams").await, 401).await;
 
     api_tokens::revoke(&app.db, listed[0].id).await.expect("revoke");
-    let res = c
-        .get(app.url("/api/v1/teams"))
-        .bearer_auth(secret.expose())
-        .send()
-        .await
-        .expect("req");
-    assert_problem(res, 401).await;
+    assert_problem(teams().await.expect("req"), 401).await;
 }
 
 async fn a_member_of_team_a_cannot_read_or_change_team_b(backend: Backend) {

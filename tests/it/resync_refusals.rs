@@ -35,6 +35,7 @@ async fn a_resync_that_cannot_work_is_refused_with_its_reason(backend: Backend) 
         ),
         (json!({"until": far}), 400, "after today"),
         (json!({"since": far}), 400, "after today"),
+        (json!({"until": "2020-01-01"}), 400, "older than Facebook keeps"),
     ] {
         let res = f.app.post(&f.c, &path, body.clone()).await;
         let detail = assert_problem(res, status).await;

@@ -61,7 +61,7 @@ async fn every_run_is_listed_with_its_outcome_in_plain_words(backend: Backend) {
     );
     assert!(
         page.contains(&format!(
-            "Waiting until {}: Facebook's rate limit for the ad account",
+            "Waiting, at the latest until {}: Facebook's rate limit for the ad account",
             until.format("%H:%M UTC")
         )),
         "{page}"

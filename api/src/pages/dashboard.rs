@@ -292,7 +292,7 @@ async fn render(state: &AppState, team: &PageTeam, mut view: View) -> Result<Mar
         @if let Some(e) = &range_error { (notice("error", e)) }
     };
     if overview {
-        let each = all_accounts::section(state, t, &view, range, &accounts, &goal.label()).await?;
+        let each = all_accounts::section(state, t, &view, &accounts, &goal.label()).await?;
         return Ok(html! {
             div.dash {
                 (header)

@@ -25,7 +25,14 @@ pub async fn problems_as_pages(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !wants_page || !is_problem {
+    if !is_problem || !is_page(&path) {
+        return res;
+    }
+    // The same URL answers a page or a problem depending on Accept: caches must tell them apart.
+    let mut res = res;
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("accept"));
+    if !wants_page {
         return res;
     }
     let (mut parts, body) = res.into_parts();
@@ -81,9 +88,9 @@ fn way_back(path: &str, status: StatusCode, is_form: bool) -> (String, &'static 
         .and_then(|rest| rest.split('/').next())
         .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
     match team {
-        Some(_) if matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) && !is_form => {
-            ("/teams".into(), "Back to your teams")
-        }
+        // A team one cannot see: its pages answer 404 too.
+        Some(_) if status == StatusCode::NOT_FOUND => ("/teams".into(), "Back to your teams"),
+        Some(_) if status == StatusCode::FORBIDDEN && !is_form => ("/teams".into(), "Back to your teams"),
         Some(id) if is_form => (format!("/teams/{id}/connectors"), "Back to the connectors page"),
         Some(id) => (format!("/teams/{id}/dashboard"), "Back to the team's dashboard"),
         None => ("/teams".into(), "Back to your teams"),
@@ -105,6 +112,11 @@ mod tests {
         assert_eq!(
             back("/teams/7/syncs", StatusCode::FORBIDDEN, true),
             "/teams/7/connectors"
+        );
+        assert_eq!(
+            back("/teams/8/syncs", StatusCode::NOT_FOUND, true),
+            "/teams",
+            "not one's team"
         );
         assert_eq!(
             back("/teams/7/dashboard", StatusCode::BAD_REQUEST, false),

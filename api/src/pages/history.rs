@@ -53,7 +53,7 @@ fn table(runs: &[SyncRun]) -> Markup {
                 @for r in runs {
                     tr data-run=(r.id) data-status=(r.status.as_str()) {
                         td { (r.id) }
-                        td { (kind(r.kind)) br; small { (range(r)) } }
+                        td { (kind(r)) br; small { (range(r)) } }
                         td { (at(r.started_at)) }
                         td { (at(r.finished_at)) }
                         td { (took(r)) }
@@ -67,11 +67,13 @@ fn table(runs: &[SyncRun]) -> Markup {
     }
 }
 
-fn kind(k: RunKind) -> &'static str {
-    match k {
-        RunKind::Backfill => "First sync (all history)",
-        RunKind::Incremental => "Scheduled sync",
-        RunKind::Manual => "Resync",
+fn kind(r: &SyncRun) -> &'static str {
+    match (r.kind, r.since) {
+        (RunKind::Backfill, _) => "First sync (all history)",
+        // The schedule's runs re-pull the lookback window; a reconnect's start on a day.
+        (RunKind::Incremental, None) => "Scheduled sync",
+        (RunKind::Incremental, Some(_)) => "Catch-up after reconnecting",
+        (RunKind::Manual, _) => "Resync",
     }
 }
 
@@ -118,7 +120,7 @@ fn outcome(r: &SyncRun) -> Markup {
             RunStatus::Running => {
                 "Running"
                 @if let (Some(until), Some(why)) = (r.paused_until, &r.pause_reason) {
-                    br; small.paused { "Waiting until " (until.format("%H:%M UTC")) ": " (why) }
+                    br; small.paused { "Waiting, at the latest until " (until.format("%H:%M UTC")) ": " (why) }
                 }
             },
             RunStatus::Succeeded => "Done",

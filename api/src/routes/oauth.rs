@@ -41,8 +41,10 @@ async fn oauth_callback(State(state): State<AppState>, parts: Parts, RawQuery(ra
     let kind = match outcome.result {
         Ok(_) => {
             let queued = async {
-                let run =
-                    adsync_storage::syncs::after_connect(&state.db, team, user, state.config.lookback_days).await?;
+                let run = adsync_storage::syncs::after_connect(&state.db, team, user, state.config.lookback_days)
+                    .await
+                    // Not knowing what is stored, fetch everything rather than nothing.
+                    .unwrap_or_else(|_| adsync_storage::sync_runs::NewRun::backfill(team, user));
                 adsync_storage::syncs::request(&state.db, &state.queue, &run).await
             };
             if let Err(e) = queued.await {

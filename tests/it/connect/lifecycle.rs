@@ -274,6 +274,33 @@ async fn a_reconnect_after_a_backfill_fetches_only_what_is_missing(backend: Back
         )),
         "{page}"
     );
+
+    // An account new to the team has nothing stored: its history needs the full backfill.
+    let conn = f.connection().await.expect("connection");
+    let mut accounts = connections::active_ad_accounts(&f.app.db, f.team)
+        .await
+        .expect("accounts");
+    accounts.push(connections::AdAccount {
+        id: "act_424242".into(),
+        account_id: "424242".into(),
+        name: "New to the team".into(),
+        ..accounts[0].clone()
+    });
+    let again = connections::NewConnection {
+        team_id: f.team,
+        platform: conn.platform.clone(),
+        external_user_id: conn.external_user_id.clone(),
+        external_user_name: conn.external_user_name.clone(),
+        token_ciphertext: conn.token_ciphertext.clone().expect("token"),
+        scopes: conn.scopes.clone(),
+        token_expires_at: conn.token_expires_at,
+        connected_by: f.owner,
+    };
+    connections::save(&f.app.db, &again, &accounts).await.expect("save");
+    let run = adsync_storage::syncs::after_connect(&f.app.db, f.team, Some(f.owner), f.app.config.lookback_days)
+        .await
+        .expect("db");
+    assert_eq!(run.kind, adsync_storage::sync_runs::RunKind::Backfill, "{run:?}");
 }
 
 crate::on_both_backends!(

@@ -184,17 +184,21 @@ async fn every_account_shape_counts_as_ads_manager_does(backend: Backend) {
     assert_eq!(purchases["action_types"][0], "omni_purchase");
 }
 
+/// The shapes dataset's lead-generation account.
+fn lead_gen(ds: &adsync_sandbox::Dataset) -> &adsync_sandbox::Account {
+    ds.accounts()
+        .iter()
+        .find(|a| a.reporting == Reporting::LeadGen)
+        .expect("a lead-gen account")
+}
+
 /// The owner picks what the team counts as results; the `results` metrics and the
 /// dashboard follow, members cannot change it and other teams cannot touch it.
 async fn the_primary_conversion_is_the_owners_choice(backend: Backend) {
     let f = synced_with(backend, shapes()).await;
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     let (since, until) = window(ds);
-    let lead_gen = ds
-        .accounts()
-        .iter()
-        .find(|a| a.reporting == Reporting::LeadGen)
-        .expect("a lead-gen account");
+    let lead_gen = lead_gen(ds);
     let t = ds.totals(Level::Account, &lead_gen.id, since, until);
     let settings = format!("/api/v1/teams/{}/settings", f.team);
     let results = format!(
@@ -349,11 +353,7 @@ async fn grafana_counts_the_chosen_conversion() {
     let f = synced_with(Backend::Postgres, shapes()).await;
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     let (since, until) = window(ds);
-    let lead_gen = ds
-        .accounts()
-        .iter()
-        .find(|a| a.reporting == Reporting::LeadGen)
-        .expect("lead gen");
+    let lead_gen = lead_gen(ds);
     let custom = lead_gen.custom_conversion.clone().expect("custom");
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let url = match &f.app.db {

@@ -289,7 +289,7 @@ async fn fetch_units(
 /// the backfill covers all 37 months rather than fail.
 async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option<chrono::NaiveDate>, SyncError> {
     let today = account.today();
-    let since = plan::oldest_day(today, plan::BACKFILL_MONTHS);
+    let since = adsync_common::dates::oldest_day(today, plan::BACKFILL_MONTHS);
     let whole = adsync_common::dates::DateRange::new(since, today)
         .map_err(|e| SyncError::Graph(GraphError::Decode(e.to_string())))?;
     let mut earliest = None;
@@ -358,11 +358,16 @@ async fn first_day_with_data(ctx: &RunCtx, account: &AdAccount) -> Result<Option
 /// A lock lasts as long as a lease and is renewed with it, so the lock of a run whose
 /// worker died (or whose job was dropped in an outage) lapses with its lease: a waiting run
 /// never waits longer for a dead one than the dead one's own resumption would.
+///
+/// The run's pages say why it waits. The time they show is when the other run's lock would
+/// lapse were it to stop renewing it; it moves on while that run works. The wait is written
+/// and cleared directly: it comes before any fetch of the account, so no rate-limit wait
+/// of this account's fetches is pending then.
 async fn wait_for_lock(ctx: &RunCtx, account: &str) -> Result<(), SyncError> {
-    let mut said = false;
+    let mut said: Option<chrono::DateTime<chrono::Utc>> = None;
     loop {
         if lock_account(&ctx.db, ctx.team, account, ctx.run, ctx.lease).await? {
-            if said {
+            if said.is_some() {
                 ctx.write_pause(None).await?;
             }
             return Ok(());
@@ -371,13 +376,12 @@ async fn wait_for_lock(ctx: &RunCtx, account: &str) -> Result<(), SyncError> {
             ad_account = account,
             "another run is syncing this account; waiting for it"
         );
-        if !said {
-            // The run's page says why it waits: at the latest until the other run's lock
-            // lapses with its lease.
-            let until = adsync_storage::now() + ctx.lease;
+        let now = adsync_storage::now();
+        if said.is_none_or(|until| until - ctx.lease / 2 <= now) {
+            let until = now + ctx.lease;
             let why = format!("another sync of this team is fetching ad account {account}; this one goes on after it");
             ctx.write_pause(Some((until, &why))).await?;
-            said = true;
+            said = Some(until);
         }
         renew(ctx).await?;
         ctx.pause(Duration::from_millis(500)).await?;

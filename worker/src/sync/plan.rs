@@ -9,7 +9,7 @@
 
 use adsync_common::breakdowns::{Breakdown, REACH_MONTHS};
 use adsync_common::config::DEFAULT_SYNC_CHUNK_ROWS;
-use adsync_common::dates::DateRange;
+use adsync_common::dates::{DateRange, oldest_day};
 use adsync_common::graph::{Level, MAX_PAGE_SIZE};
 use adsync_storage::connections::AdAccount;
 use adsync_storage::page_writes::ChunkKey;
@@ -30,23 +30,7 @@ pub fn head_days(level: Level) -> u32 {
 /// Levels in the order they are fetched (ad first: the most rows, so the longest to fetch).
 pub const LEVELS: [Level; 4] = [Level::Ad, Level::Adset, Level::Campaign, Level::Account];
 /// How far back a backfill reaches: Facebook keeps 37 months.
-pub const BACKFILL_MONTHS: u32 = 37;
-/// Days kept off the oldest edge of a history limit. Facebook counts its 37 months (and the
-/// 13 months of reach by breakdown) back from *its* date, not the account's, and refuses a
-/// start a day too old (code 100, subcode 1487534). Its date can be up to two calendar days
-/// ahead of the account's (an account at UTC−12 against a clock at UTC+14).
-const EDGE_DAYS: u64 = 2;
-
-/// The oldest day a request may start on when Facebook keeps `months` of history, seen
-/// from the account's `today`: safe whatever time zone Facebook's clock is in. The days are
-/// added before the months are taken off (months differ in length: 2024-02-28 + 2 days is
-/// 2024-03-01, whose 37 months reach back to 2021-02-01, not 2021-01-28 + 2 days).
-pub fn oldest_day(today: NaiveDate, months: u32) -> NaiveDate {
-    today
-        .checked_add_days(chrono::Days::new(EDGE_DAYS))
-        .and_then(|d| d.checked_sub_months(chrono::Months::new(months)))
-        .unwrap_or(today)
-}
+pub const BACKFILL_MONTHS: u32 = adsync_common::dates::MAX_HISTORY_MONTHS;
 
 /// How the chunks after a level's head are sized and fetched.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -243,32 +227,6 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().expect("date")
-    }
-
-    #[test]
-    fn the_oldest_day_is_inside_facebooks_history_whatever_its_clock_says() {
-        // Facebook's date is the account's, or up to two days ahead of it (UTC−12 against
-        // UTC+14). Every day of five years, leap days and month ends included.
-        let mut today = d("2024-01-01");
-        while today <= d("2028-12-31") {
-            for months in [BACKFILL_MONTHS, REACH_MONTHS] {
-                let oldest = oldest_day(today, months);
-                for ahead in 0..=2 {
-                    let facebook_today = today + chrono::Days::new(ahead);
-                    let facebook_limit = facebook_today - chrono::Months::new(months);
-                    assert!(
-                        oldest >= facebook_limit,
-                        "{today} +{ahead}d, {months} months: {oldest} is before {facebook_limit}"
-                    );
-                }
-                let loss = (oldest - (today - chrono::Months::new(months))).num_days();
-                assert!(
-                    (0..=5).contains(&loss),
-                    "{today}, {months} months: {loss} days given up"
-                );
-            }
-            today = today.succ_opt().expect("date");
-        }
     }
 
     #[test]

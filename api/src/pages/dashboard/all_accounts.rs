@@ -1,22 +1,22 @@
 //! "All ad accounts" when the accounts report in different currencies. adsync converts
 //! nothing, so there is no one total: the overview says so and lists each account's key
 //! figures in its own currency, grouped by currency, each a link to that account's view.
+//! Each account's range is resolved in its own days (its "last 30 days" end on its today),
+//! so a row shows what its link opens.
 
-use adsync_common::dates::DateRange;
 use adsync_common::ids::TeamId;
 use adsync_common::reporting::currency_decimals;
 use adsync_storage::connections::AdAccount;
 use maud::{Markup, html};
 
 use super::numbers::{Kind, fmt_metric};
-use super::{View, totals};
+use super::{View, resolve_range, totals};
 use crate::{ApiError, AppState};
 
 pub(super) async fn section(
     state: &AppState,
     team: TeamId,
     view: &View,
-    range: DateRange,
     accounts: &[AdAccount],
     results: &str,
 ) -> Result<Markup, ApiError> {
@@ -30,6 +30,7 @@ pub(super) async fn section(
             account: Some(a.id.clone()),
             ..view.clone()
         };
+        let (range, _) = resolve_range(view, a.today());
         rows.push((*a, totals(state, team, &one, range).await?));
     }
     Ok(html! {
