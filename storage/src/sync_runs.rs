@@ -39,8 +39,9 @@ macro_rules! text_enum {
 text_enum!(RunKind { Backfill = "backfill", Incremental = "incremental", Manual = "manual" });
 text_enum!(RunStatus { Queued = "queued", Running = "running", Succeeded = "succeeded", Failed = "failed", Cancelled = "cancelled" });
 
-/// Chunks of the run done, of those planned.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// Days of data the run fetched, of the days planned over its ad accounts (0 of 0 until
+/// every account is planned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     pub done: i64,
     pub total: i64,

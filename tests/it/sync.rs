@@ -54,6 +54,16 @@ async fn backfill_equals_the_ground_truth_and_resync_adds_nothing(backend: Backe
     let before = row_count(&f.app.db).await;
     let again = f.run_to_end(&state, f.manual_run(first, today).await).await;
     assert_eq!(again.status, RunStatus::Succeeded, "{:?}", again.error);
+    // Progress counts days of data: the days asked for, in each account's own calendar.
+    let accounts = adsync_storage::connections::synced_ad_accounts(&f.app.db, f.team)
+        .await
+        .expect("accounts");
+    let planned: i64 = accounts
+        .iter()
+        .map(|a| (a.today().min(today) - first).num_days() + 1)
+        .sum();
+    assert_eq!(again.progress.total, planned, "{accounts:?}");
+    assert_eq!(again.progress.done, planned);
     assert_eq!(
         row_count(&f.app.db).await,
         before,

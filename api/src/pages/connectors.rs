@@ -13,6 +13,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::PageTeam;
+use super::history::days_done;
 use super::layout::{notice, page};
 use crate::routes::connectors::{connect_error, connector, connectors_page, facebook_view};
 use crate::{ApiError, AppState};
@@ -259,7 +260,7 @@ pub fn runs_table(runs: &[SyncRun]) -> Markup {
     html! {
         @if runs.is_empty() { p { "No syncs yet." } } @else {
             table.runs {
-                thead { tr { th scope="col" { "Run" } th scope="col" { "Kind" } th scope="col" { "Status" } th scope="col" { "Progress (chunks)" } th scope="col" { "Rows" } } }
+                thead { tr { th scope="col" { "Run" } th scope="col" { "Kind" } th scope="col" { "Status" } th scope="col" { "Progress (days of data)" } th scope="col" { "Rows" } } }
                 tbody {
                     @for r in runs {
                         tr data-run=(r.id) data-status=(r.status.as_str()) {
@@ -272,8 +273,8 @@ pub fn runs_table(runs: &[SyncRun]) -> Markup {
                                 }
                             }
                             td {
-                                progress max=(r.progress.total.max(1)) value=(r.progress.done) aria-label={ "Run " (r.id) " progress" } { (r.progress.done) "/" (r.progress.total) }
-                                " " small data-cell="done" { (r.progress.done) "/" (r.progress.total) }
+                                progress max=(r.progress.total.max(1)) value=(r.progress.done) aria-label={ "Run " (r.id) " progress" } { (days_done(&r.progress)) }
+                                " " small data-cell="done" { (days_done(&r.progress)) }
                             }
                             td data-cell="rows" { (r.rows_written) }
                         }

@@ -57,7 +57,7 @@ fn table(runs: &[SyncRun]) -> Markup {
                         td { (at(r.started_at)) }
                         td { (at(r.finished_at)) }
                         td { (took(r)) }
-                        td { (r.progress.done) " of " (r.progress.total) " parts" }
+                        td { (days_done(&r.progress)) }
                         td.num { (group(i128::from(r.rows_written))) }
                         td { (outcome(r)) }
                     }
@@ -90,6 +90,14 @@ fn range(r: &SyncRun) -> String {
         Some(a) => format!("{days}, ad account {a}"),
         None => format!("{days}, every ad account"),
     }
+}
+
+/// "312 of 1,104 days": days of data fetched of those planned (progress.js writes the same).
+pub fn days_done(p: &sync_runs::Progress) -> String {
+    if p.total == 0 {
+        return "not planned yet".into();
+    }
+    format!("{} of {} days", group(i128::from(p.done)), group(i128::from(p.total)))
 }
 
 fn at(t: Option<DateTime<Utc>>) -> Markup {

@@ -30,11 +30,14 @@
       status.append(document.createElement("br"), note);
     }
     const done = run.progress.done, total = run.progress.total;
+    // The page's words (history.rs, days_done): "312 of 1,104 days".
+    const words = total === 0 ? "not planned yet"
+      : done.toLocaleString("en-US") + " of " + total.toLocaleString("en-US") + " days";
     const bar = row.querySelector("progress");
     bar.max = Math.max(total, 1);
     bar.value = done;
-    bar.textContent = done + "/" + total;
-    row.querySelector("[data-cell=done]").textContent = done + "/" + total;
+    bar.textContent = words;
+    row.querySelector("[data-cell=done]").textContent = words;
     row.querySelector("[data-cell=rows]").textContent = run.rows_written;
   }
 

@@ -45,7 +45,7 @@ struct RunPage {
     next_cursor: Option<String>,
 }
 
-/// One sync run: status, `progress {done, total}` in chunks, rows written, error.
+/// One sync run: status, `progress {done, total}` in days of data, rows written, error.
 #[utoipa::path(get, path = "/api/v1/teams/{team}/syncs/{id}", tag = "syncs", security(("session" = []), ("api_token" = [])),
     params(("team" = i64, Path, description = "Team id"), ("id" = i64, Path, description = "Sync run id")), responses(
     (status = 200, description = "The run", body = SyncRun), (status = 401, description = "Not signed in", body = crate::error::Problem, content_type = "application/problem+json"), (status = 404, description = "No such run in this team, or no such team for the caller", body = crate::error::Problem, content_type = "application/problem+json"),

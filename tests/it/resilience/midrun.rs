@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use adsync_common::ids::RunId;
 use adsync_sandbox::SandboxConfig;
-use adsync_storage::sync_runs::{RunStatus, SyncRun};
+use adsync_storage::sync_runs::{Progress, RunStatus, SyncRun};
 
 use super::run_state;
 use crate::connect::{Fixture, auto_approve, connected};
@@ -25,13 +25,14 @@ pub async fn slow_backfill() -> (Fixture, RunId) {
     (f, run)
 }
 
-/// Waits until the run is running with at least 8 chunks done, before `what` stops it.
-pub async fn wait_until_under_way(f: &Fixture, run: RunId, what: &str) {
+/// Waits until the run is running with a quarter of its days done, before `what` stops it;
+/// its progress then.
+pub async fn wait_until_under_way(f: &Fixture, run: RunId, what: &str) -> Progress {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let r = run_state(f, run).await;
-        if r.status == RunStatus::Running && r.progress.done >= 8 {
-            return;
+        if r.status == RunStatus::Running && r.progress.total > 0 && r.progress.done * 4 >= r.progress.total {
+            return r.progress;
         }
         assert!(
             r.status != RunStatus::Succeeded,
@@ -57,10 +58,12 @@ pub async fn wait_until_ended(f: &Fixture, run: RunId) -> SyncRun {
     .await
 }
 
-/// The run succeeded in full and the team's data equals the ground truth.
-pub async fn assert_complete_and_exact(f: &Fixture, done: &SyncRun) {
+/// The run succeeded in full, its total of days is the one it had `under_way` (the worker
+/// that resumed it planned the same days) and the team's data equals the ground truth.
+pub async fn assert_complete_and_exact(f: &Fixture, done: &SyncRun, under_way: &Progress) {
     assert_eq!(done.status, RunStatus::Succeeded, "{:?}", done.error);
     assert_eq!(done.progress.done, done.progress.total);
+    assert_eq!(done.progress.total, under_way.total, "the total of days never moves");
     let ds = f.app.sandbox.as_ref().expect("sandbox").dataset();
     assert_matches_truth(&f.app, f.team, ds.today() - chrono::Duration::days(89), ds.today()).await;
 }

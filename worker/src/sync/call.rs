@@ -4,12 +4,11 @@
 //! the whole run on an invalid token or a missing permission.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 
 use adsync_common::Secret;
 use adsync_common::graph::{GraphClient, GraphError, Level};
 use adsync_storage::Db;
-use adsync_storage::sync_runs::{self, Progress};
+use adsync_storage::sync_runs;
 use tokio_util::sync::CancellationToken;
 
 use super::SyncError;
@@ -39,8 +38,7 @@ pub struct RunCtx {
     pub team: adsync_common::ids::TeamId,
     pub owner: Arc<str>,
     pub lease: chrono::Duration,
-    pub done: AtomicI64,
-    pub total: AtomicI64,
+    pub progress: super::progress::DaysProgress,
     /// Names (campaigns, ad sets, ads) this run already wrote, so later pages skip them.
     pub names_written: std::sync::Mutex<std::collections::HashSet<String>>,
     /// What each ad account's level needed so far (see [`shrink::Sizing`]).
@@ -54,14 +52,6 @@ pub struct RunCtx {
 }
 
 impl RunCtx {
-    pub(super) fn complete_unit(&self) -> Progress {
-        let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
-        Progress {
-            done,
-            total: self.total.load(Ordering::SeqCst),
-        }
-    }
-
     /// Writes on the run that it waits `wait` for `why`, when that is a second or more; true
     /// when the run says it waits (this wait, or a longer one already written).
     pub(super) async fn note_pause(&self, wait: std::time::Duration, why: &PauseReason) -> Result<bool, SyncError> {
@@ -156,13 +146,6 @@ impl RunCtx {
     /// [`Sizing::relax`]; a trial's sizing is confirmed).
     pub(super) fn unit_clean(&self, account: &str, level: Level, used: &Sizing, on_trial: bool) {
         self.with_sizing(account, level, |s| if on_trial { s.confirm(used) } else { s.relax() });
-    }
-
-    pub(super) fn progress(&self, extra: i64) -> Progress {
-        Progress {
-            done: self.done.load(Ordering::SeqCst) + extra,
-            total: self.total.load(Ordering::SeqCst),
-        }
     }
 }
 

@@ -150,9 +150,9 @@ async fn write(
 ) -> Result<(), SyncError> {
     // Count the unit before its last write, so reported progress only ever grows.
     let progress = if unit_done {
-        ctx.complete_unit()
+        ctx.progress.fetched(unit)
     } else {
-        ctx.progress(0)
+        ctx.progress.now()
     };
     let checkpoint = Checkpoint {
         run: ctx.run,

@@ -8,13 +8,13 @@ pub mod gate;
 mod objects;
 mod piece;
 mod plan;
+mod progress;
 mod report;
 mod retry;
 mod shrink;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use adsync_common::graph::{GraphError, InsightsRequest, Level, TimeIncrement};
@@ -124,8 +124,7 @@ async fn sync_accounts(
         team: run.team_id,
         owner: state.instance.clone(),
         lease: state.run_lease(),
-        done: AtomicI64::new(0),
-        total: AtomicI64::new(0),
+        progress: Default::default(),
         names_written: Default::default(),
         sizings: Default::default(),
         pause_noted: Default::default(),
@@ -144,14 +143,12 @@ async fn sync_accounts(
             None
         };
         if let Some(range) = plan::range_for(run, today, state.config.lookback_days, earliest) {
-            lanes.extend(plan::lanes(account, range, &breakdowns));
+            let account_lanes = plan::lanes(account, range, &breakdowns);
+            ctx.progress.plan(&account.id, range.days(), &account_lanes);
+            lanes.extend(account_lanes);
         }
     }
     let done = done_chunks(&state.db, run.id).await?;
-    // Until the heads tell the rows per day, the rest is counted in head-sized chunks.
-    let estimate: i64 = lanes.iter().map(|l| 1 + l.estimated_rest_chunks()).sum();
-    ctx.total.store(estimate, Ordering::SeqCst);
-    ctx.done.store(done.len() as i64, Ordering::SeqCst);
 
     for account in &accounts {
         wait_for_lock(&ctx, &account.id).await?;
@@ -208,16 +205,23 @@ async fn fetch_lanes(
                 ..head.clone()
             })
             .collect();
-        // The total counted this lane's rest in head-sized chunks until now.
-        ctx.total
-            .fetch_add(rest.len() as i64 - lane.estimated_rest_chunks(), Ordering::SeqCst);
-        rest.retain(|u| !done.contains_key(&u.key()));
+        // A resumed run counts what an earlier try committed.
+        rest.retain(|u| {
+            let committed = done.contains_key(&u.key());
+            if committed {
+                ctx.progress.fetched(u);
+            }
+            !committed
+        });
         rest
     };
     let mut first = Vec::new();
     for lane in lanes {
         match done.get(&lane.head.key()) {
-            Some(&rows) => first.extend(rest_of(lane, rows)),
+            Some(&rows) => {
+                ctx.progress.fetched(&lane.head);
+                first.extend(rest_of(lane, rows))
+            }
             None => first.push(lane.head.clone()),
         }
     }
@@ -389,10 +393,7 @@ async fn wait_for_lock(ctx: &RunCtx, account: &str) -> Result<(), SyncError> {
 }
 
 async fn renew(ctx: &RunCtx) -> Result<(), SyncError> {
-    let progress = adsync_storage::sync_runs::Progress {
-        done: ctx.done.load(Ordering::SeqCst),
-        total: ctx.total.load(Ordering::SeqCst),
-    };
+    let progress = ctx.progress.now();
     adsync_storage::sync_runs::report_progress(&ctx.db, ctx.run, &ctx.owner, &progress, 0, ctx.lease)
         .await
         .map_err(SyncError::from)

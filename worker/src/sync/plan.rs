@@ -124,14 +124,6 @@ pub struct Lane {
     pub rest: Option<DateRange>,
 }
 
-impl Lane {
-    /// Chunks of the rest counted before the head tells its rows per day: head-sized ones.
-    pub fn estimated_rest_chunks(&self) -> i64 {
-        self.rest
-            .map_or(0, |r| r.chunks_newest_first(head_days(self.head.level)).len() as i64)
-    }
-}
-
 /// The range a run covers for one account. `earliest` is the first day with data (from the
 /// backfill probe), when known.
 pub fn range_for(
