@@ -58,6 +58,14 @@ pub enum AdminCommand {
         #[command(flatten)]
         password: PasswordArgs,
     },
+    /// Print a single-use link that sets a new password for a user, valid for 24 hours, to
+    /// pass on by hand (for a forgotten password when adsync sends no e-mail). The user's
+    /// unused links issued before stop working.
+    ResetLink {
+        /// The user's e-mail.
+        #[arg(long)]
+        email: String,
+    },
     /// List users.
     ListUsers,
     /// Create a team, optionally with its first owner.
@@ -169,10 +177,7 @@ async fn user_id(db: &Db, raw: &str) -> anyhow::Result<adsync_common::ids::UserI
 }
 
 fn ensure_long_enough(password: &Secret<String>) -> anyhow::Result<()> {
-    if password.expose().chars().count() < 8 {
-        return Err(usage("the password must have at least 8 characters"));
-    }
-    Ok(())
+    adsync_common::password::check_new_password(password).map_err(usage)
 }
 
 /// Creates a user with an argon2id hash. `Conflict` when the e-mail is taken.
@@ -203,6 +208,16 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
             let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
             users::set_password(db, id, &hash).await?;
             println!("password of <{email}> changed; their sessions have ended");
+        }
+        AdminCommand::ResetLink { email } => {
+            let id = user_id(db, &email).await?;
+            let ttl = chrono::Duration::hours(adsync_api::ADMIN_RESET_HOURS);
+            let secret = adsync_storage::password_resets::create(db, id, ttl).await?;
+            println!("{}", adsync_api::reset_link(&config.public_url, &secret));
+            eprintln!(
+                "single-use link for {email}, valid for {} hours; it is shown only now",
+                adsync_api::ADMIN_RESET_HOURS
+            );
         }
         AdminCommand::ListUsers => {
             for u in users::list(db).await? {

@@ -101,14 +101,13 @@ pub async fn run(
             .await,
         ),
     };
-    let state = AppState {
-        db: services.db.clone(),
-        queue: services.queue.clone(),
-        config: services.config.clone(),
-        connector: services.connector.clone(),
-        worker: worker.as_ref().map(|w| w.readiness.clone()),
-        metrics_queries: adsync_api::TeamQueries::new(services.config.http.metrics_queries_per_team),
-    };
+    let state = AppState::new(
+        services.db.clone(),
+        services.queue.clone(),
+        services.config.clone(),
+        services.connector.clone(),
+        worker.as_ref().map(|w| w.readiness.clone()),
+    )?;
     // The API serves everything; a worker-only process serves health and metrics when
     // given a listener (`ADSYNC_WORKER_LISTEN`).
     let app = match role {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use adsync_common::Config;
 use adsync_common::crypto::Keyring;
 use adsync_common::ids::{Email, Role};
-use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use adsync_sandbox::{MailSink, Sandbox, SandboxConfig, SandboxHandle};
 use adsync_storage::{Db, teams, users};
 use anyhow::Context;
 
@@ -18,9 +18,9 @@ pub const DEMO_PASSWORD: &str = "adsync-demo";
 pub const TEAM_NAME: &str = "Demo Team";
 
 /// The demo's configuration: the environment's, except that data lives in `data_dir` on
-/// SQLite, the queue too, an encryption key is generated there on first run, and Facebook
-/// is the in-process sandbox.
-pub fn config(data_dir: &Path, public_url: &str, sandbox: &SandboxHandle) -> anyhow::Result<Config> {
+/// SQLite, the queue too, an encryption key is generated there on first run, Facebook is the
+/// in-process sandbox and e-mail goes to the sandbox's mailbox.
+pub fn config(data_dir: &Path, public_url: &str, sandbox: &SandboxHandle, mail: &MailSink) -> anyhow::Result<Config> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let key = demo_key(&data_dir.join("encryption.key"))?;
     let overrides: HashMap<&str, String> = HashMap::from([
@@ -34,10 +34,11 @@ pub fn config(data_dir: &Path, public_url: &str, sandbox: &SandboxHandle) -> any
         ("FACEBOOK_APP_SECRET", sandbox.app_secret().to_string()),
         ("FACEBOOK_GRAPH_URL", sandbox.base_url()),
         ("FACEBOOK_DIALOG_URL", sandbox.base_url()),
+        ("ADSYNC_SMTP_URL", mail.smtp_url()),
     ]);
     // `.env` is already in the environment (loaded in `main`).
     Ok(Config::from_lookup(|k| match k {
-        "REDIS_URL" | "ADSYNC_ENCRYPTION_KEYS_OLD" => None,
+        "REDIS_URL" | "ADSYNC_ENCRYPTION_KEYS_OLD" | "ADSYNC_MAIL_FROM" => None,
         _ => overrides.get(k).cloned().or_else(|| std::env::var(k).ok()),
     })?)
 }
@@ -86,13 +87,19 @@ pub fn banner(url: &str, sandbox: &SandboxHandle) -> String {
          Facebook is the local Graph API sandbox at {sandbox_url} (no internet needed;\n  \
          its ad data runs to {last_day}; six ad accounts, each reporting conversions\n  \
          its own way, as real accounts do).\n  \
-         Sign in as the owner, open Connectors and click Connect.\n\n  Press Ctrl-C to stop.\n"
+         Sign in as the owner, open Connectors and click Connect.\n\n  \
+         E-mail (invitations, password resets) is kept, not sent: read it at\n  \
+         {sandbox_url}/__sandbox/mail\n\n  Press Ctrl-C to stop.\n"
     )
 }
 
 /// Starts the Graph API sandbox (the `shapes` dataset ending today: six ad accounts, each
-/// reporting its conversions under other action types; a real consent dialog) on a free port.
-pub async fn start_sandbox() -> anyhow::Result<SandboxHandle> {
+/// reporting its conversions under other action types; a real consent dialog) on a free
+/// port, and the SMTP sink whose mailbox it shows.
+pub async fn start_sandbox() -> anyhow::Result<(SandboxHandle, MailSink)> {
+    let mail = MailSink::start()
+        .await
+        .context("cannot start the sandbox's mail sink")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot start the Graph API sandbox")?;
@@ -103,7 +110,11 @@ pub async fn start_sandbox() -> anyhow::Result<SandboxHandle> {
         dataset: adsync_sandbox::DatasetName::Shapes,
         ..SandboxConfig::default()
     };
-    Ok(Sandbox::new(config).spawn(listener).await)
+    let sandbox = Sandbox::new(config)
+        .with_mailbox(mail.mailbox().clone())
+        .spawn(listener)
+        .await;
+    Ok((sandbox, mail))
 }
 
 pub fn default_data_dir() -> PathBuf {

@@ -217,12 +217,13 @@ async fn run_demo(data_dir: &std::path::Path) -> Result<(), Failure> {
     adsync_common::telemetry::init(&probe.log_filter, probe.log_format);
     let listener = bind(probe.listen).await?;
     let url = format!("http://{}", listener.local_addr().map_err(anyhow::Error::from)?);
-    let sandbox = demo::start_sandbox().await?;
-    let config = demo::config(data_dir, &url, &sandbox)?;
+    let (sandbox, mail) = demo::start_sandbox().await?;
+    let config = demo::config(data_dir, &url, &sandbox, &mail)?;
     let services = Services::connect(config).await?;
     demo::seed(&services.db).await?;
     println!("{}", demo::banner(&url, &sandbox));
     let result = run_until_signal(services, Role::All, Some(listener)).await;
     sandbox.shutdown().await;
+    drop(mail);
     result
 }

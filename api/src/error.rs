@@ -19,6 +19,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// 410: a single-use link that was used, or expired.
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     MethodNotAllowed(String),
     #[error("{0}")]
@@ -65,6 +68,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "urn:adsync:problem:forbidden", "Not allowed"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "urn:adsync:problem:not-found", "Not found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "urn:adsync:problem:conflict", "Conflict"),
+            ApiError::Gone(_) => (StatusCode::GONE, "urn:adsync:problem:gone", "Link no longer valid"),
             ApiError::MethodNotAllowed(_) => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "urn:adsync:problem:method-not-allowed",
@@ -145,6 +149,9 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::NotFound => ApiError::NotFound("Not found.".into()),
             StorageError::Conflict => ApiError::Conflict("That already exists.".into()),
+            StorageError::LastOwner => {
+                ApiError::Conflict("A team keeps at least one owner: make someone else the owner first.".into())
+            }
             StorageError::MissingReference => {
                 ApiError::BadRequest("That refers to something that does not exist.".into())
             }

@@ -5,6 +5,7 @@ mod auth;
 mod error;
 mod extract;
 mod heavy;
+mod mail;
 mod openapi;
 mod pages;
 mod paging;
@@ -24,6 +25,8 @@ use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
 pub use heavy::TeamQueries;
+pub use mail::{MailError, Mailer};
+pub use pages::{ADMIN_RESET_HOURS, reset_link};
 pub use routes::openapi_document;
 pub use server::serve;
 
@@ -40,6 +43,31 @@ pub struct AppState {
     pub worker: Option<WorkerReadiness>,
     /// Metrics queries running per team (see [`heavy`]).
     pub metrics_queries: Arc<TeamQueries>,
+    /// `None` when no SMTP server is configured: invitation links are shown to the owner
+    /// instead, and reset links come from an admin.
+    pub mailer: Option<Mailer>,
+}
+
+impl AppState {
+    /// The state of an API over `db` and `queue`; fails when the mail settings are unusable.
+    pub fn new(
+        db: Db,
+        queue: Queue,
+        config: Arc<Config>,
+        connector: Option<Connector>,
+        worker: Option<WorkerReadiness>,
+    ) -> Result<Self, MailError> {
+        let mailer = config.mail.as_ref().map(Mailer::new).transpose()?;
+        Ok(AppState {
+            metrics_queries: TeamQueries::new(config.http.metrics_queries_per_team),
+            db,
+            queue,
+            config,
+            connector,
+            worker,
+            mailer,
+        })
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -42,6 +42,16 @@ pub fn verify_password(password: &Secret<String>, stored: Option<&str>) -> bool 
     ok && real
 }
 
+/// The rule for a new password: 8 to 1,024 characters (the upper bound caps the cost of
+/// hashing what a form sends).
+pub fn check_new_password(password: &Secret<String>) -> Result<(), &'static str> {
+    match password.expose().chars().count() {
+        0..8 => Err("The password must have at least 8 characters."),
+        1025.. => Err("The password must have at most 1,024 characters."),
+        _ => Ok(()),
+    }
+}
+
 /// A new random bearer secret with a readable prefix, e.g. `ads_3q...`.
 pub fn new_bearer_secret(prefix: &str) -> Secret<String> {
     let mut bytes = [0u8; 32];

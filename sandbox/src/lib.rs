@@ -1,5 +1,6 @@
 //! adsync-sandbox: a faithful local stand-in for Facebook's OAuth dialog and the
-//! Marketing (Graph) API, for the demo and all tests.
+//! Marketing (Graph) API, for the demo and all tests, and an SMTP server that keeps what it
+//! is sent ([`MailSink`]).
 //!
 //! Everything is deterministic from the seed: the dataset, the ground truth
 //! ([`Dataset::row`], [`Dataset::totals`], [`truth`]) and the injected faults.
@@ -22,6 +23,7 @@ mod generate;
 mod graph;
 mod hash;
 mod http;
+mod mail;
 mod me;
 mod oauth;
 mod paging;
@@ -45,6 +47,7 @@ pub use control::Control;
 pub use dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Reporting};
 pub use figures::WINDOWS as ATTRIBUTION_WINDOWS;
 pub use format::currency_decimals;
+pub use mail::{Mail, MailSink, Mailbox};
 pub use stats::Stats;
 pub use truth::{ByWindow, Conversion, MetricsRow, Reported, Totals, truth};
 
@@ -56,18 +59,31 @@ pub const MAX_BATCH: usize = batch::MAX_BATCH;
 /// A sandbox instance (not yet serving).
 pub struct Sandbox {
     sh: Arc<Shared>,
+    mailbox: Option<Mailbox>,
 }
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
         Self {
             sh: Shared::new(config),
+            mailbox: None,
         }
     }
 
-    /// All routes: Graph paths under any `/{version}/`, the dialog, `/__sandbox/stats`.
+    /// Shows what a [`MailSink`] received at `/__sandbox/mail`.
+    pub fn with_mailbox(mut self, mailbox: Mailbox) -> Self {
+        self.mailbox = Some(mailbox);
+        self
+    }
+
+    /// All routes: Graph paths under any `/{version}/`, the dialog, `/__sandbox/stats`, and
+    /// `/__sandbox/mail` with a mailbox.
     pub fn router(&self) -> axum::Router {
-        http::router(self.sh.clone())
+        let router = http::router(self.sh.clone());
+        match &self.mailbox {
+            Some(mailbox) => router.merge(mail::page(mailbox.clone())),
+            None => router,
+        }
     }
 
     pub fn control(&self) -> Control {

@@ -77,14 +77,13 @@ pub async fn measure(
 ) -> anyhow::Result<Latency> {
     let base = format!("http://{}", listener.local_addr()?);
     let (_, token) = api_tokens::create(&services.db, user, "bench").await?;
-    let state = AppState {
-        db: services.db.clone(),
-        queue: services.queue.clone(),
-        config: services.config.clone(),
-        connector: services.connector.clone(),
-        worker: None,
-        metrics_queries: adsync_api::TeamQueries::new(services.config.http.metrics_queries_per_team),
-    };
+    let state = AppState::new(
+        services.db.clone(),
+        services.queue.clone(),
+        services.config.clone(),
+        services.connector.clone(),
+        None,
+    )?;
     let stop = CancellationToken::new();
     let stopped = stop.clone();
     let limits = state.config.http;

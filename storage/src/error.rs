@@ -16,6 +16,9 @@ pub enum StorageError {
     MissingReference,
     #[error("not found")]
     NotFound,
+    /// The change would leave a team without an owner.
+    #[error("a team keeps at least one owner")]
+    LastOwner,
     /// A write on a run that `owner` no longer holds: its lease lapsed and another worker
     /// claimed it, or the run ended.
     #[error("the run's lease is no longer held by this worker")]

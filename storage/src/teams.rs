@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Db, StorageError, StorageResult, now, on_pool};
+use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
 use adsync_common::ids::{Role, TeamId, UserId};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -55,18 +55,71 @@ pub async fn list(db: &Db) -> StorageResult<Vec<Team>> {
     Ok(on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?))
 }
 
+/// Locks the team's row until the transaction ends, so two owners changing roles at once
+/// take turns (SQLite's write transactions take turns anyway).
+const LOCK_TEAM: &str = "UPDATE teams SET name = name WHERE id = $1";
+const ROLE: &str = "SELECT role FROM memberships WHERE team_id = $1 AND user_id = $2";
+const OWNERS: &str = "SELECT COUNT(*) FROM memberships WHERE team_id = $1 AND role = 'owner'";
+const SET_ROLE: &str = "UPDATE memberships SET role = $1 WHERE team_id = $2 AND user_id = $3";
+
 /// Adds the user to the team, or changes their role if they are in it already.
+/// `Err(LastOwner)` when that would make the team's only owner a member.
 pub async fn set_member(db: &Db, team: TeamId, user: UserId, role: Role) -> StorageResult<()> {
     const SQL: &str = "INSERT INTO memberships (team_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
                        ON CONFLICT (team_id, user_id) DO UPDATE SET role = excluded.role";
-    on_pool!(db, p => sqlx::query(SQL).bind(team).bind(user).bind(role.as_str()).bind(now()).execute(p).await.map(|_| ())?);
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query(LOCK_TEAM).bind(team).execute(&mut *tx).await?;
+        if role == Role::Member {
+            let current: Option<String> = sqlx::query_scalar(ROLE).bind(team).bind(user).fetch_optional(&mut *tx).await?;
+            let owners: i64 = sqlx::query_scalar(OWNERS).bind(team).fetch_one(&mut *tx).await?;
+            if current.as_deref() == Some(Role::Owner.as_str()) && owners <= 1 {
+                return Err(StorageError::LastOwner);
+            }
+        }
+        sqlx::query(SQL).bind(team).bind(user).bind(role.as_str()).bind(now()).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
     Ok(())
 }
 
+/// Removes the user from the team. `Err(LastOwner)` when they are its only owner.
 pub async fn remove_member(db: &Db, team: TeamId, user: UserId) -> StorageResult<()> {
     const SQL: &str = "DELETE FROM memberships WHERE team_id = $1 AND user_id = $2";
-    let n = on_pool!(db, p => sqlx::query(SQL).bind(team).bind(user).execute(p).await?.rows_affected());
-    if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query(LOCK_TEAM).bind(team).execute(&mut *tx).await?;
+        let role: Option<String> = sqlx::query_scalar(ROLE).bind(team).bind(user).fetch_optional(&mut *tx).await?;
+        let role = parse_role(&role.ok_or(StorageError::NotFound)?)?;
+        let owners: i64 = sqlx::query_scalar(OWNERS).bind(team).fetch_one(&mut *tx).await?;
+        if role == Role::Owner && owners <= 1 {
+            return Err(StorageError::LastOwner);
+        }
+        sqlx::query(SQL).bind(team).bind(user).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Makes the member `to` an owner and the owner `from` a member, in one transaction.
+/// `NotFound` when `to` is not a member of the team.
+pub async fn transfer_ownership(db: &Db, team: TeamId, from: UserId, to: UserId) -> StorageResult<()> {
+    on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query(LOCK_TEAM).bind(team).execute(&mut *tx).await?;
+        let giver: Option<String> = sqlx::query_scalar(ROLE).bind(team).bind(from).fetch_optional(&mut *tx).await?;
+        if giver.as_deref() != Some(Role::Owner.as_str()) {
+            return Err(StorageError::NotFound);
+        }
+        let taker: Option<String> = sqlx::query_scalar(ROLE).bind(team).bind(to).fetch_optional(&mut *tx).await?;
+        if taker.is_none() || from == to {
+            return Err(StorageError::NotFound);
+        }
+        sqlx::query(SET_ROLE).bind(Role::Owner.as_str()).bind(team).bind(to).execute(&mut *tx).await?;
+        sqlx::query(SET_ROLE).bind(Role::Member.as_str()).bind(team).bind(from).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
 }
 
 /// The breakdowns the team's owner enabled. A stored name this version does not know is

@@ -27,5 +27,6 @@ mod resync_refusals;
 mod storage;
 mod sync;
 mod sync_history;
+mod team_admin;
 mod throttles;
 mod truth;

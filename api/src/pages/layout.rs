@@ -22,7 +22,7 @@ pub fn page(title: &str, user: Option<&str>, body: Markup) -> Markup {
                     a.brand href="/teams" { "adsync" }
                     @if let Some(email) = user {
                         nav {
-                            span.who { (email) }
+                            a.who href="/account" title="Your account" { (email) }
                             form method="post" action="/logout" { button.link type="submit" { "Sign out" } }
                         }
                     }

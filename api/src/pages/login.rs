@@ -54,6 +54,7 @@ fn form(error: Option<&str>, email: &str, next: &str) -> Html<String> {
                     input id="password" name="password" type="password" autocomplete="current-password" required;
                     button type="submit" { "Sign in" }
                 }
+                p { a href="/password/forgot" { "Forgot your password?" } }
             },
         )
         .into_string(),

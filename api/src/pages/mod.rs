@@ -1,13 +1,16 @@
 //! Server-rendered pages (maud, escaped by construction). No CDN: the stylesheet ships
 //! inside the binary.
 
+mod account;
 mod alerts;
 mod connectors;
 mod dashboard;
 mod errors;
 mod history;
+mod invites;
 mod layout;
 mod login;
+mod members;
 mod settings;
 mod teams;
 
@@ -22,6 +25,7 @@ use axum::routing::get;
 use crate::AppState;
 use crate::auth::authenticate;
 
+pub use account::{ADMIN_RESET_HOURS, reset_link};
 pub use errors::problems_as_pages;
 
 const FAVICON: &str = include_str!("favicon.svg");
@@ -41,6 +45,22 @@ pub fn router() -> Router<AppState> {
         .merge(teams::router())
         .merge(connectors::router())
         .merge(dashboard::router())
+        .merge(account::router())
+        .merge(invites::router())
+        .route("/teams/{team}/members", get(members::show))
+        .route("/teams/{team}/members/invite", axum::routing::post(members::invite))
+        .route(
+            "/teams/{team}/members/{user}/remove",
+            axum::routing::post(members::remove),
+        )
+        .route(
+            "/teams/{team}/members/{user}/make-owner",
+            axum::routing::post(members::make_owner),
+        )
+        .route(
+            "/teams/{team}/invites/{id}/revoke",
+            axum::routing::post(members::revoke),
+        )
         .route("/teams/{team}/syncs", get(history::show).post(connectors::resync))
         .route("/teams/{team}/settings", axum::routing::post(settings::save))
         .route("/teams/{team}/webhooks", axum::routing::post(alerts::add))
@@ -79,6 +99,9 @@ impl FromRequestParts<AppState> for PageUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let MaybeUser(Some(user)) = MaybeUser::from_request_parts(parts, state).await? {
+            return Ok(user);
+        }
         // A page asked for comes back after signing in (see `login::safe_next`); a form post
         // does not (it cannot be replayed as a GET), nor the default page.
         let asked = parts
@@ -86,22 +109,30 @@ impl FromRequestParts<AppState> for PageUser {
             .path_and_query()
             .map(|p| p.as_str())
             .filter(|p| parts.method == axum::http::Method::GET && *p != "/teams");
-        let to_login = || match asked {
+        Err(match asked {
             Some(asked) => {
                 let next: String = url::form_urlencoded::byte_serialize(asked.as_bytes()).collect();
                 Redirect::to(&format!("/login?next={next}")).into_response()
             }
             None => Redirect::to("/login").into_response(),
+        })
+    }
+}
+
+/// The signed-in browser user, if any: for pages that also serve visitors (an invitation).
+pub struct MaybeUser(pub Option<PageUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(id) = authenticate(parts, state).await.map_err(|e| e.into_response())? else {
+            return Ok(MaybeUser(None));
         };
-        let id = authenticate(parts, state)
-            .await
-            .map_err(|e| e.into_response())?
-            .ok_or_else(to_login)?;
         let user = adsync_storage::users::get(&state.db, id)
             .await
-            .map_err(|e| crate::ApiError::from(e).into_response())?
-            .ok_or_else(to_login)?;
-        Ok(PageUser { id, email: user.email })
+            .map_err(|e| crate::ApiError::from(e).into_response())?;
+        Ok(MaybeUser(user.map(|u| PageUser { id, email: u.email })))
     }
 }
 

@@ -42,7 +42,7 @@ async fn list_teams(State(state): State<AppState>, user: PageUser, Query(flash):
         h1 { "Your teams" }
         @if let Some(m) = &failure { (notice("error", m)) }
         @if teams.is_empty() {
-            p.card { "You are not in a team yet. Ask a team owner to add you (" code { "adsync admin add-member" } ")." }
+            p.card { "You are not in a team yet. Ask a team's owner to invite you." }
         } @else {
             table {
                 thead { tr { th scope="col" { "Team" } th scope="col" { "Your role" } th scope="col" { "Pages" } } }
@@ -54,6 +54,7 @@ async fn list_teams(State(state): State<AppState>, user: PageUser, Query(flash):
                             td {
                                 a href={ "/teams/" (t.id) "/dashboard" } { "Dashboard" }
                                 " · " a href={ "/teams/" (t.id) "/syncs" } { "Sync history" }
+                                " · " a href={ "/teams/" (t.id) "/members" } { "Members" }
                                 @if t.role == adsync_common::ids::Role::Owner { " · " a href={ "/teams/" (t.id) "/connectors" } { "Connectors" } }
                             }
                         }

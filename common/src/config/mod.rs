@@ -81,6 +81,20 @@ pub struct Config {
     pub graph_calls_per_second: u32,
     /// What one client may hold of the API.
     pub http: HttpLimits,
+    /// Where invitations and password-reset links are e-mailed from; `None`: adsync sends
+    /// no e-mail (an owner passes an invitation link on, an admin issues reset links).
+    pub mail: Option<MailConfig>,
+}
+
+/// An SMTP server to send through (`ADSYNC_SMTP_URL`) and the sender (`ADSYNC_MAIL_FROM`).
+#[derive(Clone, Debug)]
+pub struct MailConfig {
+    /// `smtps://user:password@host` (TLS from the start), `smtp://user:password@host:587?tls=required`
+    /// (STARTTLS), or `smtp://host:port` (no encryption: a relay on the same host or
+    /// network). It may carry a password, so it is kept as a secret.
+    pub smtp_url: Secret<String>,
+    /// `adsync <adsync@example.com>` or a bare address.
+    pub from: String,
 }
 
 /// What one client may hold of the API: slow clients are cut off, heavy queries bounded
@@ -260,6 +274,21 @@ impl Config {
         };
         let metrics_id_labels = flag("ADSYNC_METRICS_ID_LABELS")?;
         let trust_forwarded_for = flag("ADSYNC_TRUST_FORWARDED_FOR")?;
+        let mail = match var("ADSYNC_SMTP_URL") {
+            None => None,
+            Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => Some(MailConfig {
+                smtp_url: Secret::new(url),
+                from: var("ADSYNC_MAIL_FROM")
+                    .unwrap_or_else(|| format!("adsync <adsync@{}>", public_url.host_str().unwrap_or("localhost"))),
+            }),
+            Some(_) => return Err(invalid("ADSYNC_SMTP_URL", "must start with smtp:// or smtps://")),
+        };
+        if mail.as_ref().is_some_and(|m| !m.from.contains('@')) {
+            return Err(invalid(
+                "ADSYNC_MAIL_FROM",
+                "expected an address such as adsync <adsync@example.com>",
+            ));
+        }
         let log_format = match var("ADSYNC_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -287,6 +316,7 @@ impl Config {
             sync_chunk_rows: sync_chunk_rows as u32,
             graph_calls_per_second: graph_calls_per_second as u32,
             http,
+            mail,
         })
     }
 

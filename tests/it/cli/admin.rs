@@ -297,3 +297,57 @@ async fn every_admin_command_works_through_the_binary() {
     assert_eq!(api_tokens::list(&db, None).await.expect("tokens").len(), 0);
     db.close().await;
 }
+
+/// `adsync admin reset-link` prints a link (only the link on stdout) that sets a new password
+/// once through the page, for a user who forgot theirs where adsync sends no e-mail.
+#[tokio::test]
+async fn an_admin_issued_reset_link_sets_a_new_password_once() {
+    let database = TestDatabase::new(Backend::Sqlite).await;
+    let url = database.url.as_str();
+    assert!(adsync(&["migrate"], &[("DATABASE_URL", url)]).status.success());
+    admin_ok(
+        url,
+        &[
+            "create-user",
+            "--email",
+            "ann@example.com",
+            "--password",
+            "ann-password",
+        ],
+    );
+    let out = admin(url, &["reset-link", "--email", "ann@example.com"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("24 hours"), "{}", stderr(&out));
+    let link = stdout(&out).trim().to_string();
+    assert_eq!(stdout(&out).lines().count(), 1, "only the link on stdout");
+    let path = url::Url::parse(&link).expect("a URL").path().to_string();
+    assert!(path.starts_with("/password/reset/pwr_"), "{link}");
+    let nobody = admin(url, &["reset-link", "--email", "no@example.com"], None);
+    assert_eq!(nobody.status.code(), Some(1), "{}", stderr(&nobody));
+
+    let (base, stop, server) = serve(url).await;
+    let c = client();
+    let set = |password: &'static str| {
+        let (c, target) = (&c, format!("{base}{path}"));
+        async move {
+            c.post(target)
+                .form(&[("password", password), ("password_confirm", password)])
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(set("ann-reset-password").await, 303);
+    assert_eq!(set("ann-other-password").await, 410, "the link works once");
+    let signed_in = client()
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"email": "ann@example.com", "password": "ann-reset-password"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(signed_in.status(), 200);
+    stop.cancel();
+    server.await.expect("join").expect("server");
+}

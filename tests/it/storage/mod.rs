@@ -64,6 +64,21 @@ async fn users_and_teams(backend: Backend) {
         teams::set_member(&db, ghost, ann, Role::Owner).await,
         Err(StorageError::MissingReference)
     ));
+    // A team keeps an owner: its only one is neither demoted nor removed.
+    assert!(matches!(
+        teams::set_member(&db, team, ann, Role::Member).await,
+        Err(StorageError::LastOwner)
+    ));
+    assert!(matches!(
+        teams::remove_member(&db, team, ann).await,
+        Err(StorageError::LastOwner)
+    ));
+    let bob = users::create(&db, &Email::parse("bob@example.com").expect("email"), "hash")
+        .await
+        .expect("bob");
+    teams::set_member(&db, team, bob, Role::Owner)
+        .await
+        .expect("second owner");
     teams::remove_member(&db, team, ann).await.expect("remove");
     assert!(teams::of_user(&db, ann).await.expect("teams").is_empty());
 }

@@ -1,0 +1,265 @@
+//! The user's own account: changing the password, and setting a new one through a
+//! single-use link when it is forgotten (e-mailed on request when an SMTP server is
+//! configured, or issued by an admin with `adsync admin reset-link`). A new password ends
+//! every session of the user; the browser that set it is signed in again.
+
+use adsync_common::Secret;
+use adsync_common::ids::Email;
+use adsync_common::password::{check_new_password, hash_password};
+use adsync_storage::{password_resets, sign_in_failures, users};
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::CookieJar;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::PageUser;
+use super::layout::{notice, page};
+use crate::routes::session::{check_credentials, start_session};
+use crate::security::ClientAddress;
+use crate::{ApiError, AppState};
+
+/// How long an e-mailed reset link works.
+pub const EMAILED_RESET_MINUTES: i64 = 60;
+/// How long a link an admin issued works (it travels by hand).
+pub const ADMIN_RESET_HOURS: i64 = 24;
+/// Reset e-mails one address, or one client, may ask for in [`REQUEST_WINDOW_MINUTES`].
+const REQUESTS_PER_ADDRESS: u32 = 3;
+const REQUESTS_PER_CLIENT: u32 = 10;
+const REQUEST_WINDOW_MINUTES: i64 = 15;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(show))
+        .route("/account/password", post(change_password))
+        .route("/password/forgot", get(forgot_form).post(forgot))
+        .route("/password/reset/{secret}", get(reset_form).post(reset))
+}
+
+/// The page a reset link opens: `ADSYNC_PUBLIC_URL` + `password/reset/<secret>`.
+pub fn reset_link(public_url: &url::Url, secret: &Secret<String>) -> String {
+    format!(
+        "{}/password/reset/{}",
+        public_url.as_str().trim_end_matches('/'),
+        secret.expose()
+    )
+}
+
+/// A new password typed twice.
+#[derive(Deserialize)]
+pub struct NewPassword {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+impl NewPassword {
+    pub fn fields() -> Markup {
+        html! {
+            label for="password" { "New password (at least 8 characters)" }
+            input id="password" name="password" type="password" autocomplete="new-password" minlength="8" required;
+            label for="password_confirm" { "The same password again" }
+            input id="password_confirm" name="password_confirm" type="password" autocomplete="new-password" minlength="8" required;
+        }
+    }
+}
+
+/// Checks the two entries and the rule, and hashes (on a blocking thread: argon2 is slow on
+/// purpose).
+pub async fn hash_new_password(new: NewPassword) -> Result<String, ApiError> {
+    if new.password != new.password_confirm {
+        return Err(ApiError::BadRequest("The two passwords differ.".into()));
+    }
+    let password = Secret::new(new.password);
+    check_new_password(&password).map_err(|e| ApiError::BadRequest(e.into()))?;
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+#[derive(Deserialize, Default)]
+struct Flash {
+    done: Option<String>,
+}
+
+async fn show(user: PageUser, Query(flash): Query<Flash>) -> Html<String> {
+    let said = match flash.done.as_deref() {
+        Some("password") => Some(notice("ok", "Password changed. You were signed out everywhere else.")),
+        Some("reset") => Some(notice("ok", "New password set; you are signed in.")),
+        _ => None,
+    };
+    let body = html! {
+        h1 { "Your account" }
+        @if let Some(n) = said { (n) }
+        p { "Signed in as " strong { (user.email) } "." }
+        section.card aria-labelledby="password-title" {
+            h2 id="password-title" { "Change your password" }
+            form.password method="post" action="/account/password" {
+                label for="current_password" { "Current password" }
+                input id="current_password" name="current_password" type="password" autocomplete="current-password" required;
+                (NewPassword::fields())
+                button type="submit" { "Change password" }
+            }
+            p.hint { "Changing it signs you out on every other browser and device." }
+        }
+    };
+    Html(page("Account", Some(&user.email), body).into_string())
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(flatten)]
+    new: NewPassword,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    user: PageUser,
+    client: ClientAddress,
+    jar: CookieJar,
+    Form(f): Form<ChangeForm>,
+) -> Result<Response, ApiError> {
+    // The same check (and limit on failures) as signing in.
+    check_credentials(&state, &user.email, f.current_password, client)
+        .await
+        .map_err(|e| match e {
+            ApiError::Unauthorized(_) => ApiError::BadRequest("The current password is wrong.".into()),
+            e => e,
+        })?;
+    let hash = hash_new_password(f.new).await?;
+    users::set_password(&state.db, user.id, &hash).await?;
+    let cookie = start_session(&state, user.id).await?;
+    Ok((jar.add(cookie), Redirect::to("/account?done=password")).into_response())
+}
+
+async fn forgot_form(State(state): State<AppState>) -> Html<String> {
+    Html(forgot_page(&state, None, ""))
+}
+
+fn forgot_page(state: &AppState, said: Option<Markup>, email: &str) -> String {
+    let body = html! {
+        h1 { "Forgot your password?" }
+        @if let Some(n) = said { (n) }
+        @if state.mailer.is_some() {
+            form.card method="post" action="/password/forgot" {
+                label for="email" { "Your e-mail" }
+                input id="email" name="email" type="email" autocomplete="username" required value=(email);
+                button type="submit" { "E-mail me a link" }
+            }
+            p.hint { "The link sets a new password; it works once, for " (EMAILED_RESET_MINUTES) " minutes." }
+        } @else {
+            p.card {
+                "This adsync sends no e-mail (no SMTP server is configured). Ask your administrator for a reset link: "
+                code { "adsync admin reset-link --email you@example.com" } "."
+            }
+        }
+        p { a href="/login" { "Back to sign in" } }
+    };
+    page("Forgot password", None, body).into_string()
+}
+
+#[derive(Deserialize)]
+struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Answers the same whether or not the address has an account, and as fast (the e-mail goes
+/// out after the answer), so the form tells no one who uses adsync. Each address and each
+/// client may ask a few times per window: enough to retry, too few to flood an inbox.
+async fn forgot(
+    State(state): State<AppState>,
+    client: ClientAddress,
+    Form(f): Form<ForgotForm>,
+) -> Result<Response, ApiError> {
+    let Some(mailer) = state.mailer.clone() else {
+        return Err(ApiError::Conflict(
+            "This adsync sends no e-mail; ask your administrator for a reset link.".into(),
+        ));
+    };
+    let email = Email::parse(&f.email).map_err(|e| ApiError::BadRequest(format!("email: {e}")))?;
+    let window = chrono::Duration::minutes(REQUEST_WINDOW_MINUTES);
+    let mut limits = vec![(format!("reset:{}", email.as_str()), REQUESTS_PER_ADDRESS)];
+    if let Some(ip) = client.0 {
+        limits.push((format!("reset-address:{ip}"), REQUESTS_PER_CLIENT));
+    }
+    for (key, limit) in &limits {
+        if let Some(until) = sign_in_failures::blocked_until(&state.db, key, *limit).await? {
+            let wait = (until - chrono::Utc::now()).num_seconds().max(1) as u64;
+            return Err(ApiError::TooManyRequests {
+                detail: format!("Too many reset requests; try again in {} minute(s).", wait.div_ceil(60)),
+                retry_after_secs: wait,
+            });
+        }
+    }
+    for (key, _) in &limits {
+        sign_in_failures::record(&state.db, key, window).await?;
+    }
+    if let Some(user) = users::find_by_email(&state.db, &email).await? {
+        let secret =
+            password_resets::create(&state.db, user.id, chrono::Duration::minutes(EMAILED_RESET_MINUTES)).await?;
+        let link = reset_link(&state.config.public_url, &secret);
+        let body = format!(
+            "Someone (we hope you) asked to set a new adsync password for {email}.\n\n\
+             Open this link to choose one (it works once, for {EMAILED_RESET_MINUTES} minutes):\n\n{link}\n\n\
+             If you did not ask, ignore this message: your password stays as it is.\n"
+        );
+        tokio::spawn(async move {
+            if let Err(e) = mailer.send(email.as_str(), "Set a new adsync password", body).await {
+                tracing::warn!(error = %e, "could not e-mail a password-reset link");
+            }
+        });
+    }
+    let said = notice(
+        "ok",
+        &format!(
+            "If {} has an adsync account, a link to set a new password is on its way. It works for {EMAILED_RESET_MINUTES} minutes.",
+            f.email.trim()
+        ),
+    );
+    Ok(Html(forgot_page(&state, Some(said), "")).into_response())
+}
+
+fn link_gone() -> ApiError {
+    ApiError::Gone("This link was used already or has expired. Ask for a new one on the sign-in page.".into())
+}
+
+async fn reset_form(State(state): State<AppState>, Path(secret): Path<String>) -> Result<Response, ApiError> {
+    let (_, email) = password_resets::user_for(&state.db, &secret)
+        .await?
+        .ok_or_else(link_gone)?;
+    let body = html! {
+        h1 { "Set a new password" }
+        form.card method="post" action={ "/password/reset/" (secret) } {
+            p { "For " strong { (email) } "." }
+            (NewPassword::fields())
+            button type="submit" { "Set password" }
+        }
+        p.hint { "Setting it signs you out everywhere else." }
+    };
+    Ok(Html(page("New password", None, body).into_string()).into_response())
+}
+
+async fn reset(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Path(secret): Path<String>,
+    Form(new): Form<NewPassword>,
+) -> Result<Response, ApiError> {
+    // Refused before hashing when the link cannot work anyway.
+    password_resets::user_for(&state.db, &secret)
+        .await?
+        .ok_or_else(link_gone)?;
+    let hash = hash_new_password(new).await?;
+    let user = password_resets::reset(&state.db, &secret, &hash)
+        .await?
+        .ok_or_else(link_gone)?;
+    let cookie = start_session(&state, user).await?;
+    Ok((jar.add(cookie), Redirect::to("/account?done=reset")).into_response())
+}
