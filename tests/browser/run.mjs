@@ -4,8 +4,9 @@
 // demo owner through the login form, connects Facebook through the sandbox's consent dialog,
 // waits (bounded) for the backfill, opens the dashboard for the 30 days ending at the
 // sandbox's last day of data (the demo prints it: the date it started on) and checks the
-// spend equals the sandbox's ground truth (`adsync sandbox truth --today`). Also checks a member is asked to contact the owner. Screenshots go
-// to test-output/. Uses the system Chromium (/usr/bin/chromium); never downloads a browser.
+// spend equals the sandbox's ground truth (`adsync sandbox truth --today`). Also checks a member is asked to contact the owner, and walks
+// managing the team: an invitation read from the sandbox's mailbox, removing a member, handing
+// over ownership, changing a password and resetting a forgotten one. Screenshots go to test-output/. Uses the system Chromium (/usr/bin/chromium); never downloads a browser.
 //
 //   node tests/browser/run.mjs        (from the repository root, after `cargo build`)
 //
@@ -313,6 +314,9 @@ async function main() {
       assert((await rows.count()) >= 2, "the backfill and the breakdown's runs are listed");
       const text = await page.locator("main").innerText();
       assert(text.includes("First sync (all history)") && text.includes("Done") && text.includes(" UTC"), `the history says what ran: ${text}`);
+      // Progress in days of data: a finished run has done all the days it planned.
+      const progress = [...text.matchAll(/([\d,]+) of ([\d,]+) days/g)];
+      assert(progress.length >= 2 && progress.every((m) => m[1] === m[2]), `progress in days: ${progress.map((m) => m[0])}`);
       await page.screenshot({ path: join(out, "sync-history.png"), fullPage: true });
     });
 
@@ -365,6 +369,114 @@ async function main() {
       await member.goto(`${base}/teams/${team}/dashboard?account=${truth.account.id}&range=custom&since=${SINCE}&until=${UNTIL}`);
       const spend = await member.locator('li.kpi[data-metric="spend"]').getAttribute("data-value");
       assert(spend === expectedSpend, `member sees spend ${spend}`);
+      await ctx.close();
+    });
+
+    // E-mail goes to the sandbox's mailbox; the demo prints where to read it.
+    const mailbox = /(http:\/\/[\d.:]+\/__sandbox\/mail)/.exec(logs.join(""))?.[1];
+    /** Opens the newest message to `to` in `tab` and follows its link. */
+    const followMail = async (tab, to, subject) => {
+      const message = await until(`a message to ${to}`, 10_000, async () => {
+        await tab.goto(mailbox);
+        const m = tab.locator(`article[data-to="${to}"]`, { hasText: subject }).first();
+        return (await m.count()) > 0 ? m : false;
+      });
+      const link = await message.locator("a").first().getAttribute("href");
+      await message.locator("a").first().click();
+      return link;
+    };
+
+    await test("the owner invites a colleague by e-mail; the link makes them a member, once", async () => {
+      assert(mailbox, "the demo names its mailbox");
+      await page.goto(`${base}/teams`);
+      await page.locator(`tr[data-team="${team}"]`).getByRole("link", { name: "Members" }).click();
+      await page.getByLabel("E-mail").fill("colleague@demo.adsync.test");
+      await page.getByLabel("Role").selectOption("member");
+      await page.getByRole("button", { name: "Send invitation" }).click();
+      await page.getByText("Invitation sent to colleague@demo.adsync.test").waitFor({ timeout: 10_000 });
+      await page.locator("table.invites", { hasText: "colleague@demo.adsync.test" }).waitFor();
+      await page.screenshot({ path: join(out, "members-invited.png"), fullPage: true });
+
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const colleague = await ctx.newPage();
+      const link = await followMail(colleague, "colleague@demo.adsync.test", "Join");
+      await colleague.getByRole("button", { name: "Create account and join" }).waitFor();
+      await colleague.screenshot({ path: join(out, "invitation.png"), fullPage: true });
+      await colleague.getByLabel("New password").fill("colleague-password");
+      await colleague.getByLabel("The same password again").fill("colleague-password");
+      await Promise.all([
+        colleague.waitForURL(`${base}/teams/${team}/dashboard`),
+        colleague.getByRole("button", { name: "Create account and join" }).click(),
+      ]);
+      const again = await (await browser.newContext()).newPage();
+      const res = await again.goto(link);
+      assert(res.status() === 410, `a used invitation answers ${res.status()}`);
+      assert((await again.locator("main").innerText()).includes("used already or has expired"), "the page says why");
+      await again.screenshot({ path: join(out, "invitation-used.png"), fullPage: true });
+      await page.goto(`${base}/teams/${team}/members`);
+      const role = await page.locator('tr[data-email="colleague@demo.adsync.test"] td.role').innerText();
+      assert(role.trim() === "member", `the colleague is a member: ${role}`);
+      await ctx.close();
+    });
+
+    await test("the owner removes a member and hands ownership to another", async () => {
+      await page.goto(`${base}/teams/${team}/members`);
+      page.once("dialog", (d) => d.accept());
+      await Promise.all([
+        page.waitForURL(/done=removed/),
+        page.locator('tr[data-email="colleague@demo.adsync.test"]').getByRole("button", { name: "Remove" }).click(),
+      ]);
+      assert((await page.locator('tr[data-email="colleague@demo.adsync.test"]').count()) === 0, "the colleague is gone");
+      page.once("dialog", (d) => d.accept());
+      await Promise.all([
+        page.waitForURL(/done=owner/),
+        page.locator(`tr[data-email="${MEMBER}"]`).getByRole("button", { name: "Make owner" }).click(),
+      ]);
+      const roles = Object.fromEntries(
+        await page.locator("table.members tbody tr").evaluateAll((rows) => rows.map((r) => [r.dataset.email, r.querySelector("td.role").textContent.trim()])),
+      );
+      assert(roles[MEMBER] === "owner" && roles[OWNER] === "member", `roles after the handover: ${JSON.stringify(roles)}`);
+      assert((await page.getByRole("button", { name: "Send invitation" }).count()) === 0, "a member no longer invites");
+      await page.screenshot({ path: join(out, "members-handed-over.png"), fullPage: true });
+      // The new owner hands it back, from their own page.
+      const ctx = await browser.newContext();
+      const member = await ctx.newPage();
+      await signIn(member, base, MEMBER);
+      await member.goto(`${base}/teams/${team}/members`);
+      member.once("dialog", (d) => d.accept());
+      await Promise.all([
+        member.waitForURL(/done=owner/),
+        member.locator(`tr[data-email="${OWNER}"]`).getByRole("button", { name: "Make owner" }).click(),
+      ]);
+      await ctx.close();
+    });
+
+    await test("a user changes their password, and resets a forgotten one by an e-mailed link", async () => {
+      await page.goto(`${base}/teams`);
+      await Promise.all([page.waitForURL(`${base}/account`), page.getByRole("link", { name: OWNER }).click()]);
+      await page.getByLabel("Current password").fill(PASSWORD);
+      await page.getByLabel("New password").fill("changed-password");
+      await page.getByLabel("The same password again").fill("changed-password");
+      await Promise.all([page.waitForURL(/done=password/), page.getByRole("button", { name: "Change password" }).click()]);
+      await page.getByText("Password changed.").waitFor();
+      await page.screenshot({ path: join(out, "account-password-changed.png"), fullPage: true });
+
+      const ctx = await browser.newContext();
+      const visitor = await ctx.newPage();
+      await visitor.goto(`${base}/login`);
+      await visitor.getByRole("link", { name: "Forgot your password?" }).click();
+      await visitor.getByLabel("Your e-mail").fill(OWNER);
+      await visitor.getByRole("button", { name: "E-mail me a link" }).click();
+      await visitor.getByText("a link to set a new password is on its way").waitFor();
+      await followMail(visitor, OWNER, "Set a new adsync password");
+      await visitor.getByLabel("New password").fill("reset-password");
+      await visitor.getByLabel("The same password again").fill("reset-password");
+      await Promise.all([visitor.waitForURL(/done=reset/), visitor.getByRole("button", { name: "Set password" }).click()]);
+      await visitor.getByText("New password set; you are signed in.").waitFor();
+      await visitor.screenshot({ path: join(out, "password-reset.png"), fullPage: true });
+      // The reset signed out every other session, this page's too.
+      const res = await page.request.get(`${base}/api/v1/teams`);
+      assert(res.status() === 401, `the old session ended: ${res.status()}`);
       await ctx.close();
     });
   } catch (e) {

@@ -109,7 +109,11 @@ async fn render(state: &AppState, team: &PageTeam, said: Option<Markup>) -> Resu
                 }
             }
         } @else {
-            p.hint { "The team's owner invites and removes members." }
+            p.hint {
+                "The team's owner ("
+                (members.iter().filter(|m| m.role == Role::Owner).map(|m| m.email.as_str()).collect::<Vec<_>>().join(", "))
+                ") invites and removes members."
+            }
         }
     };
     Ok(Html(page("Members", Some(&team.email), body).into_string()).into_response())
