@@ -78,7 +78,13 @@ async fn an_invitation_by_email_makes_a_new_member_once(backend: Backend) {
 
     // The invitee has no account: the link asks for a password, twice alike.
     let invitee = client();
-    let page = app.page_text(&invitee, &path).await;
+    let res = app.get(&invitee, &path).await;
+    assert_eq!(
+        res.headers()["referrer-policy"],
+        "no-referrer",
+        "the secret in the URL goes nowhere"
+    );
+    let page = res.text().await.expect("page");
     assert!(
         page.contains("Create account and join") && page.contains("Acme"),
         "{page}"

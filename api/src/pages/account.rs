@@ -47,6 +47,13 @@ pub fn reset_link(public_url: &url::Url, secret: &Secret<String>) -> String {
     )
 }
 
+/// Headers of a page whose URL holds a link's secret: no `Referer` carries it to another
+/// request, and no cache keeps the page.
+pub const SECRET_IN_URL: [(axum::http::HeaderName, &str); 2] = [
+    (axum::http::header::REFERRER_POLICY, "no-referrer"),
+    (axum::http::header::CACHE_CONTROL, "no-store"),
+];
+
 /// A new password typed twice.
 #[derive(Deserialize)]
 pub struct NewPassword {
@@ -243,7 +250,7 @@ async fn reset_form(State(state): State<AppState>, Path(secret): Path<String>) -
         }
         p.hint { "Setting it signs you out everywhere else." }
     };
-    Ok(Html(page("New password", None, body).into_string()).into_response())
+    Ok((SECRET_IN_URL, Html(page("New password", None, body).into_string())).into_response())
 }
 
 async fn reset(

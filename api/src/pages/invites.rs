@@ -13,7 +13,7 @@ use axum::{Form, Router};
 use axum_extra::extract::CookieJar;
 use maud::{Markup, html};
 
-use super::account::{NewPassword, hash_new_password};
+use super::account::{NewPassword, SECRET_IN_URL, hash_new_password};
 use super::layout::{notice, page};
 use super::{MaybeUser, PageUser};
 use crate::routes::session::start_session;
@@ -61,7 +61,7 @@ async fn show(
         p.hint { "The link works once, until " (invite.expires_at.format("%Y-%m-%d %H:%M UTC")) "." }
         (answer(&invite, &action, who, has_account))
     };
-    Ok(Html(page("Invitation", who, body).into_string()).into_response())
+    Ok((SECRET_IN_URL, Html(page("Invitation", who, body).into_string())).into_response())
 }
 
 /// What the visitor can do with the invitation.
