@@ -5,6 +5,7 @@ use std::sync::Arc;
 use adsync_api::AppState;
 use adsync_common::Config;
 use adsync_common::graph::GraphClient;
+use adsync_connect::gate::{self, RateGate};
 use adsync_connect::{Connector, FacebookAdapter, Provider};
 use adsync_storage::Db;
 use adsync_storage::queue::Queue;
@@ -101,12 +102,20 @@ pub async fn run(
             .await,
         ),
     };
+    let gate = match &worker {
+        Some(w) => w.gate.clone(),
+        None => Arc::new(RateGate::for_config(
+            &services.config,
+            gate::shared_redis(&services.config).await,
+        )),
+    };
     let state = AppState::new(
         services.db.clone(),
         services.queue.clone(),
         services.config.clone(),
         services.connector.clone(),
         worker.as_ref().map(|w| w.readiness.clone()),
+        gate,
     )?;
     // The API serves everything; a worker-only process serves health and metrics when
     // given a listener (`ADSYNC_WORKER_LISTEN`).

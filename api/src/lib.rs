@@ -18,6 +18,7 @@ use std::sync::Arc;
 use adsync_common::Config;
 use adsync_common::telemetry::WorkerReadiness;
 use adsync_connect::Connector;
+use adsync_connect::gate::RateGate;
 use adsync_storage::Db;
 use adsync_storage::queue::Queue;
 use axum::Router;
@@ -46,6 +47,9 @@ pub struct AppState {
     /// `None` when no SMTP server is configured: invitation links are shown to the owner
     /// instead, and reset links come from an admin.
     pub mailer: Option<Mailer>,
+    /// The process's Graph rate gate (the worker's, when the process runs one), which
+    /// proxied calls pass like the syncs' calls.
+    pub gate: Arc<RateGate>,
 }
 
 impl AppState {
@@ -56,6 +60,7 @@ impl AppState {
         config: Arc<Config>,
         connector: Option<Connector>,
         worker: Option<WorkerReadiness>,
+        gate: Arc<RateGate>,
     ) -> Result<Self, MailError> {
         let mailer = config.mail.as_ref().map(Mailer::new).transpose()?;
         Ok(AppState {
@@ -66,6 +71,7 @@ impl AppState {
             connector,
             worker,
             mailer,
+            gate,
         })
     }
 }

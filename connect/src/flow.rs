@@ -80,7 +80,7 @@ impl Connector {
         &self.provider
     }
 
-    fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         self.provider.spec().display_name
     }
 

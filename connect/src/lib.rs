@@ -17,6 +17,8 @@ mod deauthorize;
 mod error;
 mod facebook;
 mod flow;
+pub mod gate;
+mod proxy;
 pub mod signed_request;
 
 use std::time::Duration;
@@ -30,6 +32,7 @@ pub use deauthorize::DeletionReceipt;
 pub use error::ConnectError;
 pub use facebook::FacebookAdapter;
 pub use flow::{CallbackOutcome, CallbackParams, Connector, DisconnectOutcome, TokenCheck};
+pub use proxy::ProxyError;
 
 /// The data that describes a provider.
 #[derive(Debug, Clone)]

@@ -102,7 +102,8 @@ pub(crate) struct Call<'a> {
     pub path: String,
     /// The token to authenticate with (user token, or the app token).
     pub token: Option<&'a str>,
-    pub query: Vec<(&'static str, String)>,
+    /// Names are adsync's own (`&'static`) but for a passthrough call's.
+    pub query: Vec<(std::borrow::Cow<'static, str>, String)>,
     /// Sent as a form body when not empty.
     pub form: Vec<(&'static str, String)>,
 }
@@ -121,7 +122,7 @@ impl<'a> Call<'a> {
         }
     }
     pub fn query(mut self, k: &'static str, v: impl Into<String>) -> Self {
-        self.query.push((k, v.into()));
+        self.query.push((k.into(), v.into()));
         self
     }
 }

@@ -249,7 +249,7 @@ impl GraphClient {
     ) -> Result<(InsightsPage<T>, Usage), GraphError> {
         let account = req.account_path()?;
         let mut call = Call::get(format!("{account}/insights"), token);
-        call.query = req.params()?;
+        call.query = req.params()?.into_iter().map(|(k, v)| (k.into(), v)).collect();
         self.rows_page("insights response", call, after, convert).await
     }
 

@@ -83,6 +83,7 @@ pub async fn measure(
         services.config.clone(),
         services.connector.clone(),
         None,
+        std::sync::Arc::new(adsync_connect::gate::RateGate::for_config(&services.config, None)),
     )?;
     let stop = CancellationToken::new();
     let stopped = stop.clone();

@@ -6,10 +6,10 @@
 
 use std::sync::Arc;
 
+use adsync_connect::gate::RateGate;
 use adsync_sandbox::{Level, SandboxConfig, Stats};
 use adsync_storage::sync_runs::{RunStatus, SyncRun};
 use adsync_worker::WorkerState;
-use adsync_worker::sync::gate::RateGate;
 
 use crate::connect::{Fixture, auto_approve};
 use crate::helpers::Backend;

@@ -21,6 +21,7 @@ mod page_errors;
 mod pages;
 mod paging;
 mod protocol;
+mod proxy;
 mod reporting_access;
 mod resilience;
 mod resync_refusals;

@@ -136,13 +136,13 @@ async fn a_real_block_is_waited_out_with_no_calls_and_shown_on_the_run(backend: 
     // Nothing more will be sent until the regain time: this worker holds every call...
     let (wait, why) = state.gate.pending_pause(&account).await.expect("held");
     assert!(wait > Duration::from_secs(60), "{wait:?}");
-    assert_eq!(why, adsync_worker::sync::gate::PauseReason::Blocked);
+    assert_eq!(why, adsync_connect::gate::PauseReason::Blocked);
     // ...and, through Redis, so does every other replica.
     if backend == Backend::Postgres {
         let replica = f.app.worker().await;
         let (wait, why) = replica.gate.pending_pause(&account).await.expect("shared");
         assert!(wait > Duration::from_secs(60), "{wait:?}");
-        assert_eq!(why, adsync_worker::sync::gate::PauseReason::Blocked);
+        assert_eq!(why, adsync_connect::gate::PauseReason::Blocked);
     }
 
     // A shutdown does not wait for the block to end: the run is handed back.

@@ -24,8 +24,8 @@ use adsync_storage::queue::{Job, Queue};
 use apalis::prelude::*;
 use tokio_util::sync::CancellationToken;
 
-use crate::sync::gate::RateGate;
 use crate::sync::{ChunkPolicy, RetryPolicy};
+use adsync_connect::gate::RateGate;
 
 /// How often an idle worker looks for jobs pushed by other processes. apalis otherwise
 /// parks until its 30 s heartbeat.
@@ -76,20 +76,9 @@ impl WorkerState {
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "local".into());
         let instance = format!("{host}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        let shared = match config.redis_url.as_ref() {
-            Some(url) => match apalis_redis::connect(url.expose().as_str()).await {
-                Ok(conn) => Some((conn, config.queue_namespace.clone())),
-                Err(e) => {
-                    tracing::warn!(error = %e, "rate budget not shared: Redis unreachable");
-                    None
-                }
-            },
-            None => None,
-        };
+        let shared = adsync_connect::gate::shared_redis(&config).await;
         let redis = shared.as_ref().map(|(conn, _)| conn.clone());
-        let gate = Arc::new(
-            RateGate::new(config.graph_calls_per_second, shared).with_account_labels(config.metrics_id_labels),
-        );
+        let gate = Arc::new(RateGate::for_config(&config, shared));
         let chunk_policy = ChunkPolicy::new(config.sync_chunk_rows);
         Self {
             db,

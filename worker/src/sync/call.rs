@@ -12,9 +12,9 @@ use adsync_storage::sync_runs;
 use tokio_util::sync::CancellationToken;
 
 use super::SyncError;
-use super::gate::{PauseReason, RateGate};
 use super::retry::RetryPolicy;
 use super::shrink::{Piece, Sizing, Via};
+use adsync_connect::gate::{PauseReason, RateGate};
 
 /// Consecutive throttles tolerated on one call before the run gives up.
 const MAX_THROTTLES: u32 = 100;

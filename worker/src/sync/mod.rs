@@ -4,7 +4,6 @@
 
 mod call;
 mod fetch;
-pub mod gate;
 mod objects;
 mod piece;
 mod plan;
