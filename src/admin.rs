@@ -252,9 +252,13 @@ pub async fn run(cmd: AdminCommand, db: &Db, queue: Option<&Queue>, config: &Con
         }
         AdminCommand::RemoveMember { team, email } => {
             let user = user_id(db, &email).await?;
-            teams::remove_member(db, team, user)
-                .await
-                .map_err(|_| anyhow::anyhow!("{email} is not in team {team}"))?;
+            teams::remove_member(db, team, user, None).await.map_err(|e| match e {
+                StorageError::NotFound => anyhow::anyhow!("{email} is not in team {team}"),
+                StorageError::LastOwner => {
+                    anyhow::anyhow!("{email} is the only owner of team {team}: make another member owner first")
+                }
+                e => e.into(),
+            })?;
             println!("removed {email} from team {team}");
         }
         AdminCommand::ListMembers { team } => {

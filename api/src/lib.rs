@@ -90,9 +90,10 @@ fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .layer(from_fn_with_state(state.clone(), security::refuse_cross_site))
         .layer(from_fn(routes::observability::track))
-        // Spans name the path only: query strings carry OAuth codes and states.
+        // Spans name the path only (query strings carry OAuth codes and states), without a
+        // single-use link's secret.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+            tracing::debug_span!("request", method = %req.method(), path = %security::loggable_path(req.uri().path()))
         }))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(error::BODY_LIMIT))
         // A client that trickles its body (or a request that takes too long) is answered 408.

@@ -26,7 +26,7 @@ pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next
         || req.headers().contains_key(header::AUTHORIZATION)
         || SIGNED_CALLBACKS.contains(&req.uri().path());
     if !exempt && let Some(why) = cross_site(req.headers(), &state.config.public_url) {
-        tracing::info!(path = %req.uri().path(), why, "refused a cross-site request");
+        tracing::info!(path = %loggable_path(req.uri().path()), why, "refused a cross-site request");
         return ApiError::Forbidden(format!(
             "Cross-site request refused ({why}): adsync only accepts changes from its own pages \
              or from clients with an API token."
@@ -34,6 +34,17 @@ pub async fn refuse_cross_site(State(state): State<AppState>, req: Request, next
         .into_response();
     }
     next.run(req).await
+}
+
+/// Pages whose path ends in a link's secret (an invitation, a password reset).
+const SECRET_PATHS: [&str; 2] = ["/invites/", "/password/reset/"];
+
+/// The path as logs may show it: a single-use link's secret is left out.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match SECRET_PATHS.iter().find(|p| path.starts_with(*p)) {
+        Some(prefix) => format!("{prefix}[secret]").into(),
+        None => path.into(),
+    }
 }
 
 /// Why the request looks cross-site, if it does.
@@ -112,6 +123,16 @@ impl FromRequestParts<AppState> for ClientAddress {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn logs_never_show_a_links_secret() {
+        assert_eq!(super::loggable_path("/invites/inv_abc"), "/invites/[secret]");
+        assert_eq!(
+            super::loggable_path("/password/reset/pwr_abc"),
+            "/password/reset/[secret]"
+        );
+        assert_eq!(super::loggable_path("/teams/1/members"), "/teams/1/members");
+    }
+
     use super::*;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

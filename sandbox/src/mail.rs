@@ -71,7 +71,12 @@ impl Mailbox {
     }
 
     fn keep(&self, mail: Mail) {
-        self.lock().push(mail);
+        let mut messages = self.lock();
+        if messages.len() == MAX_KEPT {
+            messages.remove(0);
+        }
+        messages.push(mail);
+        drop(messages);
         self.arrived.notify_waiters();
     }
 
@@ -166,9 +171,23 @@ fn mailbox_html(messages: &[Mail]) -> String {
     out
 }
 
-/// Longest line or message taken, so a runaway client cannot fill the memory.
-const MAX_LINE: usize = 4096;
+/// Longest line, message and recipient list taken, and messages kept (the oldest go), so a
+/// runaway client cannot fill the memory.
+const MAX_LINE: u64 = 4096;
 const MAX_MESSAGE: usize = 1 << 20;
+const MAX_RECIPIENTS: usize = 100;
+const MAX_KEPT: usize = 1000;
+
+/// Reads a line of at most [`MAX_LINE`] bytes; `None` at the end of the stream or past it.
+async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut String,
+) -> std::io::Result<Option<()>> {
+    use tokio::io::AsyncReadExt;
+    line.clear();
+    let n = (&mut *reader).take(MAX_LINE + 1).read_line(line).await?;
+    Ok((n > 0 && n as u64 <= MAX_LINE).then_some(()))
+}
 
 async fn session(stream: tokio::net::TcpStream, mailbox: &Mailbox) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
@@ -177,8 +196,7 @@ async fn session(stream: tokio::net::TcpStream, mailbox: &Mailbox) -> std::io::R
     let (mut from, mut to) = (String::new(), Vec::<String>::new());
     let mut line = String::new();
     loop {
-        line.clear();
-        if lines.read_line(&mut line).await? == 0 || line.len() > MAX_LINE {
+        if read_line(&mut lines, &mut line).await?.is_none() {
             return Ok(());
         }
         let command = line.trim_end().to_string();
@@ -191,6 +209,7 @@ async fn session(stream: tokio::net::TcpStream, mailbox: &Mailbox) -> std::io::R
                 to.clear();
                 b"250 OK\r\n"
             }
+            "RCPT" if to.len() >= MAX_RECIPIENTS => b"452 too many recipients\r\n",
             "RCPT" => {
                 to.push(address(&command));
                 b"250 OK\r\n"
@@ -221,8 +240,7 @@ async fn read_data(lines: &mut BufReader<tokio::net::tcp::OwnedReadHalf>) -> std
     let mut raw = String::new();
     let mut line = String::new();
     loop {
-        line.clear();
-        if lines.read_line(&mut line).await? == 0 {
+        if read_line(lines, &mut line).await?.is_none() {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
         let content = line.trim_end_matches(['\r', '\n']);
@@ -254,7 +272,11 @@ fn parse(from: &str, to: &[String], raw: &str) -> Mail {
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in head.lines() {
         match (line.starts_with([' ', '\t']), headers.last_mut()) {
-            (true, Some((_, value))) => value.push_str(line.trim_start()),
+            // Unfolding keeps one space where the line was folded (RFC 5322 2.2.3).
+            (true, Some((_, value))) => {
+                value.push(' ');
+                value.push_str(line.trim_start());
+            }
             _ => {
                 if let Some((name, value)) = line.split_once(':') {
                     headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
@@ -330,7 +352,7 @@ mod tests {
     fn a_message_gives_its_subject_body_and_first_link() {
         let raw = "Subject: You are invited\n =?utf-8?q?x?=\nContent-Transfer-Encoding: 7bit\n\nOpen http://127.0.0.1:8080/invites/inv_1 to join.\n";
         let m = parse("a@b", &["c@d".into()], raw);
-        assert_eq!(m.subject, "You are invited=?utf-8?q?x?=");
+        assert_eq!(m.subject, "You are invited =?utf-8?q?x?=");
         assert_eq!(m.first_link(), Some("http://127.0.0.1:8080/invites/inv_1"));
         assert_eq!(address("MAIL FROM:<a@b.test> SIZE=10"), "a@b.test");
     }

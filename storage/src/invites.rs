@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::teams::parse_role;
 use super::{BeginWrite, Db, StorageError, StorageResult, now, on_pool};
 use adsync_common::Secret;
 use adsync_common::ids::{Email, Role, TeamId, UserId};
@@ -34,11 +35,6 @@ impl Invite {
     pub fn usable(&self) -> bool {
         !self.accepted && self.expires_at > Utc::now()
     }
-}
-
-fn role(raw: &str) -> StorageResult<Role> {
-    raw.parse()
-        .map_err(|e: String| StorageError::Database(sqlx::Error::Decode(e.into())))
 }
 
 /// Invites `email` to `team` as `role` for `ttl`; the link's secret (shown or sent once).
@@ -76,7 +72,7 @@ pub async fn pending(db: &Db, team: TeamId) -> StorageResult<Vec<PendingInvite>>
             Ok(PendingInvite {
                 id,
                 email,
-                role: role(&r)?,
+                role: parse_role(&r)?,
                 expires_at,
             })
         })
@@ -101,7 +97,7 @@ pub async fn find(db: &Db, secret: &str) -> StorageResult<Option<Invite>> {
             team,
             team_name,
             email,
-            role: role(&r)?,
+            role: parse_role(&r)?,
             expires_at,
             accepted,
         })
@@ -109,48 +105,33 @@ pub async fn find(db: &Db, secret: &str) -> StorageResult<Option<Invite>> {
     .transpose()
 }
 
-/// Marks the invitation for `email` used, if it still works; its team and role.
-const TAKE: &str = "UPDATE team_invites SET accepted_at = $1 \
-                    WHERE token_digest = $2 AND email = $3 AND accepted_at IS NULL AND expires_at > $1 \
-                    RETURNING id, team_id, role";
-const RECORD: &str = "UPDATE team_invites SET accepted_by = $1 WHERE id = $2";
-/// An owner stays an owner when a member's invitation reaches them.
-const JOIN: &str = "INSERT INTO memberships (team_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-                    ON CONFLICT (team_id, user_id) DO UPDATE SET role = \
-                    CASE WHEN memberships.role = 'owner' THEN 'owner' ELSE excluded.role END";
-
-/// The signed-in `user` (whose address is `email`) accepts: joins the team in the same
-/// transaction that uses the link. `None` when the link is unknown, used, expired or for
-/// another address.
-pub async fn accept(db: &Db, secret: &str, user: UserId, email: &Email) -> StorageResult<Option<TeamId>> {
-    let at = now();
-    let team = on_pool!(db, p => {
-        let mut tx = p.begin_write().await?;
-        let taken: Option<(i64, TeamId, String)> = sqlx::query_as(TAKE).bind(at).bind(bearer_digest(secret))
-            .bind(email.as_str()).fetch_optional(&mut *tx).await?;
-        match taken {
-            None => None,
-            Some((id, team, r)) => {
-                sqlx::query(RECORD).bind(user).bind(id).execute(&mut *tx).await?;
-                sqlx::query(JOIN).bind(team).bind(user).bind(role(&r)?.as_str()).bind(at).execute(&mut *tx).await?;
-                tx.commit().await?;
-                Some(team)
-            }
-        }
-    });
-    Ok(team)
+/// Who takes up an invitation.
+pub enum Joiner<'a> {
+    /// A signed-in user (whose address is the invitation's).
+    User(UserId),
+    /// Someone without an account: the user is created with this password hash.
+    NewUser { password_hash: &'a str },
 }
 
-/// Someone without an account accepts: the user is created with `password_hash` and joins,
-/// in one transaction. `Err(Conflict)` when the address has an account by now (they sign in
-/// and accept instead); `Ok(None)` as for [`accept`].
-pub async fn accept_as_new_user(
+/// Takes up the invitation for `email`: the link is used, the user (created if new) joins
+/// the team, in one transaction. `Ok(None)` when the link is unknown, used, expired or for
+/// another address; `Err(Conflict)` when a new user's address has an account by now (they
+/// sign in and accept instead). An owner stays an owner when a member's invitation reaches
+/// them.
+pub async fn accept(
     db: &Db,
     secret: &str,
     email: &Email,
-    password_hash: &str,
+    joiner: Joiner<'_>,
 ) -> StorageResult<Option<(UserId, TeamId)>> {
+    const TAKE: &str = "UPDATE team_invites SET accepted_at = $1 \
+                        WHERE token_digest = $2 AND email = $3 AND accepted_at IS NULL AND expires_at > $1 \
+                        RETURNING id, team_id, role";
     const USER: &str = "INSERT INTO users (email, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id";
+    const RECORD: &str = "UPDATE team_invites SET accepted_by = $1 WHERE id = $2";
+    const JOIN: &str = "INSERT INTO memberships (team_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                        ON CONFLICT (team_id, user_id) DO UPDATE SET role = \
+                        CASE WHEN memberships.role = 'owner' THEN 'owner' ELSE excluded.role END";
     let at = now();
     let joined = on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
@@ -159,15 +140,25 @@ pub async fn accept_as_new_user(
         match taken {
             None => None,
             Some((id, team, r)) => {
-                let user: i64 = sqlx::query_scalar(USER).bind(email.as_str()).bind(password_hash).bind(at)
-                    .fetch_one(&mut *tx).await?;
-                let user = UserId(user);
+                let user = match joiner {
+                    Joiner::User(user) => user,
+                    Joiner::NewUser { password_hash } => UserId(
+                        sqlx::query_scalar(USER).bind(email.as_str()).bind(password_hash).bind(at).fetch_one(&mut *tx).await?,
+                    ),
+                };
                 sqlx::query(RECORD).bind(user).bind(id).execute(&mut *tx).await?;
-                sqlx::query(JOIN).bind(team).bind(user).bind(role(&r)?.as_str()).bind(at).execute(&mut *tx).await?;
+                sqlx::query(JOIN).bind(team).bind(user).bind(parse_role(&r)?.as_str()).bind(at).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Some((user, team))
             }
         }
     });
     Ok(joined)
+}
+
+/// Deletes invitations a month past their end (used or not); how many.
+pub async fn purge_ended(db: &Db) -> StorageResult<u64> {
+    const SQL: &str = "DELETE FROM team_invites WHERE expires_at < $1";
+    let before = now() - Duration::days(30);
+    Ok(on_pool!(db, p => sqlx::query(SQL).bind(before).execute(p).await?.rows_affected()))
 }

@@ -84,11 +84,7 @@ async fn write_rows(
         }
         // The run row last: its lock is held only for the commit, so pages of one run
         // written in parallel do not queue behind each other's inserts.
-        let progressed = sqlx::query(
-            "UPDATE sync_runs SET progress_done = CASE WHEN progress_done > $1 THEN progress_done ELSE $1 END, \
-             progress_total = $2, rows_written = rows_written + $3, \
-             lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'",
-        )
+        let progressed = sqlx::query(crate::sync_runs::RECORD_PROGRESS)
         .bind(cp.progress.done).bind(cp.progress.total).bind(rows_added).bind(at + cp.lease).bind(cp.run).bind(cp.owner)
         .execute(&mut *tx).await?.rows_affected();
         if progressed == 0 {

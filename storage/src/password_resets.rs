@@ -58,3 +58,10 @@ pub async fn reset(db: &Db, secret: &str, password_hash: &str) -> StorageResult<
     });
     Ok(user)
 }
+
+/// Deletes links a month past their end (used or not); how many.
+pub async fn purge_ended(db: &Db) -> StorageResult<u64> {
+    const SQL: &str = "DELETE FROM password_resets WHERE expires_at < $1";
+    let before = now() - Duration::days(30);
+    Ok(on_pool!(db, p => sqlx::query(SQL).bind(before).execute(p).await?.rows_affected()))
+}

@@ -236,6 +236,14 @@ pub async fn claim(db: &Db, id: RunId, owner: &str, lease: Duration) -> StorageR
     row.map(TryInto::try_into).transpose()
 }
 
+/// Records progress (`$1` days done of `$2`), rows (`$3`) and the lease's new end (`$4`) on
+/// run `$5` held by `$6`. Days done never fall, nor pass the total: a resumed run plans again,
+/// and a day may have turned or an account been unchosen since the last try.
+pub(crate) const RECORD_PROGRESS: &str = "UPDATE sync_runs SET progress_done = CASE \
+     WHEN progress_done > $2 THEN $2 WHEN progress_done > $1 THEN progress_done ELSE $1 END, \
+     progress_total = $2, rows_written = rows_written + $3, \
+     lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'";
+
 /// Records progress and extends the lease. `Err(LeaseLost)` when the lease was lost.
 pub async fn report_progress(
     db: &Db,
@@ -245,10 +253,7 @@ pub async fn report_progress(
     rows_added: i64,
     lease: Duration,
 ) -> StorageResult<()> {
-    const SQL: &str = "UPDATE sync_runs SET progress_done = CASE WHEN progress_done > $1 THEN progress_done ELSE $1 END, \
-                       progress_total = $2, rows_written = rows_written + $3, \
-                       lease_expires_at = $4 WHERE id = $5 AND lease_owner = $6 AND status = 'running'";
-    let n = on_pool!(db, p => sqlx::query(SQL).bind(progress.done).bind(progress.total).bind(rows_added)
+    let n = on_pool!(db, p => sqlx::query(RECORD_PROGRESS).bind(progress.done).bind(progress.total).bind(rows_added)
         .bind(now() + lease).bind(id).bind(owner).execute(p).await?.rows_affected());
     if n == 0 { Err(StorageError::LeaseLost) } else { Ok(()) }
 }

@@ -29,7 +29,7 @@ pub struct Member {
     pub role: Role,
 }
 
-fn parse_role(raw: &str) -> StorageResult<Role> {
+pub(crate) fn parse_role(raw: &str) -> StorageResult<Role> {
     raw.parse()
         .map_err(|e: String| StorageError::Database(sqlx::Error::Decode(e.into())))
 }
@@ -83,12 +83,21 @@ pub async fn set_member(db: &Db, team: TeamId, user: UserId, role: Role) -> Stor
     Ok(())
 }
 
-/// Removes the user from the team. `Err(LastOwner)` when they are its only owner.
-pub async fn remove_member(db: &Db, team: TeamId, user: UserId) -> StorageResult<()> {
+/// Removes the user from the team; `by`, when given, must be an owner of it as the removal
+/// commits (checked under the team's lock: an owner removed a moment ago removes no one).
+/// `Err(LastOwner)` when `user` is its only owner; `NotFound` when `user` is not in the team
+/// or `by` no longer owns it.
+pub async fn remove_member(db: &Db, team: TeamId, user: UserId, by: Option<UserId>) -> StorageResult<()> {
     const SQL: &str = "DELETE FROM memberships WHERE team_id = $1 AND user_id = $2";
     on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         sqlx::query(LOCK_TEAM).bind(team).execute(&mut *tx).await?;
+        if let Some(by) = by {
+            let role: Option<String> = sqlx::query_scalar(ROLE).bind(team).bind(by).fetch_optional(&mut *tx).await?;
+            if role.as_deref() != Some(Role::Owner.as_str()) {
+                return Err(StorageError::NotFound);
+            }
+        }
         let role: Option<String> = sqlx::query_scalar(ROLE).bind(team).bind(user).fetch_optional(&mut *tx).await?;
         let role = parse_role(&role.ok_or(StorageError::NotFound)?)?;
         let owners: i64 = sqlx::query_scalar(OWNERS).bind(team).fetch_one(&mut *tx).await?;

@@ -38,14 +38,16 @@ pub async fn find_by_email(db: &Db, email: &Email) -> StorageResult<Option<User>
 }
 
 /// Replaces the user's password and ends every session they have, in one transaction: whoever
-/// knew the old password is signed out with it.
+/// knew the old password is signed out with it, and reset links issued before stop working.
 pub async fn set_password(db: &Db, id: UserId, password_hash: &str) -> StorageResult<()> {
     const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
     const END_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+    const END_RESETS: &str = "DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL";
     let done = on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let done = sqlx::query(SQL).bind(password_hash).bind(id).execute(&mut *tx).await?.rows_affected();
         sqlx::query(END_SESSIONS).bind(id).execute(&mut *tx).await?;
+        sqlx::query(END_RESETS).bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         done
     });

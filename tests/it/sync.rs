@@ -63,7 +63,6 @@ async fn backfill_equals_the_ground_truth_and_resync_adds_nothing(backend: Backe
         .map(|a| (a.today().min(today) - first).num_days() + 1)
         .sum();
     assert_eq!(again.progress.total, planned, "{accounts:?}");
-    assert_eq!(again.progress.done, planned);
     assert_eq!(
         row_count(&f.app.db).await,
         before,

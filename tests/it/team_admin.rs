@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use adsync_common::ids::{Email, Role, TeamId};
 use adsync_sandbox::{Mail, MailSink};
-use adsync_storage::{StorageError, invites, teams};
+use adsync_storage::invites::Joiner;
+use adsync_storage::{StorageError, invites, password_resets, teams};
 
 use crate::helpers::{Backend, PASSWORD, TestApp, client, spawn_app_with};
 
@@ -268,7 +269,22 @@ async fn only_the_owner_manages_members_and_only_in_their_team(backend: Backend)
             .await;
         assert_eq!(res.status(), 403, "{path}");
     }
+    let dan = Email::parse("dan@acme.test").expect("email");
+    invites::create(&app.db, team, &dan, Role::Member, owner_id, chrono::Duration::days(1))
+        .await
+        .expect("invite");
+    let invite = invites::pending(&app.db, team).await.expect("pending")[0].id;
+    let revoke = format!("/teams/{team}/invites/{invite}/revoke");
+    assert_eq!(app.post_form(&member, &revoke, &[]).await.status(), 403);
     // Another team's owner reaches nothing of this team.
+    assert_eq!(app.post_form(&other_owner, &revoke, &[]).await.status(), 404);
+    let foreign = format!("/teams/{other_team}/invites/{invite}/revoke");
+    assert_eq!(app.post_form(&other_owner, &foreign, &[]).await.status(), 404);
+    assert_eq!(
+        invites::pending(&app.db, team).await.expect("pending").len(),
+        1,
+        "still pending"
+    );
     for path in [
         format!("/teams/{team}/members/{member_id}/remove"),
         format!("/teams/{team}/members/{member_id}/make-owner"),
@@ -294,7 +310,7 @@ async fn only_the_owner_manages_members_and_only_in_their_team(backend: Backend)
         409
     );
     assert!(matches!(
-        teams::remove_member(&app.db, team, owner_id).await,
+        teams::remove_member(&app.db, team, owner_id, None).await,
         Err(StorageError::LastOwner)
     ));
 
@@ -326,7 +342,10 @@ async fn only_the_owner_manages_members_and_only_in_their_team(backend: Backend)
 
 async fn a_password_change_ends_the_other_sessions(backend: Backend) {
     let app = spawn_app_with(backend, &[]).await;
-    let (_, _, here) = app.owner("ann@acme.test", "Acme").await;
+    let (ann, _, here) = app.owner("ann@acme.test", "Acme").await;
+    let pending_reset = password_resets::create(&app.db, ann, chrono::Duration::hours(1))
+        .await
+        .expect("reset link");
     let elsewhere = app.signed_in("ann@acme.test").await;
     let change = |current: &'static str, new: &'static str, again: &'static str| {
         let (app, here) = (&app, &here);
@@ -369,6 +388,33 @@ async fn a_password_change_ends_the_other_sessions(backend: Backend) {
         app.sign_in(&client(), "ann@acme.test", "brand-new-pass").await.status(),
         200
     );
+    let path = format!("/password/reset/{}", pending_reset.expose());
+    assert_eq!(
+        app.get(&client(), &path).await.status(),
+        410,
+        "a reset link issued before stops working"
+    );
+}
+
+async fn a_link_used_twice_at_once_works_once(backend: Backend) {
+    let app = spawn_app_with(backend, &[]).await;
+    let (owner, team, _) = app.owner("owner@acme.test", "Acme").await;
+    let bob = app.user("bob@acme.test").await;
+    let email = Email::parse("bob@acme.test").expect("email");
+    let secret = invites::create(&app.db, team, &email, Role::Member, owner, chrono::Duration::days(1))
+        .await
+        .expect("invite");
+    let accept = || invites::accept(&app.db, secret.expose(), &email, Joiner::User(bob));
+    let (a, b) = tokio::join!(accept(), accept());
+    let joined = [a.expect("first"), b.expect("second")];
+    assert_eq!(joined.iter().filter(|j| j.is_some()).count(), 1, "{joined:?}");
+    let reset = password_resets::create(&app.db, bob, chrono::Duration::hours(1))
+        .await
+        .expect("link");
+    let use_it = || password_resets::reset(&app.db, reset.expose(), "hash");
+    let (a, b) = tokio::join!(use_it(), use_it());
+    let used = [a.expect("first"), b.expect("second")];
+    assert_eq!(used.iter().filter(|u| u.is_some()).count(), 1, "{used:?}");
 }
 
 async fn a_forgotten_password_is_reset_by_an_emailed_single_use_link(backend: Backend) {
@@ -471,6 +517,7 @@ crate::on_both_backends!(
     expired_replaced_and_withdrawn_invitations_do_not_work,
     only_the_owner_manages_members_and_only_in_their_team,
     a_password_change_ends_the_other_sessions,
+    a_link_used_twice_at_once_works_once,
     a_forgotten_password_is_reset_by_an_emailed_single_use_link,
     without_smtp_the_pages_say_who_passes_links_on,
 );

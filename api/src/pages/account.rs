@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::PageUser;
 use super::layout::{notice, page};
-use crate::routes::session::{check_credentials, start_session};
+use crate::routes::session::{check_credentials, refuse_when_over, start_session};
 use crate::security::ClientAddress;
 use crate::{ApiError, AppState};
 
@@ -38,13 +38,18 @@ pub fn router() -> Router<AppState> {
         .route("/password/reset/{secret}", get(reset_form).post(reset))
 }
 
-/// The page a reset link opens: `ADSYNC_PUBLIC_URL` + `password/reset/<secret>`.
-pub fn reset_link(public_url: &url::Url, secret: &Secret<String>) -> String {
+/// Where a single-use link leads: `ADSYNC_PUBLIC_URL` + `page` + `/` + the secret.
+pub fn link(public_url: &url::Url, page: &str, secret: &Secret<String>) -> String {
     format!(
-        "{}/password/reset/{}",
+        "{}{page}/{}",
         public_url.as_str().trim_end_matches('/'),
         secret.expose()
     )
+}
+
+/// The page a reset link opens.
+pub fn reset_link(public_url: &url::Url, secret: &Secret<String>) -> String {
+    link(public_url, "/password/reset", secret)
 }
 
 /// Headers of a page whose URL holds a link's secret: no `Referer` carries it to another
@@ -196,33 +201,18 @@ async fn forgot(
     if let Some(ip) = client.0 {
         limits.push((format!("reset-address:{ip}"), REQUESTS_PER_CLIENT));
     }
-    for (key, limit) in &limits {
-        if let Some(until) = sign_in_failures::blocked_until(&state.db, key, *limit).await? {
-            let wait = (until - chrono::Utc::now()).num_seconds().max(1) as u64;
-            return Err(ApiError::TooManyRequests {
-                detail: format!("Too many reset requests; try again in {} minute(s).", wait.div_ceil(60)),
-                retry_after_secs: wait,
-            });
-        }
-    }
+    refuse_when_over(&state, &limits, "reset requests").await?;
     for (key, _) in &limits {
         sign_in_failures::record(&state.db, key, window).await?;
     }
-    if let Some(user) = users::find_by_email(&state.db, &email).await? {
-        let secret =
-            password_resets::create(&state.db, user.id, chrono::Duration::minutes(EMAILED_RESET_MINUTES)).await?;
-        let link = reset_link(&state.config.public_url, &secret);
-        let body = format!(
-            "Someone (we hope you) asked to set a new adsync password for {email}.\n\n\
-             Open this link to choose one (it works once, for {EMAILED_RESET_MINUTES} minutes):\n\n{link}\n\n\
-             If you did not ask, ignore this message: your password stays as it is.\n"
-        );
-        tokio::spawn(async move {
-            if let Err(e) = mailer.send(email.as_str(), "Set a new adsync password", body).await {
-                tracing::warn!(error = %e, "could not e-mail a password-reset link");
-            }
-        });
-    }
+    // Everything that depends on the address having an account happens after the answer,
+    // so the answer takes as long either way.
+    let (db, public_url) = (state.db.clone(), state.config.public_url.clone());
+    tokio::spawn(async move {
+        if let Err(e) = email_reset_link(&db, &public_url, &mailer, &email).await {
+            tracing::warn!(error = %e, "could not e-mail a password-reset link");
+        }
+    });
     let said = notice(
         "ok",
         &format!(
@@ -231,6 +221,27 @@ async fn forgot(
         ),
     );
     Ok(Html(forgot_page(&state, Some(said), "")).into_response())
+}
+
+/// Creates a reset link for the address's user, if it has one, and e-mails it.
+async fn email_reset_link(
+    db: &adsync_storage::Db,
+    public_url: &url::Url,
+    mailer: &crate::Mailer,
+    email: &Email,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let Some(user) = users::find_by_email(db, email).await? else {
+        return Ok(());
+    };
+    let secret = password_resets::create(db, user.id, chrono::Duration::minutes(EMAILED_RESET_MINUTES)).await?;
+    let link = reset_link(public_url, &secret);
+    let body = format!(
+        "Someone (we hope you) asked to set a new adsync password for {email}.\n\n\
+         Open this link to choose one (it works once, for {EMAILED_RESET_MINUTES} minutes):\n\n{link}\n\n\
+         If you did not ask, ignore this message: your password stays as it is.\n"
+    );
+    mailer.send(email.as_str(), "Set a new adsync password", body).await?;
+    Ok(())
 }
 
 fn link_gone() -> ApiError {

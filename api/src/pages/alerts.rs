@@ -2,7 +2,7 @@
 //! a form to add one (its signing secret is shown once, on the page that answers the
 //! form), and each webhook's latest deliveries with their outcome and a replay button.
 
-use adsync_common::ids::{Role, TeamId};
+use adsync_common::ids::TeamId;
 use adsync_storage::webhooks;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -84,23 +84,13 @@ fn outcome(d: &webhooks::Delivery) -> String {
     }
 }
 
-fn owner_only(team: &PageTeam) -> Result<(), ApiError> {
-    if team.member.role == Role::Owner {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "Only the team's owner can change its alerts.".into(),
-        ))
-    }
-}
-
 fn back(team: TeamId) -> Response {
     Redirect::to(&format!("{}?saved=alerts#alerts", connectors_page(team))).into_response()
 }
 
 /// Registers the form's webhook and answers with its secret, shown this once.
 pub(super) async fn add(State(state): State<AppState>, team: PageTeam, body: axum::body::Bytes) -> Response {
-    if let Err(e) = owner_only(&team) {
+    if let Err(e) = team.require_owner("can change its alerts") {
         return e.into_response();
     }
     let url = url::form_urlencoded::parse(&body)
@@ -134,7 +124,7 @@ pub(super) async fn remove(
     team: PageTeam,
     Path(path): Path<(String, String)>,
 ) -> Response {
-    if let Err(e) = owner_only(&team) {
+    if let Err(e) = team.require_owner("can change its alerts") {
         return e.into_response();
     }
     let Ok(id) = path.1.parse::<i64>() else {
@@ -154,7 +144,7 @@ pub(super) async fn replay(
     team: PageTeam,
     Path(path): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(e) = owner_only(&team) {
+    if let Err(e) = team.require_owner("can change its alerts") {
         return e.into_response();
     }
     let (Ok(hook), Ok(delivery)) = (path.1.parse::<i64>(), path.2.parse::<i64>()) else {

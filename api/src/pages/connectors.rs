@@ -273,8 +273,8 @@ pub fn runs_table(runs: &[SyncRun]) -> Markup {
                                 }
                             }
                             td {
-                                progress max=(r.progress.total.max(1)) value=(r.progress.done) aria-label={ "Run " (r.id) " progress" } { (days_done(&r.progress)) }
-                                " " small data-cell="done" { (days_done(&r.progress)) }
+                                progress max=(r.progress.total.max(1)) value=(r.progress.done) aria-label={ "Run " (r.id) " progress" } { (days_done(r)) }
+                                " " small data-cell="done" { (days_done(r)) }
                             }
                             td data-cell="rows" { (r.rows_written) }
                         }

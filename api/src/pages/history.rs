@@ -57,7 +57,7 @@ fn table(runs: &[SyncRun]) -> Markup {
                         td { (at(r.started_at)) }
                         td { (at(r.finished_at)) }
                         td { (took(r)) }
-                        td { (days_done(&r.progress)) }
+                        td { (days_done(r)) }
                         td.num { (group(i128::from(r.rows_written))) }
                         td { (outcome(r)) }
                     }
@@ -93,9 +93,13 @@ fn range(r: &SyncRun) -> String {
 }
 
 /// "312 of 1,104 days": days of data fetched of those planned (progress.js writes the same).
-pub fn days_done(p: &sync_runs::Progress) -> String {
+pub fn days_done(r: &SyncRun) -> String {
+    let p = &r.progress;
     if p.total == 0 {
-        return "not planned yet".into();
+        return match r.status {
+            RunStatus::Succeeded => "no days to fetch".into(),
+            _ => "not planned yet".into(),
+        };
     }
     format!("{} of {} days", group(i128::from(p.done)), group(i128::from(p.total)))
 }

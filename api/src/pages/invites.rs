@@ -4,7 +4,7 @@
 //! does not make them a member).
 
 use adsync_common::ids::Email;
-use adsync_storage::invites::{self, Invite};
+use adsync_storage::invites::{self, Invite, Joiner};
 use adsync_storage::{StorageError, users};
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -38,9 +38,7 @@ async fn usable(state: &AppState, secret: &str) -> Result<(Invite, Email), ApiEr
         ApiError::NotFound("This invitation link is not known. Ask the team's owner for a new one.".into())
     })?;
     if !invite.usable() {
-        return Err(ApiError::Gone(
-            "This invitation was used already or has expired. Ask the team's owner for a new one.".into(),
-        ));
+        return Err(used());
     }
     let email = Email::parse(&invite.email).map_err(|e| ApiError::internal(std::io::Error::other(e)))?;
     Ok((invite, email))
@@ -107,7 +105,7 @@ async fn accept(
                     invite.email
                 )));
             }
-            let team = invites::accept(&state.db, &secret, id, &email)
+            let (_, team) = invites::accept(&state.db, &secret, &email, Joiner::User(id))
                 .await?
                 .ok_or_else(used)?;
             Ok(Redirect::to(&format!("/teams/{team}/dashboard")).into_response())
@@ -117,7 +115,8 @@ async fn accept(
                 return Err(sign_in_first(&invite));
             }
             let hash = hash_new_password(password).await?;
-            let (user, team) = match invites::accept_as_new_user(&state.db, &secret, &email, &hash).await {
+            let joiner = Joiner::NewUser { password_hash: &hash };
+            let (user, team) = match invites::accept(&state.db, &secret, &email, joiner).await {
                 Err(StorageError::Conflict) => return Err(sign_in_first(&invite)),
                 other => other?.ok_or_else(used)?,
             };
@@ -127,7 +126,7 @@ async fn accept(
     }
 }
 
-/// Lost the race to another use of the same link.
+/// A link that was used, or expired (also when another use of it won the race).
 fn used() -> ApiError {
     ApiError::Gone("This invitation was used already or has expired. Ask the team's owner for a new one.".into())
 }

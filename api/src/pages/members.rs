@@ -134,14 +134,6 @@ fn member_actions(team: TeamId, m: &teams::Member) -> Markup {
     }
 }
 
-fn only_owner(team: &PageTeam) -> Result<(), ApiError> {
-    if team.member.role == Role::Owner {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("Only the team's owner manages its members.".into()))
-    }
-}
-
 #[derive(Deserialize)]
 pub(super) struct InviteForm {
     #[serde(default)]
@@ -158,7 +150,7 @@ pub(super) async fn invite(
     team: PageTeam,
     Form(f): Form<InviteForm>,
 ) -> Result<Response, ApiError> {
-    only_owner(&team)?;
+    team.require_owner("manages its members")?;
     let email = Email::parse(&f.email).map_err(|e| ApiError::BadRequest(format!("email: {e}")))?;
     let role: Role = f
         .role
@@ -220,13 +212,13 @@ pub(super) async fn remove(
     team: PageTeam,
     Path((_, user)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
-    only_owner(&team)?;
+    team.require_owner("manages its members")?;
     if UserId(user) == team.member.user {
         return Err(ApiError::Conflict(
             "Owners do not remove themselves: make another member the owner first, then ask them.".into(),
         ));
     }
-    teams::remove_member(&state.db, team.member.team, UserId(user))
+    teams::remove_member(&state.db, team.member.team, UserId(user), Some(team.member.user))
         .await
         .map_err(not_in_team)?;
     Ok(Redirect::to(&format!("{}?done=removed", members_page(team.member.team))).into_response())
@@ -237,7 +229,7 @@ pub(super) async fn make_owner(
     team: PageTeam,
     Path((_, user)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
-    only_owner(&team)?;
+    team.require_owner("manages its members")?;
     teams::transfer_ownership(&state.db, team.member.team, team.member.user, UserId(user))
         .await
         .map_err(not_in_team)?;
@@ -249,7 +241,7 @@ pub(super) async fn revoke(
     team: PageTeam,
     Path((_, invite)): Path<(i64, i64)>,
 ) -> Result<Response, ApiError> {
-    only_owner(&team)?;
+    team.require_owner("manages its members")?;
     invites::revoke(&state.db, team.member.team, invite)
         .await
         .map_err(|e| match e {

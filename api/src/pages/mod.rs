@@ -143,6 +143,17 @@ pub struct PageTeam {
     pub name: String,
 }
 
+impl PageTeam {
+    /// `Ok` for the team's owner; a member is told "Only the team's owner {does}."
+    pub fn require_owner(&self, does: &str) -> Result<(), crate::ApiError> {
+        if self.member.role == adsync_common::ids::Role::Owner {
+            Ok(())
+        } else {
+            Err(crate::ApiError::Forbidden(format!("Only the team's owner {does}.")))
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for PageTeam {
     type Rejection = Response;
 

@@ -31,7 +31,7 @@
     }
     const done = run.progress.done, total = run.progress.total;
     // The page's words (history.rs, days_done): "312 of 1,104 days".
-    const words = total === 0 ? "not planned yet"
+    const words = total === 0 ? (run.status === "succeeded" ? "no days to fetch" : "not planned yet")
       : done.toLocaleString("en-US") + " of " + total.toLocaleString("en-US") + " days";
     const bar = row.querySelector("progress");
     bar.max = Math.max(total, 1);

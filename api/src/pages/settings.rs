@@ -3,7 +3,7 @@
 
 use adsync_common::breakdowns::Breakdown;
 use adsync_common::conversions::{CONVERSIONS, Goal};
-use adsync_common::ids::{Role, TeamId};
+use adsync_common::ids::TeamId;
 use adsync_common::schedule;
 use adsync_storage::{conversions, teams};
 use axum::extract::State;
@@ -81,8 +81,8 @@ pub(super) async fn card(state: &AppState, team: TeamId) -> Result<Markup, ApiEr
 /// Saves the card's form (one `breakdowns` field per checked box), then back to the
 /// connectors page.
 pub(super) async fn save(State(state): State<AppState>, team: PageTeam, body: axum::body::Bytes) -> Response {
-    if team.member.role != Role::Owner {
-        return ApiError::Forbidden("Only the team's owner can change its settings.".into()).into_response();
+    if let Err(e) = team.require_owner("can change its settings") {
+        return e.into_response();
     }
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let field = |name: &'static str| fields.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str());

@@ -58,18 +58,7 @@ pub async fn check_credentials(
     if let Some(ip) = client.0 {
         limits.push((format!("address:{ip}"), ADDRESS_FAILURES));
     }
-    for (key, limit) in &limits {
-        if let Some(until) = sign_in_failures::blocked_until(&state.db, key, *limit).await? {
-            let wait = (until - chrono::Utc::now()).num_seconds().max(1) as u64;
-            return Err(ApiError::TooManyRequests {
-                detail: format!(
-                    "Too many failed sign-ins; try again in {} minute(s).",
-                    wait.div_ceil(60)
-                ),
-                retry_after_secs: wait,
-            });
-        }
-    }
+    refuse_when_over(state, &limits, "failed sign-ins").await?;
     let found = match &email {
         Some(email) => users::credentials(&state.db, email).await?,
         None => None,
@@ -94,6 +83,21 @@ pub async fn check_credentials(
             Err(rejected())
         }
     }
+}
+
+/// 429 when any `(key, limit)` of `limits` has reached its limit in its window (counted in
+/// `sign_in_failures`); `what` names what was counted.
+pub async fn refuse_when_over(state: &AppState, limits: &[(String, u32)], what: &str) -> Result<(), ApiError> {
+    for (key, limit) in limits {
+        if let Some(until) = sign_in_failures::blocked_until(&state.db, key, *limit).await? {
+            let wait = (until - chrono::Utc::now()).num_seconds().max(1) as u64;
+            return Err(ApiError::TooManyRequests {
+                detail: format!("Too many {what}; try again in {} minute(s).", wait.div_ceil(60)),
+                retry_after_secs: wait,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Starts a session and returns the cookie that carries it.

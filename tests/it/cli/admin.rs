@@ -322,6 +322,16 @@ async fn an_admin_issued_reset_link_sets_a_new_password_once() {
     assert_eq!(stdout(&out).lines().count(), 1, "only the link on stdout");
     let path = url::Url::parse(&link).expect("a URL").path().to_string();
     assert!(path.starts_with("/password/reset/pwr_"), "{link}");
+    // A team keeps its owner: the CLI says so rather than "not in the team".
+    let created = admin_ok(url, &["create-team", "--name", "Solo", "--owner", "ann@example.com"]);
+    let team = id_after(&created, "created team ").to_string();
+    let last = admin(
+        url,
+        &["remove-member", "--team", &team, "--email", "ann@example.com"],
+        None,
+    );
+    assert_eq!(last.status.code(), Some(1));
+    assert!(stderr(&last).contains("only owner"), "{}", stderr(&last));
     let nobody = admin(url, &["reset-link", "--email", "no@example.com"], None);
     assert_eq!(nobody.status.code(), Some(1), "{}", stderr(&nobody));
 

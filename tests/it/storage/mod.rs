@@ -70,7 +70,7 @@ async fn users_and_teams(backend: Backend) {
         Err(StorageError::LastOwner)
     ));
     assert!(matches!(
-        teams::remove_member(&db, team, ann).await,
+        teams::remove_member(&db, team, ann, None).await,
         Err(StorageError::LastOwner)
     ));
     let bob = users::create(&db, &Email::parse("bob@example.com").expect("email"), "hash")
@@ -79,7 +79,7 @@ async fn users_and_teams(backend: Backend) {
     teams::set_member(&db, team, bob, Role::Owner)
         .await
         .expect("second owner");
-    teams::remove_member(&db, team, ann).await.expect("remove");
+    teams::remove_member(&db, team, ann, None).await.expect("remove");
     assert!(teams::of_user(&db, ann).await.expect("teams").is_empty());
 }
 
