@@ -15,6 +15,7 @@ use crate::auth::SESSION_COOKIE;
                        Errors are RFC 9457 problem documents (application/problem+json).",
     ),
     modifiers(&Security),
+    paths(crate::routes::proxy::proxy),
     tags(
         (name = "health", description = "Liveness, readiness and Prometheus metrics"),
         (name = "session", description = "Signing in and out (session cookie)"),

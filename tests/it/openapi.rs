@@ -20,6 +20,7 @@ const PROMISED: &[(&str, &str)] = &[
     ("post", "/api/v1/teams/{team}/connectors/facebook/connect"),
     ("delete", "/api/v1/teams/{team}/connectors/facebook"),
     ("put", "/api/v1/teams/{team}/connectors/facebook/ad-accounts"),
+    ("get", "/api/v1/teams/{team}/connectors/{provider}/proxy/{path}"),
     ("get", "/api/v1/teams/{team}/syncs"),
     ("post", "/api/v1/teams/{team}/syncs"),
     ("get", "/api/v1/teams/{team}/syncs/{id}"),
@@ -307,6 +308,12 @@ async fn answers_with_data_match_their_schemas(backend: Backend) {
             "get",
             "/api/v1/teams/{team}/connectors/events",
             format!("/api/v1/teams/{t}/connectors/events?limit=1"),
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/teams/{team}/connectors/{provider}/proxy/{path}",
+            format!("/api/v1/teams/{t}/connectors/facebook/proxy/me/adaccounts?fields=name"),
             None,
         ),
         (

@@ -6,7 +6,7 @@ mod health;
 pub(crate) mod metrics;
 mod oauth;
 pub(crate) mod observability;
-mod proxy;
+pub(crate) mod proxy;
 pub(crate) mod session;
 pub(crate) mod settings;
 mod syncs;
@@ -52,7 +52,7 @@ pub fn openapi_document() -> &'static str {
 pub fn router() -> Router<AppState> {
     documented()
         .0
-        // A wildcard path, which the OpenAPI router does not take; described in docs/api.md.
+        // A wildcard path, which the OpenAPI router does not take (documented in `ApiDoc`).
         .route(proxy::ROUTE, axum::routing::get(proxy::proxy))
         .fallback(not_found)
 }
