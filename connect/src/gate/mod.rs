@@ -21,7 +21,6 @@
 //! Inside a process, governor also caps each account's calls per second.
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -31,6 +30,9 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::Rng;
 use redis::AsyncCommands;
 use redis::aio::ConnectionManager;
+
+mod shared;
+pub use shared::{PauseReason, shared_redis};
 
 /// Utilisation (percent of Meta's budget) no call is made to go beyond. The rest is room for
 /// the calls other replicas have in flight, which no reading shows yet.
@@ -51,24 +53,6 @@ const BACKOFF_CAP: Duration = Duration::from_secs(60);
 const UNKNOWN_COST: f64 = 1.0;
 /// The window assumed until a `reset_time_duration` is seen (Meta's is an hour at most).
 const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
-
-/// Why calls on an account wait.
-#[derive(Clone, Debug, PartialEq)]
-pub enum PauseReason {
-    /// Facebook blocked the account (or the app) until the time it gave.
-    Blocked,
-    /// Utilisation at this percentage: calls spread over the budget's window.
-    Pacing { pct: f64 },
-}
-
-impl fmt::Display for PauseReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Blocked => f.write_str("Facebook's rate limit is reached; waiting until it lets calls through again"),
-            Self::Pacing { pct } => write!(f, "{pct:.0} % of Facebook's rate budget used; spreading calls"),
-        }
-    }
-}
 
 /// What the gate knows of one ad account.
 #[derive(Debug, Default)]
@@ -160,24 +144,6 @@ impl Account {
             return Slot::Now;
         }
         Slot::At(at, predicted)
-    }
-}
-
-/// The Redis that shares blocks between processes (`REDIS_URL`, keys under
-/// `ADSYNC_QUEUE_NAMESPACE`); `None` without one, or when it cannot be reached (each process
-/// then paces itself and honours throttles on its own).
-pub async fn shared_redis(config: &adsync_common::Config) -> Option<(ConnectionManager, String)> {
-    let url = config.redis_url.as_ref()?;
-    let connected = match redis::Client::open(url.expose().as_str()) {
-        Ok(client) => client.get_connection_manager().await,
-        Err(e) => Err(e),
-    };
-    match connected {
-        Ok(conn) => Some((conn, config.queue_namespace.clone())),
-        Err(e) => {
-            tracing::warn!(error = %e, "rate budget not shared: Redis unreachable");
-            None
-        }
     }
 }
 
