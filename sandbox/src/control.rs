@@ -15,6 +15,17 @@ pub struct Control {
 }
 
 impl Control {
+    /// Who signs in at the identity provider (`/o/oauth2/v2/auth`) when its consent page is
+    /// skipped (auto-approve) or left as it is.
+    pub fn set_identity(&self, identity: crate::oidc::Identity) {
+        lock(&self.sh.idp).identity = identity;
+    }
+
+    /// The identity provider's OAuth client: `(client id, client secret)`.
+    pub fn idp_client(&self) -> (String, String) {
+        crate::oidc::client(&self.sh)
+    }
+
     /// The id of the user the dialog logs in as.
     pub fn user_id(&self) -> String {
         lock(&self.sh.oauth).user.id.clone()

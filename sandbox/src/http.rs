@@ -20,6 +20,7 @@ use crate::state::Shared;
 pub(crate) fn router(sh: Arc<Shared>) -> Router {
     Router::new()
         .route("/__sandbox/stats", get(stats))
+        .merge(crate::oidc::routes())
         .fallback(fallback)
         .with_state(sh)
 }

@@ -26,6 +26,7 @@ mod http;
 mod mail;
 mod me;
 mod oauth;
+mod oidc;
 mod paging;
 mod query;
 mod report_runs;
@@ -48,6 +49,7 @@ pub use dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Reporting};
 pub use figures::WINDOWS as ATTRIBUTION_WINDOWS;
 pub use format::currency_decimals;
 pub use mail::{Mail, MailSink, Mailbox};
+pub use oidc::Identity;
 pub use stats::Stats;
 pub use truth::{ByWindow, Conversion, MetricsRow, Reported, Totals, truth};
 

@@ -21,6 +21,8 @@ pub(crate) struct Shared {
     pub faults: Mutex<FaultState>,
     pub runs: Mutex<RunStore>,
     pub stats: Mutex<Stats>,
+    /// The identity provider's records (see `oidc`).
+    pub idp: Mutex<crate::oidc::IdpStore>,
     /// App id and secret, fixed at start.
     pub creds: (String, String),
     counter: AtomicU64,
@@ -40,6 +42,7 @@ impl Shared {
             faults: Mutex::new(FaultState::new(config.faults.clone())),
             runs: Mutex::new(RunStore::default()),
             stats: Mutex::new(Stats::default()),
+            idp: Mutex::new(Default::default()),
             counter: AtomicU64::new(1),
             nonce: rand::random(),
             creds: (config.app_id.clone(), config.app_secret.clone()),

@@ -6,6 +6,7 @@ mod encoding;
 mod faults;
 mod insights;
 mod oauth;
+mod oidc;
 mod perf;
 mod ranges;
 
