@@ -105,8 +105,8 @@ mod tests {
     }
 
     fn range(since: &str, until: &str) -> DateRange {
-        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        DateRange::new(d(since), d(until)).unwrap()
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date");
+        DateRange::new(d(since), d(until)).expect("a range")
     }
 
     /// Every unit of the lanes, its rest in 10-day chunks.
