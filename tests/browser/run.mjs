@@ -320,6 +320,24 @@ async function main() {
       await page.screenshot({ path: join(out, "sync-history.png"), fullPage: true });
     });
 
+    await test("the owner reconnects and adsync fetches only what is missing", async () => {
+      await page.goto(`${base}/teams/${team}/connectors`);
+      await page.getByRole("button", { name: "Reconnect" }).click();
+      await page.locator('button[name="decision"][value="approve"]').click();
+      await page.waitForURL(/\/connectors\?connect=ok/);
+      const said = await page.locator("main").innerText();
+      assert(said.includes("Facebook is connected again") && said.includes("fetches only what is missing"), `the card says what runs: ${said.slice(0, 400)}`);
+      await page.screenshot({ path: join(out, "reconnected.png"), fullPage: true });
+      await until("the catch-up to finish", 120_000, async () => {
+        const list = (await (await page.request.get(`${base}/api/v1/teams/${team}/syncs`)).json()).syncs;
+        const failed = list.find((r) => r.status === "failed");
+        if (failed) throw new Error(`a sync run failed: ${failed.error}`);
+        return list.every((r) => r.status === "succeeded") && list[0].kind === "incremental" ? list : false;
+      });
+      await page.goto(`${base}/teams/${team}/syncs`);
+      await page.getByText("Catch-up after reconnecting").first().waitFor({ timeout: 5_000 });
+    });
+
     await test("errors on pages are pages: an unknown team, a bad resync form, an unknown path", async () => {
       let res = await page.goto(`${base}/teams/999999/dashboard`);
       assert(res.status() === 404, `unknown team answers ${res.status()}`);
