@@ -17,7 +17,7 @@ pub struct Control {
 impl Control {
     /// Who signs in at the identity provider (`/o/oauth2/v2/auth`) when its consent page is
     /// skipped (auto-approve) or left as it is.
-    pub fn set_identity(&self, identity: crate::oidc::Identity) {
+    pub fn set_identity(&self, identity: crate::identity::Identity) {
         lock(&self.sh.idp).identity = identity;
     }
 

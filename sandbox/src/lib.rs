@@ -23,6 +23,7 @@ mod generate;
 mod graph;
 mod hash;
 mod http;
+mod identity;
 mod mail;
 mod me;
 mod oauth;
@@ -48,8 +49,8 @@ pub use control::Control;
 pub use dataset::{Account, Ad, AdSet, Campaign, Dataset, Level, Reporting};
 pub use figures::WINDOWS as ATTRIBUTION_WINDOWS;
 pub use format::currency_decimals;
+pub use identity::Identity;
 pub use mail::{Mail, MailSink, Mailbox};
-pub use oidc::Identity;
 pub use stats::Stats;
 pub use truth::{ByWindow, Conversion, MetricsRow, Reported, Totals, truth};
 

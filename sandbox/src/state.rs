@@ -22,7 +22,7 @@ pub(crate) struct Shared {
     pub runs: Mutex<RunStore>,
     pub stats: Mutex<Stats>,
     /// The identity provider's records (see `oidc`).
-    pub idp: Mutex<crate::oidc::IdpStore>,
+    pub idp: Mutex<crate::identity::IdpStore>,
     /// App id and secret, fixed at start.
     pub creds: (String, String),
     counter: AtomicU64,

@@ -6,8 +6,6 @@
 //! Its signing key is a fixed test key shipped with the sandbox: it signs nothing but the
 //! sandbox's own ID tokens.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -18,6 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Digest;
 
+use crate::identity::{Grant, Identity};
 use crate::request::lock;
 use crate::state::Shared;
 
@@ -31,55 +30,6 @@ const KEY_ID: &str = "sandbox-1";
 /// How long a code and an ID token live (Google's codes last minutes, its ID tokens an hour).
 const CODE_SECONDS: i64 = 600;
 const TOKEN_SECONDS: i64 = 3600;
-
-/// Who signs in, as the consent page fills it in (a test or the demo's user may change it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub email: String,
-    pub email_verified: bool,
-}
-
-impl Identity {
-    /// A stable subject per address, as Google's `sub` is per account.
-    pub fn subject(&self) -> String {
-        let digest = sha2::Sha256::digest(self.email.to_ascii_lowercase().as_bytes());
-        format!(
-            "1{:0>20}",
-            u128::from_be_bytes(digest[..16].try_into().unwrap_or_default()) % 10u128.pow(20)
-        )
-    }
-}
-
-/// The identity provider's records: who signs in, and codes and tokens it gave.
-#[derive(Debug)]
-pub(crate) struct IdpStore {
-    pub identity: Identity,
-    codes: HashMap<String, Grant>,
-    tokens: HashMap<String, Identity>,
-}
-
-impl Default for IdpStore {
-    fn default() -> Self {
-        IdpStore {
-            identity: Identity {
-                email: "owner@demo.adsync.test".into(),
-                email_verified: true,
-            },
-            codes: HashMap::new(),
-            tokens: HashMap::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-struct Grant {
-    client_id: String,
-    redirect_uri: String,
-    nonce: Option<String>,
-    challenge: String,
-    identity: Identity,
-    expires: i64,
-}
 
 /// The OAuth client the sandbox knows: `(client id, client secret)`, from the app's.
 pub(crate) fn client(sh: &Shared) -> (String, String) {
