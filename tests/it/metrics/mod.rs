@@ -5,6 +5,7 @@
 mod controls;
 mod conversions;
 pub(crate) mod export;
+mod grafana;
 mod input;
 
 use adsync_common::ids::Role;
