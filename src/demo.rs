@@ -18,11 +18,13 @@ pub const DEMO_PASSWORD: &str = "adsync-demo";
 pub const TEAM_NAME: &str = "Demo Team";
 
 /// The demo's configuration: the environment's, except that data lives in `data_dir` on
-/// SQLite, the queue too, an encryption key is generated there on first run, Facebook is the
-/// in-process sandbox and e-mail goes to the sandbox's mailbox.
+/// SQLite, the queue too, an encryption key is generated there on first run, Facebook (ads and
+/// login) and Google sign-in are the in-process sandbox, and e-mail goes to the sandbox's
+/// mailbox.
 pub fn config(data_dir: &Path, public_url: &str, sandbox: &SandboxHandle, mail: &MailSink) -> anyhow::Result<Config> {
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
     let key = demo_key(&data_dir.join("encryption.key"))?;
+    let (google_client, google_secret) = sandbox.control().idp_client();
     let overrides: HashMap<&str, String> = HashMap::from([
         (
             "DATABASE_URL",
@@ -35,6 +37,12 @@ pub fn config(data_dir: &Path, public_url: &str, sandbox: &SandboxHandle, mail: 
         ("FACEBOOK_GRAPH_URL", sandbox.base_url()),
         ("FACEBOOK_DIALOG_URL", sandbox.base_url()),
         ("ADSYNC_SMTP_URL", mail.smtp_url()),
+        // Sign in with Google and with Facebook, both played by the sandbox.
+        ("GOOGLE_CLIENT_ID", google_client),
+        ("GOOGLE_CLIENT_SECRET", google_secret),
+        ("GOOGLE_ISSUER_URL", sandbox.base_url()),
+        ("FACEBOOK_LOGIN_APP_ID", sandbox.app_id().to_string()),
+        ("FACEBOOK_LOGIN_APP_SECRET", sandbox.app_secret().to_string()),
     ]);
     // `.env` is already in the environment (loaded in `main`).
     Ok(Config::from_lookup(|k| match k {

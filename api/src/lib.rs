@@ -19,6 +19,7 @@ use adsync_common::Config;
 use adsync_common::telemetry::WorkerReadiness;
 use adsync_connect::Connector;
 use adsync_connect::gate::RateGate;
+use adsync_connect::sign_in::{SignIn, SignInError};
 use adsync_storage::Db;
 use adsync_storage::queue::Queue;
 use axum::Router;
@@ -50,10 +51,23 @@ pub struct AppState {
     /// The process's Graph rate gate (the worker's, when the process runs one), which
     /// proxied calls pass like the syncs' calls.
     pub gate: Arc<RateGate>,
+    /// The identity providers users may sign in with (none configured: the login page offers
+    /// e-mail and password only).
+    pub sign_in: SignIn,
+}
+
+/// Why the API's state could not be set up: unusable mail or sign-in settings.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    #[error(transparent)]
+    SignIn(#[from] SignInError),
 }
 
 impl AppState {
-    /// The state of an API over `db` and `queue`; fails when the mail settings are unusable.
+    /// The state of an API over `db` and `queue`; fails when the mail or sign-in settings are
+    /// unusable.
     pub fn new(
         db: Db,
         queue: Queue,
@@ -61,8 +75,9 @@ impl AppState {
         connector: Option<Connector>,
         worker: Option<WorkerReadiness>,
         gate: Arc<RateGate>,
-    ) -> Result<Self, MailError> {
+    ) -> Result<Self, SetupError> {
         let mailer = config.mail.as_ref().map(Mailer::new).transpose()?;
+        let sign_in = SignIn::new(db.clone(), &config.sign_in, &config.public_url)?;
         Ok(AppState {
             metrics_queries: TeamQueries::new(config.http.metrics_queries_per_team),
             db,
@@ -72,6 +87,7 @@ impl AppState {
             worker,
             mailer,
             gate,
+            sign_in,
         })
     }
 }

@@ -24,14 +24,19 @@ pub fn hash_password(password: &Secret<String>) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
-/// Verifies against a stored PHC string. With `None` it verifies against a fixed dummy hash
-/// and returns false, so an unknown e-mail costs the same time as a wrong password.
+/// The stored "hash" of a user who has no password (created by signing in with a provider):
+/// no PHC string parses as it, so no password matches it.
+pub const NO_PASSWORD: &str = "!";
+
+/// Verifies against a stored PHC string. With `None` (or [`NO_PASSWORD`]) it verifies against
+/// a fixed dummy hash and returns false, so an unknown e-mail, or a user without a password,
+/// costs the same time as a wrong password.
 pub fn verify_password(password: &Secret<String>, stored: Option<&str>) -> bool {
     const DUMMY: &str =
         "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cS3F8Rk0pVdRk4tqf7r1C3rCjW4nOYQw8sW8kC4mB0";
     let (phc, real) = match stored {
-        Some(s) => (s, true),
-        None => (DUMMY, false),
+        Some(s) if s != NO_PASSWORD => (s, true),
+        _ => (DUMMY, false),
     };
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
@@ -78,6 +83,7 @@ mod tests {
         assert!(!verify_password(&Secret::new("wrong".into()), Some(&h)));
         assert!(!verify_password(&pw, None));
         assert!(!verify_password(&pw, Some("not a phc string")));
+        assert!(!verify_password(&Secret::new(NO_PASSWORD.into()), Some(NO_PASSWORD)));
     }
 
     #[test]

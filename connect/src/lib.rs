@@ -19,6 +19,7 @@ mod facebook;
 mod flow;
 pub mod gate;
 mod proxy;
+pub mod sign_in;
 pub mod signed_request;
 
 use std::time::Duration;

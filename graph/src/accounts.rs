@@ -14,6 +14,9 @@ pub struct FacebookUser {
     pub id: String,
     #[serde(default)]
     pub name: String,
+    /// Only asked for by Facebook Login ([`GraphClient::login_identity`]).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// An ad account the token can read.
@@ -101,7 +104,17 @@ struct Success {
 impl GraphClient {
     /// `GET /me`.
     pub async fn me(&self, token: &Secret<String>) -> Result<FacebookUser, GraphError> {
-        let call = Call::get("me", token).query("fields", "id,name");
+        self.me_fields(token, "id,name").await
+    }
+
+    /// `GET /me?fields=id,name,email`: who signed in with Facebook Login. `email` is left out
+    /// when the person declined the `email` permission or has no confirmed address.
+    pub async fn login_identity(&self, token: &Secret<String>) -> Result<FacebookUser, GraphError> {
+        self.me_fields(token, "id,name,email").await
+    }
+
+    async fn me_fields(&self, token: &Secret<String>, fields: &'static str) -> Result<FacebookUser, GraphError> {
+        let call = Call::get("me", token).query("fields", fields);
         Ok(self.json("me response", call).await?.0)
     }
 

@@ -236,7 +236,7 @@ async fn run(sh: &Arc<Shared>, req: &Req, route: &Route, charged: Option<(&str, 
     Ok(match route {
         Route::AccessToken => oauth::access_token(sh, req)?.to_string(),
         Route::DebugToken => oauth::debug_token(sh, req)?.to_string(),
-        Route::Me => me::me(sh, &auth)?.to_string(),
+        Route::Me => me::me(sh, req, &auth)?.to_string(),
         Route::MeAdAccounts => me::adaccounts(sh, req, &auth)?.to_string(),
         Route::MePermissions => me::permissions(&auth)?.to_string(),
         Route::MeRevoke(p) => me::revoke(sh, &auth, p.as_deref())?.to_string(),

@@ -17,11 +17,22 @@ fn user_of(auth: &Auth) -> Result<&str, GraphError> {
     }
 }
 
-/// `GET /me`.
-pub(crate) fn me(sh: &Shared, auth: &Auth) -> Result<Value, GraphError> {
+/// `GET /me`. Its `email` (Facebook Login) is the address of whoever signs in at the
+/// sandbox (`Control::set_identity`), shared with its OpenID Connect provider. As on
+/// Facebook it is only there when asked for in `fields`, granted with the `email`
+/// permission, and confirmed; otherwise the field is left out, without an error.
+pub(crate) fn me(sh: &Shared, req: &Req, auth: &Auth) -> Result<Value, GraphError> {
     let id = user_of(auth)?;
-    let store = lock(&sh.oauth);
-    Ok(json!({"id": id, "name": store.user.name}))
+    let name = lock(&sh.oauth).user.name.clone();
+    let mut out = json!({"id": id, "name": name});
+    let fields = req.param("fields").map(list_param).transpose()?.unwrap_or_default();
+    if fields.iter().any(|f| f == "email") && auth.has("email") {
+        let identity = lock(&sh.idp).identity.clone();
+        if identity.email_verified {
+            out["email"] = json!(identity.email);
+        }
+    }
+    Ok(out)
 }
 
 /// `GET /me/adaccounts`: the dataset's accounts the user sees (all unless the test limits

@@ -25,6 +25,7 @@ mod proxy;
 mod reporting_access;
 mod resilience;
 mod resync_refusals;
+mod sign_in;
 mod storage;
 mod sync;
 mod sync_history;

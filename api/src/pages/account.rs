@@ -6,7 +6,7 @@
 use adsync_common::Secret;
 use adsync_common::ids::Email;
 use adsync_common::password::{check_new_password, hash_password};
-use adsync_storage::{password_resets, sign_in_failures, users};
+use adsync_storage::{identities, password_resets, sign_in_failures, users};
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::PageUser;
 use super::layout::{notice, page};
+use super::sign_in::account_section as sign_in_section;
 use crate::routes::session::{check_credentials, refuse_when_over, start_session};
 use crate::security::ClientAddress;
 use crate::{ApiError, AppState};
@@ -98,28 +99,52 @@ struct Flash {
     done: Option<String>,
 }
 
-async fn show(user: PageUser, Query(flash): Query<Flash>) -> Html<String> {
-    let said = match flash.done.as_deref() {
-        Some("password") => Some(notice("ok", "Password changed. You were signed out everywhere else.")),
-        Some("reset") => Some(notice("ok", "New password set; you are signed in.")),
-        _ => None,
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(flash): Query<Flash>,
+) -> Result<Html<String>, ApiError> {
+    let done = flash.done.as_deref().unwrap_or_default();
+    let provider = |prefix: &str| {
+        done.strip_prefix(prefix)
+            .and_then(adsync_connect::sign_in::IdProvider::from_id)
+            .map(|p| p.display_name())
     };
+    let said = match done {
+        "password" => Some(notice("ok", "Password changed. You were signed out everywhere else.")),
+        "reset" => Some(notice("ok", "New password set; you are signed in.")),
+        _ => match (provider("linked-"), provider("unlinked-")) {
+            (Some(name), _) => Some(notice("ok", &format!("{name} is linked: it signs you in from now on."))),
+            (_, Some(name)) => Some(notice("ok", &format!("{name} is unlinked: it no longer signs you in."))),
+            _ => None,
+        },
+    };
+    let has_password = identities::has_password(&state.db, user.id).await?;
+    let sign_in_methods = sign_in_section(&state, &user).await?;
     let body = html! {
         h1 { "Your account" }
         @if let Some(n) = said { (n) }
         p { "Signed in as " strong { (user.email) } "." }
         section.card aria-labelledby="password-title" {
-            h2 id="password-title" { "Change your password" }
+            @if has_password {
+                h2 id="password-title" { "Change your password" }
+            } @else {
+                h2 id="password-title" { "Set a password" }
+                p.hint { "You sign in with a provider; a password lets you sign in without it too." }
+            }
             form.password method="post" action="/account/password" {
-                label for="current_password" { "Current password" }
-                input id="current_password" name="current_password" type="password" autocomplete="current-password" required;
+                @if has_password {
+                    label for="current_password" { "Current password" }
+                    input id="current_password" name="current_password" type="password" autocomplete="current-password" required;
+                }
                 (NewPassword::fields())
-                button type="submit" { "Change password" }
+                button type="submit" { @if has_password { "Change password" } @else { "Set password" } }
             }
             p.hint { "Changing it signs you out on every other browser and device." }
         }
+        (sign_in_methods)
     };
-    Html(page("Account", Some(&user.email), body).into_string())
+    Ok(Html(page("Account", Some(&user.email), body).into_string()))
 }
 
 #[derive(Deserialize)]
@@ -137,13 +162,16 @@ async fn change_password(
     jar: CookieJar,
     Form(f): Form<ChangeForm>,
 ) -> Result<Response, ApiError> {
-    // The same check (and limit on failures) as signing in.
-    check_credentials(&state, &user.email, f.current_password, client)
-        .await
-        .map_err(|e| match e {
-            ApiError::Unauthorized(_) => ApiError::BadRequest("The current password is wrong.".into()),
-            e => e,
-        })?;
+    // The same check (and limit on failures) as signing in; a user created by a provider
+    // sign-in has no password to check yet.
+    if identities::has_password(&state.db, user.id).await? {
+        check_credentials(&state, &user.email, f.current_password, client)
+            .await
+            .map_err(|e| match e {
+                ApiError::Unauthorized(_) => ApiError::BadRequest("The current password is wrong.".into()),
+                e => e,
+            })?;
+    }
     let hash = hash_new_password(f.new).await?;
     users::set_password(&state.db, user.id, &hash).await?;
     let cookie = start_session(&state, user.id).await?;

@@ -38,7 +38,17 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-fn form(error: Option<&str>, email: &str, next: &str) -> Html<String> {
+/// The sign-in page: e-mail and password, and a button per configured identity provider.
+pub fn form(state: &AppState, error: Option<&str>, email: &str, next: &str) -> Html<String> {
+    let providers = state.sign_in.providers();
+    let next_query = if next == "/teams" {
+        String::new()
+    } else {
+        format!(
+            "?next={}",
+            url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        )
+    };
     Html(
         page(
             "Sign in",
@@ -55,6 +65,13 @@ fn form(error: Option<&str>, email: &str, next: &str) -> Html<String> {
                     button type="submit" { "Sign in" }
                 }
                 p { a href="/password/forgot" { "Forgot your password?" } }
+                @if !providers.is_empty() {
+                    section.card.providers aria-label="Sign in with a provider" {
+                        @for p in &providers {
+                            a.button.provider href={ "/login/" (p.id()) (next_query) } { "Sign in with " (p.display_name()) }
+                        }
+                    }
+                }
             },
         )
         .into_string(),
@@ -66,8 +83,8 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_form(Query(q): Query<NextQuery>) -> Html<String> {
-    form(None, "", safe_next(q.next.as_deref()))
+async fn login_form(State(state): State<AppState>, Query(q): Query<NextQuery>) -> Html<String> {
+    form(&state, None, "", safe_next(q.next.as_deref()))
 }
 
 #[derive(Deserialize)]
@@ -92,7 +109,7 @@ async fn login(
             Err(e) => e.into_response(),
         },
         Err(ApiError::Unauthorized(msg)) => {
-            (StatusCode::UNAUTHORIZED, form(Some(&msg), &f.email, next)).into_response()
+            (StatusCode::UNAUTHORIZED, form(&state, Some(&msg), &f.email, next)).into_response()
         }
         Err(ApiError::TooManyRequests {
             detail,
@@ -100,7 +117,7 @@ async fn login(
         }) => (
             StatusCode::TOO_MANY_REQUESTS,
             [(header::RETRY_AFTER, retry_after_secs.to_string())],
-            form(Some(&detail), &f.email, next),
+            form(&state, Some(&detail), &f.email, next),
         )
             .into_response(),
         Err(e) => e.into_response(),

@@ -12,6 +12,7 @@ mod layout;
 mod login;
 mod members;
 mod settings;
+mod sign_in;
 mod teams;
 
 use adsync_common::ids::UserId;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         // Browsers ask for this path whatever the page says; an SVG served there is shown.
         .route("/favicon.ico", asset("image/svg+xml", FAVICON))
         .merge(login::router())
+        .merge(sign_in::router())
         .merge(teams::router())
         .merge(connectors::router())
         .merge(dashboard::router())

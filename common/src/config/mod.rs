@@ -9,7 +9,9 @@ use url::Url;
 
 use crate::Secret;
 
+mod sign_in;
 mod values;
+pub use sign_in::{OidcClient, SignInConfig};
 use values::{Vars, check_database_url, parse_api_version};
 pub use values::{load_dotenv, log_filter};
 
@@ -84,6 +86,8 @@ pub struct Config {
     /// Where invitations and password-reset links are e-mailed from; `None`: adsync sends
     /// no e-mail (an owner passes an invitation link on, an admin issues reset links).
     pub mail: Option<MailConfig>,
+    /// The identity providers users may sign in with.
+    pub sign_in: SignInConfig,
 }
 
 /// An SMTP server to send through (`ADSYNC_SMTP_URL`) and the sender (`ADSYNC_MAIL_FROM`).
@@ -221,22 +225,21 @@ impl Config {
         let graph_url = vars.url("FACEBOOK_GRAPH_URL", "https://graph.facebook.com")?;
         let dialog_url = vars.url("FACEBOOK_DIALOG_URL", "https://www.facebook.com")?;
         let api_version = parse_api_version(var("FACEBOOK_API_VERSION"))?;
-        let facebook = match (var("FACEBOOK_APP_ID"), var("FACEBOOK_APP_SECRET")) {
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(invalid("FACEBOOK_APP_SECRET", "must be set when FACEBOOK_APP_ID is"));
-            }
-            (None, Some(_)) => {
-                return Err(invalid("FACEBOOK_APP_ID", "must be set when FACEBOOK_APP_SECRET is"));
-            }
-            (Some(app_id), Some(secret)) => Some(FacebookApp {
+        let facebook_urls = FacebookApp {
+            app_id: String::new(),
+            app_secret: Secret::new(String::new()),
+            graph_url,
+            dialog_url,
+            api_version,
+        };
+        let sign_in = SignInConfig::load(&vars, &facebook_urls)?;
+        let facebook = vars
+            .pair("FACEBOOK_APP_ID", "FACEBOOK_APP_SECRET")?
+            .map(|(app_id, secret)| FacebookApp {
                 app_id,
                 app_secret: Secret::new(secret),
-                graph_url,
-                dialog_url,
-                api_version,
-            }),
-        };
+                ..facebook_urls
+            });
 
         let worker_concurrency = vars.num("ADSYNC_WORKER_CONCURRENCY", 4, 1..=256)?;
         let sync_chunk_rows = vars.num(
@@ -317,6 +320,7 @@ impl Config {
             graph_calls_per_second: graph_calls_per_second as u32,
             http,
             mail,
+            sign_in,
         })
     }
 

@@ -36,6 +36,43 @@ fn facebook_is_configured_only_with_both_values() {
 }
 
 #[test]
+fn sign_in_providers_are_offered_only_with_their_credentials() {
+    let none = load(&[]).expect("defaults");
+    assert!(!none.sign_in.any());
+    let c = load(&[
+        ("GOOGLE_CLIENT_ID", "c.apps.googleusercontent.com"),
+        ("GOOGLE_CLIENT_SECRET", "gs"),
+        ("FACEBOOK_LOGIN_APP_ID", "7"),
+        ("FACEBOOK_LOGIN_APP_SECRET", "fs"),
+        ("FACEBOOK_GRAPH_URL", "http://127.0.0.1:9/graph"),
+    ])
+    .expect("both");
+    let google = c.sign_in.google.expect("google");
+    assert_eq!(google.issuer.as_str(), "https://accounts.google.com/");
+    assert!(!format!("{:?}", google.client_secret).contains("gs"));
+    let fb = c.sign_in.facebook.expect("facebook login");
+    assert_eq!(
+        (fb.app_id.as_str(), fb.graph_url.as_str()),
+        ("7", "http://127.0.0.1:9/graph")
+    );
+    assert!(c.facebook.is_none(), "signing in with Facebook does not connect ads");
+    assert_eq!(
+        load(&[("GOOGLE_CLIENT_SECRET", "gs")]).err().map(|e| e.variable),
+        Some("GOOGLE_CLIENT_ID")
+    );
+    assert_eq!(
+        load(&[
+            ("GOOGLE_CLIENT_ID", "c"),
+            ("GOOGLE_CLIENT_SECRET", "s"),
+            ("GOOGLE_ISSUER_URL", "accounts.google.com")
+        ])
+        .err()
+        .map(|e| e.variable),
+        Some("GOOGLE_ISSUER_URL")
+    );
+}
+
+#[test]
 fn bad_values_name_their_variable() {
     let cases: &[(&str, &str)] = &[
         ("DATABASE_URL", "mysql://x"),

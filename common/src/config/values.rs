@@ -97,6 +97,16 @@ impl Vars<'_> {
     pub(super) fn url(&self, name: &'static str, default: &str) -> Result<Url, ConfigError> {
         parse_url(name, (self.0)(name), default)
     }
+
+    /// An id and its secret (an app's or a client's): both set, or neither.
+    pub(super) fn pair(&self, id: &'static str, secret: &'static str) -> Result<Option<(String, String)>, ConfigError> {
+        match ((self.0)(id), (self.0)(secret)) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(invalid(secret, format!("must be set when {id} is"))),
+            (None, Some(_)) => Err(invalid(id, format!("must be set when {secret} is"))),
+            (Some(i), Some(s)) => Ok(Some((i, s))),
+        }
+    }
 }
 
 fn parse_url(variable: &'static str, value: Option<String>, default: &str) -> Result<Url, ConfigError> {

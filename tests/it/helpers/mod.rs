@@ -104,6 +104,16 @@ pub async fn spawn_app_with_sandbox(backend: Backend, sandbox: SandboxConfig) ->
 }
 
 pub async fn spawn_app_with_sandbox_and(backend: Backend, sandbox: SandboxConfig, extra: &[(&str, &str)]) -> TestApp {
+    with_sandbox(backend, sandbox, extra, false).await
+}
+
+/// Like [`spawn_app_with_sandbox`], with signing in with Google and with Facebook configured
+/// against the sandbox too (its identity provider, and its app for Facebook Login).
+pub async fn spawn_app_with_sign_in(backend: Backend, sandbox: SandboxConfig) -> TestApp {
+    with_sandbox(backend, sandbox, &[], true).await
+}
+
+async fn with_sandbox(backend: Backend, sandbox: SandboxConfig, extra: &[(&str, &str)], sign_in: bool) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -122,6 +132,16 @@ pub async fn spawn_app_with_sandbox_and(backend: Backend, sandbox: SandboxConfig
         ("FACEBOOK_DIALOG_URL", &sandbox_url),
         ("ADSYNC_PUBLIC_URL", &base),
     ];
+    let (google_client, google_secret) = handle.control().idp_client();
+    if sign_in {
+        vars.extend_from_slice(&[
+            ("GOOGLE_CLIENT_ID", &google_client),
+            ("GOOGLE_CLIENT_SECRET", &google_secret),
+            ("GOOGLE_ISSUER_URL", &sandbox_url),
+            ("FACEBOOK_LOGIN_APP_ID", &app_id),
+            ("FACEBOOK_LOGIN_APP_SECRET", &app_secret),
+        ]);
+    }
     vars.extend_from_slice(extra);
     start(backend, listener, Role::Api, &vars, Some(handle)).await
 }
