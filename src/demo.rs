@@ -95,7 +95,9 @@ pub fn banner(url: &str, sandbox: &SandboxHandle) -> String {
          Facebook is the local Graph API sandbox at {sandbox_url} (no internet needed;\n  \
          its ad data runs to {last_day}; six ad accounts, each reporting conversions\n  \
          its own way, as real accounts do).\n  \
-         Sign in as the owner, open Connectors and click Connect.\n\n  \
+         Sign in as the owner, open Connectors and click Connect.\n  \
+         \"Sign in with Google\" and \"Sign in with Facebook\" are the sandbox too: pick an\n  \
+         address on its page; a demo user's address is linked after their password.\n\n  \
          E-mail (invitations, password resets) is kept, not sent: read it at\n  \
          {sandbox_url}/__sandbox/mail\n\n  Press Ctrl-C to stop.\n"
     )

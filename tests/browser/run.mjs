@@ -6,7 +6,8 @@
 // sandbox's last day of data (the demo prints it: the date it started on) and checks the
 // spend equals the sandbox's ground truth (`adsync sandbox truth --today`). Also checks a member is asked to contact the owner, and walks
 // managing the team: an invitation read from the sandbox's mailbox, removing a member, handing
-// over ownership, changing a password and resetting a forgotten one. Screenshots go to test-output/. Uses the system Chromium (/usr/bin/chromium); never downloads a browser.
+// over ownership, changing a password and resetting a forgotten one, and signing in with Google
+// (linked after the password once, then alone; a declined consent). Screenshots go to test-output/. Uses the system Chromium (/usr/bin/chromium); never downloads a browser.
 //
 //   node tests/browser/run.mjs        (from the repository root, after `cargo build`)
 //
@@ -496,6 +497,41 @@ async function main() {
       const res = await page.request.get(`${base}/api/v1/teams`);
       assert(res.status() === 401, `the old session ended: ${res.status()}`);
       await ctx.close();
+    });
+
+    await test("a member signs in with Google: their password links it once, then Google alone signs them in", async () => {
+      const throughGoogle = async (p, email, button) => {
+        await p.goto(`${base}/login`);
+        await p.getByRole("link", { name: "Sign in with Google" }).click();
+        await p.getByRole("heading", { name: "Sign in with Google" }).waitFor();
+        await p.getByLabel("E-mail").fill(email);
+        await p.getByRole("button", { name: button }).click();
+      };
+      const ctx = await browser.newContext();
+      const first = await ctx.newPage();
+      await throughGoogle(first, MEMBER, "Continue");
+      await first.waitForURL(`${base}/login/confirm`);
+      await first.getByText("An adsync account already uses").waitFor();
+      await first.screenshot({ path: join(out, "sign-in-google-confirm.png"), fullPage: true });
+      await first.getByLabel(`Password of ${MEMBER}`).fill(PASSWORD);
+      await Promise.all([first.waitForURL(`${base}/teams`), first.getByRole("button", { name: "Link and sign in" }).click()]);
+      await first.goto(`${base}/account`);
+      await first.locator("ul.sign-in-methods li", { hasText: "Google: linked" }).waitFor();
+      await first.screenshot({ path: join(out, "account-sign-in-methods.png"), fullPage: true });
+      await ctx.close();
+
+      const ctx2 = await browser.newContext();
+      const again = await ctx2.newPage();
+      await throughGoogle(again, MEMBER, "Continue");
+      await again.waitForURL(`${base}/teams`);
+      // Cancelling at Google says so on the login page.
+      const ctx3 = await browser.newContext();
+      const declined = await ctx3.newPage();
+      await throughGoogle(declined, MEMBER, "Cancel");
+      await declined.getByText("You declined to sign in with Google").waitFor();
+      await declined.screenshot({ path: join(out, "sign-in-google-declined.png"), fullPage: true });
+      await ctx2.close();
+      await ctx3.close();
     });
   } catch (e) {
     results.push({ name: "set-up", ok: false });

@@ -194,7 +194,13 @@ fn docker_compose_passes_every_setting_through() {
                 .filter_map(|c| c.trim().trim_start_matches('`').split('`').next().map(str::to_string))
                 .collect::<Vec<_>>()
         })
-        .filter(|n| n.starts_with("ADSYNC_") || n.starts_with("FACEBOOK_") || n.ends_with("_URL") || n == "RUST_LOG")
+        .filter(|n| {
+            n.starts_with("ADSYNC_")
+                || n.starts_with("FACEBOOK_")
+                || n.starts_with("GOOGLE_")
+                || n.ends_with("_URL")
+                || n == "RUST_LOG"
+        })
         .collect();
     names.push("ADSYNC_ENCRYPTION_KEYS_OLD".into());
     assert!(names.len() > 15, "{names:?}");
