@@ -14,6 +14,7 @@
 //! variant of [`Provider`], not a copy of the flow.
 
 mod deauthorize;
+pub mod described;
 mod error;
 mod facebook;
 mod flow;

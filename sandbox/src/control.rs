@@ -21,6 +21,17 @@ impl Control {
         lock(&self.sh.idp).identity = identity;
     }
 
+    /// The generic OAuth 2 ad platform's client: `(client id, client secret)`.
+    pub fn platform_client(&self) -> (String, String) {
+        crate::ad_platform::client(&self.sh)
+    }
+
+    /// Revokes every grant at the generic ad platform, as when the person removes the app
+    /// there: its refresh and access tokens stop working.
+    pub fn revoke_platform_grants(&self) {
+        lock(&self.sh.platform).revoke_all();
+    }
+
     /// The identity provider's OAuth client: `(client id, client secret)`.
     pub fn idp_client(&self) -> (String, String) {
         crate::oidc::client(&self.sh)

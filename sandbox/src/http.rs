@@ -21,6 +21,7 @@ pub(crate) fn router(sh: Arc<Shared>) -> Router {
     Router::new()
         .route("/__sandbox/stats", get(stats))
         .merge(crate::oidc::routes())
+        .merge(crate::ad_platform::routes())
         .fallback(fallback)
         .with_state(sh)
 }

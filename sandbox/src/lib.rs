@@ -6,6 +6,7 @@
 //! ([`Dataset::row`], [`Dataset::totals`], [`truth`]) and the injected faults.
 
 mod action_json;
+mod ad_platform;
 mod ads;
 mod async_reports;
 mod batch;

@@ -23,6 +23,8 @@ pub(crate) struct Shared {
     pub stats: Mutex<Stats>,
     /// The identity provider's records (see `oidc`).
     pub idp: Mutex<crate::identity::IdpStore>,
+    /// The generic OAuth 2 ad platform's records (see `ad_platform`).
+    pub platform: Mutex<crate::ad_platform::PlatformStore>,
     /// App id and secret, fixed at start.
     pub creds: (String, String),
     counter: AtomicU64,
@@ -43,6 +45,7 @@ impl Shared {
             runs: Mutex::new(RunStore::default()),
             stats: Mutex::new(Stats::default()),
             idp: Mutex::new(Default::default()),
+            platform: Mutex::new(Default::default()),
             counter: AtomicU64::new(1),
             nonce: rand::random(),
             creds: (config.app_id.clone(), config.app_secret.clone()),

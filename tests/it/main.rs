@@ -8,6 +8,7 @@ mod browser_security;
 mod cli;
 mod connect;
 mod data_limits;
+mod described_providers;
 mod fuzz;
 mod helpers;
 mod hostile_clients;

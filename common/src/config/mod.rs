@@ -9,8 +9,10 @@ use url::Url;
 
 use crate::Secret;
 
+pub mod providers;
 mod sign_in;
 mod values;
+pub use providers::{DescribedProvider, ProviderDescription};
 pub use sign_in::{OidcClient, SignInConfig};
 use values::{Vars, check_database_url, parse_api_version};
 pub use values::{load_dotenv, log_filter};
@@ -88,6 +90,8 @@ pub struct Config {
     pub mail: Option<MailConfig>,
     /// The identity providers users may sign in with.
     pub sign_in: SignInConfig,
+    /// Ad platforms described by data whose credentials are set (`ADSYNC_PROVIDERS_FILE`).
+    pub providers: Vec<DescribedProvider>,
 }
 
 /// An SMTP server to send through (`ADSYNC_SMTP_URL`) and the sender (`ADSYNC_MAIL_FROM`).
@@ -321,6 +325,7 @@ impl Config {
             http,
             mail,
             sign_in,
+            providers: providers::load(&var)?,
         })
     }
 
