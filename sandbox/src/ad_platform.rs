@@ -8,7 +8,6 @@
 //! rotation"): the whole grant is revoked and every token of it answers `invalid_grant` or
 //! 401, as after the person removed the app at the platform (`Control::revoke_platform_grants`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -19,39 +18,13 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::platform_records::{Grant, PlatformStore};
 use crate::request::lock;
 use crate::state::Shared;
 
 /// Access tokens live an hour, as Google's do.
 pub const ACCESS_SECONDS: i64 = 3600;
 const CODE_SECONDS: i64 = 600;
-
-/// One consent: its tokens share its fate.
-#[derive(Debug, Clone)]
-struct Grant {
-    scope: String,
-    revoked: bool,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct PlatformStore {
-    grants: Vec<Grant>,
-    /// code → (grant, redirect URI, expiry)
-    codes: HashMap<String, (usize, String, i64)>,
-    /// refresh token → (grant, spent)
-    refresh: HashMap<String, (usize, bool)>,
-    /// access token → (grant, expiry)
-    access: HashMap<String, (usize, i64)>,
-}
-
-impl PlatformStore {
-    /// Revokes every grant (the person removed the app at the platform).
-    pub fn revoke_all(&mut self) {
-        for g in &mut self.grants {
-            g.revoked = true;
-        }
-    }
-}
 
 /// The OAuth client the platform knows: `(client id, client secret)`, from the app's.
 pub(crate) fn client(sh: &Shared) -> (String, String) {

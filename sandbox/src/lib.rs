@@ -30,6 +30,7 @@ mod me;
 mod oauth;
 mod oidc;
 mod paging;
+mod platform_records;
 mod query;
 mod report_runs;
 mod request;

@@ -24,7 +24,7 @@ pub(crate) struct Shared {
     /// The identity provider's records (see `oidc`).
     pub idp: Mutex<crate::identity::IdpStore>,
     /// The generic OAuth 2 ad platform's records (see `ad_platform`).
-    pub platform: Mutex<crate::ad_platform::PlatformStore>,
+    pub platform: Mutex<crate::platform_records::PlatformStore>,
     /// App id and secret, fixed at start.
     pub creds: (String, String),
     counter: AtomicU64,

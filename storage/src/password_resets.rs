@@ -36,27 +36,43 @@ pub async fn user_for(db: &Db, secret: &str) -> StorageResult<Option<(UserId, St
         .map(|(id, email, _)| (id, email)))
 }
 
-/// Uses the link: sets the password and ends every session of the user, in one transaction.
-/// `None` when the link is unknown, used or expired.
-pub async fn reset(db: &Db, secret: &str, password_hash: &str) -> StorageResult<Option<UserId>> {
+/// What using a reset link did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reset {
+    pub user: UserId,
+    /// Provider accounts (Google, Facebook) that were linked, and are not any more.
+    pub unlinked: u64,
+}
+
+/// Uses the link: sets the password, ends every session of the user and unlinks every
+/// provider account, in one transaction. A reset proves control of the address now; whoever
+/// linked a provider account before (say, someone who signed in with an account claiming the
+/// address before its owner had an adsync account) must not keep a way in. `None` when the
+/// link is unknown, used or expired.
+pub async fn reset(db: &Db, secret: &str, password_hash: &str) -> StorageResult<Option<Reset>> {
     const TAKE: &str = "UPDATE password_resets SET used_at = $1 \
                         WHERE token_digest = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id";
     const PASSWORD: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
     const SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
     const OTHERS: &str = "DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL";
+    const IDENTITIES: &str = "DELETE FROM user_identities WHERE user_id = $1";
     let at = now();
-    let user = on_pool!(db, p => {
+    let done = on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
         let user: Option<UserId> = sqlx::query_scalar(TAKE).bind(at).bind(bearer_digest(secret)).fetch_optional(&mut *tx).await?;
-        if let Some(user) = user {
-            sqlx::query(PASSWORD).bind(password_hash).bind(user).execute(&mut *tx).await?;
-            sqlx::query(SESSIONS).bind(user).execute(&mut *tx).await?;
-            sqlx::query(OTHERS).bind(user).execute(&mut *tx).await?;
-            tx.commit().await?;
+        match user {
+            Some(user) => {
+                sqlx::query(PASSWORD).bind(password_hash).bind(user).execute(&mut *tx).await?;
+                sqlx::query(SESSIONS).bind(user).execute(&mut *tx).await?;
+                sqlx::query(OTHERS).bind(user).execute(&mut *tx).await?;
+                let unlinked = sqlx::query(IDENTITIES).bind(user).execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                Some(Reset { user, unlinked })
+            }
+            None => None,
         }
-        user
     });
-    Ok(user)
+    Ok(done)
 }
 
 /// Deletes links a month past their end (used or not); how many.

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::{BeginWrite, Db, StorageResult, now, on_pool};
 use adsync_common::ids::{Email, UserId};
+use adsync_common::password::NO_PASSWORD;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -40,22 +41,35 @@ pub async fn find_by_email(db: &Db, email: &Email) -> StorageResult<Option<User>
 /// Replaces the user's password and ends every session they have, in one transaction: whoever
 /// knew the old password is signed out with it, and reset links issued before stop working.
 pub async fn set_password(db: &Db, id: UserId, password_hash: &str) -> StorageResult<()> {
-    const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2";
+    if replace_password(db, id, password_hash, false).await? {
+        Ok(())
+    } else {
+        Err(super::StorageError::NotFound)
+    }
+}
+
+/// Sets the first password of a user who has none (created by a provider sign-in), as
+/// [`set_password`] does; `false` when the user has one by now (set meanwhile elsewhere).
+pub async fn set_first_password(db: &Db, id: UserId, password_hash: &str) -> StorageResult<bool> {
+    replace_password(db, id, password_hash, true).await
+}
+
+async fn replace_password(db: &Db, id: UserId, password_hash: &str, only_if_none: bool) -> StorageResult<bool> {
+    const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2 AND (NOT $3 OR password_hash = $4)";
     const END_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
     const END_RESETS: &str = "DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL";
     let done = on_pool!(db, p => {
         let mut tx = p.begin_write().await?;
-        let done = sqlx::query(SQL).bind(password_hash).bind(id).execute(&mut *tx).await?.rows_affected();
-        sqlx::query(END_SESSIONS).bind(id).execute(&mut *tx).await?;
-        sqlx::query(END_RESETS).bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
+        let done = sqlx::query(SQL).bind(password_hash).bind(id).bind(only_if_none).bind(NO_PASSWORD)
+            .execute(&mut *tx).await?.rows_affected();
+        if done > 0 {
+            sqlx::query(END_SESSIONS).bind(id).execute(&mut *tx).await?;
+            sqlx::query(END_RESETS).bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        }
         done
     });
-    if done == 0 {
-        Err(super::StorageError::NotFound)
-    } else {
-        Ok(())
-    }
+    Ok(done > 0)
 }
 
 pub async fn list(db: &Db) -> StorageResult<Vec<User>> {

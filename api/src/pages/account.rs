@@ -113,6 +113,11 @@ async fn show(
     let said = match done {
         "password" => Some(notice("ok", "Password changed. You were signed out everywhere else.")),
         "reset" => Some(notice("ok", "New password set; you are signed in.")),
+        "reset-unlinked" => Some(notice(
+            "ok",
+            "New password set; you are signed in. The Google or Facebook accounts linked before were unlinked: \
+             link yours again below.",
+        )),
         _ => match (provider("linked-"), provider("unlinked-")) {
             (Some(name), _) => Some(notice("ok", &format!("{name} is linked: it signs you in from now on."))),
             (_, Some(name)) => Some(notice("ok", &format!("{name} is unlinked: it no longer signs you in."))),
@@ -164,7 +169,8 @@ async fn change_password(
 ) -> Result<Response, ApiError> {
     // The same check (and limit on failures) as signing in; a user created by a provider
     // sign-in has no password to check yet.
-    if identities::has_password(&state.db, user.id).await? {
+    let had_password = identities::has_password(&state.db, user.id).await?;
+    if had_password {
         check_credentials(&state, &user.email, f.current_password, client)
             .await
             .map_err(|e| match e {
@@ -173,7 +179,14 @@ async fn change_password(
             })?;
     }
     let hash = hash_new_password(f.new).await?;
-    users::set_password(&state.db, user.id, &hash).await?;
+    if had_password {
+        users::set_password(&state.db, user.id, &hash).await?;
+    } else if !users::set_first_password(&state.db, user.id, &hash).await? {
+        // Set in another tab meanwhile: only with that password from now on.
+        return Err(ApiError::BadRequest(
+            "A password was set for this account meanwhile; type it as the current password.".into(),
+        ));
+    }
     let cookie = start_session(&state, user.id).await?;
     Ok((jar.add(cookie), Redirect::to("/account?done=password")).into_response())
 }
@@ -303,9 +316,10 @@ async fn reset(
         .await?
         .ok_or_else(link_gone)?;
     let hash = hash_new_password(new).await?;
-    let user = password_resets::reset(&state.db, &secret, &hash)
+    let done = password_resets::reset(&state.db, &secret, &hash)
         .await?
         .ok_or_else(link_gone)?;
-    let cookie = start_session(&state, user).await?;
-    Ok((jar.add(cookie), Redirect::to("/account?done=reset")).into_response())
+    let cookie = start_session(&state, done.user).await?;
+    let flash = if done.unlinked > 0 { "reset-unlinked" } else { "reset" };
+    Ok((jar.add(cookie), Redirect::to(&format!("/account?done={flash}"))).into_response())
 }

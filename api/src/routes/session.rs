@@ -103,17 +103,31 @@ pub async fn refuse_when_over(state: &AppState, limits: &[(String, u32)], what: 
 /// Starts a session and returns the cookie that carries it.
 pub async fn start_session(state: &AppState, user: UserId) -> Result<Cookie<'static>, ApiError> {
     let secret = sessions::create(&state.db, user, chrono::Duration::days(SESSION_DAYS)).await?;
-    Ok(Cookie::build((SESSION_COOKIE, secret.into_inner()))
+    Ok(private_cookie(
+        state,
+        SESSION_COOKIE.to_string(),
+        secret.into_inner(),
+        "/",
+        time::Duration::days(SESSION_DAYS),
+    ))
+}
+
+/// A cookie only this site's pages under `path` get, never scripts: `HttpOnly`,
+/// `SameSite=Lax` (sent on the navigation back from a provider), `Secure` over https.
+pub fn private_cookie(
+    state: &AppState,
+    name: String,
+    value: String,
+    path: &'static str,
+    max_age: time::Duration,
+) -> Cookie<'static> {
+    Cookie::build((name, value))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.config.secure_cookies())
-        .path("/")
-        .max_age(time_days(SESSION_DAYS))
-        .build())
-}
-
-fn time_days(days: i64) -> time::Duration {
-    time::Duration::days(days)
+        .path(path)
+        .max_age(max_age)
+        .build()
 }
 
 /// Signs the cookie's user out everywhere (every session they have, on every browser) and

@@ -25,6 +25,8 @@ use adsync_common::password::new_bearer_secret;
 use adsync_storage::Db;
 use adsync_storage::sign_in_states::{self, NewSignIn, Taken};
 
+use crate::CallbackParams;
+
 pub use error::SignInError;
 pub use facebook::FacebookLogin;
 pub use oidc::{IdClaims, OidcProvider};
@@ -62,20 +64,21 @@ impl IdProvider {
     }
 }
 
-/// The provider's answer on the callback URL.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct SignInCallback {
-    pub code: Option<String>,
-    pub state: Option<String>,
-    pub error: Option<String>,
-    pub error_description: Option<String>,
-}
-
-/// A started sign-in: send the browser to `url`, and keep `verifier` in its cookie.
+/// A started sign-in: send the browser to `url`, and keep `verifier` in its cookie named by
+/// `browser_key` (one per sign-in, so two tabs signing in at once do not overwrite each other).
 #[derive(Debug)]
 pub struct Started {
     pub url: Url,
     pub verifier: Secret<String>,
+    pub browser_key: String,
+}
+
+/// A short name for the sign-in a `state` stands for, to name its cookie by: 16 hex digits
+/// of the state's SHA-256 (the state itself stays out of cookie names).
+pub fn browser_key(state: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(state.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Who signed in, as the provider vouches.
@@ -164,6 +167,7 @@ impl SignIn {
         Ok(Started {
             url,
             verifier: Secret::new(verifier.secret().clone()),
+            browser_key: browser_key(state.expose()),
         })
     }
 
@@ -172,7 +176,7 @@ impl SignIn {
     pub async fn finish(
         &self,
         provider: IdProvider,
-        callback: SignInCallback,
+        callback: CallbackParams,
         verifier: Option<&str>,
     ) -> Result<Verified, SignInError> {
         let state = callback.state.as_deref().filter(|s| !s.is_empty());

@@ -42,6 +42,9 @@ pub struct IdClaims {
     #[serde(default, deserialize_with = "flexible_bool")]
     pub email_verified: bool,
     pub nonce: Option<String>,
+    /// The client the token was issued to (Google sets it); must be ours when present.
+    #[serde(default)]
+    pub azp: Option<String>,
 }
 
 impl IdClaims {
@@ -256,10 +259,16 @@ impl OidcProvider {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.leeway = LEEWAY_SECS;
         let claims = jsonwebtoken::decode::<IdClaims>(id_token.expose(), &key, &validation)
-            .map_err(|e| Self::invalid(format!("ID token: {e}")))?
+            .map_err(|e| Self::invalid(rejected(&e)))?
             .claims;
         if claims.nonce.as_deref() != Some(nonce) {
             return Err(Self::invalid("the ID token was not issued for this sign-in (nonce)"));
+        }
+        if claims.azp.as_deref().is_some_and(|azp| azp != self.client.client_id) {
+            return Err(Self::invalid("the ID token was issued to another app (azp)"));
+        }
+        if claims.sub.is_empty() {
+            return Err(Self::invalid("the ID token names no account (sub)"));
         }
         Ok(claims)
     }
@@ -268,6 +277,20 @@ impl OidcProvider {
     pub async fn verify_id_token(&self, id_token: &str, nonce: &str) -> Result<IdClaims, SignInError> {
         let d = self.discovery().await?;
         self.verify(&d, &Secret::new(id_token.to_string()), nonce).await
+    }
+}
+
+/// Why jsonwebtoken refused a token, in words.
+fn rejected(e: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::InvalidSignature => "the ID token's signature does not match the issuer's key".into(),
+        ErrorKind::InvalidIssuer => "the ID token was issued by someone else (iss)".into(),
+        ErrorKind::InvalidAudience => "the ID token was issued for another app (aud)".into(),
+        ErrorKind::ExpiredSignature => "the ID token has expired".into(),
+        ErrorKind::ImmatureSignature => "the ID token is not valid yet".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the ID token lacks {claim}"),
+        _ => format!("the ID token is malformed ({e})"),
     }
 }
 
@@ -294,6 +317,7 @@ mod tests {
             email: Some("Ana@Example.com".into()),
             email_verified,
             nonce: None,
+            azp: None,
         };
         assert_eq!(
             claims(true).verified_email().map(|e| e.as_str().to_string()),

@@ -136,7 +136,41 @@ async fn a_link_finishes_only_for_the_user_who_started_it(backend: Backend) {
     assert!(identities::of_user(&app.db, ann).await.expect("db").is_empty());
 }
 
+async fn a_password_reset_unlinks_every_provider(backend: Backend) {
+    // Someone signs in with a provider account claiming Ann's address before Ann has an
+    // adsync account; Ann then takes the address back with a reset link.
+    let app = app(backend, true).await;
+    as_person(&app, "ann@acme.test", true);
+    assert_eq!(location(&sign_in_with(&app, &client(), "google").await), "/teams");
+    let email = adsync_common::ids::Email::parse("ann@acme.test").expect("email");
+    let ann = adsync_storage::users::find_by_email(&app.db, &email)
+        .await
+        .expect("db")
+        .expect("user");
+    let link = adsync_storage::password_resets::create(&app.db, ann.id, chrono::Duration::hours(1))
+        .await
+        .expect("reset link");
+    let c = client();
+    let path = format!("/password/reset/{}", link.expose());
+    let res = app
+        .post_form(
+            &c,
+            &path,
+            &[("password", "ann-owns-it-now"), ("password_confirm", "ann-owns-it-now")],
+        )
+        .await;
+    assert_eq!(location(&res), "/account?done=reset-unlinked");
+    assert!(identities::of_user(&app.db, ann.id).await.expect("db").is_empty());
+    let page = app.page_text(&c, "/account?done=reset-unlinked").await;
+    assert!(page.contains("were unlinked"), "{page}");
+    // The provider account is a stranger now: it gets Ann's confirmation page, not her account.
+    let other = client();
+    assert_eq!(location(&sign_in_with(&app, &other, "google").await), "/login/confirm");
+    assert_eq!(app.get(&other, "/api/v1/teams").await.status(), 401);
+}
+
 crate::on_both_backends!(
+    a_password_reset_unlinks_every_provider,
     providers_are_linked_and_unlinked_on_the_account_page,
     the_last_way_to_sign_in_cannot_be_unlinked,
     a_link_finishes_only_for_the_user_who_started_it,

@@ -120,7 +120,28 @@ async fn an_unverified_address_neither_creates_nor_links(backend: Backend) {
     assert_eq!(app.get(&c, "/api/v1/teams").await.status(), 401);
 }
 
+async fn an_address_that_signs_in_with_another_provider_is_not_asked_for_a_password(backend: Backend) {
+    let app = app(backend, true).await;
+    as_person(&app, "fb.first@example.test", true);
+    assert_eq!(location(&sign_in_with(&app, &client(), "facebook").await), "/teams");
+    let c = client();
+    let res = sign_in_with(&app, &c, "google").await;
+    assert_eq!(res.status(), 409);
+    let page = res.text().await.expect("page");
+    assert!(
+        page.contains("fb.first@example.test signs in to adsync with Facebook, not with a password"),
+        "{page}"
+    );
+    assert_eq!(
+        app.get(&c, "/login/confirm").await.status(),
+        410,
+        "no confirmation to answer"
+    );
+    assert_eq!(users::list(&app.db).await.expect("users").len(), 1);
+}
+
 crate::on_both_backends!(
+    an_address_that_signs_in_with_another_provider_is_not_asked_for_a_password,
     a_first_google_sign_in_creates_the_user_and_later_ones_sign_them_in,
     an_existing_address_is_linked_only_with_its_password,
     an_unverified_address_neither_creates_nor_links,

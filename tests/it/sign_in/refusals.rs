@@ -14,7 +14,7 @@ fn verifier_cookie(start: &reqwest::Response) -> String {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("adsync_sign_in="))
+        .find(|v| v.starts_with("adsync_sign_in_"))
         .and_then(|v| v.split(';').next())
         .expect("verifier cookie")
         .to_string()
@@ -69,9 +69,10 @@ async fn a_sign_in_works_once_in_the_browser_that_started_it_and_in_time(backend
     assert_eq!(status, 400);
     assert!(page.contains("started in another browser"), "{page}");
     // Another browser presenting a verifier of its own is refused the same way.
+    let cookie_name = cookie.split('=').next().expect("name");
     let forged = client()
         .get(&callback)
-        .header("cookie", "adsync_sign_in=forged-verifier")
+        .header("cookie", format!("{cookie_name}=forged-verifier"))
         .send()
         .await;
     assert_eq!(forged.expect("forged").status(), 400);
@@ -89,6 +90,23 @@ async fn a_sign_in_works_once_in_the_browser_that_started_it_and_in_time(backend
     let (status, page) = text(again).await;
     assert_eq!(status, 400);
     assert!(page.contains("already finished"), "{page}");
+
+    // A Google state presented at Facebook's callback is not Facebook's.
+    let c = client();
+    let start = app.get(&c, "/login/google").await;
+    let google_callback = url::Url::parse(&through_provider(&c, start).await).expect("callback");
+    let mut at_facebook = google_callback.clone();
+    at_facebook.set_path("/login/facebook/callback");
+    let (status, page) = text(c.get(at_facebook.as_str()).send().await.expect("crossed")).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("not known here"), "{page}");
+
+    // Two sign-ins started in two tabs of one browser: each finishes.
+    let c = client();
+    let first = through_provider(&c, app.get(&c, "/login/google").await).await;
+    let second = through_provider(&c, app.get(&c, "/login/google").await).await;
+    assert_eq!(location(&c.get(&first).send().await.expect("first")), "/teams");
+    assert_eq!(location(&c.get(&second).send().await.expect("second")), "/teams");
 
     // No state, or one never issued.
     let (status, page) = text(

@@ -94,7 +94,7 @@ pub(super) async fn submit(
         .get(CONFIRM_COOKIE)
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    let jar = jar.remove(removal(CONFIRM_COOKIE, "/login/confirm"));
+    let jar = jar.remove(removal(CONFIRM_COOKIE.into(), "/login/confirm"));
     // Used once: a second tab posting the same confirmation finds it gone.
     let Some(c) = sign_in_states::take_confirmation(&state.db, &secret).await? else {
         return Err(expired());

@@ -11,6 +11,7 @@ use maud::{Markup, html};
 
 use super::{begin, failed, link_problem, provider_of};
 use crate::pages::{MaybeUser, PageUser};
+use crate::security::ClientAddress;
 use crate::{ApiError, AppState};
 
 /// The section of `/account` listing sign-in methods; empty when no provider is configured
@@ -60,10 +61,11 @@ pub(super) async fn link(
     State(state): State<AppState>,
     user: PageUser,
     Path(provider): Path<String>,
+    client: ClientAddress,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let provider = provider_of(&state, &provider)?;
-    begin(&state, jar, provider, Some(user.id), "/account").await
+    begin(&state, jar, provider, Some(user.id), "/account", client).await
 }
 
 pub(super) async fn unlink(

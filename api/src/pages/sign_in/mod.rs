@@ -13,28 +13,34 @@
 mod confirm;
 mod linked;
 
-use adsync_connect::sign_in::{IdProvider, SignInCallback, SignInError, Verified};
+use adsync_connect::CallbackParams;
+use adsync_connect::sign_in::{IdProvider, SignInError, Verified, browser_key};
 use adsync_storage::identities::{self, Linked};
 use adsync_storage::sign_in_states::{self, Confirmation};
-use adsync_storage::{StorageError, users};
+use adsync_storage::{StorageError, sign_in_failures, users};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum_extra::extract::cookie::Cookie;
 use serde::Deserialize;
 
 pub use linked::section as account_section;
 
 use super::MaybeUser;
 use super::login::{form, safe_next};
-use crate::routes::session::start_session;
+use crate::routes::session::{private_cookie, refuse_when_over, start_session};
+use crate::security::ClientAddress;
 use crate::{ApiError, AppState};
 
-/// The browser's half of a sign-in on its way: the PKCE verifier.
-const VERIFIER_COOKIE: &str = "adsync_sign_in";
+/// The browser's half of a sign-in on its way, the PKCE verifier, is in the cookie named
+/// this and the sign-in's `browser_key`.
+const VERIFIER_COOKIE: &str = "adsync_sign_in_";
+/// Sign-ins one client may start in [`START_WINDOW_MINUTES`] (each stores a row).
+const STARTS_PER_CLIENT: u32 = 30;
+const START_WINDOW_MINUTES: i64 = 15;
 /// A provider sign-in waiting for the password of the user whose e-mail it has.
 const CONFIRM_COOKIE: &str = "adsync_link_confirm";
 /// How long a password confirmation may wait.
@@ -57,18 +63,16 @@ fn provider_of(state: &AppState, id: &str) -> Result<IdProvider, ApiError> {
 }
 
 /// A short-lived cookie for the sign-in pages only.
-fn cookie(state: &AppState, name: &'static str, value: String, path: &'static str, minutes: i64) -> Cookie<'static> {
-    Cookie::build((name, value))
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.config.secure_cookies())
-        .path(path)
-        .max_age(time::Duration::minutes(minutes))
-        .build()
+fn cookie(state: &AppState, name: String, value: String, path: &'static str, minutes: i64) -> Cookie<'static> {
+    private_cookie(state, name, value, path, time::Duration::minutes(minutes))
 }
 
-fn removal(name: &'static str, path: &'static str) -> Cookie<'static> {
+fn removal(name: String, path: &'static str) -> Cookie<'static> {
     Cookie::build(name).path(path).build()
+}
+
+fn verifier_cookie_name(state: &str) -> String {
+    format!("{VERIFIER_COOKIE}{}", browser_key(state))
 }
 
 /// Sends the browser to the provider, keeping the PKCE verifier in its cookie.
@@ -78,14 +82,23 @@ pub(super) async fn begin(
     provider: IdProvider,
     link_user: Option<adsync_common::ids::UserId>,
     next: &str,
+    client: ClientAddress,
 ) -> Result<Response, ApiError> {
+    // Starting stores a row and needs no account: bounded per client address.
+    if let Some(ip) = client.0 {
+        let limits = [(format!("sign-in-start:{ip}"), STARTS_PER_CLIENT)];
+        refuse_when_over(state, &limits, "sign-ins started").await?;
+        let window = chrono::Duration::minutes(START_WINDOW_MINUTES);
+        sign_in_failures::record(&state.db, &limits[0].0, window).await?;
+    }
     let started = state
         .sign_in
         .start(provider, link_user, next)
         .await
         .map_err(|e| into_api(provider, e))?;
     let minutes = (adsync_connect::sign_in::STATE_TTL.as_secs() / 60) as i64;
-    let c = cookie(state, VERIFIER_COOKIE, started.verifier.into_inner(), "/login", minutes);
+    let name = format!("{VERIFIER_COOKIE}{}", started.browser_key);
+    let c = cookie(state, name, started.verifier.into_inner(), "/login", minutes);
     Ok((jar.add(c), Redirect::to(started.url.as_str())).into_response())
 }
 
@@ -98,10 +111,11 @@ async fn start(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     Query(q): Query<NextQuery>,
+    client: ClientAddress,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let provider = provider_of(&state, &provider)?;
-    begin(&state, jar, provider, None, safe_next(q.next.as_deref())).await
+    begin(&state, jar, provider, None, safe_next(q.next.as_deref()), client).await
 }
 
 /// Failures before any page of ours is involved (starting): problems, shown as pages.
@@ -130,13 +144,14 @@ fn status_of(e: &SignInError) -> StatusCode {
 async fn callback(
     State(state): State<AppState>,
     Path(provider): Path<String>,
-    Query(params): Query<SignInCallback>,
+    Query(params): Query<CallbackParams>,
     session: MaybeUser,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let provider = provider_of(&state, &provider)?;
-    let verifier = jar.get(VERIFIER_COOKIE).map(|c| c.value().to_string());
-    let jar = jar.remove(removal(VERIFIER_COOKIE, "/login"));
+    let name = verifier_cookie_name(params.state.as_deref().unwrap_or_default());
+    let verifier = jar.get(&name).map(|c| c.value().to_string());
+    let jar = jar.remove(removal(name, "/login"));
     let verified = match state.sign_in.finish(provider, params, verifier.as_deref()).await {
         Ok(v) => v,
         Err(e) if e.is_internal() => return Err(ApiError::internal(e)),
@@ -166,6 +181,24 @@ async fn sign_in(state: &AppState, jar: CookieJar, v: Verified) -> Result<Respon
         return Ok((jar, failed(state, StatusCode::FORBIDDEN, &message)).into_response());
     };
     if let Some(user) = users::find_by_email(&state.db, &email).await? {
+        // No password to confirm with: the user signs in with another provider.
+        if !identities::has_password(&state.db, user.id).await? {
+            let linked: Vec<&str> = identities::of_user(&state.db, user.id)
+                .await?
+                .iter()
+                .filter_map(|i| IdProvider::from_id(&i.provider).map(IdProvider::display_name))
+                .collect();
+            let message = format!(
+                "{} signs in to adsync with {}, not with a password. Sign in with it, then link {name} on your account page.",
+                user.email,
+                if linked.is_empty() {
+                    "another provider".to_string()
+                } else {
+                    linked.join(" or ")
+                }
+            );
+            return Ok((jar, failed(state, StatusCode::CONFLICT, &message)).into_response());
+        }
         let c = Confirmation {
             user_id: user.id,
             email: user.email,
@@ -177,7 +210,7 @@ async fn sign_in(state: &AppState, jar: CookieJar, v: Verified) -> Result<Respon
             sign_in_states::create_confirmation(&state.db, &c, chrono::Duration::minutes(CONFIRM_MINUTES)).await?;
         let c = cookie(
             state,
-            CONFIRM_COOKIE,
+            CONFIRM_COOKIE.into(),
             secret.into_inner(),
             "/login/confirm",
             CONFIRM_MINUTES,
