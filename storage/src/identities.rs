@@ -42,17 +42,24 @@ pub async fn link(db: &Db, user: UserId, provider: &str, subject: &str, email: O
     const INSERT: &str = "INSERT INTO user_identities (user_id, provider, subject, email, created_at, last_used_at) \
                           VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT DO NOTHING";
     const OWNER: &str = "SELECT user_id FROM user_identities WHERE provider = $1 AND subject = $2";
-    let inserted = on_pool!(db, p => sqlx::query(INSERT).bind(user).bind(provider).bind(subject).bind(email).bind(now())
-        .execute(p).await?.rows_affected());
-    if inserted == 1 {
-        return Ok(Linked::Done);
-    }
-    let owner: Option<UserId> =
-        on_pool!(db, p => sqlx::query_scalar(OWNER).bind(provider).bind(subject).fetch_optional(p).await?);
-    Ok(match owner {
-        Some(u) if u == user => Linked::Already,
-        Some(_) => Linked::OtherUser,
-        None => Linked::OtherAccount,
+    // One transaction: what blocked the insert is still there when it is looked up.
+    let (inserted, owner): (u64, Option<UserId>) = on_pool!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let inserted = sqlx::query(INSERT).bind(user).bind(provider).bind(subject).bind(email).bind(now())
+            .execute(&mut *tx).await?.rows_affected();
+        let owner = if inserted == 1 {
+            None
+        } else {
+            sqlx::query_scalar(OWNER).bind(provider).bind(subject).fetch_optional(&mut *tx).await?
+        };
+        tx.commit().await?;
+        (inserted, owner)
+    });
+    Ok(match (inserted, owner) {
+        (1, _) => Linked::Done,
+        (_, Some(u)) if u == user => Linked::Already,
+        (_, Some(_)) => Linked::OtherUser,
+        (_, None) => Linked::OtherAccount,
     })
 }
 

@@ -6,7 +6,7 @@ use adsync_common::Secret;
 use adsync_common::config::DescribedProvider;
 use adsync_common::config::providers::parse_descriptions;
 use adsync_connect::described::{DescribedClient, TokenError, TokenSet};
-use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use adsync_sandbox::SandboxHandle;
 
 const REDIRECT: &str = "http://127.0.0.1:9/oauth/sandbox_ads/callback";
 
@@ -63,13 +63,7 @@ fn revoked(r: Result<TokenSet, TokenError>) -> bool {
 
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_revoked_grant_asks_for_reconnecting() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let sandbox = Sandbox::new(SandboxConfig {
-        auto_approve: true,
-        ..SandboxConfig::default()
-    })
-    .spawn(listener)
-    .await;
+    let sandbox = crate::helpers::approving_sandbox().await;
     let client = described(&sandbox);
 
     let first = connect(&client).await;

@@ -146,6 +146,19 @@ async fn with_sandbox(backend: Backend, sandbox: SandboxConfig, extra: &[(&str, 
     start(backend, listener, Role::Api, &vars, Some(handle)).await
 }
 
+/// A sandbox alone on a free port that approves every consent, for tests of the provider
+/// calls without an app.
+pub async fn approving_sandbox() -> SandboxHandle {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind sandbox");
+    let config = SandboxConfig {
+        auto_approve: true,
+        ..SandboxConfig::default()
+    };
+    Sandbox::new(config).spawn(listener).await
+}
+
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()

@@ -4,7 +4,7 @@
 use adsync_common::Secret;
 use adsync_common::config::OidcClient;
 use adsync_connect::sign_in::OidcProvider;
-use adsync_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
+use adsync_sandbox::SandboxHandle;
 use base64::Engine;
 use sha2::Digest;
 
@@ -70,13 +70,7 @@ fn relying_party(sandbox: &SandboxHandle, issuer: &str, client_id: Option<&str>)
 
 #[tokio::test]
 async fn only_a_token_signed_for_this_client_and_sign_in_is_accepted() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let sandbox = Sandbox::new(SandboxConfig {
-        auto_approve: true,
-        ..SandboxConfig::default()
-    })
-    .spawn(listener)
-    .await;
+    let sandbox = crate::helpers::approving_sandbox().await;
     let base = sandbox.base_url();
     let token = id_token(&sandbox, "nonce-1").await;
     let rp = relying_party(&sandbox, &base, None);
