@@ -89,7 +89,9 @@ pub struct OidcProvider {
     keys: Mutex<Option<(JwkSet, Instant)>>,
 }
 
-/// The PKCE S256 challenge of a verifier (RFC 7636).
+/// The PKCE S256 challenge of a verifier (RFC 7636). Not `oauth2`'s
+/// `from_code_verifier_sha256`: it panics on a verifier of the wrong length, and this one comes
+/// from a cookie, which a client can set to anything.
 pub(super) fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
 }

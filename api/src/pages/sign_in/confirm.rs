@@ -50,18 +50,20 @@ fn expired() -> ApiError {
     ApiError::Gone("This confirmation is no longer open (they last 10 minutes and work once). Sign in again.".into())
 }
 
-async fn pending(state: &AppState, jar: &CookieJar) -> Result<sign_in_states::Confirmation, ApiError> {
+/// The confirmation this browser's cookie holds, and its secret.
+async fn pending(state: &AppState, jar: &CookieJar) -> Result<(String, sign_in_states::Confirmation), ApiError> {
     let secret = jar
         .get(CONFIRM_COOKIE)
         .map(|c| c.value().to_string())
         .ok_or_else(expired)?;
-    sign_in_states::confirmation(&state.db, &secret)
+    let c = sign_in_states::confirmation(&state.db, &secret)
         .await?
-        .ok_or_else(expired)
+        .ok_or_else(expired)?;
+    Ok((secret, c))
 }
 
 pub(super) async fn show(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
-    let c = pending(&state, &jar).await?;
+    let (_, c) = pending(&state, &jar).await?;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         confirm_page(&c.email, &c.provider, None),
@@ -81,7 +83,7 @@ pub(super) async fn submit(
     jar: CookieJar,
     Form(f): Form<ConfirmForm>,
 ) -> Result<Response, ApiError> {
-    let c = pending(&state, &jar).await?;
+    let (secret, c) = pending(&state, &jar).await?;
     let user = match check_credentials(&state, &c.email, f.password, client).await {
         Ok(user) => user,
         Err(ApiError::Unauthorized(_)) => {
@@ -90,10 +92,6 @@ pub(super) async fn submit(
         }
         Err(e) => return Err(e),
     };
-    let secret = jar
-        .get(CONFIRM_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
     let jar = jar.remove(removal(CONFIRM_COOKIE.into(), "/login/confirm"));
     // Used once: a second tab posting the same confirmation finds it gone.
     let Some(c) = sign_in_states::take_confirmation(&state.db, &secret).await? else {

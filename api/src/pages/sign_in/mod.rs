@@ -71,8 +71,9 @@ fn removal(name: String, path: &'static str) -> Cookie<'static> {
     Cookie::build(name).path(path).build()
 }
 
-fn verifier_cookie_name(state: &str) -> String {
-    format!("{VERIFIER_COOKIE}{}", browser_key(state))
+/// The cookie holding the verifier of the sign-in `browser_key` names.
+fn verifier_cookie_name(browser_key: &str) -> String {
+    format!("{VERIFIER_COOKIE}{browser_key}")
 }
 
 /// Sends the browser to the provider, keeping the PKCE verifier in its cookie.
@@ -97,7 +98,7 @@ pub(super) async fn begin(
         .await
         .map_err(|e| into_api(provider, e))?;
     let minutes = (adsync_connect::sign_in::STATE_TTL.as_secs() / 60) as i64;
-    let name = format!("{VERIFIER_COOKIE}{}", started.browser_key);
+    let name = verifier_cookie_name(&started.browser_key);
     let c = cookie(state, name, started.verifier.into_inner(), "/login", minutes);
     Ok((jar.add(c), Redirect::to(started.url.as_str())).into_response())
 }
@@ -149,7 +150,7 @@ async fn callback(
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let provider = provider_of(&state, &provider)?;
-    let name = verifier_cookie_name(params.state.as_deref().unwrap_or_default());
+    let name = verifier_cookie_name(&browser_key(params.state.as_deref().unwrap_or_default()));
     let verifier = jar.get(&name).map(|c| c.value().to_string());
     let jar = jar.remove(removal(name, "/login"));
     let verified = match state.sign_in.finish(provider, params, verifier.as_deref()).await {
